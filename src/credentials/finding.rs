@@ -1,0 +1,101 @@
+//! Findings: facts about credential files, each with a stable id, a severity and a plain message.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::diagnose::CauseId;
+
+/// How much a finding matters. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Stable ids of findings (add, never rename). Ids shared with causes mean the same thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingId {
+    /// The private key does not belong to the certificate.
+    ClientKeyMismatch,
+    /// No chain from the certificate to any CA given.
+    ClientCaUntrusted,
+    /// The chain needs an intermediate that is in none of the files given.
+    ClientChainIncomplete,
+    /// A certificate of the chain is expired or not yet valid.
+    ClientCertExpired,
+    /// The certificate cannot be used for TLS client auth (EKU, key usage, CA:TRUE, X.509 v1).
+    ClientCertUsage,
+    /// A certificate expires within the warning period (`--warn-days`).
+    CertExpiringSoon,
+    /// A key too weak for servers to accept (RSA under 2048 bits).
+    WeakKey,
+    /// A signature made with a broken hash (SHA-1, MD5).
+    WeakSignature,
+    /// A key algorithm or curve TLS servers built on rustls, and most cloud brokers, cannot use.
+    UnsupportedKey,
+    /// The certificates in a file are not in leaf-to-root order.
+    ChainOrder,
+    /// The same certificate appears more than once.
+    DuplicateCertificate,
+    /// A certificate in the device's file is not part of its chain.
+    UnrelatedCertificate,
+    /// Trust was not checked: no CA to check against.
+    ChainNotChecked,
+    /// The key could not be compared with the certificate.
+    KeyNotChecked,
+    /// A PEM block that was not used (EC PARAMETERS, CSR, ...).
+    IgnoredPemBlock,
+    /// The CA file lacks the Amazon root CA the AWS IoT ATS endpoint chains to.
+    AwsRootCaMissing,
+    /// A key or signature algorithm AWS IoT Core does not accept on device certificates.
+    AwsUnsupportedAlgorithm,
+}
+
+impl FindingId {
+    /// The cause this finding establishes by itself, when it is one.
+    pub fn cause(self) -> Option<CauseId> {
+        match self {
+            FindingId::ClientKeyMismatch => Some(CauseId::ClientKeyMismatch),
+            FindingId::ClientCaUntrusted => Some(CauseId::ClientCaUntrusted),
+            FindingId::ClientChainIncomplete => Some(CauseId::ClientChainIncomplete),
+            FindingId::ClientCertExpired => Some(CauseId::ClientCertExpired),
+            FindingId::ClientCertUsage => Some(CauseId::ClientCertUsage),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for FindingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        f.write_str(&id)
+    }
+}
+
+/// One fact about the credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: FindingId,
+    pub severity: Severity,
+    /// What the finding is about: a file, or a certificate by name.
+    pub subject: String,
+    pub message: String,
+    /// What to do about it, when there is something specific to say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    pub fn new(id: FindingId, severity: Severity, subject: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding { id, severity, subject: subject.into(), message: message.into(), hint: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}

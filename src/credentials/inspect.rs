@@ -1,0 +1,434 @@
+//! What a certificate says about itself: an owned, serialisable summary parsed once with x509-parser.
+
+use std::fmt;
+
+use rustls::pki_types::CertificateDer;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use x509_parser::oid_registry::{self, Oid};
+use x509_parser::prelude::*;
+
+use super::der;
+use super::keys::PublicKeyId;
+
+/// One certificate, parsed once; the raw parts the chain checks need are kept beside the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// Serial number, hex bytes separated by colons as OpenSSL prints it.
+    pub serial: String,
+    /// X.509 version as written in certificates (1 or 3).
+    pub version: u32,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    pub key: PublicKeyInfo,
+    pub signature_algorithm: SignatureAlgorithm,
+    pub subject_alt_names: Vec<String>,
+    /// Key usage bits by name; `None` when the extension is absent.
+    pub key_usage: Option<Vec<String>>,
+    /// Extended key usage purposes by name; `None` when the extension is absent.
+    pub extended_key_usage: Option<Vec<String>>,
+    /// Basic constraints CA flag; `None` when the extension is absent.
+    pub is_ca: Option<bool>,
+    pub path_len: Option<u32>,
+    pub self_issued: bool,
+    /// SHA-256 of the DER encoding, hex bytes separated by colons.
+    pub sha256: String,
+    #[serde(skip)]
+    pub raw: RawParts,
+}
+
+/// The DER pieces of a certificate that signature and key checks work on.
+#[derive(Debug, Clone)]
+pub struct RawParts {
+    pub der: Vec<u8>,
+    pub subject: Vec<u8>,
+    pub issuer: Vec<u8>,
+    pub tbs: Vec<u8>,
+    /// Contents of the certificate's signatureAlgorithm SEQUENCE.
+    pub signature_alg_id: Vec<u8>,
+    pub signature: Vec<u8>,
+    /// Contents of the SubjectPublicKeyInfo's AlgorithmIdentifier SEQUENCE.
+    pub spki_alg_id: Vec<u8>,
+    /// The subjectPublicKey bits, as signature verification takes them.
+    pub public_key: Vec<u8>,
+    /// What identifies the public key, for matching with a private key.
+    pub public_key_id: PublicKeyId,
+    pub ku_digital_signature: Option<bool>,
+    pub eku_client_auth: Option<bool>,
+    pub eku_server_auth: Option<bool>,
+}
+
+impl CertInfo {
+    /// Parses a DER certificate. The error says what is wrong with it.
+    pub fn from_der(der_bytes: &CertificateDer<'_>) -> Result<CertInfo, String> {
+        let (rest, cert) = X509Certificate::from_der(der_bytes.as_ref())
+            .map_err(|e| format!("not a valid X.509 certificate ({e})"))?;
+        if !rest.is_empty() {
+            tracing::debug!(trailing = rest.len(), "bytes after the certificate ignored");
+        }
+        let tbs = &cert.tbs_certificate;
+        let spki = tbs.subject_pki.clone();
+        let spki_alg_id = der::first_element_contents(spki.raw)
+            .ok_or("malformed SubjectPublicKeyInfo")?
+            .to_vec();
+        let signature_alg_id = der::signature_algorithm_contents(cert.as_ref())
+            .ok_or("malformed signatureAlgorithm")?
+            .to_vec();
+
+        let ku = cert.key_usage().ok().flatten();
+        let eku = cert.extended_key_usage().ok().flatten();
+        let bc = cert.basic_constraints().ok().flatten();
+        let subject_alt_names = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|ext| ext.value.general_names.iter().map(general_name).collect())
+            .unwrap_or_default();
+
+        Ok(CertInfo {
+            subject: tbs.subject.to_string(),
+            issuer: tbs.issuer.to_string(),
+            serial: colon_hex(tbs.raw_serial()),
+            version: tbs.version.0 + 1,
+            not_before: Timestamp(tbs.validity.not_before.timestamp()),
+            not_after: Timestamp(tbs.validity.not_after.timestamp()),
+            key: PublicKeyInfo::from_spki(&spki),
+            signature_algorithm: SignatureAlgorithm::from_oid(&cert.signature_algorithm.algorithm),
+            subject_alt_names,
+            key_usage: ku.as_ref().map(|ku| {
+                ku.value
+                    .to_string()
+                    .split(", ")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }),
+            extended_key_usage: eku.as_ref().map(|eku| eku_names(eku.value)),
+            is_ca: bc.as_ref().map(|bc| bc.value.ca),
+            path_len: bc.as_ref().and_then(|bc| bc.value.path_len_constraint),
+            self_issued: tbs.subject.as_raw() == tbs.issuer.as_raw(),
+            sha256: colon_hex(&Sha256::digest(der_bytes.as_ref())),
+            raw: RawParts {
+                der: der_bytes.to_vec(),
+                subject: tbs.subject.as_raw().to_vec(),
+                issuer: tbs.issuer.as_raw().to_vec(),
+                tbs: tbs.as_ref().to_vec(),
+                signature_alg_id,
+                signature: cert.signature_value.data.to_vec(),
+                spki_alg_id,
+                public_key: spki.subject_public_key.data.to_vec(),
+                public_key_id: PublicKeyId::from_spki(&spki),
+                ku_digital_signature: ku.map(|ku| ku.value.digital_signature()),
+                eku_client_auth: eku.as_ref().map(|e| e.value.client_auth || e.value.any),
+                eku_server_auth: eku.as_ref().map(|e| e.value.server_auth || e.value.any),
+            },
+        })
+    }
+
+    /// Days from `now` until the certificate expires (negative once expired).
+    pub fn days_left(&self, now: i64) -> i64 {
+        (self.not_after.0 - now).div_euclid(86_400)
+    }
+
+    /// A short name for messages: the CN when there is one, else the whole subject.
+    pub fn short_name(&self) -> String {
+        short_dn(&self.subject)
+    }
+}
+
+/// The CN of a distinguished name as x509-parser prints it, or the whole name.
+pub fn short_dn(dn: &str) -> String {
+    dn.split(", ")
+        .find_map(|part| part.strip_prefix("CN="))
+        .map(str::to_string)
+        .unwrap_or_else(|| if dn.is_empty() { "(empty name)".into() } else { dn.to_string() })
+}
+
+fn general_name(name: &GeneralName<'_>) -> String {
+    match name {
+        GeneralName::DNSName(s) => format!("DNS:{s}"),
+        GeneralName::RFC822Name(s) => format!("email:{s}"),
+        GeneralName::URI(s) => format!("URI:{s}"),
+        GeneralName::IPAddress(bytes) => match bytes.len() {
+            4 => format!("IP:{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*bytes).unwrap_or_default())),
+            16 => format!("IP:{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*bytes).unwrap_or_default())),
+            _ => format!("IP:{}", colon_hex(bytes)),
+        },
+        GeneralName::DirectoryName(dn) => format!("DirName:{dn}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn eku_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
+    let flags = [
+        (eku.any, "anyExtendedKeyUsage"),
+        (eku.server_auth, "serverAuth"),
+        (eku.client_auth, "clientAuth"),
+        (eku.code_signing, "codeSigning"),
+        (eku.email_protection, "emailProtection"),
+        (eku.time_stamping, "timeStamping"),
+        (eku.ocsp_signing, "OCSPSigning"),
+    ];
+    let mut names: Vec<String> = flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    names.extend(eku.other.iter().map(|oid| oid.to_id_string()));
+    names
+}
+
+/// Bytes as `AB:CD:EF`.
+pub fn colon_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+/// Seconds since the Unix epoch, serialised as RFC 3339 (`2026-01-01T00:00:00Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match ::time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => write!(
+                f,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            Err(_) => write!(f, "@{}", self.0),
+        }
+    }
+}
+
+impl Timestamp {
+    /// The date part only, for text output.
+    pub fn date(&self) -> String {
+        self.to_string().chars().take(10).collect()
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The public key of a certificate or private key: algorithm and strength.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PublicKeyInfo {
+    Rsa { bits: usize },
+    Ec { curve: Curve },
+    Ed25519,
+    Ed448,
+    /// An algorithm iotdoctor does not name (DSA, GOST, ...), by OID.
+    Other { oid: String },
+}
+
+impl PublicKeyInfo {
+    pub fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyInfo {
+        let alg = &spki.algorithm.algorithm;
+        if *alg == oid_registry::OID_PKCS1_RSAENCRYPTION {
+            let bits = match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => significant_bits(rsa.modulus),
+                _ => 0,
+            };
+            PublicKeyInfo::Rsa { bits }
+        } else if *alg == oid_registry::OID_KEY_TYPE_EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| Curve::from_oid(&oid))
+                .unwrap_or(Curve::Other("implicit or explicit parameters".into()));
+            PublicKeyInfo::Ec { curve }
+        } else if *alg == oid_registry::OID_SIG_ED25519 {
+            PublicKeyInfo::Ed25519
+        } else if *alg == oid_registry::OID_SIG_ED448 {
+            PublicKeyInfo::Ed448
+        } else {
+            PublicKeyInfo::Other { oid: alg.to_id_string() }
+        }
+    }
+
+    /// Whether rustls (and so most modern TLS servers' policy) can use this key for TLS.
+    pub fn rustls_can_use(&self) -> bool {
+        match self {
+            PublicKeyInfo::Rsa { bits } => (2048..=8192).contains(bits),
+            PublicKeyInfo::Ec { curve } => curve.is_nist(),
+            PublicKeyInfo::Ed25519 => true,
+            PublicKeyInfo::Ed448 | PublicKeyInfo::Other { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for PublicKeyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublicKeyInfo::Rsa { bits } => write!(f, "RSA {bits}"),
+            PublicKeyInfo::Ec { curve } => write!(f, "EC {curve}"),
+            PublicKeyInfo::Ed25519 => f.write_str("Ed25519"),
+            PublicKeyInfo::Ed448 => f.write_str("Ed448"),
+            PublicKeyInfo::Other { oid } => write!(f, "key algorithm {oid}"),
+        }
+    }
+}
+
+/// Bit length of a big-endian unsigned integer.
+pub fn significant_bits(bytes: &[u8]) -> usize {
+    let bytes = match bytes.iter().position(|&b| b != 0) {
+        Some(first) => &bytes[first..],
+        None => return 0,
+    };
+    (bytes.len() - 1) * 8 + (8 - bytes[0].leading_zeros() as usize)
+}
+
+/// Named elliptic curves, by the names TLS and AWS IoT documentation use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Curve {
+    P256,
+    P384,
+    P521,
+    Secp256k1,
+    BrainpoolP256r1,
+    BrainpoolP384r1,
+    BrainpoolP512r1,
+    Other(String),
+}
+
+impl Curve {
+    pub fn from_oid(oid: &Oid<'_>) -> Curve {
+        match oid.to_id_string().as_str() {
+            "1.2.840.10045.3.1.7" => Curve::P256,
+            "1.3.132.0.34" => Curve::P384,
+            "1.3.132.0.35" => Curve::P521,
+            "1.3.132.0.10" => Curve::Secp256k1,
+            "1.3.36.3.3.2.8.1.1.7" => Curve::BrainpoolP256r1,
+            "1.3.36.3.3.2.8.1.1.11" => Curve::BrainpoolP384r1,
+            "1.3.36.3.3.2.8.1.1.13" => Curve::BrainpoolP512r1,
+            other => Curve::Other(other.to_string()),
+        }
+    }
+
+    pub fn is_nist(&self) -> bool {
+        matches!(self, Curve::P256 | Curve::P384 | Curve::P521)
+    }
+}
+
+impl fmt::Display for Curve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::P521 => "P-521",
+            Curve::Secp256k1 => "secp256k1",
+            Curve::BrainpoolP256r1 => "brainpoolP256r1",
+            Curve::BrainpoolP384r1 => "brainpoolP384r1",
+            Curve::BrainpoolP512r1 => "brainpoolP512r1",
+            Curve::Other(oid) => return write!(f, "curve {oid}"),
+        })
+    }
+}
+
+impl Serialize for Curve {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A certificate's signature algorithm: its name and the hash it relies on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureAlgorithm {
+    /// OpenSSL's short name (`ecdsa-with-SHA256`, `sha256WithRSAEncryption`) or the dotted OID.
+    pub name: String,
+    #[serde(skip)]
+    pub oid: String,
+}
+
+impl SignatureAlgorithm {
+    fn from_oid(oid: &Oid<'_>) -> SignatureAlgorithm {
+        let dotted = oid.to_id_string();
+        let name = match dotted.as_str() {
+            // RSASSA-PSS: the registry calls it by its OID description.
+            "1.2.840.113549.1.1.10" => "RSASSA-PSS".to_string(),
+            _ => x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry())
+                .map(str::to_string)
+                .unwrap_or_else(|_| dotted.clone()),
+        };
+        SignatureAlgorithm { name, oid: dotted }
+    }
+
+    /// The broken hash this algorithm relies on, if it relies on one (SHA-1, MD5, MD2).
+    pub fn weak_hash(&self) -> Option<&'static str> {
+        match self.oid.as_str() {
+            "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" | "1.3.14.3.2.29" => {
+                Some("SHA-1")
+            }
+            "1.2.840.113549.1.1.4" => Some("MD5"),
+            "1.2.840.113549.1.1.2" => Some("MD2"),
+            _ => None,
+        }
+    }
+
+    /// Signature algorithms AWS IoT Core accepts on device certificates.
+    pub fn aws_iot_accepts(&self) -> bool {
+        matches!(
+            self.oid.as_str(),
+            "1.2.840.113549.1.1.11" // sha256WithRSAEncryption
+                | "1.2.840.113549.1.1.12" // sha384WithRSAEncryption
+                | "1.2.840.113549.1.1.13" // sha512WithRSAEncryption
+                | "1.2.840.113549.1.1.10" // RSASSA-PSS
+                | "2.16.840.1.101.3.4.3.2" // dsa-with-sha256
+                | "1.2.840.10045.4.3.2" // ecdsa-with-SHA256
+                | "1.2.840.10045.4.3.3" // ecdsa-with-SHA384
+                | "1.2.840.10045.4.3.4" // ecdsa-with-SHA512
+        )
+    }
+}
+
+impl fmt::Display for SignatureAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn significant_bits_ignores_leading_zeros() {
+        assert_eq!(significant_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(significant_bits(&[0x01, 0xff]), 9);
+        assert_eq!(significant_bits(&[0, 0]), 0);
+        assert_eq!(significant_bits(&[]), 0);
+    }
+
+    #[test]
+    fn timestamps_print_as_rfc3339() {
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp(4_922_899_200).to_string(), "2126-01-01T00:00:00Z");
+        assert_eq!(Timestamp(4_922_899_200).date(), "2126-01-01");
+    }
+
+    #[test]
+    fn short_dn_prefers_the_common_name() {
+        assert_eq!(short_dn("O=acme, CN=device 1"), "device 1");
+        assert_eq!(short_dn("O=acme"), "O=acme");
+        assert_eq!(short_dn(""), "(empty name)");
+    }
+
+    #[test]
+    fn garbage_is_not_a_certificate() {
+        let err = CertInfo::from_der(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01])).unwrap_err();
+        assert!(err.contains("not a valid X.509 certificate"), "{err}");
+    }
+}

@@ -1,0 +1,158 @@
+//! The catalogue of causes: stable ids (add, never rename), what each means, and the generic fixes.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Why a TLS connection failed. Serialised as the kebab-case id users grep for and CI parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CauseId {
+    /// The server asked for a client certificate; the client's Certificate message was empty.
+    ClientCertNotSent,
+    /// The private key does not belong to the client certificate.
+    ClientKeyMismatch,
+    /// The client key can make none of the signature schemes the server accepts.
+    ClientSigalgMismatch,
+    /// The client did not send the intermediate(s) its certificate needs.
+    ClientChainIncomplete,
+    /// The client certificate does not chain to a CA the server accepts.
+    ClientCaUntrusted,
+    /// The client certificate is outside its validity period.
+    ClientCertExpired,
+    /// The client certificate is not usable for TLS client auth (EKU, key usage, CA cert, v1).
+    ClientCertUsage,
+    /// The server reports the certificate revoked or inactive.
+    ClientCertRevoked,
+    /// The server chain does not verify against the CA given.
+    ServerCaUntrusted,
+    /// The server did not send the intermediates needed.
+    ServerChainIncomplete,
+    /// The server certificate does not cover the name / SNI used.
+    ServerNameMismatch,
+    /// The server certificate is outside its validity period.
+    ServerCertExpired,
+    /// No TLS version in common.
+    ProtocolVersionMismatch,
+    /// No cipher suite or group in common.
+    NoCommonCipher,
+    /// The server needs SNI, or a different SNI.
+    SniRequired,
+    /// ALPN refused or required.
+    AlpnMismatch,
+    /// The peer spoke something other than TLS.
+    NotTls,
+    /// The peer closed or reset the connection without an alert.
+    PeerClosed,
+    /// The host name could not be resolved.
+    DnsFailed,
+    /// The TCP connection was refused.
+    ConnectRefused,
+    /// The peer did not answer in time.
+    Timeout,
+    /// MQTT CONNACK with a non-zero return / reason code.
+    MqttRejected,
+    /// TLS fine, the broker closed after CONNECT.
+    MqttClosedAfterConnect,
+    /// An alert no rule could attribute.
+    AlertUnexplained,
+}
+
+impl CauseId {
+    /// One sentence saying what the cause means, for reports and `explain`.
+    pub fn summary(self) -> &'static str {
+        use CauseId::*;
+        match self {
+            ClientCertNotSent => "the server asked for a client certificate and the client sent none",
+            ClientKeyMismatch => "the private key does not belong to the client certificate",
+            ClientSigalgMismatch => "the client key can make none of the signature schemes the server accepts",
+            ClientChainIncomplete => "the client certificate's chain is missing an intermediate CA",
+            ClientCaUntrusted => "the client certificate does not chain to the CA expected",
+            ClientCertExpired => "a client certificate is outside its validity period",
+            ClientCertUsage => "the client certificate is not usable for TLS client authentication",
+            ClientCertRevoked => "the server reports the client certificate revoked or inactive",
+            ServerCaUntrusted => "the server's chain does not verify against the CA given",
+            ServerChainIncomplete => "the server did not send the intermediate CAs its certificate needs",
+            ServerNameMismatch => "the server certificate does not cover the name used",
+            ServerCertExpired => "the server certificate is outside its validity period",
+            ProtocolVersionMismatch => "client and server have no TLS version in common",
+            NoCommonCipher => "client and server have no cipher suite or group in common",
+            SniRequired => "the server needs SNI, or a different SNI",
+            AlpnMismatch => "ALPN was refused or is required",
+            NotTls => "the peer does not speak TLS",
+            PeerClosed => "the peer closed the connection without an alert",
+            DnsFailed => "the host name could not be resolved",
+            ConnectRefused => "the TCP connection was refused",
+            Timeout => "the peer did not answer in time",
+            MqttRejected => "the MQTT broker refused the CONNECT",
+            MqttClosedAfterConnect => "TLS succeeded, then the broker closed the connection after CONNECT",
+            AlertUnexplained => "an alert no rule could attribute",
+        }
+    }
+
+    /// What to change, whatever the TLS stack.
+    pub fn fixes(self) -> &'static [&'static str] {
+        use CauseId::*;
+        match self {
+            ClientKeyMismatch => &[
+                "Use the private key that was generated with the certificate's CSR; compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`.",
+                "If the key was regenerated, issue (or register) a new certificate for it.",
+            ],
+            ClientChainIncomplete => &[
+                "Append the missing intermediate CA certificate(s) after the device certificate in the certificate file (leaf first), or load them as the chain.",
+            ],
+            ClientCaUntrusted => &[
+                "Use a device certificate issued by the CA the server trusts, or register this CA with the server (for AWS IoT: register the CA certificate, or use an AWS-issued certificate).",
+            ],
+            ClientCertExpired => &[
+                "Issue a new certificate; check the device clock too (a device without RTC/NTP often believes it is 1970).",
+            ],
+            ClientCertUsage => &[
+                "Issue the device certificate as an end-entity certificate (basicConstraints CA:FALSE) in X.509 v3 with extendedKeyUsage clientAuth and keyUsage digitalSignature.",
+            ],
+            ClientCertNotSent => &[
+                "Load the client certificate and key before the TLS session is created, and check the load calls' return values.",
+            ],
+            ClientSigalgMismatch => &[
+                "Use a key type the server accepts (see the signature schemes in its CertificateRequest), or enable the matching signature algorithms in the client.",
+            ],
+            ClientCertRevoked => &["Activate the certificate on the server (AWS IoT: certificate status ACTIVE), or issue a new one."],
+            ServerCaUntrusted => &["Give the CA certificate that issued the server's chain (for AWS IoT ATS endpoints: Amazon Root CA 1 for RSA, Amazon Root CA 3 for ECC)."],
+            ServerChainIncomplete => &["Configure the server to send its intermediate CA certificates, or add them to the client's CA file."],
+            ServerNameMismatch => &["Connect with the name the certificate was issued for, or set SNI / the verification name to it."],
+            ServerCertExpired => &["Renew the server certificate; check the client's clock."],
+            ProtocolVersionMismatch => &["Enable a TLS version the other side supports (TLS 1.2 at least)."],
+            NoCommonCipher => &["Enable a cipher suite and group the other side supports (ECDHE with AES-GCM is the common ground)."],
+            SniRequired => &["Send SNI with the server's host name."],
+            AlpnMismatch => &["Offer the ALPN protocol the server expects (AWS IoT on port 443: x-amzn-mqtt-ca)."],
+            NotTls => &["Check the port: the service there does not speak TLS."],
+            PeerClosed => &["Look at the server's logs: it closed without saying why."],
+            DnsFailed => &["Check the host name and the resolver."],
+            ConnectRefused => &["Check the host and port, and that the service is running."],
+            Timeout => &["Check firewalls and the port; raise --timeout for slow links."],
+            MqttRejected => &["Fix what the CONNACK code names (client id, credentials, authorisation)."],
+            MqttClosedAfterConnect => &["Check the broker's authorisation of this client (AWS IoT: policy attached to the certificate, certificate active, client id allowed)."],
+            AlertUnexplained => &["Read the alert's meaning and the peer's logs."],
+        }
+    }
+}
+
+impl fmt::Display for CauseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The serde name is the id.
+        let id = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        f.write_str(&id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_documented_kebab_case_names() {
+        assert_eq!(CauseId::ClientCertNotSent.to_string(), "client-cert-not-sent");
+        assert_eq!(CauseId::MqttClosedAfterConnect.to_string(), "mqtt-closed-after-connect");
+        assert_eq!(CauseId::NotTls.to_string(), "not-tls");
+    }
+}

@@ -1,0 +1,84 @@
+//! The report: one serialisable model per run, rendered as text or JSON, and its exit code.
+
+pub mod json;
+pub mod style;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::credentials::checks::CredentialsSummary;
+use crate::credentials::{Finding, Severity};
+use crate::diagnose::Diagnosis;
+use crate::error::{self, Error, ErrorKind};
+
+/// The schema id every JSON report carries; bumped only on incompatible changes.
+pub const SCHEMA: &str = "iotdoctor.report/1";
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Nothing wrong found.
+    Ok,
+    /// Causes or error-level findings.
+    Problems,
+    /// iotdoctor could not do its job (see `error`).
+    Error,
+}
+
+/// Why a run ended in [`Outcome::Error`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// Everything a run found. Renderers read only this.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub command: &'static str,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<CredentialsSummary>,
+    pub findings: Vec<Finding>,
+    pub diagnosis: Diagnosis,
+}
+
+impl Report {
+    pub fn new(
+        command: &'static str,
+        credentials: Option<CredentialsSummary>,
+        findings: Vec<Finding>,
+        diagnosis: Diagnosis,
+    ) -> Report {
+        let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
+        let outcome = if has_errors || !diagnosis.causes.is_empty() { Outcome::Problems } else { Outcome::Ok };
+        Report { schema: SCHEMA, command, outcome, error: None, credentials, findings, diagnosis }
+    }
+
+    /// The report of a run that could not be completed.
+    pub fn failed(command: &'static str, error: &Error) -> Report {
+        Report {
+            schema: SCHEMA,
+            command,
+            outcome: Outcome::Error,
+            error: Some(ReportError { kind: error.kind(), message: error.to_string() }),
+            credentials: None,
+            findings: vec![],
+            diagnosis: Diagnosis::default(),
+        }
+    }
+
+    /// The exit code of the command-line contract.
+    pub fn exit_code(&self, error: Option<&Error>) -> u8 {
+        match (self.outcome, error) {
+            (Outcome::Ok, _) => error::exit::OK,
+            (Outcome::Problems, _) => error::exit::PROBLEMS,
+            (Outcome::Error, Some(e)) => e.exit_code(),
+            (Outcome::Error, None) => error::exit::INPUT,
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The text renderer: what a person reads in a terminal. Sections in the order a person asks the
+//! questions: what did you look at, what is wrong and what do I change, anything else.
+
+use std::io::{self, Write};
+
+use super::style::Style;
+use super::{Outcome, Report};
+use crate::credentials::checks::{CertificateEntry, ChainSummary, CredentialsSummary, KeyEntry};
+use crate::credentials::inspect::short_dn;
+use crate::credentials::keys::KeyMatch;
+use crate::credentials::{Finding, Role, Severity};
+use crate::diagnose::Diagnosis;
+
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(error) = &report.error {
+        return writeln!(out, "{} {}", style.error("error:"), error.message);
+    }
+    if let Some(credentials) = &report.credentials {
+        render_credentials(credentials, style, out)?;
+    }
+    render_diagnosis(&report.diagnosis, style, out)?;
+    render_other_findings(&report.findings, style, out)?;
+    render_verdict(report, style, out)
+}
+
+fn render_credentials(creds: &CredentialsSummary, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", style.heading("Certificates"))?;
+    for (i, cert) in creds.certificates.iter().enumerate() {
+        render_certificate(i + 1, cert, style, out)?;
+    }
+    if let Some(key) = &creds.key {
+        writeln!(out)?;
+        writeln!(out, "{}", style.heading("Private key"))?;
+        render_key(key, style, out)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", style.heading("Chain"))?;
+    render_chain(&creds.chain, style, out)?;
+    writeln!(out)
+}
+
+fn render_certificate(number: usize, cert: &CertificateEntry, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let info = &cert.info;
+    let role = match (cert.leaf, cert.role) {
+        (true, _) => "device certificate",
+        (false, Role::Device) => "from the certificate file",
+        (false, Role::Chain) => "from --chain",
+        (false, Role::Ca) => "CA, from --ca",
+    };
+    writeln!(out, "  [{number}] {}  {}", style.heading(&info.subject), style.dim(&format!("({role})")))?;
+    let field = |out: &mut dyn Write, name: &str, value: &str| writeln!(out, "      {name:<11} {value}");
+    field(out, "file", &format!("{} (certificate {})", cert.file.display(), cert.position))?;
+    field(out, "issuer", &info.issuer)?;
+    field(out, "serial", &info.serial)?;
+    let days = if cert.days_left < 0 {
+        style.error(&format!("expired {} days ago", -cert.days_left))
+    } else {
+        format!("{} days left", cert.days_left)
+    };
+    field(out, "valid", &format!("{} to {} ({days})", info.not_before.date(), info.not_after.date()))?;
+    field(out, "key", &info.key.to_string())?;
+    field(out, "signature", &info.signature_algorithm.to_string())?;
+    if !info.subject_alt_names.is_empty() {
+        field(out, "SAN", &info.subject_alt_names.join(", "))?;
+    }
+    let list = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.join(", ")).unwrap_or_else(|| "(none)".into());
+    field(out, "key usage", &list(&info.key_usage))?;
+    field(out, "ext. usage", &list(&info.extended_key_usage))?;
+    let ca = match (info.is_ca, info.path_len) {
+        (Some(true), Some(n)) => format!("yes (path length {n})"),
+        (Some(true), None) => "yes".into(),
+        (Some(false), _) => "no".into(),
+        (None, _) => "(no basic constraints)".into(),
+    };
+    field(out, "CA", &ca)?;
+    field(out, "version", &format!("v{}", info.version))?;
+    field(out, "sha256", &info.sha256)
+}
+
+fn render_key(key: &KeyEntry, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let algorithm = key.key.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "unknown algorithm".into());
+    let encrypted = if key.encrypted { ", encrypted" } else { "" };
+    let matches = match key.matches_certificate {
+        KeyMatch::Matches => style.good("matches the device certificate"),
+        KeyMatch::DoesNotMatch => style.error("does NOT match the device certificate"),
+        KeyMatch::Unknown => style.warning("could not be compared with the certificate"),
+    };
+    writeln!(
+        out,
+        "  {}: {} ({}{encrypted}), {algorithm}, {matches}",
+        key.file.display(),
+        key.encoding,
+        key.container
+    )
+}
+
+fn render_chain(chain: &ChainSummary, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let mut links: Vec<String> = chain.path.iter().map(|s| short_dn(s)).collect();
+    let end = match chain.status {
+        "trusted" => style.good(&format!(
+            "trusted CA '{}'",
+            chain.anchor.as_deref().map(short_dn).unwrap_or_default()
+        )),
+        "untrusted-root" => style.error("root not among the CAs given"),
+        "missing-issuer" | "wrong-issuer-key" => style.error(&format!(
+            "'{}' missing",
+            chain.missing_issuer.as_deref().map(short_dn).unwrap_or_default()
+        )),
+        "not-checked" => style.dim("(trust not checked: no --ca)"),
+        other => style.warning(other),
+    };
+    links.push(end);
+    writeln!(out, "  {}", links.join(" -> "))
+}
+
+fn render_diagnosis(diagnosis: &Diagnosis, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if diagnosis.causes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", style.heading("Diagnosis"))?;
+    for (i, cause) in diagnosis.causes.iter().enumerate() {
+        writeln!(
+            out,
+            "  {}. {} {}  {}",
+            i + 1,
+            style.error(&cause.id.to_string()),
+            style.dim(&format!("(confidence {:.0}%)", cause.confidence * 100.0)),
+            cause.summary
+        )?;
+        for evidence in &cause.evidence {
+            writeln!(out, "     {} {evidence}", style.dim("evidence"))?;
+        }
+        for fix in &cause.fixes {
+            writeln!(out, "     {}      {fix}", style.good("fix"))?;
+        }
+    }
+    writeln!(out)
+}
+
+/// Findings the diagnosis did not already present as causes.
+fn render_other_findings(findings: &[Finding], style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let rest: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| !(f.severity == Severity::Error && f.id.cause().is_some()))
+        .collect();
+    if rest.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", style.heading("Findings"))?;
+    for finding in rest {
+        let label = match finding.severity {
+            Severity::Error => style.error("error  "),
+            Severity::Warning => style.warning("warning"),
+            Severity::Info => style.dim("info   "),
+        };
+        writeln!(out, "  {label} {}  {}", finding.id, finding.message)?;
+        if let Some(hint) = &finding.hint {
+            writeln!(out, "          {} {hint}", style.dim("hint:"))?;
+        }
+    }
+    writeln!(out)
+}
+
+fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let tally = format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"));
+    match report.outcome {
+        Outcome::Ok => writeln!(out, "{} ({tally})", style.good("OK: no problems found")),
+        Outcome::Problems => writeln!(out, "{} ({tally})", style.error("PROBLEMS FOUND")),
+        Outcome::Error => writeln!(out, "{}", style.error("could not complete")),
+    }
+}
