@@ -58,7 +58,7 @@ pub enum ErrorKind {
 /// Why an input file could not be used. Messages say what the file is instead.
 #[derive(Debug, thiserror::Error)]
 pub enum InputProblem {
-    #[error("cannot read: {0}")]
+    #[error("cannot read: {}", io_reason(.0))]
     Unreadable(#[from] std::io::Error),
     #[error("the file is empty")]
     Empty,
@@ -82,4 +82,14 @@ pub enum InputProblem {
     LegacyEncryptedPem,
     #[error("holds {0} private keys; give the one that belongs to the certificate")]
     SeveralKeys(usize),
+}
+
+/// An I/O error in words, without the "(os error N)" tail.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => e.to_string(),
+    }
 }

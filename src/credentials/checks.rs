@@ -273,18 +273,19 @@ fn chain_findings(
                 top.short_name(),
                 anchor_names()
             ),
-        )
-        .with_hint("The device certificate was issued under another CA: use a certificate from the expected CA, or trust its root.")],
+        )],
         ChainEnd::MissingIssuer { issuer } => {
             let issuer_name = short_dn(issuer);
+            let stops_at = if built.path.len() == 1 {
+                "the certificate file holds only the device certificate".to_string()
+            } else {
+                format!("the chain stops at '{}'", top.short_name())
+            };
             vec![Finding::new(
                 FindingId::ClientChainIncomplete,
                 Severity::Error,
                 &leaf_name,
-                format!(
-                    "the chain stops at '{}': its issuer '{issuer_name}' is in none of the files given (certificate file, --chain, --ca)",
-                    top.short_name()
-                ),
+                format!("{stops_at}: its issuer '{issuer_name}' is in none of the files given (certificate file, --chain, --ca)"),
             )
             .with_hint(format!(
                 "If '{issuer_name}' is an intermediate CA, append its certificate to the certificate file after the device certificate \
@@ -387,7 +388,7 @@ fn algorithm_findings(cert: &CertInfo, name: &str) -> Vec<Finding> {
                 FindingId::UnsupportedKey,
                 Severity::Error,
                 name,
-                format!("'{name}' has a {key} key, which rustls-based servers and AWS IoT Core cannot use for TLS"),
+                format!("'{name}' has key type {key}, which rustls-based servers and AWS IoT Core cannot use for TLS"),
             )
             .with_hint("Use an EC key on P-256 or P-384, or RSA 2048 or more."),
         ),
@@ -488,8 +489,10 @@ fn order_findings(pool: &[&LoadedCert], path: &[usize], leaf: usize, anchors: &[
         let on_path = path.contains(&i);
         let is_a_ca_given = anchors.iter().any(|a| a.raw.der == cert.info.raw.der);
         let is_tops_root = cert.info.self_issued && cert.info.raw.subject == top.info.raw.issuer;
+        // Named as an issuer on the path but not used: the chain finding already explains it.
+        let named_issuer = path.iter().any(|&p| pool[p].info.raw.issuer == cert.info.raw.subject);
         let duplicate = pool.iter().take(i).any(|other| other.info.sha256 == cert.info.sha256);
-        if !on_path && !is_a_ca_given && !is_tops_root && !duplicate {
+        if !on_path && !is_a_ca_given && !is_tops_root && !named_issuer && !duplicate {
             findings.push(Finding::new(
                 FindingId::UnrelatedCertificate,
                 Severity::Warning,

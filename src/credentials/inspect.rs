@@ -357,8 +357,15 @@ impl SignatureAlgorithm {
     fn from_oid(oid: &Oid<'_>) -> SignatureAlgorithm {
         let dotted = oid.to_id_string();
         let name = match dotted.as_str() {
-            // RSASSA-PSS: the registry calls it by its OID description.
+            // Names the registry lacks, as OpenSSL prints them.
             "1.2.840.113549.1.1.10" => "RSASSA-PSS".to_string(),
+            "1.2.840.10045.4.1" => "ecdsa-with-SHA1".to_string(),
+            "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224".to_string(),
+            "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".to_string(),
+            "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384".to_string(),
+            "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512".to_string(),
+            "1.2.840.10040.4.3" => "dsa-with-SHA1".to_string(),
+            "2.16.840.1.101.3.4.3.2" => "dsa-with-SHA256".to_string(),
             _ => x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry())
                 .map(str::to_string)
                 .unwrap_or_else(|_| dotted.clone()),

@@ -41,8 +41,11 @@ pub fn diagnose(findings: &[Finding]) -> Diagnosis {
         match causes.iter_mut().find(|c| c.id == id) {
             Some(cause) => cause.evidence.push(evidence),
             None => {
-                let mut fixes: Vec<String> = finding.hint.iter().cloned().collect();
-                fixes.extend(id.fixes().iter().map(|f| f.to_string()));
+                // A finding's own hint is specific to what was seen; it replaces the generic fixes.
+                let fixes = match &finding.hint {
+                    Some(hint) => vec![hint.clone()],
+                    None => id.fixes().iter().map(|f| f.to_string()).collect(),
+                };
                 causes.push(Cause { id, confidence: FROM_FILES, summary: id.summary().to_string(), evidence: vec![evidence], fixes });
             }
         }
@@ -94,7 +97,7 @@ mod tests {
         let diagnosis = diagnose(&findings);
         assert_eq!(diagnosis.causes.len(), 1);
         assert_eq!(diagnosis.causes[0].evidence.len(), 2);
-        assert_eq!(diagnosis.causes[0].fixes[0], "issue a v3 cert");
+        assert_eq!(diagnosis.causes[0].fixes, ["issue a v3 cert"]);
         assert!(diagnosis.causes[0].evidence[0].starts_with("device.pem: "));
     }
 

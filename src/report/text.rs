@@ -106,7 +106,7 @@ fn render_chain(chain: &ChainSummary, style: Style, out: &mut dyn Write) -> io::
             "'{}' missing",
             chain.missing_issuer.as_deref().map(short_dn).unwrap_or_default()
         )),
-        "not-checked" => style.dim("(trust not checked: no --ca)"),
+        "not-checked" => style.dim("(trust not checked)"),
         other => style.warning(other),
     };
     links.push(end);

@@ -1,0 +1,201 @@
+//! The JSON report read back with types written from docs/json-report.md, not from the code:
+//! a renamed or retyped field breaks this test before it breaks a user's CI.
+
+mod common;
+
+use common::*;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Report {
+    schema: String,
+    command: String,
+    outcome: String,
+    error: Option<ReportError>,
+    credentials: Option<Credentials>,
+    findings: Vec<Finding>,
+    diagnosis: Diagnosis,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportError {
+    kind: String,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Finding {
+    id: String,
+    severity: String,
+    subject: String,
+    message: String,
+    hint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Diagnosis {
+    causes: Vec<Cause>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cause {
+    id: String,
+    confidence: f64,
+    summary: String,
+    evidence: Vec<String>,
+    fixes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    certificates: Vec<Certificate>,
+    key: Option<Key>,
+    chain: Chain,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Certificate {
+    file: String,
+    position: u32,
+    role: String,
+    leaf: bool,
+    days_left: i64,
+    subject: String,
+    issuer: String,
+    serial: String,
+    version: u32,
+    not_before: String,
+    not_after: String,
+    key: PublicKey,
+    signature_algorithm: SignatureAlgorithm,
+    subject_alt_names: Vec<String>,
+    key_usage: Option<Vec<String>>,
+    extended_key_usage: Option<Vec<String>>,
+    is_ca: Option<bool>,
+    path_len: Option<u32>,
+    self_issued: bool,
+    sha256: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicKey {
+    #[serde(rename = "type")]
+    kind: String,
+    bits: Option<u32>,
+    curve: Option<String>,
+    oid: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureAlgorithm {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Key {
+    file: String,
+    container: String,
+    encoding: String,
+    encrypted: bool,
+    key: Option<PublicKey>,
+    matches_certificate: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Chain {
+    path: Vec<String>,
+    status: String,
+    anchor: Option<String>,
+    missing_issuer: Option<String>,
+}
+
+fn read(args: &[&str]) -> (i32, Report) {
+    let mut all = vec!["check-certs"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json"]);
+    let run = iotdoctor(&all);
+    let report: Report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    (run.code, report)
+}
+
+const SEVERITIES: [&str; 3] = ["error", "warning", "info"];
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[test]
+fn a_report_with_problems_follows_the_contract() {
+    let (code, report) = read(&["--cert", &pki("client-ec.pem"), "--key", &pki("stranger.key"), "--ca", &pki("root-ca.pem")]);
+    assert_eq!(code, 1);
+    assert_eq!(report.schema, "iotdoctor.report/1");
+    assert_eq!(report.command, "check-certs");
+    assert_eq!(report.outcome, "problems");
+    assert!(report.error.is_none());
+    for finding in &report.findings {
+        assert!(is_kebab(&finding.id), "{}", finding.id);
+        assert!(SEVERITIES.contains(&finding.severity.as_str()));
+        assert!(!finding.subject.is_empty() && !finding.message.is_empty());
+        assert!(finding.hint.as_ref().is_none_or(|h| !h.is_empty()));
+    }
+    let causes = &report.diagnosis.causes;
+    assert_eq!(causes[0].id, "client-key-mismatch");
+    for cause in causes {
+        assert!(is_kebab(&cause.id));
+        assert!((0.0..=1.0).contains(&cause.confidence));
+        assert!(!cause.summary.is_empty() && !cause.evidence.is_empty() && !cause.fixes.is_empty());
+    }
+    let creds = report.credentials.expect("check-certs reports its credentials");
+    let key = creds.key.expect("a key was given");
+    assert_eq!((key.container.as_str(), key.encoding.as_str(), key.encrypted), ("pem", "pkcs8", false));
+    assert!(key.file.ends_with("stranger.key"));
+    assert_eq!(key.matches_certificate, "does-not-match");
+    let key_type = key.key.expect("algorithm known");
+    assert_eq!((key_type.kind.as_str(), key_type.curve.as_deref(), key_type.bits, key_type.oid), ("ec", Some("P-256"), None, None));
+    assert_eq!(creds.chain.status, "missing-issuer");
+    assert!(creds.chain.anchor.is_none());
+    assert_eq!(creds.chain.path.len(), 1);
+    assert!(creds.chain.missing_issuer.is_some());
+    let leaf = &creds.certificates[0];
+    assert!(leaf.leaf && leaf.role == "device" && leaf.position == 1);
+    assert!(leaf.not_before.ends_with('Z') && leaf.not_after.ends_with('Z'));
+    assert!(creds.certificates.iter().any(|c| c.role == "ca"));
+}
+
+#[test]
+fn a_healthy_report_follows_the_contract() {
+    let (code, report) =
+        read(&["--cert", &pki("client-rsa-chain.pem"), "--key", &pki("client-rsa.key"), "--ca", &pki("root-ca.pem")]);
+    assert_eq!(code, 0);
+    assert_eq!(report.outcome, "ok");
+    assert!(report.diagnosis.causes.is_empty());
+    let creds = report.credentials.unwrap();
+    assert_eq!(creds.chain.status, "trusted");
+    assert_eq!(creds.certificates[0].key.kind, "rsa");
+    assert_eq!(creds.certificates[0].key.bits, Some(2048));
+    // Signed by the EC intermediate, whatever the leaf's own key.
+    assert_eq!(creds.certificates[0].signature_algorithm.name, "ecdsa-with-SHA256");
+}
+
+#[test]
+fn an_error_report_follows_the_contract() {
+    let (code, report) = read(&["--cert", "/nonexistent.pem"]);
+    assert_eq!(code, 3);
+    assert_eq!(report.outcome, "error");
+    let error = report.error.unwrap();
+    assert_eq!(error.kind, "input");
+    assert!(!error.message.is_empty());
+    assert!(report.credentials.is_none() && report.findings.is_empty() && report.diagnosis.causes.is_empty());
+}
