@@ -72,7 +72,9 @@ fn check_certs(args: &CheckCertsArgs) -> Result<Report, Error> {
         chain: args.chain.clone(),
         cas: args.ca.clone(),
     };
-    let passwords = EnvOrPrompt { env_var: args.key_pass_env.clone() };
+    let passwords = EnvOrPrompt {
+        env_var: args.key_pass_env.clone(),
+    };
     let creds = Credentials::load(&request, &passwords)?;
     let options = CheckOptions {
         now: checks::now(),
@@ -81,7 +83,12 @@ fn check_certs(args: &CheckCertsArgs) -> Result<Report, Error> {
     };
     let (summary, findings) = checks::check(&creds, &options);
     let diagnosis = diagnose::diagnose(&findings);
-    Ok(Report::new("check-certs", Some(summary), findings, diagnosis))
+    Ok(Report::new(
+        "check-certs",
+        Some(summary),
+        findings,
+        diagnosis,
+    ))
 }
 
 /// Passwords from the environment variable named by `--key-pass-env`, else from the terminal.
@@ -93,15 +100,19 @@ struct EnvOrPrompt {
 impl PasswordSource for EnvOrPrompt {
     fn password(&self, path: &Path) -> Result<Zeroizing<String>, Error> {
         if let Some(var) = &self.env_var {
-            return std::env::var(var)
-                .map(Zeroizing::new)
-                .map_err(|_| Error::Password(format!("--key-pass-env {var}: the environment variable {var} is not set")));
+            return std::env::var(var).map(Zeroizing::new).map_err(|_| {
+                Error::Password(format!(
+                    "--key-pass-env {var}: the environment variable {var} is not set"
+                ))
+            });
         }
         if !std::io::stdin().is_terminal() {
             return Err(Error::input(path, InputProblem::NeedsPassword));
         }
         rpassword::prompt_password(format!("Password for {}: ", path.display()))
             .map(Zeroizing::new)
-            .map_err(|e| Error::Password(format!("cannot read the password from the terminal: {e}")))
+            .map_err(|e| {
+                Error::Password(format!("cannot read the password from the terminal: {e}"))
+            })
     }
 }

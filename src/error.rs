@@ -23,7 +23,10 @@ pub mod exit {
 pub enum Error {
     /// An input file could not be read or is not what it should be.
     #[error("{path}: {problem}", path = path.display())]
-    Input { path: PathBuf, problem: InputProblem },
+    Input {
+        path: PathBuf,
+        problem: InputProblem,
+    },
 
     /// The password of an encrypted input could not be obtained.
     #[error("{0}")]
@@ -32,7 +35,10 @@ pub enum Error {
 
 impl Error {
     pub fn input(path: &Path, problem: InputProblem) -> Self {
-        Error::Input { path: path.to_path_buf(), problem }
+        Error::Input {
+            path: path.to_path_buf(),
+            problem,
+        }
     }
 
     pub fn exit_code(&self) -> u8 {
@@ -67,14 +73,19 @@ pub enum InputProblem {
     #[error("broken PEM: {0}")]
     BadPem(String),
     #[error("this file holds {found}, not {expected}")]
-    WrongKind { expected: &'static str, found: String },
+    WrongKind {
+        expected: &'static str,
+        found: String,
+    },
     #[error("{0}")]
     Unparsable(String),
     #[error(
         "encrypted key: give the password with --key-pass-env VAR (iotdoctor asks on the terminal only when one is attached)"
     )]
     NeedsPassword,
-    #[error("cannot decrypt: wrong password, or an encryption scheme iotdoctor does not support ({0})")]
+    #[error(
+        "cannot decrypt: wrong password, or an encryption scheme iotdoctor does not support ({0})"
+    )]
     WrongPassword(String),
     #[error(
         "legacy OpenSSL-encrypted key (Proc-Type: 4,ENCRYPTED), which iotdoctor does not read; convert it with 'openssl pkcs8 -topk8 -in KEY -out key-pkcs8.pem'"

@@ -26,8 +26,8 @@ impl Verbosity {
 
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `-v`/`-q`.
 pub fn init(verbosity: Verbosity) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -126,19 +126,30 @@ fn read(args: &[&str]) -> (i32, Report) {
     all.extend_from_slice(args);
     all.extend(["--format", "json"]);
     let run = iotdoctor(&all);
-    let report: Report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let report: Report =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
     (run.code, report)
 }
 
 const SEVERITIES: [&str; 3] = ["error", "warning", "info"];
 
 fn is_kebab(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 #[test]
 fn a_report_with_problems_follows_the_contract() {
-    let (code, report) = read(&["--cert", &pki("client-ec.pem"), "--key", &pki("stranger.key"), "--ca", &pki("root-ca.pem")]);
+    let (code, report) = read(&[
+        "--cert",
+        &pki("client-ec.pem"),
+        "--key",
+        &pki("stranger.key"),
+        "--ca",
+        &pki("root-ca.pem"),
+    ]);
     assert_eq!(code, 1);
     assert_eq!(report.schema, "iotdoctor.report/1");
     assert_eq!(report.command, "check-certs");
@@ -157,13 +168,26 @@ fn a_report_with_problems_follows_the_contract() {
         assert!((0.0..=1.0).contains(&cause.confidence));
         assert!(!cause.summary.is_empty() && !cause.evidence.is_empty() && !cause.fixes.is_empty());
     }
-    let creds = report.credentials.expect("check-certs reports its credentials");
+    let creds = report
+        .credentials
+        .expect("check-certs reports its credentials");
     let key = creds.key.expect("a key was given");
-    assert_eq!((key.container.as_str(), key.encoding.as_str(), key.encrypted), ("pem", "pkcs8", false));
+    assert_eq!(
+        (key.container.as_str(), key.encoding.as_str(), key.encrypted),
+        ("pem", "pkcs8", false)
+    );
     assert!(key.file.ends_with("stranger.key"));
     assert_eq!(key.matches_certificate, "does-not-match");
     let key_type = key.key.expect("algorithm known");
-    assert_eq!((key_type.kind.as_str(), key_type.curve.as_deref(), key_type.bits, key_type.oid), ("ec", Some("P-256"), None, None));
+    assert_eq!(
+        (
+            key_type.kind.as_str(),
+            key_type.curve.as_deref(),
+            key_type.bits,
+            key_type.oid
+        ),
+        ("ec", Some("P-256"), None, None)
+    );
     assert_eq!(creds.chain.status, "missing-issuer");
     assert!(creds.chain.anchor.is_none());
     assert_eq!(creds.chain.path.len(), 1);
@@ -176,8 +200,14 @@ fn a_report_with_problems_follows_the_contract() {
 
 #[test]
 fn a_healthy_report_follows_the_contract() {
-    let (code, report) =
-        read(&["--cert", &pki("client-rsa-chain.pem"), "--key", &pki("client-rsa.key"), "--ca", &pki("root-ca.pem")]);
+    let (code, report) = read(&[
+        "--cert",
+        &pki("client-rsa-chain.pem"),
+        "--key",
+        &pki("client-rsa.key"),
+        "--ca",
+        &pki("root-ca.pem"),
+    ]);
     assert_eq!(code, 0);
     assert_eq!(report.outcome, "ok");
     assert!(report.diagnosis.causes.is_empty());
@@ -186,7 +216,10 @@ fn a_healthy_report_follows_the_contract() {
     assert_eq!(creds.certificates[0].key.kind, "rsa");
     assert_eq!(creds.certificates[0].key.bits, Some(2048));
     // Signed by the EC intermediate, whatever the leaf's own key.
-    assert_eq!(creds.certificates[0].signature_algorithm.name, "ecdsa-with-SHA256");
+    assert_eq!(
+        creds.certificates[0].signature_algorithm.name,
+        "ecdsa-with-SHA256"
+    );
 }
 
 #[test]
@@ -197,5 +230,9 @@ fn an_error_report_follows_the_contract() {
     let error = report.error.unwrap();
     assert_eq!(error.kind, "input");
     assert!(!error.message.is_empty());
-    assert!(report.credentials.is_none() && report.findings.is_empty() && report.diagnosis.causes.is_empty());
+    assert!(
+        report.credentials.is_none()
+            && report.findings.is_empty()
+            && report.diagnosis.causes.is_empty()
+    );
 }

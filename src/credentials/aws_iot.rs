@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 
 use rustls::pki_types::CertificateDer;
 
+use super::LoadedCert;
 use super::finding::{Finding, FindingId, Severity};
 use super::inspect::{CertInfo, PublicKeyInfo};
-use super::LoadedCert;
 
 /// An Amazon root CA that AWS IoT Core ATS endpoints chain to.
 #[derive(Debug)]
@@ -54,7 +54,9 @@ pub fn amazon_root(cert: &CertInfo) -> Option<&'static AmazonRoot> {
     shipped_roots()
         .iter()
         .zip(AMAZON_ROOTS.iter())
-        .find(|(shipped, _)| shipped.raw.public_key_id == cert.raw.public_key_id && shipped.subject == cert.subject)
+        .find(|(shipped, _)| {
+            shipped.raw.public_key_id == cert.raw.public_key_id && shipped.subject == cert.subject
+        })
         .map(|(_, root)| root)
 }
 
@@ -72,9 +74,14 @@ pub fn check_device_certificate(leaf: &CertInfo, subject: &str) -> Vec<Finding> 
                 FindingId::AwsUnsupportedAlgorithm,
                 Severity::Error,
                 subject,
-                format!("AWS IoT Core does not accept a {} key on device certificates", leaf.key),
+                format!(
+                    "AWS IoT Core does not accept a {} key on device certificates",
+                    leaf.key
+                ),
             )
-            .with_hint("Use an RSA key of 2048 bits or more, or an EC key on P-256, P-384 or P-521."),
+            .with_hint(
+                "Use an RSA key of 2048 bits or more, or an EC key on P-256, P-384 or P-521.",
+            ),
         );
     }
     if !leaf.signature_algorithm.aws_iot_accepts() {
@@ -83,9 +90,14 @@ pub fn check_device_certificate(leaf: &CertInfo, subject: &str) -> Vec<Finding> 
                 FindingId::AwsUnsupportedAlgorithm,
                 Severity::Error,
                 subject,
-                format!("AWS IoT Core does not accept certificates signed with {}", leaf.signature_algorithm),
+                format!(
+                    "AWS IoT Core does not accept certificates signed with {}",
+                    leaf.signature_algorithm
+                ),
             )
-            .with_hint("Have the certificate signed with SHA-256 or stronger (RSA, RSA-PSS or ECDSA)."),
+            .with_hint(
+                "Have the certificate signed with SHA-256 or stronger (RSA, RSA-PSS or ECDSA).",
+            ),
         );
     }
     findings
@@ -95,13 +107,23 @@ pub fn check_device_certificate(leaf: &CertInfo, subject: &str) -> Vec<Finding> 
 pub fn check_server_roots(cas: &[LoadedCert]) -> Vec<Finding> {
     let present: Vec<&AmazonRoot> = AMAZON_ROOTS
         .iter()
-        .filter(|root| cas.iter().any(|ca| amazon_root(&ca.info).is_some_and(|r| r.name == root.name)))
+        .filter(|root| {
+            cas.iter()
+                .any(|ca| amazon_root(&ca.info).is_some_and(|r| r.name == root.name))
+        })
         .collect();
-    let subject = if cas.is_empty() { "--ca".to_string() } else { ca_files(cas) };
+    let subject = if cas.is_empty() {
+        "--ca".to_string()
+    } else {
+        ca_files(cas)
+    };
     match present.as_slice() {
         [] => {
             let (severity, message) = if cas.is_empty() {
-                (Severity::Warning, "no --ca given: cannot check that the device trusts AWS IoT Core's server certificate".to_string())
+                (
+                    Severity::Warning,
+                    "no --ca given: cannot check that the device trusts AWS IoT Core's server certificate".to_string(),
+                )
             } else {
                 (Severity::Error, "the CA file holds neither Amazon Root CA 1 nor Amazon Root CA 3: a device using it will not trust AWS IoT Core's ATS endpoints".to_string())
             };
@@ -110,7 +132,11 @@ pub fn check_server_roots(cas: &[LoadedCert]) -> Vec<Finding> {
             )]
         }
         [only] => {
-            let missing = AMAZON_ROOTS.iter().find(|r| r.name != only.name).map(|r| r.name).unwrap_or_default();
+            let missing = AMAZON_ROOTS
+                .iter()
+                .find(|r| r.name != only.name)
+                .map(|r| r.name)
+                .unwrap_or_default();
             vec![Finding::new(
                 FindingId::AwsRootCaMissing,
                 Severity::Warning,
@@ -128,7 +154,10 @@ pub fn check_server_roots(cas: &[LoadedCert]) -> Vec<Finding> {
 }
 
 fn ca_files(cas: &[LoadedCert]) -> String {
-    let mut files: Vec<String> = cas.iter().map(|c| c.origin.path.display().to_string()).collect();
+    let mut files: Vec<String> = cas
+        .iter()
+        .map(|c| c.origin.path.display().to_string())
+        .collect();
     files.dedup();
     files.join(", ")
 }

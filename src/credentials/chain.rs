@@ -16,7 +16,9 @@ pub enum Link {
 }
 
 pub fn check_link(child: &CertInfo, issuer: &CertInfo) -> Link {
-    let algorithms = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms.all;
+    let algorithms = rustls::crypto::aws_lc_rs::default_provider()
+        .signature_verification_algorithms
+        .all;
     let mut candidates = algorithms.iter().filter(|alg| {
         alg.public_key_alg_id().as_ref() == issuer.raw.spki_alg_id.as_slice()
             && alg.signature_alg_id().as_ref() == child.raw.signature_alg_id.as_slice()
@@ -24,7 +26,8 @@ pub fn check_link(child: &CertInfo, issuer: &CertInfo) -> Link {
     let mut any = false;
     let verified = candidates.any(|alg| {
         any = true;
-        alg.verify_signature(&issuer.raw.public_key, &child.raw.tbs, &child.raw.signature).is_ok()
+        alg.verify_signature(&issuer.raw.public_key, &child.raw.tbs, &child.raw.signature)
+            .is_ok()
     });
     match (verified, any) {
         (true, _) => Link::Verified,
@@ -65,7 +68,11 @@ const MAX_DEPTH: usize = 10;
 /// Walks from `pool[leaf]` to a trust anchor, using the other certificates of `pool` as
 /// intermediates. Pool and anchors are searched by subject name, then by signature.
 pub fn build(pool: &[&CertInfo], leaf: usize, anchors: &[&CertInfo]) -> Chain {
-    let mut chain = Chain { path: vec![leaf], end: ChainEnd::TooLong, unverified_links: vec![] };
+    let mut chain = Chain {
+        path: vec![leaf],
+        end: ChainEnd::TooLong,
+        unverified_links: vec![],
+    };
     while chain.path.len() <= MAX_DEPTH {
         let current_index = *chain.path.last().unwrap_or(&leaf);
         let current = pool[current_index];
@@ -75,7 +82,11 @@ pub fn build(pool: &[&CertInfo], leaf: usize, anchors: &[&CertInfo]) -> Chain {
             chain.end = ChainEnd::Trusted { anchor };
             return chain;
         }
-        for (index, anchor) in anchors.iter().enumerate().filter(|(_, a)| a.raw.subject == current.raw.issuer) {
+        for (index, anchor) in anchors
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.raw.subject == current.raw.issuer)
+        {
             match check_link(current, anchor) {
                 Link::Verified => {
                     chain.end = ChainEnd::Trusted { anchor: index };

@@ -92,7 +92,11 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
 
     let Some(leaf) = leaf else {
         return (
-            CredentialsSummary { certificates: vec![], key: None, chain: ChainSummary::not_checked(vec![]) },
+            CredentialsSummary {
+                certificates: vec![],
+                key: None,
+                chain: ChainSummary::not_checked(vec![]),
+            },
             findings,
         );
     };
@@ -100,18 +104,27 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
     let leaf_name = leaf_cert.short_name();
 
     // Key.
-    let key_entry = creds.key.as_ref().zip(key_info.as_ref()).map(|(loaded, info)| {
-        let matches = info.matches(leaf_cert);
-        findings.extend(key_findings(loaded.path.display().to_string(), info, matches, leaf_cert));
-        KeyEntry {
-            file: loaded.path.clone(),
-            container: loaded.container,
-            encoding: loaded.key.encoding,
-            encrypted: loaded.key.encrypted,
-            key: info.algorithm.clone(),
-            matches_certificate: matches,
-        }
-    });
+    let key_entry = creds
+        .key
+        .as_ref()
+        .zip(key_info.as_ref())
+        .map(|(loaded, info)| {
+            let matches = info.matches(leaf_cert);
+            findings.extend(key_findings(
+                loaded.path.display().to_string(),
+                info,
+                matches,
+                leaf_cert,
+            ));
+            KeyEntry {
+                file: loaded.path.clone(),
+                container: loaded.container,
+                encoding: loaded.key.encoding,
+                encrypted: loaded.key.encrypted,
+                key: info.algorithm.clone(),
+                matches_certificate: matches,
+            }
+        });
     if creds.key.is_none() {
         findings.push(Finding::new(
             FindingId::KeyNotChecked,
@@ -125,7 +138,11 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
     let built = chain::build(&infos, leaf, &anchor_infos);
     findings.extend(chain_findings(&built, &infos, &anchors, creds, options));
     let summary_chain = ChainSummary {
-        path: built.path.iter().map(|&i| infos[i].subject.clone()).collect(),
+        path: built
+            .path
+            .iter()
+            .map(|&i| infos[i].subject.clone())
+            .collect(),
         status: match (&built.end, anchors.is_empty()) {
             (_, true) => "not-checked",
             (ChainEnd::Trusted { .. }, _) => "trusted",
@@ -139,7 +156,9 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
             _ => None,
         },
         missing_issuer: match &built.end {
-            ChainEnd::MissingIssuer { issuer } | ChainEnd::WrongIssuerKey { issuer } => Some(issuer.clone()),
+            ChainEnd::MissingIssuer { issuer } | ChainEnd::WrongIssuerKey { issuer } => {
+                Some(issuer.clone())
+            }
             _ => None,
         },
     };
@@ -153,7 +172,12 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
     }
     findings.extend(usage_findings(leaf_cert, &leaf_name));
     findings.extend(order_findings(&pool, &built.path, leaf, &anchor_infos));
-    findings.extend(creds.ignored.iter().map(|(path, other)| ignored_block(path, other)));
+    findings.extend(
+        creds
+            .ignored
+            .iter()
+            .map(|(path, other)| ignored_block(path, other)),
+    );
 
     if options.aws_iot {
         findings.extend(aws_iot::check_device_certificate(leaf_cert, &leaf_name));
@@ -168,13 +192,25 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
         .collect();
     certificates.extend(creds.cas.iter().map(|c| entry(c, false, options.now)));
 
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
-    (CredentialsSummary { certificates, key: key_entry, chain: summary_chain }, findings)
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    (
+        CredentialsSummary {
+            certificates,
+            key: key_entry,
+            chain: summary_chain,
+        },
+        findings,
+    )
 }
 
 impl ChainSummary {
     fn not_checked(path: Vec<String>) -> Self {
-        ChainSummary { path, status: "not-checked", anchor: None, missing_issuer: None }
+        ChainSummary {
+            path,
+            status: "not-checked",
+            anchor: None,
+            missing_issuer: None,
+        }
     }
 }
 
@@ -192,24 +228,38 @@ fn entry(cert: &LoadedCert, leaf: bool, now: i64) -> CertificateEntry {
 /// The device certificate: the one the key belongs to, else the first that issued no other
 /// certificate of the file, else the first.
 fn pick_leaf(device: &[LoadedCert], key: Option<&KeyInfo>) -> Option<usize> {
-    if let Some(key) = key {
-        if let Some(i) = device.iter().position(|c| key.matches(&c.info) == KeyMatch::Matches) {
-            return Some(i);
-        }
+    if let Some(key) = key
+        && let Some(i) = device
+            .iter()
+            .position(|c| key.matches(&c.info) == KeyMatch::Matches)
+    {
+        return Some(i);
     }
     let issues_another = |c: &LoadedCert| {
-        device.iter().any(|other| !std::ptr::eq(other, c) && other.info.raw.issuer == c.info.raw.subject)
+        device
+            .iter()
+            .any(|other| !std::ptr::eq(other, c) && other.info.raw.issuer == c.info.raw.subject)
     };
-    device.iter().position(|c| !issues_another(c)).or(if device.is_empty() { None } else { Some(0) })
+    device
+        .iter()
+        .position(|c| !issues_another(c))
+        .or(if device.is_empty() { None } else { Some(0) })
 }
 
-fn key_findings(key_file: String, key: &KeyInfo, matches: KeyMatch, leaf: &CertInfo) -> Vec<Finding> {
+fn key_findings(
+    key_file: String,
+    key: &KeyInfo,
+    matches: KeyMatch,
+    leaf: &CertInfo,
+) -> Vec<Finding> {
     let leaf_name = leaf.short_name();
     match matches {
         KeyMatch::Matches => vec![],
         KeyMatch::DoesNotMatch => {
             let detail = match &key.algorithm {
-                Some(alg) if *alg != leaf.key => format!(": the key is {alg}, the certificate's key is {}", leaf.key),
+                Some(alg) if *alg != leaf.key => {
+                    format!(": the key is {alg}, the certificate's key is {}", leaf.key)
+                }
                 Some(alg) => format!(": both are {alg}, but they are different keys"),
                 None => String::new(),
             };
@@ -221,7 +271,10 @@ fn key_findings(key_file: String, key: &KeyInfo, matches: KeyMatch, leaf: &CertI
             )]
         }
         KeyMatch::Unknown => {
-            let why = key.rustls_refusal.as_deref().unwrap_or("its public half cannot be derived");
+            let why = key
+                .rustls_refusal
+                .as_deref()
+                .unwrap_or("its public half cannot be derived");
             vec![Finding::new(
                 FindingId::KeyNotChecked,
                 Severity::Warning,
@@ -241,13 +294,23 @@ fn chain_findings(
 ) -> Vec<Finding> {
     let top = infos[*built.path.last().unwrap_or(&0)];
     let leaf_name = infos[built.path[0]].short_name();
-    let anchor_names = || anchors.iter().map(|a| short_dn(&a.info.subject)).collect::<Vec<_>>().join("', '");
+    let anchor_names = || {
+        anchors
+            .iter()
+            .map(|a| short_dn(&a.info.subject))
+            .collect::<Vec<_>>()
+            .join("', '")
+    };
 
     if anchors.is_empty() {
         let ends = match &built.end {
             ChainEnd::UntrustedRoot => format!("ends at root '{}'", top.short_name()),
             ChainEnd::MissingIssuer { issuer } | ChainEnd::WrongIssuerKey { issuer } => {
-                format!("stops at '{}', issued by '{}'", top.short_name(), short_dn(issuer))
+                format!(
+                    "stops at '{}', issued by '{}'",
+                    top.short_name(),
+                    short_dn(issuer)
+                )
             }
             _ => format!("ends at '{}'", top.short_name()),
         };
@@ -259,7 +322,12 @@ fn chain_findings(
         } else {
             format!("no --ca given: trust not checked; the chain at hand {ends}")
         };
-        return vec![Finding::new(FindingId::ChainNotChecked, Severity::Info, leaf_name, message)];
+        return vec![Finding::new(
+            FindingId::ChainNotChecked,
+            Severity::Info,
+            leaf_name,
+            message,
+        )];
     }
 
     match &built.end {
@@ -321,18 +389,32 @@ fn chain_findings(
     }
 }
 
-fn validity_findings(cert: &CertInfo, name: &str, is_leaf: bool, options: &CheckOptions) -> Vec<Finding> {
+fn validity_findings(
+    cert: &CertInfo,
+    name: &str,
+    is_leaf: bool,
+    options: &CheckOptions,
+) -> Vec<Finding> {
     let now = options.now;
-    let what = if is_leaf { "the device certificate" } else { "intermediate CA" };
+    let what = if is_leaf {
+        "the device certificate"
+    } else {
+        "intermediate CA"
+    };
     if now < cert.not_before.0 {
         let days = (cert.not_before.0 - now).div_euclid(86_400);
-        return vec![Finding::new(
-            FindingId::ClientCertExpired,
-            Severity::Error,
-            name,
-            format!("{what} '{name}' is not valid yet: valid from {} ({days} days from now)", cert.not_before),
-        )
-        .with_hint("Check the clock of the machine that issued it and of the device.")];
+        return vec![
+            Finding::new(
+                FindingId::ClientCertExpired,
+                Severity::Error,
+                name,
+                format!(
+                    "{what} '{name}' is not valid yet: valid from {} ({days} days from now)",
+                    cert.not_before
+                ),
+            )
+            .with_hint("Check the clock of the machine that issued it and of the device."),
+        ];
     }
     let days_left = cert.days_left(now);
     if now > cert.not_after.0 {
@@ -340,7 +422,10 @@ fn validity_findings(cert: &CertInfo, name: &str, is_leaf: bool, options: &Check
             FindingId::ClientCertExpired,
             Severity::Error,
             name,
-            format!("{what} '{name}' expired on {} ({} days ago)", cert.not_after, -days_left),
+            format!(
+                "{what} '{name}' expired on {} ({} days ago)",
+                cert.not_after, -days_left
+            ),
         )];
     }
     if days_left < i64::from(options.warn_days) {
@@ -348,7 +433,10 @@ fn validity_findings(cert: &CertInfo, name: &str, is_leaf: bool, options: &Check
             FindingId::CertExpiringSoon,
             Severity::Warning,
             name,
-            format!("{what} '{name}' expires on {} ({days_left} days left)", cert.not_after.date()),
+            format!(
+                "{what} '{name}' expires on {} ({days_left} days left)",
+                cert.not_after.date()
+            ),
         )];
     }
     vec![]
@@ -357,9 +445,10 @@ fn validity_findings(cert: &CertInfo, name: &str, is_leaf: bool, options: &Check
 fn algorithm_findings(cert: &CertInfo, name: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     // A root's signature on itself is not checked by anyone; everything below it is.
-    if !cert.self_issued {
-        if let Some(hash) = cert.signature_algorithm.weak_hash() {
-            findings.push(
+    if !cert.self_issued
+        && let Some(hash) = cert.signature_algorithm.weak_hash()
+    {
+        findings.push(
                 Finding::new(
                     FindingId::WeakSignature,
                     Severity::Error,
@@ -371,7 +460,6 @@ fn algorithm_findings(cert: &CertInfo, name: &str) -> Vec<Finding> {
                 )
                 .with_hint("Re-issue the certificate signed with SHA-256 or stronger."),
             );
-        }
     }
     match &cert.key {
         PublicKeyInfo::Rsa { bits } if *bits < 2048 => findings.push(
@@ -399,7 +487,8 @@ fn algorithm_findings(cert: &CertInfo, name: &str) -> Vec<Finding> {
 
 fn usage_findings(leaf: &CertInfo, name: &str) -> Vec<Finding> {
     let usage = |message: String, hint: &str| {
-        Finding::new(FindingId::ClientCertUsage, Severity::Error, name, message).with_hint(hint.to_string())
+        Finding::new(FindingId::ClientCertUsage, Severity::Error, name, message)
+            .with_hint(hint.to_string())
     };
     let mut findings = Vec::new();
     if leaf.version < 3 {
@@ -415,7 +504,11 @@ fn usage_findings(leaf: &CertInfo, name: &str) -> Vec<Finding> {
         ));
     }
     if leaf.raw.eku_client_auth == Some(false) {
-        let ekus = leaf.extended_key_usage.as_deref().unwrap_or_default().join(", ");
+        let ekus = leaf
+            .extended_key_usage
+            .as_deref()
+            .unwrap_or_default()
+            .join(", ");
         findings.push(usage(
             format!("'{name}' has extendedKeyUsage {ekus} without clientAuth: servers reject it for TLS client authentication"),
             "Issue the certificate with extendedKeyUsage clientAuth (or no extendedKeyUsage at all).",
@@ -432,21 +525,29 @@ fn usage_findings(leaf: &CertInfo, name: &str) -> Vec<Finding> {
 }
 
 /// Order and content of the device's own file(s): leaf first, then each issuer, no duplicates.
-fn order_findings(pool: &[&LoadedCert], path: &[usize], leaf: usize, anchors: &[&CertInfo]) -> Vec<Finding> {
+fn order_findings(
+    pool: &[&LoadedCert],
+    path: &[usize],
+    leaf: usize,
+    anchors: &[&CertInfo],
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for cert in pool {
         if !seen.insert(&cert.info.sha256) {
-            findings.push(Finding::new(
-                FindingId::DuplicateCertificate,
-                Severity::Warning,
-                cert.origin.path.display().to_string(),
-                format!(
-                    "certificate '{}' appears more than once (again as certificate {})",
-                    cert.info.short_name(),
-                    cert.origin.position
-                ),
-            ).with_hint("Remove the duplicate: some stacks send it twice and servers may reject the chain."));
+            findings.push(
+                Finding::new(
+                    FindingId::DuplicateCertificate,
+                    Severity::Warning,
+                    cert.origin.path.display().to_string(),
+                    format!(
+                        "certificate '{}' appears more than once (again as certificate {})",
+                        cert.info.short_name(),
+                        cert.origin.position
+                    ),
+                )
+                .with_hint("Remove the duplicate: some stacks send it twice and servers may reject the chain."),
+            );
         }
     }
 
@@ -490,18 +591,23 @@ fn order_findings(pool: &[&LoadedCert], path: &[usize], leaf: usize, anchors: &[
         let is_a_ca_given = anchors.iter().any(|a| a.raw.der == cert.info.raw.der);
         let is_tops_root = cert.info.self_issued && cert.info.raw.subject == top.info.raw.issuer;
         // Named as an issuer on the path but not used: the chain finding already explains it.
-        let named_issuer = path.iter().any(|&p| pool[p].info.raw.issuer == cert.info.raw.subject);
-        let duplicate = pool.iter().take(i).any(|other| other.info.sha256 == cert.info.sha256);
+        let named_issuer = path
+            .iter()
+            .any(|&p| pool[p].info.raw.issuer == cert.info.raw.subject);
+        let duplicate = pool
+            .iter()
+            .take(i)
+            .any(|other| other.info.sha256 == cert.info.sha256);
         if !on_path && !is_a_ca_given && !is_tops_root && !named_issuer && !duplicate {
-            findings.push(Finding::new(
-                FindingId::UnrelatedCertificate,
-                Severity::Warning,
-                cert.origin.label(2),
-                format!(
-                    "certificate '{}' is not part of the device certificate's chain",
-                    cert.info.short_name()
-                ),
-            ).with_hint("Remove it: the device would send it along and confuse the server's chain building."));
+            findings.push(
+                Finding::new(
+                    FindingId::UnrelatedCertificate,
+                    Severity::Warning,
+                    cert.origin.label(2),
+                    format!("certificate '{}' is not part of the device certificate's chain", cert.info.short_name()),
+                )
+                .with_hint("Remove it: the device would send it along and confuse the server's chain building."),
+            );
         }
     }
     findings

@@ -17,14 +17,19 @@ fn element(input: &[u8]) -> Option<Element<'_>> {
         if count == 0 || count > 4 || after_len.len() < count {
             return None;
         }
-        let len = after_len[..count].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        let len = after_len[..count]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
         after_len = &after_len[count..];
         len
     };
     if after_len.len() < len {
         return None;
     }
-    Some(Element { contents: &after_len[..len], rest: &after_len[len..] })
+    Some(Element {
+        contents: &after_len[..len],
+        rest: &after_len[len..],
+    })
 }
 
 /// The contents of the first element inside a SEQUENCE: for a SubjectPublicKeyInfo,
@@ -60,7 +65,13 @@ mod tests {
         assert_eq!(first_element_contents(&[]), None);
         assert_eq!(first_element_contents(&[0x30]), None);
         assert_eq!(first_element_contents(&[0x30, 0x85, 1, 1, 1, 1, 1]), None);
-        assert_eq!(first_element_contents(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
-        assert_eq!(signature_algorithm_contents(&[0x30, 0x02, 0x30, 0x00]), None);
+        assert_eq!(
+            first_element_contents(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+            None
+        );
+        assert_eq!(
+            signature_algorithm_contents(&[0x30, 0x02, 0x30, 0x00]),
+            None
+        );
     }
 }

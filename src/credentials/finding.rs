@@ -56,6 +56,30 @@ pub enum FindingId {
 }
 
 impl FindingId {
+    /// Every finding id.
+    pub const ALL: [FindingId; 17] = {
+        use FindingId::*;
+        [
+            ClientKeyMismatch,
+            ClientCaUntrusted,
+            ClientChainIncomplete,
+            ClientCertExpired,
+            ClientCertUsage,
+            CertExpiringSoon,
+            WeakKey,
+            WeakSignature,
+            UnsupportedKey,
+            ChainOrder,
+            DuplicateCertificate,
+            UnrelatedCertificate,
+            ChainNotChecked,
+            KeyNotChecked,
+            IgnoredPemBlock,
+            AwsRootCaMissing,
+            AwsUnsupportedAlgorithm,
+        ]
+    };
+
     /// The cause this finding establishes by itself, when it is one.
     pub fn cause(self) -> Option<CauseId> {
         match self {
@@ -71,7 +95,10 @@ impl FindingId {
 
 impl fmt::Display for FindingId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let id = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let id = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         f.write_str(&id)
     }
 }
@@ -90,8 +117,19 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: FindingId, severity: Severity, subject: impl Into<String>, message: impl Into<String>) -> Self {
-        Finding { id, severity, subject: subject.into(), message: message.into(), hint: None }
+    pub fn new(
+        id: FindingId,
+        severity: Severity,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            id,
+            severity,
+            subject: subject.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

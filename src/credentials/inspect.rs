@@ -97,14 +97,7 @@ impl CertInfo {
             key: PublicKeyInfo::from_spki(&spki),
             signature_algorithm: SignatureAlgorithm::from_oid(&cert.signature_algorithm.algorithm),
             subject_alt_names,
-            key_usage: ku.as_ref().map(|ku| {
-                ku.value
-                    .to_string()
-                    .split(", ")
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            }),
+            key_usage: ku.as_ref().map(|ku| key_usage_names(ku.value.flags)),
             extended_key_usage: eku.as_ref().map(|eku| eku_names(eku.value)),
             is_ca: bc.as_ref().map(|bc| bc.value.ca),
             path_len: bc.as_ref().and_then(|bc| bc.value.path_len_constraint),
@@ -143,7 +136,13 @@ pub fn short_dn(dn: &str) -> String {
     dn.split(", ")
         .find_map(|part| part.strip_prefix("CN="))
         .map(str::to_string)
-        .unwrap_or_else(|| if dn.is_empty() { "(empty name)".into() } else { dn.to_string() })
+        .unwrap_or_else(|| {
+            if dn.is_empty() {
+                "(empty name)".into()
+            } else {
+                dn.to_string()
+            }
+        })
 }
 
 fn general_name(name: &GeneralName<'_>) -> String {
@@ -152,13 +151,40 @@ fn general_name(name: &GeneralName<'_>) -> String {
         GeneralName::RFC822Name(s) => format!("email:{s}"),
         GeneralName::URI(s) => format!("URI:{s}"),
         GeneralName::IPAddress(bytes) => match bytes.len() {
-            4 => format!("IP:{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*bytes).unwrap_or_default())),
-            16 => format!("IP:{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*bytes).unwrap_or_default())),
+            4 => format!(
+                "IP:{}",
+                std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*bytes).unwrap_or_default())
+            ),
+            16 => format!(
+                "IP:{}",
+                std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*bytes).unwrap_or_default())
+            ),
             _ => format!("IP:{}", colon_hex(bytes)),
         },
         GeneralName::DirectoryName(dn) => format!("DirName:{dn}"),
         other => format!("{other:?}"),
     }
+}
+
+/// Key usage bits by their RFC 5280 names, in bit order.
+fn key_usage_names(flags: u16) -> Vec<String> {
+    const NAMES: [&str; 9] = [
+        "digitalSignature",
+        "nonRepudiation",
+        "keyEncipherment",
+        "dataEncipherment",
+        "keyAgreement",
+        "keyCertSign",
+        "cRLSign",
+        "encipherOnly",
+        "decipherOnly",
+    ];
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| flags >> bit & 1 == 1)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 fn eku_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
@@ -182,7 +208,11 @@ fn eku_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
 
 /// Bytes as `AB:CD:EF`.
 pub fn colon_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Seconds since the Unix epoch, serialised as RFC 3339 (`2026-01-01T00:00:00Z`).
@@ -224,12 +254,18 @@ impl Serialize for Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum PublicKeyInfo {
-    Rsa { bits: usize },
-    Ec { curve: Curve },
+    Rsa {
+        bits: usize,
+    },
+    Ec {
+        curve: Curve,
+    },
     Ed25519,
     Ed448,
     /// An algorithm iotdoctor does not name (DSA, GOST, ...), by OID.
-    Other { oid: String },
+    Other {
+        oid: String,
+    },
 }
 
 impl PublicKeyInfo {
@@ -255,7 +291,9 @@ impl PublicKeyInfo {
         } else if *alg == oid_registry::OID_SIG_ED448 {
             PublicKeyInfo::Ed448
         } else {
-            PublicKeyInfo::Other { oid: alg.to_id_string() }
+            PublicKeyInfo::Other {
+                oid: alg.to_id_string(),
+            }
         }
     }
 
@@ -376,9 +414,10 @@ impl SignatureAlgorithm {
     /// The broken hash this algorithm relies on, if it relies on one (SHA-1, MD5, MD2).
     pub fn weak_hash(&self) -> Option<&'static str> {
         match self.oid.as_str() {
-            "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" | "1.3.14.3.2.29" => {
-                Some("SHA-1")
-            }
+            "1.2.840.113549.1.1.5"
+            | "1.2.840.10045.4.1"
+            | "1.2.840.10040.4.3"
+            | "1.3.14.3.2.29" => Some("SHA-1"),
             "1.2.840.113549.1.1.4" => Some("MD5"),
             "1.2.840.113549.1.1.2" => Some("MD2"),
             _ => None,
@@ -420,6 +459,13 @@ mod tests {
     }
 
     #[test]
+    fn key_usage_names_follow_rfc5280_bit_order() {
+        assert_eq!(key_usage_names(0b1), ["digitalSignature"]);
+        assert_eq!(key_usage_names(0b110_0000), ["keyCertSign", "cRLSign"]);
+        assert!(key_usage_names(0).is_empty());
+    }
+
+    #[test]
     fn timestamps_print_as_rfc3339() {
         assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
         assert_eq!(Timestamp(4_922_899_200).to_string(), "2126-01-01T00:00:00Z");
@@ -435,7 +481,8 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_certificate() {
-        let err = CertInfo::from_der(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01])).unwrap_err();
+        let err = CertInfo::from_der(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01]))
+            .unwrap_err();
         assert!(err.contains("not a valid X.509 certificate"), "{err}");
     }
 }

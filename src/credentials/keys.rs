@@ -33,14 +33,19 @@ impl PublicKeyId {
     pub fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyId {
         match spki.parsed() {
             Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa_modulus_id(rsa.modulus),
-            Ok(x509_parser::public_key::PublicKey::EC(point)) => PublicKeyId::EcPoint(point.data().to_vec()),
+            Ok(x509_parser::public_key::PublicKey::EC(point)) => {
+                PublicKeyId::EcPoint(point.data().to_vec())
+            }
             _ => PublicKeyId::Raw(spki.subject_public_key.data.to_vec()),
         }
     }
 }
 
 fn rsa_modulus_id(modulus: &[u8]) -> PublicKeyId {
-    let start = modulus.iter().position(|&b| b != 0).unwrap_or(modulus.len());
+    let start = modulus
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(modulus.len());
     PublicKeyId::RsaModulus(modulus[start..].to_vec())
 }
 
@@ -59,14 +64,20 @@ impl KeyInfo {
         match rustls::crypto::aws_lc_rs::sign::any_supported_type(der) {
             Ok(signing_key) => {
                 let spki = signing_key.public_key();
-                let parsed = spki.as_ref().and_then(|spki| SubjectPublicKeyInfo::from_der(spki.as_ref()).ok());
+                let parsed = spki
+                    .as_ref()
+                    .and_then(|spki| SubjectPublicKeyInfo::from_der(spki.as_ref()).ok());
                 match parsed {
                     Some((_, spki)) => KeyInfo {
                         algorithm: Some(PublicKeyInfo::from_spki(&spki)),
                         public: Some(PublicKeyId::from_spki(&spki)),
                         rustls_refusal: None,
                     },
-                    None => KeyInfo { algorithm: None, public: None, rustls_refusal: None },
+                    None => KeyInfo {
+                        algorithm: None,
+                        public: None,
+                        rustls_refusal: None,
+                    },
                 }
             }
             Err(e) => {
@@ -89,7 +100,11 @@ impl KeyInfo {
 
 /// Reads algorithm and public half straight from the key's encoding.
 fn from_encoding(der: &PrivateKeyDer<'_>) -> KeyInfo {
-    let unknown = KeyInfo { algorithm: None, public: None, rustls_refusal: None };
+    let unknown = KeyInfo {
+        algorithm: None,
+        public: None,
+        rustls_refusal: None,
+    };
     match der {
         PrivateKeyDer::Pkcs1(k) => from_pkcs1(k.secret_pkcs1_der()).unwrap_or(unknown),
         PrivateKeyDer::Sec1(k) => from_sec1(k.secret_sec1_der(), None).unwrap_or(unknown),
@@ -102,7 +117,9 @@ fn from_pkcs1(der: &[u8]) -> Option<KeyInfo> {
     let key = pkcs1::RsaPrivateKeyRef::try_from(der).ok()?;
     let modulus = key.modulus.as_bytes();
     Some(KeyInfo {
-        algorithm: Some(PublicKeyInfo::Rsa { bits: significant_bits(modulus) }),
+        algorithm: Some(PublicKeyInfo::Rsa {
+            bits: significant_bits(modulus),
+        }),
         public: Some(rsa_modulus_id(modulus)),
         rustls_refusal: None,
     })
@@ -117,7 +134,9 @@ fn from_sec1(der: &[u8], curve_from_pkcs8: Option<Curve>) -> Option<KeyInfo> {
         .or(curve_from_pkcs8);
     Some(KeyInfo {
         algorithm: curve.map(|curve| PublicKeyInfo::Ec { curve }),
-        public: key.public_key.map(|point| PublicKeyId::EcPoint(point.to_vec())),
+        public: key
+            .public_key
+            .map(|point| PublicKeyId::EcPoint(point.to_vec())),
         rustls_refusal: None,
     })
 }
@@ -136,9 +155,21 @@ fn from_pkcs8(der: &[u8]) -> Option<KeyInfo> {
                 .map(|oid| curve_from_der_oid(oid.as_bytes()));
             from_sec1(inner, curve)
         }
-        "1.3.101.112" => Some(KeyInfo { algorithm: Some(PublicKeyInfo::Ed25519), public: None, rustls_refusal: None }),
-        "1.3.101.113" => Some(KeyInfo { algorithm: Some(PublicKeyInfo::Ed448), public: None, rustls_refusal: None }),
-        _ => Some(KeyInfo { algorithm: Some(PublicKeyInfo::Other { oid }), public: None, rustls_refusal: None }),
+        "1.3.101.112" => Some(KeyInfo {
+            algorithm: Some(PublicKeyInfo::Ed25519),
+            public: None,
+            rustls_refusal: None,
+        }),
+        "1.3.101.113" => Some(KeyInfo {
+            algorithm: Some(PublicKeyInfo::Ed448),
+            public: None,
+            rustls_refusal: None,
+        }),
+        _ => Some(KeyInfo {
+            algorithm: Some(PublicKeyInfo::Other { oid }),
+            public: None,
+            rustls_refusal: None,
+        }),
     }
 }
 

@@ -69,7 +69,11 @@ pub struct PrivateKey {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PrivateKey({}, encrypted: {}, material hidden)", self.encoding, self.encrypted)
+        write!(
+            f,
+            "PrivateKey({}, encrypted: {}, material hidden)",
+            self.encoding, self.encrypted
+        )
     }
 }
 
@@ -107,7 +111,13 @@ pub struct FileContents {
 
 impl FileContents {
     fn new(path: &Path, container: Container) -> Self {
-        FileContents { path: path.to_path_buf(), container, certs: vec![], keys: vec![], others: vec![] }
+        FileContents {
+            path: path.to_path_buf(),
+            container,
+            certs: vec![],
+            keys: vec![],
+            others: vec![],
+        }
     }
 
     /// What the file holds, for "this file holds X, not Y" messages.
@@ -124,7 +134,11 @@ impl FileContents {
             n => parts.push(format!("{n} private keys")),
         }
         parts.extend(self.others.iter().map(Other::to_string));
-        if parts.is_empty() { "nothing iotdoctor recognises".into() } else { parts.join(" and ") }
+        if parts.is_empty() {
+            "nothing iotdoctor recognises".into()
+        } else {
+            parts.join(" and ")
+        }
     }
 }
 
@@ -145,11 +159,23 @@ pub fn read_file(path: &Path, passwords: &dyn PasswordSource) -> Result<FileCont
 }
 
 /// Reads a PKCS#12 (.p12 / .pfx) bundle.
-pub fn read_pkcs12(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) -> Result<FileContents, Error> {
+pub fn read_pkcs12(
+    path: &Path,
+    bytes: &[u8],
+    passwords: &dyn PasswordSource,
+) -> Result<FileContents, Error> {
     use p12_keystore::Pkcs12Archive;
     if !looks_like_pkcs12(bytes) {
-        let found = read_file(path, passwords).map(|c| c.describe()).unwrap_or_else(|_| "data that is not PKCS#12".into());
-        return Err(Error::input(path, InputProblem::WrongKind { expected: "a PKCS#12 bundle", found }));
+        let found = read_file(path, passwords)
+            .map(|c| c.describe())
+            .unwrap_or_else(|_| "data that is not PKCS#12".into());
+        return Err(Error::input(
+            path,
+            InputProblem::WrongKind {
+                expected: "a PKCS#12 bundle",
+                found,
+            },
+        ));
     }
     // Bundles exported without a password are common; try that before asking.
     let archive = match Pkcs12Archive::from_pkcs12(bytes, "") {
@@ -157,10 +183,14 @@ pub fn read_pkcs12(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) ->
         Err(_) => {
             let password = passwords.password(path)?;
             Pkcs12Archive::from_pkcs12(bytes, &password).map_err(|e| match e {
-                p12_keystore::error::Error::MacError(_) => {
-                    Error::input(path, InputProblem::WrongPassword("PKCS#12 integrity check failed".into()))
-                }
-                other => Error::input(path, InputProblem::Unparsable(format!("unreadable PKCS#12 bundle: {other}"))),
+                p12_keystore::error::Error::MacError(_) => Error::input(
+                    path,
+                    InputProblem::WrongPassword("PKCS#12 integrity check failed".into()),
+                ),
+                other => Error::input(
+                    path,
+                    InputProblem::Unparsable(format!("unreadable PKCS#12 bundle: {other}")),
+                ),
             })?
         }
     };
@@ -180,13 +210,19 @@ pub fn read_pkcs12(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) ->
     Ok(contents)
 }
 
-fn read_pem(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) -> Result<FileContents, Error> {
+fn read_pem(
+    path: &Path,
+    bytes: &[u8],
+    passwords: &dyn PasswordSource,
+) -> Result<FileContents, Error> {
     let bad = |msg: String| Error::input(path, InputProblem::BadPem(msg));
     let blocks = pem::parse_many(bytes).map_err(|e| bad(pem_error(&e)))?;
     let begins = count(bytes, b"-----BEGIN ");
     if blocks.len() < begins {
         let label = blocks_labels_after(bytes, blocks.len());
-        return Err(bad(format!("the block '{label}' has no END line: the file is truncated")));
+        return Err(bad(format!(
+            "the block '{label}' has no END line: the file is truncated"
+        )));
     }
     let mut contents = FileContents::new(path, Container::Pem);
     for (index, block) in blocks.iter().enumerate() {
@@ -198,19 +234,30 @@ fn read_pem(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) -> Result
                 check_certificate(path, &cert, number)?;
                 contents.certs.push(cert);
             }
-            "PRIVATE KEY" => contents.keys.push(parse_key(path, der, KeyEncoding::Pkcs8, false)?),
+            "PRIVATE KEY" => contents
+                .keys
+                .push(parse_key(path, der, KeyEncoding::Pkcs8, false)?),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
-                if block.headers().get("Proc-Type").is_some_and(|v| v.contains("ENCRYPTED")) {
+                if block
+                    .headers()
+                    .get("Proc-Type")
+                    .is_some_and(|v| v.contains("ENCRYPTED"))
+                {
                     return Err(Error::input(path, InputProblem::LegacyEncryptedPem));
                 }
-                let encoding =
-                    if block.tag() == "RSA PRIVATE KEY" { KeyEncoding::Pkcs1 } else { KeyEncoding::Sec1 };
+                let encoding = if block.tag() == "RSA PRIVATE KEY" {
+                    KeyEncoding::Pkcs1
+                } else {
+                    KeyEncoding::Sec1
+                };
                 contents.keys.push(parse_key(path, der, encoding, false)?);
             }
             "ENCRYPTED PRIVATE KEY" => contents.keys.push(decrypt_pkcs8(path, der, passwords)?),
             "EC PARAMETERS" => contents.others.push(Other::EcParameters),
             "PUBLIC KEY" | "RSA PUBLIC KEY" => contents.others.push(Other::PublicKey),
-            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => contents.others.push(Other::CertificateRequest),
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                contents.others.push(Other::CertificateRequest)
+            }
             "X509 CRL" => contents.others.push(Other::Crl),
             other => contents.others.push(Other::Unknown(other.to_string())),
         }
@@ -218,21 +265,34 @@ fn read_pem(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) -> Result
     Ok(contents)
 }
 
-fn read_der(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) -> Result<FileContents, Error> {
+fn read_der(
+    path: &Path,
+    bytes: &[u8],
+    passwords: &dyn PasswordSource,
+) -> Result<FileContents, Error> {
     let mut contents = FileContents::new(path, Container::Der);
     if bytes.first() != Some(&0x30) {
-        return Err(Error::input(path, InputProblem::NotPemOrDer(describe_unknown(bytes))));
+        return Err(Error::input(
+            path,
+            InputProblem::NotPemOrDer(describe_unknown(bytes)),
+        ));
     }
     if X509Certificate::from_der(bytes).is_ok() {
         contents.certs.push(CertificateDer::from(bytes.to_vec()));
     } else if pkcs8::PrivateKeyInfoRef::try_from(bytes).is_ok() {
-        contents.keys.push(parse_key(path, bytes, KeyEncoding::Pkcs8, false)?);
+        contents
+            .keys
+            .push(parse_key(path, bytes, KeyEncoding::Pkcs8, false)?);
     } else if pkcs8::EncryptedPrivateKeyInfoRef::try_from(bytes).is_ok() {
         contents.keys.push(decrypt_pkcs8(path, bytes, passwords)?);
     } else if pkcs1::RsaPrivateKeyRef::try_from(bytes).is_ok() {
-        contents.keys.push(parse_key(path, bytes, KeyEncoding::Pkcs1, false)?);
+        contents
+            .keys
+            .push(parse_key(path, bytes, KeyEncoding::Pkcs1, false)?);
     } else if sec1::EcPrivateKey::try_from(bytes).is_ok() {
-        contents.keys.push(parse_key(path, bytes, KeyEncoding::Sec1, false)?);
+        contents
+            .keys
+            .push(parse_key(path, bytes, KeyEncoding::Sec1, false)?);
     } else {
         return Err(Error::input(
             path,
@@ -245,14 +305,22 @@ fn read_der(path: &Path, bytes: &[u8], passwords: &dyn PasswordSource) -> Result
 }
 
 /// Checks that a key's DER parses in the encoding its label claims, and wraps it for rustls.
-fn parse_key(path: &Path, der: &[u8], encoding: KeyEncoding, encrypted: bool) -> Result<PrivateKey, Error> {
+fn parse_key(
+    path: &Path,
+    der: &[u8],
+    encoding: KeyEncoding,
+    encrypted: bool,
+) -> Result<PrivateKey, Error> {
     let valid = match encoding {
         KeyEncoding::Pkcs8 => pkcs8::PrivateKeyInfoRef::try_from(der).is_ok(),
         KeyEncoding::Pkcs1 => pkcs1::RsaPrivateKeyRef::try_from(der).is_ok(),
         KeyEncoding::Sec1 => sec1::EcPrivateKey::try_from(der).is_ok(),
     };
     if !valid {
-        return Err(Error::input(path, InputProblem::Unparsable(format!("the {encoding} private key is malformed"))));
+        return Err(Error::input(
+            path,
+            InputProblem::Unparsable(format!("the {encoding} private key is malformed")),
+        ));
     }
     let owned = der.to_vec();
     let der = match encoding {
@@ -260,12 +328,23 @@ fn parse_key(path: &Path, der: &[u8], encoding: KeyEncoding, encrypted: bool) ->
         KeyEncoding::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(owned)),
         KeyEncoding::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(owned)),
     };
-    Ok(PrivateKey { der, encoding, encrypted })
+    Ok(PrivateKey {
+        der,
+        encoding,
+        encrypted,
+    })
 }
 
-fn decrypt_pkcs8(path: &Path, der: &[u8], passwords: &dyn PasswordSource) -> Result<PrivateKey, Error> {
+fn decrypt_pkcs8(
+    path: &Path,
+    der: &[u8],
+    passwords: &dyn PasswordSource,
+) -> Result<PrivateKey, Error> {
     let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| {
-        Error::input(path, InputProblem::Unparsable(format!("the encrypted private key is malformed ({e})")))
+        Error::input(
+            path,
+            InputProblem::Unparsable(format!("the encrypted private key is malformed ({e})")),
+        )
     })?;
     let password = passwords.password(path)?;
     let document = encrypted
@@ -275,9 +354,16 @@ fn decrypt_pkcs8(path: &Path, der: &[u8], passwords: &dyn PasswordSource) -> Res
 }
 
 fn check_certificate(path: &Path, der: &CertificateDer<'_>, number: usize) -> Result<(), Error> {
-    X509Certificate::from_der(der.as_ref()).map(|_| ()).map_err(|e| {
-        Error::input(path, InputProblem::Unparsable(format!("block {number} is not a valid X.509 certificate ({e})")))
-    })
+    X509Certificate::from_der(der.as_ref())
+        .map(|_| ())
+        .map_err(|e| {
+            Error::input(
+                path,
+                InputProblem::Unparsable(format!(
+                    "block {number} is not a valid X.509 certificate ({e})"
+                )),
+            )
+        })
 }
 
 /// PKCS#12 starts SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ... } }.
@@ -287,23 +373,32 @@ fn looks_like_pkcs12(bytes: &[u8]) -> bool {
         Some(&b) => 2 + (b & 0x7f) as usize,
         None => return false,
     };
-    bytes.first() == Some(&0x30) && bytes.get(header_len..header_len + 3) == Some(&[0x02, 0x01, 0x03])
+    bytes.first() == Some(&0x30)
+        && bytes.get(header_len..header_len + 3) == Some(&[0x02, 0x01, 0x03])
 }
 
 fn describe_unknown(bytes: &[u8]) -> String {
     let sample = &bytes[..bytes.len().min(512)];
-    let printable = sample.iter().filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()).count();
+    let printable = sample
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .count();
     if printable * 10 >= sample.len() * 9 {
         "text without any '-----BEGIN' line".into()
     } else {
-        format!("binary data that is not DER (first byte 0x{:02x}, DER starts with 0x30)", bytes[0])
+        format!(
+            "binary data that is not DER (first byte 0x{:02x}, DER starts with 0x30)",
+            bytes[0]
+        )
     }
 }
 
 fn pem_error(e: &pem::PemError) -> String {
     match e {
         pem::PemError::MismatchedTags(begin, end) => {
-            format!("a '{begin}' block ends with END {end}: a block is truncated or two files were cut together")
+            format!(
+                "a '{begin}' block ends with END {end}: a block is truncated or two files were cut together"
+            )
         }
         pem::PemError::InvalidData(_) => "a block's base64 is damaged".into(),
         pem::PemError::InvalidHeader(h) => format!("invalid header line '{h}'"),
@@ -326,7 +421,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 #[cfg(test)]
@@ -362,9 +460,17 @@ mod tests {
 
     #[test]
     fn text_and_binary_garbage_say_what_they_are() {
-        assert!(problem(read_bytes(b"hello world\n")).contains("text without any '-----BEGIN' line"));
-        assert!(problem(read_bytes(&[0xde, 0xad, 0xbe, 0xef, 0x00, 0x01])).contains("binary data that is not DER"));
-        assert!(problem(read_bytes(&[0x30, 0x03, 0x02, 0x01, 0x01])).contains("not a certificate, a private key"));
+        assert!(
+            problem(read_bytes(b"hello world\n")).contains("text without any '-----BEGIN' line")
+        );
+        assert!(
+            problem(read_bytes(&[0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]))
+                .contains("binary data that is not DER")
+        );
+        assert!(
+            problem(read_bytes(&[0x30, 0x03, 0x02, 0x01, 0x01]))
+                .contains("not a certificate, a private key")
+        );
     }
 
     #[test]
@@ -375,16 +481,25 @@ mod tests {
 
     #[test]
     fn unknown_blocks_are_kept_as_others() {
-        let text = b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n\
+        let text =
+            b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n\
             -----BEGIN FOO-----\nAAAA\n-----END FOO-----\n";
         let contents = read_bytes(text).unwrap();
-        assert_eq!(contents.others, vec![Other::EcParameters, Other::Unknown("FOO".into())]);
-        assert_eq!(contents.describe(), "EC PARAMETERS block and a 'FOO' PEM block");
+        assert_eq!(
+            contents.others,
+            vec![Other::EcParameters, Other::Unknown("FOO".into())]
+        );
+        assert_eq!(
+            contents.describe(),
+            "EC PARAMETERS block and a 'FOO' PEM block"
+        );
     }
 
     #[test]
     fn pkcs12_sniffing_reads_the_version() {
-        assert!(looks_like_pkcs12(&[0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03, 0x30]));
+        assert!(looks_like_pkcs12(&[
+            0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03, 0x30
+        ]));
         assert!(!looks_like_pkcs12(&[0x30, 0x82, 0x01, 0x00, 0x30, 0x82]));
         assert!(!looks_like_pkcs12(&[0x30]));
         assert!(!looks_like_pkcs12(&[0x30, 0xff]));

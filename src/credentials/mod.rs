@@ -95,11 +95,15 @@ pub struct Credentials {
 
 impl Credentials {
     /// Reads every file of the request. Fails on the first file that cannot be used as asked.
-    pub fn load(request: &LoadRequest, passwords: &dyn PasswordSource) -> Result<Credentials, Error> {
+    pub fn load(
+        request: &LoadRequest,
+        passwords: &dyn PasswordSource,
+    ) -> Result<Credentials, Error> {
         let mut creds = Credentials::default();
 
         if let Some(path) = &request.p12 {
-            let bytes = std::fs::read(path).map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
             let contents = load::read_pkcs12(path, &bytes, passwords)?;
             creds.take_device_file(contents, request.key.is_none())?;
         }
@@ -111,7 +115,13 @@ impl Credentials {
         if let Some(path) = &request.key {
             let mut contents = load::read_file(path, passwords)?;
             if contents.keys.is_empty() {
-                return Err(Error::input(path, InputProblem::WrongKind { expected: "a private key", found: contents.describe() }));
+                return Err(Error::input(
+                    path,
+                    InputProblem::WrongKind {
+                        expected: "a private key",
+                        found: contents.describe(),
+                    },
+                ));
             }
             creds.key = Some(single_key(&mut contents)?);
             creds.note_ignored(&contents);
@@ -131,7 +141,11 @@ impl Credentials {
         Ok(creds)
     }
 
-    fn take_device_file(&mut self, mut contents: FileContents, take_key: bool) -> Result<(), Error> {
+    fn take_device_file(
+        &mut self,
+        mut contents: FileContents,
+        take_key: bool,
+    ) -> Result<(), Error> {
         if take_key && !contents.keys.is_empty() {
             self.key = Some(single_key(&mut contents)?);
         }
@@ -141,23 +155,41 @@ impl Credentials {
     }
 
     fn note_ignored(&mut self, contents: &FileContents) {
-        self.ignored.extend(contents.others.iter().map(|other| (contents.path.clone(), other.clone())));
+        self.ignored.extend(
+            contents
+                .others
+                .iter()
+                .map(|other| (contents.path.clone(), other.clone())),
+        );
     }
 }
 
 fn require_certs(contents: &FileContents, expected: &'static str) -> Result<(), Error> {
     if contents.certs.is_empty() {
-        return Err(Error::input(&contents.path, InputProblem::WrongKind { expected, found: contents.describe() }));
+        return Err(Error::input(
+            &contents.path,
+            InputProblem::WrongKind {
+                expected,
+                found: contents.describe(),
+            },
+        ));
     }
     Ok(())
 }
 
 fn single_key(contents: &mut FileContents) -> Result<LoadedKey, Error> {
     if contents.keys.len() > 1 {
-        return Err(Error::input(&contents.path, InputProblem::SeveralKeys(contents.keys.len())));
+        return Err(Error::input(
+            &contents.path,
+            InputProblem::SeveralKeys(contents.keys.len()),
+        ));
     }
     let key = contents.keys.remove(0);
-    Ok(LoadedKey { key, path: contents.path.clone(), container: contents.container })
+    Ok(LoadedKey {
+        key,
+        path: contents.path.clone(),
+        container: contents.container,
+    })
 }
 
 fn certs_of(contents: &FileContents, role: Role) -> Result<Vec<LoadedCert>, Error> {
@@ -167,12 +199,19 @@ fn certs_of(contents: &FileContents, role: Role) -> Result<Vec<LoadedCert>, Erro
         .enumerate()
         .map(|(i, der)| {
             let info = CertInfo::from_der(der).map_err(|e| error_in(&contents.path, i + 1, e))?;
-            let origin = Origin { path: contents.path.clone(), position: i + 1, container: contents.container };
+            let origin = Origin {
+                path: contents.path.clone(),
+                position: i + 1,
+                container: contents.container,
+            };
             Ok(LoadedCert { info, origin, role })
         })
         .collect()
 }
 
 fn error_in(path: &Path, position: usize, problem: String) -> Error {
-    Error::input(path, InputProblem::Unparsable(format!("certificate {position}: {problem}")))
+    Error::input(
+        path,
+        InputProblem::Unparsable(format!("certificate {position}: {problem}")),
+    )
 }

@@ -59,20 +59,57 @@ pub enum CauseId {
 }
 
 impl CauseId {
+    /// Every cause, in catalogue order.
+    pub const ALL: [CauseId; 24] = {
+        use CauseId::*;
+        [
+            ClientCertNotSent,
+            ClientKeyMismatch,
+            ClientSigalgMismatch,
+            ClientChainIncomplete,
+            ClientCaUntrusted,
+            ClientCertExpired,
+            ClientCertUsage,
+            ClientCertRevoked,
+            ServerCaUntrusted,
+            ServerChainIncomplete,
+            ServerNameMismatch,
+            ServerCertExpired,
+            ProtocolVersionMismatch,
+            NoCommonCipher,
+            SniRequired,
+            AlpnMismatch,
+            NotTls,
+            PeerClosed,
+            DnsFailed,
+            ConnectRefused,
+            Timeout,
+            MqttRejected,
+            MqttClosedAfterConnect,
+            AlertUnexplained,
+        ]
+    };
+
     /// One sentence saying what the cause means, for reports and `explain`.
     pub fn summary(self) -> &'static str {
         use CauseId::*;
         match self {
-            ClientCertNotSent => "the server asked for a client certificate and the client sent none",
+            ClientCertNotSent => {
+                "the server asked for a client certificate and the client sent none"
+            }
             ClientKeyMismatch => "the private key does not belong to the client certificate",
-            ClientSigalgMismatch => "the client key can make none of the signature schemes the server accepts",
+            ClientSigalgMismatch => {
+                "the client key can make none of the signature schemes the server accepts"
+            }
             ClientChainIncomplete => "the client certificate's chain is missing an intermediate CA",
             ClientCaUntrusted => "the client certificate does not chain to the CA expected",
             ClientCertExpired => "a client certificate is outside its validity period",
             ClientCertUsage => "the client certificate is not usable for TLS client authentication",
             ClientCertRevoked => "the server reports the client certificate revoked or inactive",
             ServerCaUntrusted => "the server's chain does not verify against the CA given",
-            ServerChainIncomplete => "the server did not send the intermediate CAs its certificate needs",
+            ServerChainIncomplete => {
+                "the server did not send the intermediate CAs its certificate needs"
+            }
             ServerNameMismatch => "the server certificate does not cover the name used",
             ServerCertExpired => "the server certificate is outside its validity period",
             ProtocolVersionMismatch => "client and server have no TLS version in common",
@@ -85,7 +122,9 @@ impl CauseId {
             ConnectRefused => "the TCP connection was refused",
             Timeout => "the peer did not answer in time",
             MqttRejected => "the MQTT broker refused the CONNECT",
-            MqttClosedAfterConnect => "TLS succeeded, then the broker closed the connection after CONNECT",
+            MqttClosedAfterConnect => {
+                "TLS succeeded, then the broker closed the connection after CONNECT"
+            }
             AlertUnexplained => "an alert no rule could attribute",
         }
     }
@@ -116,22 +155,40 @@ impl CauseId {
             ClientSigalgMismatch => &[
                 "Use a key type the server accepts (see the signature schemes in its CertificateRequest), or enable the matching signature algorithms in the client.",
             ],
-            ClientCertRevoked => &["Activate the certificate on the server (AWS IoT: certificate status ACTIVE), or issue a new one."],
-            ServerCaUntrusted => &["Give the CA certificate that issued the server's chain (for AWS IoT ATS endpoints: Amazon Root CA 1 for RSA, Amazon Root CA 3 for ECC)."],
-            ServerChainIncomplete => &["Configure the server to send its intermediate CA certificates, or add them to the client's CA file."],
-            ServerNameMismatch => &["Connect with the name the certificate was issued for, or set SNI / the verification name to it."],
+            ClientCertRevoked => &[
+                "Activate the certificate on the server (AWS IoT: certificate status ACTIVE), or issue a new one.",
+            ],
+            ServerCaUntrusted => &[
+                "Give the CA certificate that issued the server's chain (for AWS IoT ATS endpoints: Amazon Root CA 1 for RSA, Amazon Root CA 3 for ECC).",
+            ],
+            ServerChainIncomplete => &[
+                "Configure the server to send its intermediate CA certificates, or add them to the client's CA file.",
+            ],
+            ServerNameMismatch => &[
+                "Connect with the name the certificate was issued for, or set SNI / the verification name to it.",
+            ],
             ServerCertExpired => &["Renew the server certificate; check the client's clock."],
-            ProtocolVersionMismatch => &["Enable a TLS version the other side supports (TLS 1.2 at least)."],
-            NoCommonCipher => &["Enable a cipher suite and group the other side supports (ECDHE with AES-GCM is the common ground)."],
+            ProtocolVersionMismatch => {
+                &["Enable a TLS version the other side supports (TLS 1.2 at least)."]
+            }
+            NoCommonCipher => &[
+                "Enable a cipher suite and group the other side supports (ECDHE with AES-GCM is the common ground).",
+            ],
             SniRequired => &["Send SNI with the server's host name."],
-            AlpnMismatch => &["Offer the ALPN protocol the server expects (AWS IoT on port 443: x-amzn-mqtt-ca)."],
+            AlpnMismatch => &[
+                "Offer the ALPN protocol the server expects (AWS IoT on port 443: x-amzn-mqtt-ca).",
+            ],
             NotTls => &["Check the port: the service there does not speak TLS."],
             PeerClosed => &["Look at the server's logs: it closed without saying why."],
             DnsFailed => &["Check the host name and the resolver."],
             ConnectRefused => &["Check the host and port, and that the service is running."],
             Timeout => &["Check firewalls and the port; raise --timeout for slow links."],
-            MqttRejected => &["Fix what the CONNACK code names (client id, credentials, authorisation)."],
-            MqttClosedAfterConnect => &["Check the broker's authorisation of this client (AWS IoT: policy attached to the certificate, certificate active, client id allowed)."],
+            MqttRejected => {
+                &["Fix what the CONNACK code names (client id, credentials, authorisation)."]
+            }
+            MqttClosedAfterConnect => &[
+                "Check the broker's authorisation of this client (AWS IoT: policy attached to the certificate, certificate active, client id allowed).",
+            ],
             AlertUnexplained => &["Read the alert's meaning and the peer's logs."],
         }
     }
@@ -140,7 +197,10 @@ impl CauseId {
 impl fmt::Display for CauseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The serde name is the id.
-        let id = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let id = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         f.write_str(&id)
     }
 }
@@ -151,8 +211,14 @@ mod tests {
 
     #[test]
     fn ids_are_the_documented_kebab_case_names() {
-        assert_eq!(CauseId::ClientCertNotSent.to_string(), "client-cert-not-sent");
-        assert_eq!(CauseId::MqttClosedAfterConnect.to_string(), "mqtt-closed-after-connect");
+        assert_eq!(
+            CauseId::ClientCertNotSent.to_string(),
+            "client-cert-not-sent"
+        );
+        assert_eq!(
+            CauseId::MqttClosedAfterConnect.to_string(),
+            "mqtt-closed-after-connect"
+        );
         assert_eq!(CauseId::NotTls.to_string(), "not-tls");
     }
 }

@@ -36,7 +36,9 @@ const FROM_FILES: f32 = 0.95;
 pub fn diagnose(findings: &[Finding]) -> Diagnosis {
     let mut causes: Vec<Cause> = Vec::new();
     for finding in findings.iter().filter(|f| f.severity == Severity::Error) {
-        let Some(id) = finding.id.cause() else { continue };
+        let Some(id) = finding.id.cause() else {
+            continue;
+        };
         let evidence = format!("{}: {}", finding.subject, finding.message);
         match causes.iter_mut().find(|c| c.id == id) {
             Some(cause) => cause.evidence.push(evidence),
@@ -46,7 +48,13 @@ pub fn diagnose(findings: &[Finding]) -> Diagnosis {
                     Some(hint) => vec![hint.clone()],
                     None => id.fixes().iter().map(|f| f.to_string()).collect(),
                 };
-                causes.push(Cause { id, confidence: FROM_FILES, summary: id.summary().to_string(), evidence: vec![evidence], fixes });
+                causes.push(Cause {
+                    id,
+                    confidence: FROM_FILES,
+                    summary: id.summary().to_string(),
+                    evidence: vec![evidence],
+                    fixes,
+                });
             }
         }
     }
@@ -85,7 +93,10 @@ mod tests {
             finding(FindingId::ClientCertExpired, Severity::Warning),
         ];
         let ids: Vec<CauseId> = diagnose(&findings).causes.iter().map(|c| c.id).collect();
-        assert_eq!(ids, [CauseId::ClientKeyMismatch, CauseId::ClientChainIncomplete]);
+        assert_eq!(
+            ids,
+            [CauseId::ClientKeyMismatch, CauseId::ClientChainIncomplete]
+        );
     }
 
     #[test]

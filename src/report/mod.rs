@@ -55,8 +55,20 @@ impl Report {
         diagnosis: Diagnosis,
     ) -> Report {
         let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
-        let outcome = if has_errors || !diagnosis.causes.is_empty() { Outcome::Problems } else { Outcome::Ok };
-        Report { schema: SCHEMA, command, outcome, error: None, credentials, findings, diagnosis }
+        let outcome = if has_errors || !diagnosis.causes.is_empty() {
+            Outcome::Problems
+        } else {
+            Outcome::Ok
+        };
+        Report {
+            schema: SCHEMA,
+            command,
+            outcome,
+            error: None,
+            credentials,
+            findings,
+            diagnosis,
+        }
     }
 
     /// The report of a run that could not be completed.
@@ -65,7 +77,10 @@ impl Report {
             schema: SCHEMA,
             command,
             outcome: Outcome::Error,
-            error: Some(ReportError { kind: error.kind(), message: error.to_string() }),
+            error: Some(ReportError {
+                kind: error.kind(),
+                message: error.to_string(),
+            }),
             credentials: None,
             findings: vec![],
             diagnosis: Diagnosis::default(),

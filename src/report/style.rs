@@ -18,7 +18,11 @@ impl Style {
     }
 
     fn paint(&self, text: &str, f: impl Fn(&str) -> colored::ColoredString) -> String {
-        if self.color { f(text).to_string() } else { text.to_string() }
+        if self.color {
+            f(text).to_string()
+        } else {
+            text.to_string()
+        }
     }
 
     pub fn error(&self, text: &str) -> String {

@@ -23,7 +23,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     render_verdict(report, style, out)
 }
 
-fn render_credentials(creds: &CredentialsSummary, style: Style, out: &mut dyn Write) -> io::Result<()> {
+fn render_credentials(
+    creds: &CredentialsSummary,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "{}", style.heading("Certificates"))?;
     for (i, cert) in creds.certificates.iter().enumerate() {
         render_certificate(i + 1, cert, style, out)?;
@@ -39,7 +43,12 @@ fn render_credentials(creds: &CredentialsSummary, style: Style, out: &mut dyn Wr
     writeln!(out)
 }
 
-fn render_certificate(number: usize, cert: &CertificateEntry, style: Style, out: &mut dyn Write) -> io::Result<()> {
+fn render_certificate(
+    number: usize,
+    cert: &CertificateEntry,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let info = &cert.info;
     let role = match (cert.leaf, cert.role) {
         (true, _) => "device certificate",
@@ -47,9 +56,19 @@ fn render_certificate(number: usize, cert: &CertificateEntry, style: Style, out:
         (false, Role::Chain) => "from --chain",
         (false, Role::Ca) => "CA, from --ca",
     };
-    writeln!(out, "  [{number}] {}  {}", style.heading(&info.subject), style.dim(&format!("({role})")))?;
-    let field = |out: &mut dyn Write, name: &str, value: &str| writeln!(out, "      {name:<11} {value}");
-    field(out, "file", &format!("{} (certificate {})", cert.file.display(), cert.position))?;
+    writeln!(
+        out,
+        "  [{number}] {}  {}",
+        style.heading(&info.subject),
+        style.dim(&format!("({role})"))
+    )?;
+    let field =
+        |out: &mut dyn Write, name: &str, value: &str| writeln!(out, "      {name:<11} {value}");
+    field(
+        out,
+        "file",
+        &format!("{} (certificate {})", cert.file.display(), cert.position),
+    )?;
     field(out, "issuer", &info.issuer)?;
     field(out, "serial", &info.serial)?;
     let days = if cert.days_left < 0 {
@@ -57,13 +76,25 @@ fn render_certificate(number: usize, cert: &CertificateEntry, style: Style, out:
     } else {
         format!("{} days left", cert.days_left)
     };
-    field(out, "valid", &format!("{} to {} ({days})", info.not_before.date(), info.not_after.date()))?;
+    field(
+        out,
+        "valid",
+        &format!(
+            "{} to {} ({days})",
+            info.not_before.date(),
+            info.not_after.date()
+        ),
+    )?;
     field(out, "key", &info.key.to_string())?;
     field(out, "signature", &info.signature_algorithm.to_string())?;
     if !info.subject_alt_names.is_empty() {
         field(out, "SAN", &info.subject_alt_names.join(", "))?;
     }
-    let list = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.join(", ")).unwrap_or_else(|| "(none)".into());
+    let list = |v: &Option<Vec<String>>| {
+        v.as_ref()
+            .map(|v| v.join(", "))
+            .unwrap_or_else(|| "(none)".into())
+    };
     field(out, "key usage", &list(&info.key_usage))?;
     field(out, "ext. usage", &list(&info.extended_key_usage))?;
     let ca = match (info.is_ca, info.path_len) {
@@ -78,7 +109,11 @@ fn render_certificate(number: usize, cert: &CertificateEntry, style: Style, out:
 }
 
 fn render_key(key: &KeyEntry, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let algorithm = key.key.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "unknown algorithm".into());
+    let algorithm = key
+        .key
+        .as_ref()
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| "unknown algorithm".into());
     let encrypted = if key.encrypted { ", encrypted" } else { "" };
     let matches = match key.matches_certificate {
         KeyMatch::Matches => style.good("matches the device certificate"),
@@ -104,7 +139,11 @@ fn render_chain(chain: &ChainSummary, style: Style, out: &mut dyn Write) -> io::
         "untrusted-root" => style.error("root not among the CAs given"),
         "missing-issuer" | "wrong-issuer-key" => style.error(&format!(
             "'{}' missing",
-            chain.missing_issuer.as_deref().map(short_dn).unwrap_or_default()
+            chain
+                .missing_issuer
+                .as_deref()
+                .map(short_dn)
+                .unwrap_or_default()
         )),
         "not-checked" => style.dim("(trust not checked)"),
         other => style.warning(other),
@@ -138,7 +177,11 @@ fn render_diagnosis(diagnosis: &Diagnosis, style: Style, out: &mut dyn Write) ->
 }
 
 /// Findings the diagnosis did not already present as causes.
-fn render_other_findings(findings: &[Finding], style: Style, out: &mut dyn Write) -> io::Result<()> {
+fn render_other_findings(
+    findings: &[Finding],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let rest: Vec<&Finding> = findings
         .iter()
         .filter(|f| !(f.severity == Severity::Error && f.id.cause().is_some()))
@@ -165,7 +208,11 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let tally = format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"));
+    let tally = format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
     match report.outcome {
         Outcome::Ok => writeln!(out, "{} ({tally})", style.good("OK: no problems found")),
         Outcome::Problems => writeln!(out, "{} ({tally})", style.error("PROBLEMS FOUND")),
