@@ -185,6 +185,7 @@ fn single_key(contents: &mut FileContents) -> Result<LoadedKey, Error> {
         ));
     }
     let key = contents.keys.remove(0);
+    tracing::info!(file = %contents.path.display(), encoding = %key.encoding, encrypted = key.encrypted, "private key read");
     Ok(LoadedKey {
         key,
         path: contents.path.clone(),
@@ -193,6 +194,13 @@ fn single_key(contents: &mut FileContents) -> Result<LoadedKey, Error> {
 }
 
 fn certs_of(contents: &FileContents, role: Role) -> Result<Vec<LoadedCert>, Error> {
+    tracing::info!(
+        file = %contents.path.display(),
+        container = %contents.container,
+        holds = %contents.describe(),
+        ?role,
+        "read"
+    );
     contents
         .certs
         .iter()

@@ -1,0 +1,137 @@
+//! Damaged and hostile credential files: every one ends in a report or a clear input error,
+//! never a panic. Mutations are deterministic, so a failure reproduces.
+
+use std::path::{Path, PathBuf};
+
+use iotdoctor::credentials::checks::{CheckOptions, check};
+use iotdoctor::credentials::load::PasswordSource;
+use iotdoctor::credentials::{Credentials, LoadRequest};
+use iotdoctor::diagnose::diagnose;
+use iotdoctor::error::Error;
+use iotdoctor::report::{Report, json, style::Style, text};
+use zeroize::Zeroizing;
+
+struct FixedPassword;
+impl PasswordSource for FixedPassword {
+    fn password(&self, _: &Path) -> Result<Zeroizing<String>, Error> {
+        Ok(Zeroizing::new("iotdoctor".into()))
+    }
+}
+
+fn pki(name: &str) -> PathBuf {
+    [env!("CARGO_MANIFEST_DIR"), "fixtures", "pki", name]
+        .iter()
+        .collect()
+}
+
+/// xorshift64*: a small deterministic generator, enough to pick bytes to damage.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn mutate(original: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut bytes = original.to_vec();
+    match rng.below(4) {
+        0 => {
+            for _ in 0..=rng.below(4) {
+                let i = rng.below(bytes.len());
+                bytes[i] ^= 1 << rng.below(8);
+            }
+        }
+        1 => bytes.truncate(rng.below(bytes.len())),
+        2 => {
+            // A length byte set to something large.
+            let i = rng.below(bytes.len());
+            bytes[i] = [0x80, 0x81, 0x82, 0x84, 0xff][rng.below(5)];
+        }
+        _ => {
+            let i = rng.below(bytes.len());
+            let extra: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+            bytes.splice(i..i, extra);
+        }
+    }
+    bytes
+}
+
+/// Loads, checks, diagnoses and renders whatever the file turned into.
+fn exercise(request: &LoadRequest) {
+    let Ok(creds) = Credentials::load(request, &FixedPassword) else {
+        return;
+    };
+    let (summary, findings) = check(
+        &creds,
+        &CheckOptions {
+            now: 1_800_000_000,
+            warn_days: 30,
+            aws_iot: true,
+        },
+    );
+    let diagnosis = diagnose(&findings);
+    let report = Report::new("check-certs", Some(summary), findings, diagnosis);
+    text::render(&report, Style::plain(), &mut Vec::new()).unwrap();
+    json::render(&report, &mut Vec::new()).unwrap();
+}
+
+fn fuzz(fixture: &str, as_key: bool, rounds: usize) {
+    let original = std::fs::read(pki(fixture)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged");
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ fixture.len() as u64);
+    for _ in 0..rounds {
+        std::fs::write(&path, mutate(&original, &mut rng)).unwrap();
+        let request = if as_key {
+            LoadRequest {
+                cert: Some(pki("client-ec.pem")),
+                key: Some(path.clone()),
+                ..Default::default()
+            }
+        } else {
+            LoadRequest {
+                cert: Some(path.clone()),
+                cas: vec![pki("root-ca.pem")],
+                ..Default::default()
+            }
+        };
+        exercise(&request);
+    }
+}
+
+#[test]
+fn damaged_der_certificates() {
+    fuzz("client-ec.der", false, 3000);
+}
+
+#[test]
+fn damaged_der_keys() {
+    fuzz("client-ec.key.der", true, 2000);
+}
+
+#[test]
+fn damaged_pem_chains() {
+    fuzz("client-ec-crlf.pem", false, 1000);
+}
+
+#[test]
+fn damaged_encrypted_keys_and_bundles() {
+    fuzz("client-ec-encrypted.key", true, 300);
+    let original = std::fs::read(pki("client-ec.p12")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.p12");
+    let mut rng = Rng(7);
+    for _ in 0..300 {
+        std::fs::write(&path, mutate(&original, &mut rng)).unwrap();
+        exercise(&LoadRequest {
+            p12: Some(path.clone()),
+            ..Default::default()
+        });
+    }
+}
