@@ -1,5 +1,7 @@
 //! Diagnostic logging of iotdoctor itself, always to stderr so reports on stdout stay clean.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// How chatty iotdoctor's own log is: `-q` lowers it, each `-v` raises it.
@@ -28,7 +30,9 @@ impl Verbosity {
 pub fn init(verbosity: Verbosity) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let _ = tracing_subscriber::fmt()
+        .with_ansi(!no_color && std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)

@@ -312,6 +312,11 @@ fn certificate_from_an_unrelated_ca() {
     assert_eq!(code, 1);
     assert_eq!(top_cause(&report), Some("client-ca-untrusted"));
     assert_eq!(report["credentials"]["chain"]["status"], "untrusted-root");
+    assert_eq!(
+        finding(&report, "key-not-checked")["severity"],
+        "info",
+        "no --key: said so"
+    );
     let message = finding(&report, "client-ca-untrusted")["message"]
         .as_str()
         .unwrap()
