@@ -11,3 +11,4 @@ pub mod diagnose;
 pub mod error;
 pub mod logging;
 pub mod report;
+pub mod transcript;

@@ -1,0 +1,216 @@
+//! The transcript: what happened on one connection, in wire order. Every producer (live client,
+//! live server, capture) emits these same events, so one diagnosis rule serves them all.
+
+pub mod names;
+pub mod wire;
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::credentials::inspect::CertInfo;
+pub use names::Named;
+
+/// Which end of the connection an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn peer(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        })
+    }
+}
+
+/// Everything seen on one connection.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Transcript {
+    /// Negotiated version, e.g. `TLSv1.3`, once known.
+    pub tls_version: Option<String>,
+    /// Negotiated cipher suite, once known.
+    pub cipher_suite: Option<String>,
+    /// Negotiated ALPN protocol, if any.
+    pub alpn: Option<String>,
+    pub events: Vec<Event>,
+}
+
+impl Transcript {
+    pub fn push(&mut self, at_ms: f64, from: Side, what: What) {
+        self.events.push(Event { at_ms, from, what });
+    }
+
+    /// Events of one kind, with their index in the transcript.
+    pub fn find<'a, T>(&'a self, pick: impl Fn(&'a Event) -> Option<T> + 'a) -> impl Iterator<Item = (usize, T)> + 'a {
+        self.events.iter().enumerate().filter_map(move |(i, e)| pick(e).map(|t| (i, t)))
+    }
+}
+
+/// One thing that happened, stamped with milliseconds since the start of the connection attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub at_ms: f64,
+    pub from: Side,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+/// How an event was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seen {
+    /// Decoded from plaintext bytes on the wire.
+    Wire,
+    /// Reported by the TLS library from inside the encrypted handshake.
+    Decrypted,
+}
+
+/// The kinds of event. Serialised with a `kind` tag (docs/json-report.md).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum What {
+    /// The host name resolved to these addresses.
+    Resolved { host: String, addresses: Vec<SocketAddr> },
+    /// TCP connection established.
+    Connected { address: SocketAddr },
+    /// One TLS record as it crossed the wire.
+    Record {
+        /// 1-based, counted over both directions in wire order.
+        index: u32,
+        content_type: Named,
+        version: Named,
+        length: u16,
+        /// Protected by record encryption: its content is not visible on the wire.
+        encrypted: bool,
+    },
+    /// A plaintext handshake message (Certificate, CertificateRequest and CertificateVerify
+    /// have kinds of their own).
+    Handshake {
+        /// The record that completed the message.
+        record: u32,
+        #[serde(flatten)]
+        message: Handshake,
+    },
+    /// A Certificate message: the chain a side presented. Empty means no certificate.
+    Certificate {
+        record: Option<u32>,
+        seen: Seen,
+        certificates: Vec<CertInfo>,
+    },
+    /// The server asks the client for a certificate.
+    CertificateRequest {
+        record: Option<u32>,
+        seen: Seen,
+        /// TLS 1.2 certificate types (rsa_sign, ecdsa_sign, ...); empty in TLS 1.3.
+        certificate_types: Vec<Named>,
+        signature_schemes: Vec<Named>,
+        /// Distinguished names of the CAs the server accepts (empty: any).
+        ca_names: Vec<String>,
+    },
+    /// A signature proving possession of the certificate's key.
+    CertificateVerify {
+        record: Option<u32>,
+        seen: Seen,
+        scheme: Named,
+        signature_length: usize,
+        /// Checked against the sender's certificate; `None` when it could not be checked.
+        verified: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// A TLS alert.
+    Alert {
+        record: Option<u32>,
+        seen: Seen,
+        level: Named,
+        description: Named,
+    },
+    /// Our verification of the peer's certificate chain.
+    Verification {
+        ok: bool,
+        detail: String,
+    },
+    /// The connection ended.
+    Close { how: CloseKind },
+    /// The peer sent bytes that are not TLS.
+    NotTls {
+        /// The first bytes, printable characters as they are, others as `\xNN`.
+        preview: String,
+    },
+    /// Something went wrong on this side (a TLS library error, a timeout, ...).
+    Error { message: String },
+    /// A fact worth showing that is none of the above.
+    Note { message: String },
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseKind {
+    /// A close_notify alert, then the end of the stream.
+    CloseNotify,
+    /// The TCP stream ended (FIN) without close_notify.
+    Eof,
+    /// The TCP connection was reset.
+    Reset,
+    /// We stopped waiting.
+    Timeout,
+}
+
+/// Plaintext handshake messages, decoded.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "message", rename_all = "snake_case")]
+pub enum Handshake {
+    ClientHello {
+        /// Versions offered: supported_versions when present, else the legacy version.
+        versions: Vec<Named>,
+        cipher_suites: Vec<Named>,
+        groups: Vec<Named>,
+        key_shares: Vec<Named>,
+        signature_schemes: Vec<Named>,
+        sni: Option<String>,
+        alpn: Vec<String>,
+    },
+    ServerHello {
+        version: Named,
+        cipher_suite: Named,
+        key_share: Option<Named>,
+        alpn: Option<String>,
+    },
+    HelloRetryRequest {
+        cipher_suite: Named,
+        key_share: Option<Named>,
+    },
+    ServerKeyExchange {
+        group: Option<Named>,
+        scheme: Option<Named>,
+    },
+    ServerHelloDone,
+    ClientKeyExchange {
+        length: usize,
+    },
+    Finished,
+    NewSessionTicket,
+    EncryptedExtensions,
+    KeyUpdate,
+    /// A message type iotdoctor does not decode.
+    Other {
+        message_type: u8,
+        length: usize,
+    },
+}
