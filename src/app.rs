@@ -7,18 +7,28 @@ use std::process::ExitCode;
 
 use zeroize::Zeroizing;
 
-use crate::cli::{CheckCertsArgs, Cli, ColorChoice, Command, Format, Profile};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+
+use crate::cli::{
+    CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format, Profile, TlsChoice,
+};
 use crate::credentials::checks::{self, CheckOptions};
-use crate::credentials::load::PasswordSource;
-use crate::credentials::{Credentials, LoadRequest};
-use crate::diagnose;
+use crate::credentials::inspect::CertInfo;
+use crate::credentials::load::{self, PasswordSource};
+use crate::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
+use crate::diagnose::{self, Context};
 use crate::error::{Error, InputProblem};
+use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::report::{self, Report, style::Style};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
+        Command::Connect(args) => ("connect", connect(args)),
     };
     let report = match &result {
         Ok(report) => report.clone(),
@@ -65,30 +75,191 @@ fn style_for(choice: ColorChoice) -> Style {
 }
 
 fn check_certs(args: &CheckCertsArgs) -> Result<Report, Error> {
-    let request = LoadRequest {
-        cert: args.cert.clone(),
-        key: args.key.clone(),
-        p12: args.p12.clone(),
-        chain: args.chain.clone(),
-        cas: args.ca.clone(),
-    };
-    let passwords = EnvOrPrompt {
-        env_var: args.key_pass_env.clone(),
-    };
-    let creds = Credentials::load(&request, &passwords)?;
+    let creds = Credentials::load(
+        &device_request(&args.device, args.ca.clone()),
+        &passwords(&args.device),
+    )?;
     let options = CheckOptions {
         now: checks::now(),
         warn_days: args.warn_days,
         aws_iot: args.profile == Some(Profile::AwsIot),
     };
     let (summary, findings) = checks::check(&creds, &options);
-    let diagnosis = diagnose::diagnose(&findings);
-    Ok(Report::new(
-        "check-certs",
-        Some(summary),
-        findings,
-        diagnosis,
-    ))
+    let diagnosis = diagnose::diagnose(&findings, None, &Context::default());
+    Ok(Report::new("check-certs", findings, diagnosis).with_credentials(summary))
+}
+
+fn connect(args: &ConnectArgs) -> Result<Report, Error> {
+    let (host, port) = parse_endpoint(&args.endpoint)?;
+    let seconds = |name: &str, value: f64| {
+        Duration::try_from_secs_f64(value)
+            .map_err(|_| Error::Usage(format!("--{name} {value}: give a number of seconds")))
+    };
+    let (timeout, grace) = (
+        seconds("timeout", args.timeout)?,
+        seconds("grace", args.grace)?,
+    );
+
+    // Preflight: the device's files, checked before any packet is sent.
+    let mut findings = Vec::new();
+    let mut summary = None;
+    let mut identity = None;
+    if args.device.cert.is_some() || args.device.p12.is_some() {
+        let creds = Credentials::load(
+            &device_request(&args.device, vec![]),
+            &passwords(&args.device),
+        )?;
+        let options = CheckOptions {
+            now: checks::now(),
+            warn_days: 30,
+            aws_iot: false,
+        };
+        let (checked, mut preflight) = checks::check(&creds, &options);
+        // The server judges the device's chain (its CertificateRequest names the CAs it accepts).
+        preflight
+            .retain(|f| f.id != FindingId::ChainNotChecked && f.id != FindingId::KeyNotChecked);
+        findings.extend(preflight);
+        let key = creds.key.as_ref().ok_or_else(|| {
+            Error::Usage("a client certificate needs its private key: give --key (or put the key in the --cert file)".into())
+        })?;
+        let chain = creds
+            .device
+            .iter()
+            .chain(&creds.chain)
+            .map(|c| CertificateDer::from(c.info.raw.der.clone()))
+            .collect();
+        identity = Some((chain, key.key.der.clone_key()));
+        summary = Some(checked);
+    } else if args.device.key.is_some() {
+        return Err(Error::Usage("--key needs --cert (or --p12)".into()));
+    }
+
+    // The server's trust anchors.
+    let mut roots = None;
+    let mut trusted_cas = Vec::new();
+    if !args.ca.is_empty() {
+        let mut certs = Vec::new();
+        for path in &args.ca {
+            let contents = load::read_file(path, &passwords(&args.device))?;
+            if contents.certs.is_empty() {
+                return Err(Error::input(
+                    path,
+                    InputProblem::WrongKind {
+                        expected: "a CA certificate",
+                        found: contents.describe(),
+                    },
+                ));
+            }
+            for der in contents.certs {
+                if let Ok(info) = CertInfo::from_der(&der) {
+                    trusted_cas.push(info.subject);
+                }
+                certs.push(der);
+            }
+        }
+        roots = Some(certs);
+    }
+
+    let host_is_ip = host.parse::<IpAddr>().is_ok();
+    let verify_name = args.sni.clone().unwrap_or_else(|| host.clone());
+    let sni = match (&args.sni, args.no_sni || host_is_ip) {
+        (Some(name), _) => Some(name.clone()),
+        (None, true) => None,
+        (None, false) => Some(host.clone()),
+    };
+    let options = ClientOptions {
+        host,
+        port,
+        address: args.address,
+        sni,
+        verify_name: verify_name.clone(),
+        alpn: args.alpn.clone(),
+        tls: args.tls.map(|t| match t {
+            TlsChoice::V12 => TlsVersion::V12,
+            TlsChoice::V13 => TlsVersion::V13,
+        }),
+        timeout,
+        grace,
+        roots,
+        identity,
+        insecure: args.insecure,
+        keylog: args.keylog.clone(),
+    };
+    let run = client::connect(&options)?;
+    if args.insecure {
+        findings.push(
+            Finding::new(
+                FindingId::VerificationDisabled,
+                Severity::Warning,
+                &args.endpoint,
+                "--insecure: the server's certificate was not allowed to stop the handshake; anyone could have answered",
+            )
+            .with_hint("Give --ca with the CA that issued the server's chain instead."),
+        );
+    }
+    let context = Context {
+        server_name: Some(verify_name),
+        trusted_cas,
+        alpn_offered: !args.alpn.is_empty(),
+    };
+    let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
+    let report = Report::new("connect", findings, diagnosis).with_connection(
+        run.target,
+        run.transcript,
+        args.insecure,
+    );
+    Ok(match summary {
+        Some(summary) => report.with_credentials(summary),
+        None => report,
+    })
+}
+
+/// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address; port 8883 by default.
+fn parse_endpoint(endpoint: &str) -> Result<(String, u16), Error> {
+    const MQTT_TLS: u16 = 8883;
+    let bad = |why: &str| Error::Usage(format!("--endpoint {endpoint}: {why}"));
+    let port = |text: &str| {
+        text.parse::<u16>()
+            .map_err(|_| bad("the port must be a number from 1 to 65535"))
+    };
+    let (host, port) = if let Some(rest) = endpoint.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or_else(|| bad("missing ']'"))?;
+        match after.strip_prefix(':') {
+            Some(p) => (host, port(p)?),
+            None if after.is_empty() => (host, MQTT_TLS),
+            None => return Err(bad("expected ':PORT' after ']'")),
+        }
+    } else if endpoint.matches(':').count() > 1 {
+        (endpoint, MQTT_TLS)
+    } else {
+        match endpoint.rsplit_once(':') {
+            Some((host, p)) => (host, port(p)?),
+            None => (endpoint, MQTT_TLS),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    if port == 0 {
+        return Err(bad("the port must be a number from 1 to 65535"));
+    }
+    Ok((host.to_string(), port))
+}
+
+fn device_request(device: &DeviceArgs, cas: Vec<std::path::PathBuf>) -> LoadRequest {
+    LoadRequest {
+        cert: device.cert.clone(),
+        key: device.key.clone(),
+        p12: device.p12.clone(),
+        chain: device.chain.clone(),
+        cas,
+    }
+}
+
+fn passwords(device: &DeviceArgs) -> EnvOrPrompt {
+    EnvOrPrompt {
+        env_var: device.key_pass_env.clone(),
+    }
 }
 
 /// Passwords from the environment variable named by `--key-pass-env`, else from the terminal.
@@ -114,5 +285,38 @@ impl PasswordSource for EnvOrPrompt {
             .map_err(|e| {
                 Error::Password(format!("cannot read the password from the terminal: {e}"))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_endpoint;
+
+    #[test]
+    fn endpoints_take_the_forms_users_type() {
+        let ok = |e: &str| parse_endpoint(e).unwrap();
+        assert_eq!(
+            ok("broker.example.com"),
+            ("broker.example.com".into(), 8883)
+        );
+        assert_eq!(
+            ok("broker.example.com:443"),
+            ("broker.example.com".into(), 443)
+        );
+        assert_eq!(ok("127.0.0.1:8884"), ("127.0.0.1".into(), 8884));
+        assert_eq!(ok("[::1]:8883"), ("::1".into(), 8883));
+        assert_eq!(ok("[::1]"), ("::1".into(), 8883));
+        assert_eq!(ok("::1"), ("::1".into(), 8883));
+        for bad in [
+            "",
+            ":8883",
+            "host:",
+            "host:99999",
+            "host:0",
+            "[::1",
+            "[::1]x",
+        ] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
     }
 }

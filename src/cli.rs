@@ -84,6 +84,19 @@ pub enum Command {
         after_help = CHECK_CERTS_EXAMPLES
     )]
     CheckCerts(CheckCertsArgs),
+
+    /// Make one TLS handshake, step by step, and say why it failed.
+    #[command(
+        long_about = "Make one instrumented TLS client handshake and show everything that crossed the \
+            wire: each record, each handshake message, each certificate and CertificateVerify \
+            signature (TLS 1.3's encrypted ones too). When it fails, say why: ranked causes, \
+            each with the evidence it rests on and the fix.\n\n\
+            The client certificate files are checked first (as check-certs does). In TLS 1.3 a \
+            server rejects a client certificate after the client thinks the handshake is done: \
+            iotdoctor waits for the server's verdict (--grace) before calling it a success.",
+        after_help = CONNECT_EXAMPLES
+    )]
+    Connect(ConnectArgs),
 }
 
 const CHECK_CERTS_EXAMPLES: &str = "\
@@ -103,20 +116,16 @@ Examples:
   # In CI: JSON report, exit code 0 when healthy, 1 on problems, 3 on unreadable input
   iotdoctor check-certs --cert device.pem --key device.key --format json";
 
-/// What `check-certs` reads.
+/// The device's own credentials, as `check-certs` and `connect` read them.
 #[derive(Debug, Args)]
-pub struct CheckCertsArgs {
+pub struct DeviceArgs {
     /// Device certificate (PEM or DER). May also hold the intermediates and the key.
-    #[arg(long, value_name = "FILE", required_unless_present = "p12")]
+    #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
 
     /// Private key of the device certificate (PKCS#8, PKCS#1, SEC1; PEM or DER; may be encrypted).
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-
-    /// CA certificate(s) the device certificate should chain to (repeatable).
-    #[arg(long, value_name = "FILE", visible_aliases = ["cafile", "cacert"])]
-    pub ca: Vec<PathBuf>,
 
     /// Intermediate certificate(s) the device sends after its own (repeatable).
     #[arg(long, value_name = "FILE")]
@@ -126,10 +135,37 @@ pub struct CheckCertsArgs {
     #[arg(long, value_name = "FILE", visible_alias = "pfx")]
     pub p12: Option<PathBuf>,
 
-    /// Name of the environment variable holding the password of an encrypted key or PKCS#12 file.
-    /// Without it iotdoctor asks on the terminal.
+    /// Name of the environment variable holding the password of an encrypted key or PKCS#12
+    /// file. Without it iotdoctor asks on the terminal.
     #[arg(long, value_name = "VAR")]
     pub key_pass_env: Option<String>,
+}
+
+const CONNECT_EXAMPLES: &str = "\
+Examples:
+  # A device's credentials against an MQTT broker on 8883
+  iotdoctor connect --endpoint broker.example.com --ca ca.pem --cert device.pem --key device.key
+
+  # AWS IoT Core (ATS endpoint), with the Amazon root the device trusts
+  iotdoctor connect --endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 \\
+      --ca AmazonRootCA1.pem --cert device.pem.crt --key private.pem.key
+
+  # Force TLS 1.2 and keep the secrets for Wireshark
+  iotdoctor connect --endpoint 127.0.0.1:8883 --ca ca.pem --tls 1.2 --keylog keys.log
+
+  # In CI: JSON report; exit 0 healthy, 1 problems, 3 unreadable input, 4 network failure
+  iotdoctor connect --endpoint broker.local --ca ca.pem --format json";
+
+/// What `check-certs` reads.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("device-certificate").required(true).args(["cert", "p12"])))]
+pub struct CheckCertsArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+
+    /// CA certificate(s) the device certificate should chain to (repeatable).
+    #[arg(long, value_name = "FILE", visible_aliases = ["cafile", "cacert"])]
+    pub ca: Vec<PathBuf>,
 
     /// Warn when a certificate expires within this many days.
     #[arg(long, value_name = "N", default_value_t = 30)]
@@ -138,6 +174,68 @@ pub struct CheckCertsArgs {
     /// Extra checks for a known service.
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
+}
+
+/// What `connect` needs.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The server: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT. The port defaults to 8883 (MQTT over TLS).
+    #[arg(long, short = 'e', value_name = "HOST[:PORT]")]
+    pub endpoint: String,
+
+    /// CA certificate(s) to trust for the SERVER (repeatable). Without it, the Mozilla root
+    /// store bundled with iotdoctor.
+    #[arg(long, value_name = "FILE", visible_aliases = ["cafile", "cacert"])]
+    pub ca: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
+
+    /// Connect to this address instead of the first one the host name resolves to.
+    #[arg(long, value_name = "IP")]
+    pub address: Option<std::net::IpAddr>,
+
+    /// Send this name in SNI and check the server certificate against it (default: the host).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+
+    /// Send no SNI (the certificate is still checked against the host name).
+    #[arg(long)]
+    pub no_sni: bool,
+
+    /// Offer this ALPN protocol (repeatable; AWS IoT on port 443 needs x-amzn-mqtt-ca).
+    #[arg(long, value_name = "PROTO")]
+    pub alpn: Vec<String>,
+
+    /// Offer only this TLS version.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub tls: Option<TlsChoice>,
+
+    /// Seconds to wait for the connection and for each answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// Seconds to wait, after a TLS 1.3 handshake, for the server's verdict on the client
+    /// certificate (it comes after the client thinks the handshake is done).
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub grace: f64,
+
+    /// Append the TLS secrets to FILE in the NSS key log format (for Wireshark). SSLKEYLOGFILE
+    /// is honoured too.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+
+    /// Do not reject the server's certificate (verification still runs and is reported).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsChoice {
+    #[value(name = "1.2")]
+    V12,
+    #[value(name = "1.3")]
+    V13,
 }
 
 /// Services whose requirements iotdoctor knows.

@@ -17,6 +17,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// An input could not be read or parsed.
     pub const INPUT: u8 = 3;
+    /// Network failure before TLS started (DNS, refused, unreachable).
+    pub const NETWORK: u8 = 4;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,10 @@ pub enum Error {
     /// The password of an encrypted input could not be obtained.
     #[error("{0}")]
     Password(String),
+
+    /// The command line asks for something impossible (clap catches most of these itself).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Error {
@@ -44,6 +50,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input { .. } | Error::Password(_) => exit::INPUT,
+            Error::Usage(_) => exit::USAGE,
         }
     }
 
@@ -51,6 +58,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Input { .. } | Error::Password(_) => ErrorKind::Input,
+            Error::Usage(_) => ErrorKind::Usage,
         }
     }
 }
@@ -59,6 +67,7 @@ impl Error {
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     Input,
+    Usage,
 }
 
 /// Why an input file could not be used. Messages say what the file is instead.

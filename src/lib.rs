@@ -10,5 +10,6 @@ pub mod credentials;
 pub mod diagnose;
 pub mod error;
 pub mod logging;
+pub mod produce;
 pub mod report;
 pub mod transcript;

@@ -77,7 +77,7 @@ fn after_expiry_one_cause_carries_both_certificates_as_evidence() {
         2,
         "{findings:#?}"
     );
-    let diagnosis = diagnose(&findings);
+    let diagnosis = diagnose(&findings, None, &Default::default());
     assert_eq!(diagnosis.causes[0].id, CauseId::ClientCertExpired);
     assert_eq!(diagnosis.causes[0].evidence.len(), 2);
 }

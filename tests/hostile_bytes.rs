@@ -75,8 +75,8 @@ fn exercise(request: &LoadRequest) {
             aws_iot: true,
         },
     );
-    let diagnosis = diagnose(&findings);
-    let report = Report::new("check-certs", Some(summary), findings, diagnosis);
+    let diagnosis = diagnose(&findings, None, &Default::default());
+    let report = Report::new("check-certs", findings, diagnosis).with_credentials(summary);
     text::render(&report, Style::plain(), &mut Vec::new()).unwrap();
     json::render(&report, &mut Vec::new()).unwrap();
 }

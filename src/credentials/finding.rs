@@ -53,11 +53,13 @@ pub enum FindingId {
     AwsRootCaMissing,
     /// A key or signature algorithm AWS IoT Core does not accept on device certificates.
     AwsUnsupportedAlgorithm,
+    /// `--insecure`: the server's certificate was not allowed to stop the handshake.
+    VerificationDisabled,
 }
 
 impl FindingId {
     /// Every finding id.
-    pub const ALL: [FindingId; 17] = {
+    pub const ALL: [FindingId; 18] = {
         use FindingId::*;
         [
             ClientKeyMismatch,
@@ -77,6 +79,7 @@ impl FindingId {
             IgnoredPemBlock,
             AwsRootCaMissing,
             AwsUnsupportedAlgorithm,
+            VerificationDisabled,
         ]
     };
 

@@ -177,3 +177,28 @@ fn from_pkcs8(der: &[u8]) -> Option<KeyInfo> {
 fn curve_from_der_oid(contents: &[u8]) -> Curve {
     Curve::from_oid(&x509_parser::der_parser::oid::Oid::new(contents.into()))
 }
+
+/// Whether `signature` over `message`, made with TLS signature `scheme`, verifies against the
+/// certificate's public key. `None` when rustls has no verifier for the scheme and key type.
+pub fn verify_tls_signature(
+    cert: &CertInfo,
+    scheme: rustls::SignatureScheme,
+    message: &[u8],
+    signature: &[u8],
+) -> Option<bool> {
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let (_, algorithms) = provider
+        .signature_verification_algorithms
+        .mapping
+        .iter()
+        .find(|(s, _)| *s == scheme)?;
+    let mut candidates = algorithms
+        .iter()
+        .filter(|alg| alg.public_key_alg_id().as_ref() == cert.raw.spki_alg_id.as_slice())
+        .peekable();
+    candidates.peek()?;
+    Some(candidates.any(|alg| {
+        alg.verify_signature(&cert.raw.public_key, message, signature)
+            .is_ok()
+    }))
+}

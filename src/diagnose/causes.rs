@@ -48,6 +48,8 @@ pub enum CauseId {
     DnsFailed,
     /// The TCP connection was refused.
     ConnectRefused,
+    /// No route to the host or network.
+    NetworkUnreachable,
     /// The peer did not answer in time.
     Timeout,
     /// MQTT CONNACK with a non-zero return / reason code.
@@ -60,7 +62,7 @@ pub enum CauseId {
 
 impl CauseId {
     /// Every cause, in catalogue order.
-    pub const ALL: [CauseId; 24] = {
+    pub const ALL: [CauseId; 25] = {
         use CauseId::*;
         [
             ClientCertNotSent,
@@ -83,6 +85,7 @@ impl CauseId {
             PeerClosed,
             DnsFailed,
             ConnectRefused,
+            NetworkUnreachable,
             Timeout,
             MqttRejected,
             MqttClosedAfterConnect,
@@ -120,6 +123,7 @@ impl CauseId {
             PeerClosed => "the peer closed the connection without an alert",
             DnsFailed => "the host name could not be resolved",
             ConnectRefused => "the TCP connection was refused",
+            NetworkUnreachable => "there is no route to the host",
             Timeout => "the peer did not answer in time",
             MqttRejected => "the MQTT broker refused the CONNECT",
             MqttClosedAfterConnect => {
@@ -182,6 +186,9 @@ impl CauseId {
             PeerClosed => &["Look at the server's logs: it closed without saying why."],
             DnsFailed => &["Check the host name and the resolver."],
             ConnectRefused => &["Check the host and port, and that the service is running."],
+            NetworkUnreachable => {
+                &["Check the network connection, routes and the address (IPv4 or IPv6)."]
+            }
             Timeout => &["Check firewalls and the port; raise --timeout for slow links."],
             MqttRejected => {
                 &["Fix what the CONNACK code names (client id, credentials, authorisation)."]
@@ -190,6 +197,21 @@ impl CauseId {
                 "Check the broker's authorisation of this client (AWS IoT: policy attached to the certificate, certificate active, client id allowed).",
             ],
             AlertUnexplained => &["Read the alert's meaning and the peer's logs."],
+        }
+    }
+}
+
+impl CauseId {
+    /// Fixes for the TLS stacks devices use, where the cause is a known trap of each.
+    pub fn stack_fixes(self) -> &'static [&'static str] {
+        match self {
+            CauseId::ClientCertNotSent => &[
+                "wolfSSL: load the certificate and key into the WOLFSSL_CTX (wolfSSL_CTX_use_certificate_file / wolfSSL_CTX_use_PrivateKey_file) BEFORE wolfSSL_new(): a session copies the context's credentials when it is created. Or load them on the session with wolfSSL_use_certificate_file / wolfSSL_use_PrivateKey_file. Check every call returns WOLFSSL_SUCCESS.",
+                "mbedTLS: call mbedtls_ssl_conf_own_cert() before mbedtls_ssl_setup(), and check its return value.",
+                "OpenSSL: SSL_CTX_use_certificate_chain_file() and SSL_CTX_use_PrivateKey_file() before SSL_new(), or SSL_use_certificate() / SSL_use_PrivateKey() on the SSL itself; SSL_CTX_check_private_key() confirms the pair.",
+                "AWS IoT Core answers a missing client certificate with alert 42 bad_certificate; OpenSSL servers with 40 (TLS 1.2) or 116 (TLS 1.3).",
+            ],
+            _ => &[],
         }
     }
 }

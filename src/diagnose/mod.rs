@@ -1,13 +1,17 @@
-//! Diagnosis: from facts (credential findings today; handshake transcripts as producers are
-//! added) to ranked causes, each with the evidence behind it and the fixes. Pure: no I/O.
+//! Diagnosis: from facts (credential findings, handshake transcripts) to ranked causes, each
+//! with the evidence behind it and the fixes. Pure: no I/O.
 
+mod alerts;
 mod causes;
+mod rules;
 
 use serde::Serialize;
 
+pub use alerts::meaning as alert_meaning;
 pub use causes::CauseId;
 
 use crate::credentials::{Finding, Severity};
+use crate::transcript::Transcript;
 
 /// One explanation of a failure, with what supports it and what to change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,39 +31,96 @@ pub struct Diagnosis {
     pub causes: Vec<Cause>,
 }
 
+/// What the rules need to know about the attempt besides the transcript.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The name the server certificate was checked against.
+    pub server_name: Option<String>,
+    /// Subjects of the CAs given to trust the server (empty: the bundled Mozilla roots).
+    pub trusted_cas: Vec<String>,
+    pub alpn_offered: bool,
+}
+
 /// Confidence of a cause established by reading the credential files themselves: a fact,
 /// not an inference from what a peer sent.
 const FROM_FILES: f32 = 0.95;
 
-/// Ranks the causes the findings establish. Several findings with the same cause id become one
-/// cause with several pieces of evidence.
-pub fn diagnose(findings: &[Finding]) -> Diagnosis {
+/// Ranks the causes the facts support. With a transcript, credential findings become causes
+/// only when the connection failed: a finding that did not stop the handshake stays a finding.
+pub fn diagnose(
+    findings: &[Finding],
+    transcript: Option<&Transcript>,
+    context: &Context,
+) -> Diagnosis {
+    let mut causes: Vec<Cause> = Vec::new();
+    let failed = match transcript {
+        Some(transcript) => {
+            let (proposals, failed) = rules::propose(transcript, findings, context);
+            for proposal in proposals {
+                merge(&mut causes, proposal.into_cause());
+            }
+            failed
+        }
+        None => true,
+    };
+    if failed {
+        for cause in causes_from_findings(findings) {
+            merge(&mut causes, cause);
+        }
+    }
+    causes.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(rank(a.id).cmp(&rank(b.id)))
+    });
+    Diagnosis { causes }
+}
+
+/// Two proposals of one cause become one: the stronger confidence, all the evidence.
+fn merge(causes: &mut Vec<Cause>, cause: Cause) {
+    match causes.iter_mut().find(|c| c.id == cause.id) {
+        Some(existing) => {
+            existing.confidence = existing.confidence.max(cause.confidence);
+            for line in cause.evidence {
+                if !existing.evidence.contains(&line) {
+                    existing.evidence.push(line);
+                }
+            }
+            for fix in cause.fixes {
+                if !existing.fixes.contains(&fix) {
+                    existing.fixes.push(fix);
+                }
+            }
+        }
+        None => causes.push(cause),
+    }
+}
+
+/// Error findings that are causes by themselves.
+fn causes_from_findings(findings: &[Finding]) -> Vec<Cause> {
     let mut causes: Vec<Cause> = Vec::new();
     for finding in findings.iter().filter(|f| f.severity == Severity::Error) {
         let Some(id) = finding.id.cause() else {
             continue;
         };
+        // A finding's own hint is specific to what was seen; it replaces the generic fixes.
+        let fixes = match &finding.hint {
+            Some(hint) => vec![hint.clone()],
+            None => id.fixes().iter().map(|f| f.to_string()).collect(),
+        };
         let evidence = format!("{}: {}", finding.subject, finding.message);
-        match causes.iter_mut().find(|c| c.id == id) {
-            Some(cause) => cause.evidence.push(evidence),
-            None => {
-                // A finding's own hint is specific to what was seen; it replaces the generic fixes.
-                let fixes = match &finding.hint {
-                    Some(hint) => vec![hint.clone()],
-                    None => id.fixes().iter().map(|f| f.to_string()).collect(),
-                };
-                causes.push(Cause {
-                    id,
-                    confidence: FROM_FILES,
-                    summary: id.summary().to_string(),
-                    evidence: vec![evidence],
-                    fixes,
-                });
-            }
-        }
+        merge(
+            &mut causes,
+            Cause {
+                id,
+                confidence: FROM_FILES,
+                summary: id.summary().to_string(),
+                evidence: vec![evidence],
+                fixes,
+            },
+        );
     }
-    causes.sort_by_key(|c| rank(c.id));
-    Diagnosis { causes }
+    causes
 }
 
 /// Among causes of equal confidence, the one that makes the others moot comes first: a key
@@ -76,44 +137,4 @@ fn rank(id: CauseId) -> u8 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::credentials::FindingId;
-
-    fn finding(id: FindingId, severity: Severity) -> Finding {
-        Finding::new(id, severity, "device.pem", format!("{id} happened"))
-    }
-
-    #[test]
-    fn error_findings_with_a_cause_id_become_ranked_causes() {
-        let findings = [
-            finding(FindingId::ClientChainIncomplete, Severity::Error),
-            finding(FindingId::WeakSignature, Severity::Error),
-            finding(FindingId::ClientKeyMismatch, Severity::Error),
-            finding(FindingId::ClientCertExpired, Severity::Warning),
-        ];
-        let ids: Vec<CauseId> = diagnose(&findings).causes.iter().map(|c| c.id).collect();
-        assert_eq!(
-            ids,
-            [CauseId::ClientKeyMismatch, CauseId::ClientChainIncomplete]
-        );
-    }
-
-    #[test]
-    fn findings_of_one_cause_merge_their_evidence() {
-        let findings = [
-            finding(FindingId::ClientCertUsage, Severity::Error).with_hint("issue a v3 cert"),
-            finding(FindingId::ClientCertUsage, Severity::Error),
-        ];
-        let diagnosis = diagnose(&findings);
-        assert_eq!(diagnosis.causes.len(), 1);
-        assert_eq!(diagnosis.causes[0].evidence.len(), 2);
-        assert_eq!(diagnosis.causes[0].fixes, ["issue a v3 cert"]);
-        assert!(diagnosis.causes[0].evidence[0].starts_with("device.pem: "));
-    }
-
-    #[test]
-    fn no_findings_no_causes() {
-        assert!(diagnose(&[]).causes.is_empty());
-    }
-}
+mod tests;

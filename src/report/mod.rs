@@ -1,6 +1,7 @@
 //! The report: one serialisable model per run, rendered as text or JSON, and its exit code.
 
 pub mod json;
+mod ladder;
 pub mod style;
 pub mod text;
 
@@ -10,6 +11,7 @@ use crate::credentials::checks::CredentialsSummary;
 use crate::credentials::{Finding, Severity};
 use crate::diagnose::Diagnosis;
 use crate::error::{self, Error, ErrorKind};
+use crate::transcript::{Target, Transcript, What};
 
 /// The schema id every JSON report carries; bumped only on incompatible changes.
 pub const SCHEMA: &str = "iotdoctor.report/1";
@@ -41,6 +43,13 @@ pub struct Report {
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
+    /// Server certificate verification was switched off (`--insecure`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Transcript>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CredentialsSummary>,
     pub findings: Vec<Finding>,
@@ -48,12 +57,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(
-        command: &'static str,
-        credentials: Option<CredentialsSummary>,
-        findings: Vec<Finding>,
-        diagnosis: Diagnosis,
-    ) -> Report {
+    pub fn new(command: &'static str, findings: Vec<Finding>, diagnosis: Diagnosis) -> Report {
         let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
         let outcome = if has_errors || !diagnosis.causes.is_empty() {
             Outcome::Problems
@@ -65,35 +69,58 @@ impl Report {
             command,
             outcome,
             error: None,
-            credentials,
+            insecure: false,
+            target: None,
+            transcript: None,
+            credentials: None,
             findings,
             diagnosis,
         }
     }
 
+    pub fn with_credentials(mut self, credentials: CredentialsSummary) -> Report {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    pub fn with_connection(
+        mut self,
+        target: Target,
+        transcript: Transcript,
+        insecure: bool,
+    ) -> Report {
+        self.target = Some(target);
+        self.transcript = Some(transcript);
+        self.insecure = insecure;
+        self
+    }
+
     /// The report of a run that could not be completed.
     pub fn failed(command: &'static str, error: &Error) -> Report {
-        Report {
-            schema: SCHEMA,
-            command,
-            outcome: Outcome::Error,
-            error: Some(ReportError {
-                kind: error.kind(),
-                message: error.to_string(),
-            }),
-            credentials: None,
-            findings: vec![],
-            diagnosis: Diagnosis::default(),
-        }
+        let mut report = Report::new(command, vec![], Diagnosis::default());
+        report.outcome = Outcome::Error;
+        report.error = Some(ReportError {
+            kind: error.kind(),
+            message: error.to_string(),
+        });
+        report
     }
 
     /// The exit code of the command-line contract.
     pub fn exit_code(&self, error: Option<&Error>) -> u8 {
         match (self.outcome, error) {
             (Outcome::Ok, _) => error::exit::OK,
+            (Outcome::Problems, _) if self.failed_before_tls() => error::exit::NETWORK,
             (Outcome::Problems, _) => error::exit::PROBLEMS,
             (Outcome::Error, Some(e)) => e.exit_code(),
             (Outcome::Error, None) => error::exit::INPUT,
         }
+    }
+
+    /// Whether the network failed before any TLS byte could be exchanged.
+    fn failed_before_tls(&self) -> bool {
+        self.transcript.as_ref().is_some_and(|t| {
+            t.events.iter().any(|e| matches!(&e.what, What::Transport { stage, .. } if stage == "resolve" || stage == "connect"))
+        })
     }
 }

@@ -15,6 +15,35 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     if let Some(error) = &report.error {
         return writeln!(out, "{} {}", style.error("error:"), error.message);
     }
+    if let Some(target) = &report.target {
+        let sni = target
+            .sni
+            .as_deref()
+            .map(|s| format!("SNI {s}"))
+            .unwrap_or_else(|| "no SNI".into());
+        let address = target
+            .address
+            .map(|a| format!(", address {a}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}  {}",
+            style.heading("Target"),
+            target.endpoint,
+            style.dim(&format!("({sni}{address})"))
+        )?;
+    }
+    if report.insecure {
+        writeln!(
+            out,
+            "{}",
+            style.error("WARNING: --insecure: the server's certificate was not allowed to stop the handshake")
+        )?;
+    }
+    if let Some(transcript) = &report.transcript {
+        writeln!(out)?;
+        super::ladder::render(transcript, style, out)?;
+    }
     if let Some(credentials) = &report.credentials {
         render_credentials(credentials, style, out)?;
     }
@@ -215,7 +244,15 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
     );
     match report.outcome {
         Outcome::Ok => writeln!(out, "{} ({tally})", style.good("OK: no problems found")),
-        Outcome::Problems => writeln!(out, "{} ({tally})", style.error("PROBLEMS FOUND")),
+        Outcome::Problems => match report.diagnosis.causes.first() {
+            Some(top) => writeln!(
+                out,
+                "{} most likely {} ({tally})",
+                style.error("PROBLEMS FOUND:"),
+                style.error(&top.id.to_string())
+            ),
+            None => writeln!(out, "{} ({tally})", style.error("PROBLEMS FOUND")),
+        },
         Outcome::Error => writeln!(out, "{}", style.error("could not complete")),
     }
 }

@@ -38,6 +38,17 @@ impl fmt::Display for Side {
     }
 }
 
+/// Who a connection was with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// `host:port` as given.
+    pub endpoint: String,
+    /// The SNI sent, if any.
+    pub sni: Option<String>,
+    /// The address connected to, once known.
+    pub address: Option<SocketAddr>,
+}
+
 /// Everything seen on one connection.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Transcript {
@@ -56,8 +67,14 @@ impl Transcript {
     }
 
     /// Events of one kind, with their index in the transcript.
-    pub fn find<'a, T>(&'a self, pick: impl Fn(&'a Event) -> Option<T> + 'a) -> impl Iterator<Item = (usize, T)> + 'a {
-        self.events.iter().enumerate().filter_map(move |(i, e)| pick(e).map(|t| (i, t)))
+    pub fn find<'a, T>(
+        &'a self,
+        pick: impl Fn(&'a Event) -> Option<T> + 'a,
+    ) -> impl Iterator<Item = (usize, T)> + 'a {
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, e)| pick(e).map(|t| (i, t)))
     }
 }
 
@@ -85,7 +102,10 @@ pub enum Seen {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum What {
     /// The host name resolved to these addresses.
-    Resolved { host: String, addresses: Vec<SocketAddr> },
+    Resolved {
+        host: String,
+        addresses: Vec<SocketAddr>,
+    },
     /// TCP connection established.
     Connected { address: SocketAddr },
     /// One TLS record as it crossed the wire.
@@ -122,6 +142,9 @@ pub enum What {
         /// Distinguished names of the CAs the server accepts (empty: any).
         ca_names: Vec<String>,
     },
+    /// A side that has (or was asked for) a certificate sends none, and why: `not-configured`,
+    /// or `no-matching-scheme` (its key can make none of the signature schemes the peer accepts).
+    CertificateWithheld { reason: String, message: String },
     /// A signature proving possession of the certificate's key.
     CertificateVerify {
         record: Option<u32>,
@@ -144,6 +167,18 @@ pub enum What {
     Verification {
         ok: bool,
         detail: String,
+        /// `unknown-issuer`, `name-mismatch`, `expired`, `not-yet-valid`, `bad-signature`,
+        /// `wrong-purpose`, `revoked` or `other`, when verification failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+    },
+    /// A network failure: resolving, connecting, or the connection breaking.
+    Transport {
+        /// `resolve`, `connect` or `handshake`.
+        stage: String,
+        /// `not-found`, `refused`, `unreachable`, `timeout`, `reset` or `other`.
+        problem: String,
+        message: String,
     },
     /// The connection ended.
     Close { how: CloseKind },
@@ -213,4 +248,23 @@ pub enum Handshake {
         message_type: u8,
         length: usize,
     },
+}
+
+impl Handshake {
+    /// The message's name as the RFCs write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Handshake::ClientHello { .. } => "ClientHello",
+            Handshake::ServerHello { .. } => "ServerHello",
+            Handshake::HelloRetryRequest { .. } => "HelloRetryRequest",
+            Handshake::ServerKeyExchange { .. } => "ServerKeyExchange",
+            Handshake::ServerHelloDone => "ServerHelloDone",
+            Handshake::ClientKeyExchange { .. } => "ClientKeyExchange",
+            Handshake::Finished => "Finished",
+            Handshake::NewSessionTicket => "NewSessionTicket",
+            Handshake::EncryptedExtensions => "EncryptedExtensions",
+            Handshake::KeyUpdate => "KeyUpdate",
+            Handshake::Other { .. } => "handshake message",
+        }
+    }
 }

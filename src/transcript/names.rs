@@ -15,7 +15,10 @@ pub struct Named {
 
 impl Named {
     fn new(code: u16, name: Option<&str>) -> Named {
-        Named { code, name: name.map(str::to_string) }
+        Named {
+            code,
+            name: name.map(str::to_string),
+        }
     }
 }
 
@@ -55,7 +58,11 @@ pub fn content_type(code: u8) -> Named {
 
 pub fn cipher_suite(code: u16) -> Named {
     let name = tls_parser::TlsCipherSuite::from_id(code).map(|suite| suite.name);
-    let name = name.or(if code & 0x0f0f == 0x0a0a { Some("GREASE") } else { None });
+    let name = name.or(if code & 0x0f0f == 0x0a0a {
+        Some("GREASE")
+    } else {
+        None
+    });
     Named::new(code, name)
 }
 
@@ -196,7 +203,10 @@ mod tests {
     fn known_values_have_names_and_unknown_ones_print_as_hex() {
         assert_eq!(version(0x0304).to_string(), "TLSv1.3");
         assert_eq!(cipher_suite(0x1301).to_string(), "TLS13_AES_128_GCM_SHA256");
-        assert_eq!(signature_scheme(0x0403).to_string(), "ecdsa_secp256r1_sha256");
+        assert_eq!(
+            signature_scheme(0x0403).to_string(),
+            "ecdsa_secp256r1_sha256"
+        );
         assert_eq!(alert(116).to_string(), "certificate_required");
         assert_eq!(group(0xfefe).to_string(), "0xfefe");
         assert_eq!(alert(200).to_string(), "0x00c8");

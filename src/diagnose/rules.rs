@@ -1,0 +1,824 @@
+//! Rules from a transcript (and the credential findings) to causes. Every rule reasons from what
+//! was sent and seen, and cites it; no rule maps an alert number to a cause by itself, because
+//! different TLS stacks send 40, 42, 48 or 116 for the same mistake.
+
+use crate::credentials::inspect::{CertInfo, short_dn};
+use crate::credentials::{Finding, FindingId, Severity};
+use crate::transcript::{CloseKind, Event, Seen, Side, Transcript, What};
+
+use super::alerts;
+use super::causes::CauseId;
+use super::{Cause, Context};
+
+/// A cause as a rule proposes it.
+pub(super) struct Proposal {
+    pub id: CauseId,
+    pub confidence: f32,
+    pub evidence: Vec<String>,
+    /// Fixes specific to what was seen, shown before the catalogue's.
+    pub fixes: Vec<String>,
+}
+
+impl Proposal {
+    fn new(id: CauseId, confidence: f32, evidence: Vec<String>) -> Proposal {
+        Proposal {
+            id,
+            confidence,
+            evidence,
+            fixes: vec![],
+        }
+    }
+
+    fn fix(mut self, fix: impl Into<String>) -> Proposal {
+        self.fixes.push(fix.into());
+        self
+    }
+
+    pub fn into_cause(self) -> Cause {
+        let mut fixes = self.fixes;
+        fixes.extend(
+            self.id
+                .fixes()
+                .iter()
+                .chain(self.id.stack_fixes())
+                .map(|f| f.to_string()),
+        );
+        Cause {
+            id: self.id,
+            confidence: self.confidence,
+            summary: self.id.summary().into(),
+            evidence: self.evidence,
+            fixes,
+        }
+    }
+}
+
+/// An alert as the rules need it.
+#[derive(Clone, Copy)]
+struct AlertAt<'a> {
+    index: usize,
+    code: u8,
+    event: &'a Event,
+}
+
+/// The facts of a transcript the rules reason with, gathered once.
+struct Facts<'a> {
+    events: &'a [Event],
+    client_hello: Option<usize>,
+    server_hello: Option<usize>,
+    server_alert: Option<AlertAt<'a>>,
+    client_alert: Option<AlertAt<'a>>,
+    cert_request: Option<(usize, &'a [String], usize)>,
+    client_cert: Option<(usize, &'a [CertInfo])>,
+    withheld: Option<(usize, &'a str, &'a str)>,
+    client_verify: Option<(usize, Option<bool>)>,
+    server_chain: Option<&'a [CertInfo]>,
+    verification: Option<(usize, bool, Option<&'a str>, &'a str)>,
+    not_tls: Option<(usize, &'a str)>,
+    transport: Option<(usize, &'a str, &'a str, &'a str)>,
+    server_close: Option<(usize, CloseKind)>,
+    client_close_notify: Option<usize>,
+    client_error: Option<(usize, &'a str)>,
+    sni_sent: bool,
+}
+
+impl<'a> Facts<'a> {
+    fn of(transcript: &'a Transcript) -> Facts<'a> {
+        let mut f = Facts {
+            events: &transcript.events,
+            client_hello: None,
+            server_hello: None,
+            server_alert: None,
+            client_alert: None,
+            cert_request: None,
+            client_cert: None,
+            withheld: None,
+            client_verify: None,
+            server_chain: None,
+            verification: None,
+            not_tls: None,
+            transport: None,
+            server_close: None,
+            client_close_notify: None,
+            client_error: None,
+            sni_sent: false,
+        };
+        for (i, event) in transcript.events.iter().enumerate() {
+            let from = event.from;
+            match &event.what {
+                What::Handshake { message, .. } => match message {
+                    crate::transcript::Handshake::ClientHello { sni, .. } => {
+                        f.client_hello.get_or_insert(i);
+                        f.sni_sent = sni.is_some();
+                    }
+                    crate::transcript::Handshake::ServerHello { .. } => {
+                        f.server_hello.get_or_insert(i);
+                    }
+                    _ => {}
+                },
+                What::Alert {
+                    level, description, ..
+                } if level.code == 2 || description.code != 0 => {
+                    let code = u8::try_from(description.code).unwrap_or(u8::MAX);
+                    if code == 0 {
+                        continue;
+                    }
+                    let alert = AlertAt {
+                        index: i,
+                        code,
+                        event,
+                    };
+                    match from {
+                        Side::Server => drop(f.server_alert.get_or_insert(alert)),
+                        Side::Client => drop(f.client_alert.get_or_insert(alert)),
+                    }
+                }
+                What::CertificateRequest {
+                    ca_names,
+                    signature_schemes,
+                    ..
+                } if from == Side::Server => {
+                    f.cert_request = Some((i, ca_names, signature_schemes.len()));
+                }
+                What::Certificate { certificates, .. } => match from {
+                    Side::Client => f.client_cert = Some((i, certificates)),
+                    Side::Server => f.server_chain = Some(certificates),
+                },
+                What::CertificateWithheld { reason, message } if from == Side::Client => {
+                    f.withheld = Some((i, reason, message));
+                }
+                What::CertificateVerify { verified, .. } if from == Side::Client => {
+                    f.client_verify = Some((i, *verified));
+                }
+                What::Verification {
+                    ok,
+                    problem,
+                    detail,
+                } if from == Side::Client => {
+                    f.verification = Some((i, *ok, problem.as_deref(), detail));
+                }
+                What::NotTls { preview } if from == Side::Server => {
+                    f.not_tls.get_or_insert((i, preview));
+                }
+                What::Transport {
+                    stage,
+                    problem,
+                    message,
+                } => {
+                    f.transport.get_or_insert((i, stage, problem, message));
+                }
+                What::Close { how } => match (from, how) {
+                    (Side::Client, CloseKind::CloseNotify) => {
+                        drop(f.client_close_notify.get_or_insert(i))
+                    }
+                    (Side::Server, _) => drop(f.server_close.get_or_insert((i, *how))),
+                    _ => {}
+                },
+                What::Error { message } if from == Side::Client => {
+                    f.client_error.get_or_insert((i, message));
+                }
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// Whether the connection failed rather than ended normally.
+    fn failed(&self) -> bool {
+        let server_closed_first = match (self.server_close, self.client_close_notify) {
+            (Some((close, _)), Some(ours)) => close < ours,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        self.server_alert.is_some()
+            || self.client_alert.is_some()
+            || self.client_error.is_some()
+            || self.transport.is_some()
+            || self.not_tls.is_some()
+            || server_closed_first
+    }
+
+    /// Where an event was seen, for evidence lines.
+    fn at(&self, index: usize) -> String {
+        let event = &self.events[index];
+        let record = match &event.what {
+            What::Record { index, .. } => Some(*index),
+            What::Handshake { record, .. } => Some(*record),
+            What::Certificate { record, .. }
+            | What::CertificateRequest { record, .. }
+            | What::CertificateVerify { record, .. }
+            | What::Alert { record, .. } => *record,
+            _ => None,
+        };
+        let seen = match &event.what {
+            What::Certificate { seen, .. }
+            | What::CertificateRequest { seen, .. }
+            | What::CertificateVerify { seen, .. }
+            | What::Alert { seen, .. } => Some(*seen),
+            _ => None,
+        };
+        match (record, seen) {
+            (Some(r), _) => format!("record {r}, {:.1} ms", event.at_ms),
+            (None, Some(Seen::Decrypted)) => format!("encrypted, {:.1} ms", event.at_ms),
+            _ => format!("{:.1} ms", event.at_ms),
+        }
+    }
+
+    fn alert_line(&self, alert: AlertAt<'_>) -> String {
+        let name = crate::transcript::names::alert_name(alert.code).unwrap_or("unknown");
+        format!(
+            "the {} sent alert {} {name} ({}): {}",
+            alert.event.from,
+            alert.code,
+            self.at(alert.index),
+            alerts::meaning(alert.code)
+        )
+    }
+
+    /// The server's rejection after `index`: its fatal alert, or its close without one.
+    fn rejection_after(&self, index: usize) -> Option<Rejection<'a>> {
+        if let Some(alert) = self.server_alert.filter(|a| a.index > index) {
+            return Some(Rejection::Alert(alert));
+        }
+        let closed_first = self
+            .client_close_notify
+            .is_none_or(|ours| self.server_close.is_some_and(|(c, _)| c < ours));
+        match self.server_close {
+            Some((close, how)) if close > index && closed_first && self.server_alert.is_none() => {
+                Some(Rejection::Closed(close, how))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Rejection<'a> {
+    Alert(AlertAt<'a>),
+    Closed(usize, CloseKind),
+}
+
+/// Runs every rule over the transcript.
+pub(super) fn propose(
+    transcript: &Transcript,
+    findings: &[Finding],
+    context: &Context,
+) -> (Vec<Proposal>, bool) {
+    let f = Facts::of(transcript);
+    let failed = f.failed();
+    let mut proposals = Vec::new();
+    transport(&f, &mut proposals);
+    not_tls(&f, &mut proposals);
+    client_certificate(&f, findings, &mut proposals);
+    server_certificate(&f, context, &mut proposals);
+    hello_refused(&f, context, &mut proposals);
+    peer_closed(
+        &f,
+        &proposals.iter().map(|p| p.id).collect::<Vec<_>>(),
+        &mut proposals,
+    );
+    if failed {
+        unexplained(&f, &mut proposals);
+    }
+    (proposals, failed)
+}
+
+fn transport(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    let Some((_, stage, problem, message)) = f.transport else {
+        return;
+    };
+    let evidence = vec![format!("{stage}: {message}")];
+    let proposal = match (stage, problem) {
+        ("resolve", _) => Proposal::new(CauseId::DnsFailed, 0.99, evidence),
+        (_, "refused") => Proposal::new(CauseId::ConnectRefused, 0.99, evidence),
+        (_, "unreachable") => Proposal::new(CauseId::NetworkUnreachable, 0.95, evidence),
+        (_, "timeout") => {
+            let mut evidence = evidence;
+            if stage == "handshake" && f.server_hello.is_none() && f.client_hello.is_some() {
+                evidence.push(
+                    "the ClientHello got no answer at all: a TLS server answers it at once, so something other than TLS (or a firewall) holds this port"
+                        .into(),
+                );
+            }
+            Proposal::new(CauseId::Timeout, 0.9, evidence)
+        }
+        ("handshake", "reset") => return,
+        _ => Proposal::new(CauseId::ConnectRefused, 0.6, evidence),
+    };
+    out.push(proposal);
+}
+
+fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    let Some((i, preview)) = f.not_tls else {
+        return;
+    };
+    let what = if preview.starts_with("HTTP/") {
+        "an HTTP server"
+    } else if preview.starts_with("SSH-") {
+        "an SSH server"
+    } else if preview.starts_with("\\x20") {
+        "a plain (non-TLS) MQTT broker answering with CONNACK"
+    } else {
+        "a service that does not speak TLS"
+    };
+    out.push(
+        Proposal::new(
+            CauseId::NotTls,
+            0.97,
+            vec![format!("the server answered the ClientHello with bytes that are not a TLS record ({}): \"{preview}\"", f.at(i)), format!("this looks like {what}")],
+        )
+        .fix("Connect to the TLS port of the service (MQTT over TLS: 8883), or enable TLS on this listener."),
+    );
+}
+
+/// The server asked for a client certificate and then refused the connection.
+fn client_certificate(f: &Facts<'_>, findings: &[Finding], out: &mut Vec<Proposal>) {
+    let Some((request_index, ca_names, scheme_count)) = f.cert_request else {
+        return;
+    };
+    let Some((cert_index, chain)) = f.client_cert else {
+        return;
+    };
+    let asked = format!(
+        "the server asked for a client certificate ({}){}",
+        f.at(request_index),
+        if ca_names.is_empty() {
+            ", naming no CAs".to_string()
+        } else {
+            format!(
+                " issued under: {}",
+                ca_names
+                    .iter()
+                    .map(|n| format!("'{}'", short_dn(n)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    let Some(rejection) = f.rejection_after(cert_index) else {
+        return;
+    };
+    let rejected = match rejection {
+        Rejection::Alert(alert) => f.alert_line(alert),
+        Rejection::Closed(i, how) => format!(
+            "the server then closed the connection without an alert ({}, {})",
+            f.at(i),
+            if how == CloseKind::Reset {
+                "reset"
+            } else {
+                "end of stream"
+            }
+        ),
+    };
+    let by_alert = matches!(rejection, Rejection::Alert(_));
+
+    if chain.is_empty() {
+        if let Some((i, "no-matching-scheme", message)) = f.withheld {
+            out.push(Proposal::new(
+                CauseId::ClientSigalgMismatch,
+                if by_alert { 0.92 } else { 0.8 },
+                vec![
+                    asked,
+                    format!("the server accepts {scheme_count} signature scheme(s) for the client's CertificateVerify"),
+                    format!("{message} ({})", f.at(i)),
+                    rejected,
+                ],
+            ));
+            return;
+        }
+        let mut evidence = vec![
+            asked,
+            format!(
+                "the client's Certificate message carried 0 certificates ({})",
+                f.at(cert_index)
+            ),
+        ];
+        if let Some((_, "not-configured", message)) = f.withheld {
+            evidence.push(format!("{message}: iotdoctor connected without one"));
+        }
+        evidence.push(rejected);
+        out.push(Proposal::new(
+            CauseId::ClientCertNotSent,
+            if by_alert { 0.95 } else { 0.75 },
+            evidence,
+        ));
+        return;
+    }
+
+    // A certificate was sent and refused: which of its problems explains it?
+    let leaf = &chain[0];
+    let sent = format!(
+        "the client sent {} certificate(s), leaf '{}' issued by '{}' ({})",
+        chain.len(),
+        leaf.short_name(),
+        short_dn(&leaf.issuer),
+        f.at(cert_index)
+    );
+    let alert_code = match rejection {
+        Rejection::Alert(alert) => Some(alert.code),
+        Rejection::Closed(..) => None,
+    };
+    let finding_lines = |id: FindingId| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|x| x.id == id && x.severity == Severity::Error)
+            .map(|x| format!("preflight: {}", x.message))
+            .collect()
+    };
+    let mut explained = false;
+
+    let key_lines = finding_lines(FindingId::ClientKeyMismatch);
+    let signature_failed = matches!(f.client_verify, Some((_, Some(false))));
+    if !key_lines.is_empty() || signature_failed {
+        let mut evidence = key_lines;
+        if let Some((i, Some(false))) = f.client_verify {
+            evidence.push(format!(
+                "the client's CertificateVerify signature does not verify against its own certificate ({})",
+                f.at(i)
+            ));
+        }
+        evidence.push(rejected.clone());
+        let confidence = if alert_code.is_some_and(|c| [51, 42, 40, 20].contains(&c)) {
+            0.97
+        } else {
+            0.9
+        };
+        out.push(Proposal::new(
+            CauseId::ClientKeyMismatch,
+            confidence,
+            evidence,
+        ));
+        explained = true;
+    }
+
+    let expired = finding_lines(FindingId::ClientCertExpired);
+    if !expired.is_empty() {
+        let confidence = if alert_code == Some(45) { 0.95 } else { 0.8 };
+        let mut evidence = expired;
+        evidence.push(rejected.clone());
+        out.push(Proposal::new(
+            CauseId::ClientCertExpired,
+            confidence,
+            evidence,
+        ));
+        explained = true;
+    }
+
+    let usage = finding_lines(FindingId::ClientCertUsage);
+    if !usage.is_empty() {
+        let confidence = if alert_code.is_some_and(|c| [43, 42, 46].contains(&c)) {
+            0.85
+        } else {
+            0.7
+        };
+        let mut evidence = usage;
+        evidence.push(rejected.clone());
+        out.push(Proposal::new(
+            CauseId::ClientCertUsage,
+            confidence,
+            evidence,
+        ));
+        explained = true;
+    }
+
+    if alert_code == Some(44) {
+        out.push(Proposal::new(
+            CauseId::ClientCertRevoked,
+            0.85,
+            vec![sent.clone(), rejected.clone()],
+        ));
+        explained = true;
+    }
+
+    // The chain against the CAs the server named.
+    let chain_reaches_named = ca_names.iter().any(|name| {
+        chain
+            .iter()
+            .any(|c| c.issuer == *name || c.subject == *name)
+    });
+    let trust_alert = alert_code.is_none_or(|c| [48, 42, 46, 40, 116].contains(&c));
+    if !chain_reaches_named && trust_alert {
+        let top = &chain[chain.len() - 1];
+        let scale = if explained { 0.5 } else { 1.0 };
+        let named = if ca_names.is_empty() {
+            "the server named no acceptable CAs".to_string()
+        } else {
+            "no certificate sent is issued by (or is) a CA the server named".to_string()
+        };
+        if top.self_issued {
+            out.push(Proposal::new(
+                CauseId::ClientCaUntrusted,
+                0.9 * scale,
+                vec![
+                    asked.clone(),
+                    sent.clone(),
+                    format!(
+                        "the chain sent ends at root '{}'; {named}",
+                        top.short_name()
+                    ),
+                    rejected.clone(),
+                ],
+            ));
+        } else if chain.len() == 1 && !ca_names.is_empty() {
+            let missing = short_dn(&leaf.issuer);
+            out.push(
+                Proposal::new(
+                    CauseId::ClientChainIncomplete,
+                    0.6 * scale,
+                    vec![
+                        asked.clone(),
+                        sent.clone(),
+                        format!("only the leaf was sent: if '{missing}' is an intermediate under a named CA, the server cannot build the chain without it"),
+                        rejected.clone(),
+                    ],
+                )
+                .fix(format!("Send the intermediate '{missing}' after the device certificate (append it to the certificate file, or pass --chain).")),
+            );
+            out.push(Proposal::new(
+                CauseId::ClientCaUntrusted,
+                0.35 * scale,
+                vec![
+                    sent.clone(),
+                    format!(
+                        "if '{missing}' is itself a root, it is not one the server named: {named}"
+                    ),
+                ],
+            ));
+        } else {
+            out.push(Proposal::new(
+                CauseId::ClientCaUntrusted,
+                0.75 * scale,
+                vec![
+                    asked.clone(),
+                    sent.clone(),
+                    format!(
+                        "the chain sent ends at '{}', issued by '{}'; {named}",
+                        top.short_name(),
+                        short_dn(&top.issuer)
+                    ),
+                    rejected.clone(),
+                ],
+            ));
+        }
+        explained = true;
+    }
+
+    if !explained {
+        out.push(Proposal::new(
+            CauseId::AlertUnexplained,
+            0.35,
+            vec![sent, rejected, "the certificate reaches a CA the server named and no preflight check found a fault: look at the server's log".into()],
+        ));
+    }
+}
+
+/// Our verification of the server failed.
+fn server_certificate(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
+    let Some((i, false, problem, detail)) = f.verification else {
+        return;
+    };
+    let chain = f.server_chain.unwrap_or(&[]);
+    let verdict = format!(
+        "iotdoctor rejected the server's certificate ({}): {detail}",
+        f.at(i)
+    );
+    let Some(leaf) = chain.first() else {
+        out.push(Proposal::new(
+            CauseId::ServerCaUntrusted,
+            0.5,
+            vec![verdict],
+        ));
+        return;
+    };
+    let trusted = if context.trusted_cas.is_empty() {
+        "the Mozilla root store bundled with iotdoctor (no --ca given)".to_string()
+    } else {
+        context
+            .trusted_cas
+            .iter()
+            .map(|n| format!("'{}'", short_dn(n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match problem.unwrap_or("other") {
+        "name-mismatch" => {
+            let names = if leaf.subject_alt_names.is_empty() {
+                format!("no subjectAltName; subject '{}'", leaf.subject)
+            } else {
+                leaf.subject_alt_names.join(", ")
+            };
+            let used = context.server_name.as_deref().unwrap_or("?");
+            out.push(
+                Proposal::new(
+                    CauseId::ServerNameMismatch,
+                    0.95,
+                    vec![verdict, format!("the certificate '{}' covers {names}; iotdoctor connected as '{used}'", leaf.short_name())],
+                )
+                .fix(format!("Connect with a name the certificate covers ({names}), or use --sni to send and check another name.")),
+            );
+        }
+        "expired" | "not-yet-valid" => out.push(Proposal::new(
+            CauseId::ServerCertExpired,
+            0.95,
+            vec![
+                verdict,
+                format!(
+                    "'{}' is valid from {} to {}",
+                    leaf.short_name(),
+                    leaf.not_before,
+                    leaf.not_after
+                ),
+            ],
+        )),
+        "unknown-issuer" => {
+            let top = &chain[chain.len() - 1];
+            let sent = format!(
+                "the server sent {} certificate(s): {}",
+                chain.len(),
+                chain
+                    .iter()
+                    .map(|c| format!("'{}'", c.short_name()))
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            );
+            let trusted_line = format!("trusted CAs: {trusted}");
+            if top.self_issued {
+                let what = if chain.len() == 1 {
+                    "a self-signed certificate"
+                } else {
+                    "a root"
+                };
+                out.push(Proposal::new(
+                    CauseId::ServerCaUntrusted,
+                    0.9,
+                    vec![
+                        verdict,
+                        sent,
+                        format!(
+                            "the chain ends at {what} '{}', which is not trusted",
+                            top.short_name()
+                        ),
+                        trusted_line,
+                    ],
+                ));
+            } else if chain.len() == 1 {
+                out.push(Proposal::new(
+                    CauseId::ServerChainIncomplete,
+                    0.55,
+                    vec![
+                        verdict.clone(),
+                        sent.clone(),
+                        format!("only the leaf was sent; its issuer '{}' is not a trusted CA: if it is an intermediate, the server should send it", short_dn(&top.issuer)),
+                    ],
+                ));
+                out.push(Proposal::new(
+                    CauseId::ServerCaUntrusted,
+                    0.4,
+                    vec![
+                        verdict,
+                        format!(
+                            "if '{}' is a root, it is not among the {trusted_line}",
+                            short_dn(&top.issuer)
+                        ),
+                    ],
+                ));
+            } else {
+                let mut proposal = Proposal::new(
+                    CauseId::ServerCaUntrusted,
+                    0.9,
+                    vec![
+                        verdict,
+                        sent,
+                        format!(
+                            "the chain ends at '{}', issued by '{}', which is not among the {trusted_line}",
+                            top.short_name(),
+                            short_dn(&top.issuer)
+                        ),
+                    ],
+                );
+                if top.issuer.contains("Amazon Root CA") {
+                    proposal = proposal.fix(format!(
+                        "This server chains to '{}': give that Amazon root with --ca (AWS IoT serves Root CA 1 for RSA, Root CA 3 for ECC).",
+                        short_dn(&top.issuer)
+                    ));
+                }
+                out.push(proposal);
+            }
+        }
+        _ => out.push(Proposal::new(CauseId::AlertUnexplained, 0.5, vec![verdict])),
+    }
+}
+
+/// The server refused the ClientHello itself.
+fn hello_refused(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
+    let Some(alert) = f.server_alert else { return };
+    if f.server_hello.is_some_and(|hello| hello < alert.index) {
+        return;
+    }
+    let alert_line = f.alert_line(alert);
+    let before = "before any ServerHello: the server refused the ClientHello itself".to_string();
+    match alert.code {
+        70 => out.push(Proposal::new(
+            CauseId::ProtocolVersionMismatch,
+            0.9,
+            vec![alert_line, before],
+        )),
+        112 => out.push(Proposal::new(
+            CauseId::SniRequired,
+            0.9,
+            vec![alert_line, before, sni_line(f)],
+        )),
+        120 => out.push(Proposal::new(
+            CauseId::AlpnMismatch,
+            0.9,
+            vec![alert_line, before],
+        )),
+        40 | 71 | 47 => {
+            out.push(Proposal::new(
+                CauseId::NoCommonCipher,
+                0.6,
+                vec![
+                    alert_line.clone(),
+                    before.clone(),
+                    "iotdoctor (rustls) offers only ECDHE key exchange with AEAD suites: a server limited to CBC or static-RSA suites, or to groups it did not offer, answers this way".into(),
+                ],
+            ));
+            if !f.sni_sent {
+                out.push(Proposal::new(
+                    CauseId::SniRequired,
+                    0.3,
+                    vec![alert_line, sni_line(f)],
+                ));
+            }
+            if context.alpn_offered && alert.code == 40 {
+                out.push(Proposal::new(CauseId::AlpnMismatch, 0.2, vec!["ALPN protocols were offered; some servers refuse unknown ones with handshake_failure".into()]));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn sni_line(f: &Facts<'_>) -> String {
+    if f.sni_sent {
+        "SNI was sent".into()
+    } else {
+        "no SNI was sent".into()
+    }
+}
+
+/// The server closed without saying why.
+fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
+    let Some((i, how)) = f.server_close else {
+        return;
+    };
+    if f.server_alert.is_some()
+        || f.not_tls.is_some()
+        || f.client_close_notify.is_some_and(|ours| ours < i)
+    {
+        return;
+    }
+    let last_sent = f.events[..i]
+        .iter()
+        .rev()
+        .find_map(|e| match (&e.from, &e.what) {
+            (Side::Client, What::Handshake { message, .. }) => Some(message.name().to_string()),
+            (Side::Client, What::Certificate { .. }) => Some("Certificate".into()),
+            (Side::Client, What::CertificateVerify { .. }) => Some("CertificateVerify".into()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "the connection".into());
+    let how = if how == CloseKind::Reset {
+        "reset the connection"
+    } else {
+        "closed the connection"
+    };
+    let confidence = if already.is_empty() { 0.7 } else { 0.4 };
+    out.push(Proposal::new(
+        CauseId::PeerClosed,
+        confidence,
+        vec![format!(
+            "the server {how} without an alert ({}), after the client's {last_sent}",
+            f.at(i)
+        )],
+    ));
+}
+
+/// A failure no rule explained: say what the alert (or our error) means.
+fn unexplained(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    if !out.is_empty() {
+        return;
+    }
+    if let Some(alert) = f.server_alert.or(f.client_alert) {
+        out.push(Proposal::new(
+            CauseId::AlertUnexplained,
+            0.3,
+            vec![f.alert_line(alert)],
+        ));
+    } else if let Some((i, message)) = f.client_error {
+        out.push(Proposal::new(
+            CauseId::AlertUnexplained,
+            0.3,
+            vec![format!("{message} ({})", f.at(i))],
+        ));
+    }
+}

@@ -1,0 +1,803 @@
+//! The live client: resolve, connect, and drive a rustls handshake step by step over a socket,
+//! recording every byte each way (decoded by [`Wire`]) and what the hooks saw inside.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, ProtocolVersion, RootCertStore};
+
+use super::hooks::{
+    Facts, HookFact, Identity, RecordingResolver, RecordingVerifier, describe_certificate_error,
+};
+use crate::error::Error;
+use crate::transcript::wire::Wire;
+use crate::transcript::{CloseKind, Seen, Side, Target, Transcript, What, names};
+
+/// Which TLS version(s) to offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    V12,
+    V13,
+}
+
+/// Everything `connect` needs to know.
+#[derive(Debug)]
+pub struct ClientOptions {
+    pub host: String,
+    pub port: u16,
+    /// Connect to this address instead of the first the name resolves to.
+    pub address: Option<IpAddr>,
+    /// SNI to send: `None` sends none; by default the host name.
+    pub sni: Option<String>,
+    /// Name the server certificate must cover.
+    pub verify_name: String,
+    pub alpn: Vec<String>,
+    pub tls: Option<TlsVersion>,
+    /// Bounds every wait: connect, each read.
+    pub timeout: Duration,
+    /// How long to wait after a TLS 1.3 handshake for the server's verdict on our certificate.
+    pub grace: Duration,
+    /// Trust anchors for the server; `None` uses the Mozilla roots bundled with iotdoctor.
+    pub roots: Option<Vec<CertificateDer<'static>>>,
+    /// Our certificate chain (leaf first) and key.
+    pub identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    pub insecure: bool,
+    pub keylog: Option<PathBuf>,
+}
+
+/// The outcome of one connection attempt.
+#[derive(Debug)]
+pub struct ClientRun {
+    pub target: Target,
+    pub transcript: Transcript,
+}
+
+/// Makes one connection and records it. Network and TLS failures end up in the transcript;
+/// `Err` only when the options themselves are unusable.
+pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
+    let facts = Facts::default();
+    let config = client_config(options, &facts)?;
+    let server_name = ServerName::try_from(options.verify_name.clone()).map_err(|_| {
+        Error::Usage(format!(
+            "'{}' is not a valid server name",
+            options.verify_name
+        ))
+    })?;
+
+    let mut run = Run {
+        start: Instant::now(),
+        transcript: Transcript::default(),
+        wire: Wire::new(),
+        facts,
+        tls13: false,
+        client_signature: None,
+    };
+    let mut target = Target {
+        endpoint: format!("{}:{}", options.host, options.port),
+        sni: options.sni.clone(),
+        address: None,
+    };
+
+    let Some(address) = run.resolve(options) else {
+        return Ok(ClientRun {
+            target,
+            transcript: run.transcript,
+        });
+    };
+    target.address = Some(address);
+    let Some(mut socket) = run.tcp_connect(address, options.timeout) else {
+        return Ok(ClientRun {
+            target,
+            transcript: run.transcript,
+        });
+    };
+    let mut conn = ClientConnection::new(Arc::new(config), server_name.to_owned())
+        .map_err(|e| Error::Usage(format!("cannot start a TLS client: {e}")))?;
+    if run.handshake(&mut conn, &mut socket, options) {
+        run.close(&mut conn, &mut socket);
+    }
+    run.finish(&conn);
+    Ok(ClientRun {
+        target,
+        transcript: run.transcript,
+    })
+}
+
+fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match options.tls {
+        Some(TlsVersion::V12) => &[&rustls::version::TLS12],
+        Some(TlsVersion::V13) => &[&rustls::version::TLS13],
+        None => rustls::DEFAULT_VERSIONS,
+    };
+    let mut roots = RootCertStore::empty();
+    match &options.roots {
+        Some(certs) => {
+            for cert in certs {
+                roots.add(cert.clone()).map_err(|e| {
+                    Error::Usage(format!("a --ca certificate cannot be a trust anchor: {e}"))
+                })?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot build the server verifier: {e}")))?;
+    let identity = match &options.identity {
+        Some((chain, key)) => match provider.key_provider.load_private_key(key.clone_key()) {
+            Ok(key) => Some(Identity {
+                chain: chain.clone(),
+                key,
+            }),
+            Err(e) => {
+                tracing::warn!(
+                    "the client key cannot be used by rustls ({e}); connecting without a client certificate"
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .map_err(|e| Error::Usage(format!("TLS versions: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordingVerifier::new(
+            webpki,
+            options.insecure,
+            facts.clone(),
+        )))
+        .with_client_cert_resolver(Arc::new(RecordingResolver::new(identity, facts.clone())));
+    config.alpn_protocols = options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.enable_sni = options.sni.is_some();
+    config.resumption = rustls::client::Resumption::disabled();
+    if let Some(path) = &options.keylog {
+        config.key_log = Arc::new(FileKeyLog::create(path)?);
+    } else if std::env::var_os("SSLKEYLOGFILE").is_some() {
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
+    Ok(config)
+}
+
+/// The state of one recorded connection.
+struct Run {
+    start: Instant,
+    transcript: Transcript,
+    wire: Wire,
+    facts: Facts,
+    tls13: bool,
+    /// Our CertificateVerify self-check, to attach to the wire event in TLS 1.2.
+    client_signature: Option<Option<bool>>,
+}
+
+impl Run {
+    /// Milliseconds since the start, to the microsecond.
+    fn ms(&self) -> f64 {
+        (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
+    }
+
+    fn push(&mut self, from: Side, what: What) {
+        let at = self.ms();
+        self.transcript.push(at, from, what);
+    }
+
+    fn transport(&mut self, stage: &'static str, problem: TransportProblem, message: String) {
+        self.push(
+            Side::Client,
+            What::Transport {
+                stage: stage.into(),
+                problem: problem.id().into(),
+                message,
+            },
+        );
+    }
+
+    fn resolve(&mut self, options: &ClientOptions) -> Option<SocketAddr> {
+        let addresses: Vec<SocketAddr> =
+            match (options.host.as_str(), options.port).to_socket_addrs() {
+                Ok(addresses) => addresses.collect(),
+                Err(e) => {
+                    self.transport(
+                        "resolve",
+                        TransportProblem::NotFound,
+                        format!("cannot resolve {}: {e}", options.host),
+                    );
+                    return None;
+                }
+            };
+        self.push(
+            Side::Client,
+            What::Resolved {
+                host: options.host.clone(),
+                addresses: addresses.clone(),
+            },
+        );
+        match options.address {
+            Some(ip) => Some(SocketAddr::new(ip, options.port)),
+            None if addresses.is_empty() => {
+                self.transport(
+                    "resolve",
+                    TransportProblem::NotFound,
+                    format!("{} has no addresses", options.host),
+                );
+                None
+            }
+            None => Some(addresses[0]),
+        }
+    }
+
+    fn tcp_connect(&mut self, address: SocketAddr, timeout: Duration) -> Option<TcpStream> {
+        match TcpStream::connect_timeout(&address, timeout) {
+            Ok(socket) => {
+                let _ = socket.set_nodelay(true);
+                self.push(Side::Client, What::Connected { address });
+                Some(socket)
+            }
+            Err(e) => {
+                let problem = TransportProblem::of(&e);
+                self.transport(
+                    "connect",
+                    problem,
+                    format!("cannot connect to {address}: {}", problem.describe(&e)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Writes everything rustls has queued, recording it.
+    fn flush(&mut self, conn: &mut ClientConnection, socket: &mut TcpStream) -> io::Result<()> {
+        while conn.wants_write() {
+            let mut bytes = Vec::new();
+            conn.write_tls(&mut bytes)?;
+            self.record(Side::Client, &bytes);
+            socket.write_all(&bytes)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, from: Side, bytes: &[u8]) {
+        let at = self.ms();
+        let events = self.wire.feed(from, bytes, at);
+        for event in events {
+            self.transcript.events.push(event);
+        }
+    }
+
+    /// Turns what the hooks saw into events, in place in the transcript.
+    fn absorb_facts(&mut self) {
+        // rustls asks for our certificate before it verifies the server's, but on the wire the
+        // server's flight comes first: put the server's facts first.
+        let (server, client): (Vec<HookFact>, Vec<HookFact>) =
+            self.facts.drain().into_iter().partition(|fact| {
+                matches!(
+                    fact,
+                    HookFact::ServerChain { .. }
+                        | HookFact::ServerSignature { .. }
+                        | HookFact::ServerKeyExchangeSignature { .. }
+                        | HookFact::CertificateRequested { .. }
+                )
+            });
+        for fact in server.into_iter().chain(client) {
+            match fact {
+                HookFact::ServerChain { chain, result } => {
+                    if self.tls13 {
+                        self.push(
+                            Side::Server,
+                            What::Certificate {
+                                record: None,
+                                seen: Seen::Decrypted,
+                                certificates: chain,
+                            },
+                        );
+                    }
+                    let (ok, detail) = match &result {
+                        Ok(()) => (true, "the server's chain verifies against the trusted CAs and covers the name".to_string()),
+                        Err(e) => (false, describe_certificate_error(e)),
+                    };
+                    self.push(
+                        Side::Client,
+                        What::Verification {
+                            ok,
+                            detail,
+                            problem: result.err().map(|e| verify_problem(&e)),
+                        },
+                    );
+                }
+                HookFact::ServerSignature {
+                    scheme,
+                    length,
+                    result,
+                } => self.push(
+                    Side::Server,
+                    What::CertificateVerify {
+                        record: None,
+                        seen: Seen::Decrypted,
+                        scheme: names::signature_scheme(u16::from(scheme)),
+                        signature_length: length,
+                        verified: Some(result.is_ok()),
+                        detail: result.err().map(|e| e.to_string()),
+                    },
+                ),
+                HookFact::ServerKeyExchangeSignature { scheme, result } => {
+                    let verdict = match result {
+                        Ok(()) => "verified against the server certificate".to_string(),
+                        Err(e) => format!("did NOT verify: {e}"),
+                    };
+                    let scheme = names::signature_scheme(u16::from(scheme));
+                    self.push(
+                        Side::Client,
+                        What::Note {
+                            message: format!("ServerKeyExchange signature ({scheme}) {verdict}"),
+                        },
+                    );
+                }
+                HookFact::CertificateRequested { ca_names, schemes } => {
+                    if self.tls13 {
+                        self.push(
+                            Side::Server,
+                            What::CertificateRequest {
+                                record: None,
+                                seen: Seen::Decrypted,
+                                certificate_types: vec![],
+                                signature_schemes: schemes
+                                    .iter()
+                                    .map(|s| names::signature_scheme(u16::from(*s)))
+                                    .collect(),
+                                ca_names,
+                            },
+                        );
+                    }
+                }
+                HookFact::ClientCertificate { chain, withheld } => {
+                    if let Some((reason, message)) = withheld {
+                        self.push(
+                            Side::Client,
+                            What::CertificateWithheld {
+                                reason: reason.into(),
+                                message,
+                            },
+                        );
+                    }
+                    if self.tls13 {
+                        self.push(
+                            Side::Client,
+                            What::Certificate {
+                                record: None,
+                                seen: Seen::Decrypted,
+                                certificates: chain,
+                            },
+                        );
+                    }
+                }
+                HookFact::ClientSignature {
+                    scheme,
+                    length,
+                    verified,
+                } => {
+                    if self.tls13 {
+                        self.push(
+                            Side::Client,
+                            What::CertificateVerify {
+                                record: None,
+                                seen: Seen::Decrypted,
+                                scheme: names::signature_scheme(u16::from(scheme)),
+                                signature_length: length,
+                                verified,
+                                detail: self_check_detail(verified),
+                            },
+                        );
+                    } else {
+                        self.client_signature = Some(verified);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drives the handshake (and, in TLS 1.3, waits for the server's verdict). Returns whether
+    /// the connection is still up.
+    fn handshake(
+        &mut self,
+        conn: &mut ClientConnection,
+        socket: &mut TcpStream,
+        options: &ClientOptions,
+    ) -> bool {
+        let mut buffer = vec![0u8; 16 * 1024 + 256];
+        // After a TLS 1.3 handshake: when we started waiting for the server's verdict, and
+        // whether we already nudged it with a KeyUpdate.
+        let mut waiting_since: Option<Instant> = None;
+        let mut nudged = false;
+        loop {
+            if let Err(e) = self.flush(conn, socket) {
+                let problem = TransportProblem::of(&e);
+                self.close_or_transport("handshake", problem, e);
+                return false;
+            }
+            if !conn.is_handshaking() && waiting_since.is_none() {
+                self.tls13 = conn.protocol_version() == Some(ProtocolVersion::TLSv1_3);
+                if !self.tls13 {
+                    return true;
+                }
+                // In TLS 1.3 the server judges our certificate after we think we are done:
+                // the first record it sends now (a ticket, data or an alert) settles it.
+                waiting_since = Some(Instant::now());
+            }
+            let wait = match waiting_since {
+                None => options.timeout,
+                Some(since) => {
+                    let left = options.grace.saturating_sub(since.elapsed());
+                    if left.is_zero() {
+                        self.push(Side::Client, What::Note {
+                            message: format!(
+                                "the server sent nothing within {} ms after the handshake: its acceptance of the client certificate is not confirmed",
+                                options.grace.as_millis()
+                            ),
+                        });
+                        return true;
+                    }
+                    if nudged {
+                        left
+                    } else {
+                        left.min(Duration::from_millis(200))
+                    }
+                }
+            };
+            let _ = socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+            match socket.read(&mut buffer) {
+                Ok(0) => {
+                    self.push(
+                        Side::Server,
+                        What::Close {
+                            how: CloseKind::Eof,
+                        },
+                    );
+                    let _ = conn.read_tls(&mut &[][..]);
+                    let _ = self.process(conn);
+                    return false;
+                }
+                Ok(n) => {
+                    self.record(Side::Server, &buffer[..n]);
+                    let mut offered = &buffer[..n];
+                    while !offered.is_empty() {
+                        match conn.read_tls(&mut offered) {
+                            Ok(_) => {}
+                            Err(e) => {
+                                self.push(
+                                    Side::Client,
+                                    What::Error {
+                                        message: format!("TLS input: {e}"),
+                                    },
+                                );
+                                return false;
+                            }
+                        }
+                        match self.process(conn) {
+                            Ok(()) => {}
+                            Err(()) => {
+                                // Send the alert rustls queued, so the server's log says why too.
+                                let _ = self.flush(conn, socket);
+                                return false;
+                            }
+                        }
+                    }
+                    if waiting_since.is_some() {
+                        self.push(Side::Client, What::Note {
+                            message: "the server's first records after the handshake carried no alert: it accepted the handshake".into(),
+                        });
+                        return true;
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if waiting_since.is_some() && !nudged {
+                        // A KeyUpdate that requests an update forces the server to answer.
+                        nudged = true;
+                        if conn.refresh_traffic_keys().is_ok() {
+                            self.push(Side::Client, What::Note {
+                                message: "server silent after the handshake: sent a KeyUpdate requesting an update, which it must answer".into(),
+                            });
+                        }
+                        continue;
+                    }
+                    if waiting_since.is_some() {
+                        continue;
+                    }
+                    self.push(
+                        Side::Client,
+                        What::Transport {
+                            stage: "handshake".into(),
+                            problem: TransportProblem::Timeout.id().into(),
+                            message: format!(
+                                "no answer from the server within {} s",
+                                options.timeout.as_secs_f64()
+                            ),
+                        },
+                    );
+                    return false;
+                }
+                Err(e) => {
+                    let problem = TransportProblem::of(&e);
+                    self.close_or_transport("handshake", problem, e);
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn close_or_transport(&mut self, stage: &'static str, problem: TransportProblem, e: io::Error) {
+        if problem == TransportProblem::Reset {
+            self.push(
+                Side::Server,
+                What::Close {
+                    how: CloseKind::Reset,
+                },
+            );
+        } else {
+            self.transport(stage, problem, e.to_string());
+        }
+    }
+
+    /// Lets rustls process what it read. `Err(())` when the handshake failed.
+    fn process(&mut self, conn: &mut ClientConnection) -> Result<(), ()> {
+        let result = conn.process_new_packets();
+        if conn.protocol_version() == Some(ProtocolVersion::TLSv1_3) {
+            self.tls13 = true;
+        }
+        self.absorb_facts();
+        match result {
+            Ok(state) => {
+                if state.peer_has_closed() {
+                    self.push(
+                        Side::Server,
+                        What::Close {
+                            how: CloseKind::CloseNotify,
+                        },
+                    );
+                }
+                Ok(())
+            }
+            Err(error) => {
+                self.record_error(&error);
+                Err(())
+            }
+        }
+    }
+
+    fn record_error(&mut self, error: &rustls::Error) {
+        match error {
+            rustls::Error::AlertReceived(description) => {
+                // Plaintext alerts are already on the wire; encrypted ones only rustls saw.
+                let on_wire = self.transcript.events.iter().rev().take(3).any(|e| {
+                    e.from == Side::Server
+                        && matches!(
+                            &e.what,
+                            What::Alert {
+                                seen: Seen::Wire,
+                                ..
+                            }
+                        )
+                });
+                if !on_wire {
+                    self.push(
+                        Side::Server,
+                        What::Alert {
+                            record: None,
+                            seen: Seen::Decrypted,
+                            level: names::alert_level(2),
+                            description: names::alert(u8::from(*description)),
+                        },
+                    );
+                }
+            }
+            rustls::Error::InvalidCertificate(e) => {
+                let description = rustls::AlertDescription::from(e.clone());
+                self.push(
+                    Side::Client,
+                    What::Error {
+                        message: format!("rustls: {error}"),
+                    },
+                );
+                if self.tls13 {
+                    self.push(
+                        Side::Client,
+                        What::Alert {
+                            record: None,
+                            seen: Seen::Decrypted,
+                            level: names::alert_level(2),
+                            description: names::alert(u8::from(description)),
+                        },
+                    );
+                }
+            }
+            other => self.push(
+                Side::Client,
+                What::Error {
+                    message: format!("rustls: {other}"),
+                },
+            ),
+        }
+    }
+
+    /// Sends close_notify, then reads the server's last records until it closes too (briefly).
+    fn close(&mut self, conn: &mut ClientConnection, socket: &mut TcpStream) {
+        conn.send_close_notify();
+        self.push(
+            Side::Client,
+            What::Close {
+                how: CloseKind::CloseNotify,
+            },
+        );
+        if self.flush(conn, socket).is_err() {
+            return;
+        }
+        let _ = socket.shutdown(Shutdown::Write);
+        let _ = socket.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buffer = vec![0u8; 16 * 1024];
+        loop {
+            match socket.read(&mut buffer) {
+                Ok(0) => {
+                    self.push(
+                        Side::Server,
+                        What::Close {
+                            how: CloseKind::Eof,
+                        },
+                    );
+                    return;
+                }
+                Ok(n) => {
+                    self.record(Side::Server, &buffer[..n]);
+                    let mut offered = &buffer[..n];
+                    while !offered.is_empty() && conn.read_tls(&mut offered).is_ok() {
+                        if self.process(conn).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Fills in the summary fields and attaches our signature self-check to the wire event.
+    fn finish(&mut self, conn: &ClientConnection) {
+        self.transcript.tls_version = conn
+            .protocol_version()
+            .map(|v| names::version(u16::from(v)).to_string());
+        self.transcript.cipher_suite = conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()));
+        self.transcript.alpn = conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        if let Some(verified) = self.client_signature {
+            let ours = self
+                .transcript
+                .events
+                .iter_mut()
+                .rev()
+                .find_map(|e| match &mut e.what {
+                    What::CertificateVerify {
+                        verified: slot @ None,
+                        detail,
+                        seen: Seen::Wire,
+                        ..
+                    } if e.from == Side::Client => Some((slot, detail)),
+                    _ => None,
+                });
+            if let Some((slot, detail)) = ours {
+                *slot = verified;
+                *detail = self_check_detail(verified);
+            }
+        }
+    }
+}
+
+fn self_check_detail(verified: Option<bool>) -> Option<String> {
+    Some(
+        match verified {
+            Some(true) => "our signature verifies against our own certificate",
+            Some(false) => "our signature does NOT verify against our own certificate: the key does not belong to it",
+            None => "could not check our signature against our certificate",
+        }
+        .to_string(),
+    )
+}
+
+/// Why a server certificate was rejected, in the terms the rules reason with.
+fn verify_problem(error: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match error {
+        rustls::Error::InvalidCertificate(e) => match e {
+            C::UnknownIssuer => "unknown-issuer",
+            C::NotValidForName | C::NotValidForNameContext { .. } => "name-mismatch",
+            C::Expired | C::ExpiredContext { .. } => "expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "not-yet-valid",
+            C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. } => "bad-signature",
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => "wrong-purpose",
+            C::Revoked => "revoked",
+            _ => "other",
+        },
+        _ => "other",
+    }
+    .into()
+}
+
+/// Transport failures, by what the user should check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportProblem {
+    NotFound,
+    Refused,
+    Unreachable,
+    Timeout,
+    Reset,
+    Other,
+}
+
+impl TransportProblem {
+    fn of(e: &io::Error) -> TransportProblem {
+        use io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionRefused => TransportProblem::Refused,
+            K::TimedOut | K::WouldBlock => TransportProblem::Timeout,
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => TransportProblem::Reset,
+            K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+                TransportProblem::Unreachable
+            }
+            _ => TransportProblem::Other,
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            TransportProblem::NotFound => "not-found",
+            TransportProblem::Refused => "refused",
+            TransportProblem::Unreachable => "unreachable",
+            TransportProblem::Timeout => "timeout",
+            TransportProblem::Reset => "reset",
+            TransportProblem::Other => "other",
+        }
+    }
+
+    fn describe(self, e: &io::Error) -> String {
+        match self {
+            TransportProblem::Refused => "connection refused (nothing listens on that port)".into(),
+            TransportProblem::Timeout => "timed out".into(),
+            _ => e.to_string(),
+        }
+    }
+}
+
+/// Writes TLS secrets in the NSS key log format Wireshark reads.
+#[derive(Debug)]
+struct FileKeyLog(Mutex<std::fs::File>);
+
+impl FileKeyLog {
+    fn create(path: &std::path::Path) -> Result<FileKeyLog, Error> {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(|f| FileKeyLog(Mutex::new(f)))
+            .map_err(|e| Error::input(path, crate::error::InputProblem::Unreadable(e)))
+    }
+}
+
+impl rustls::KeyLog for FileKeyLog {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        if let Ok(mut file) = self.0.lock() {
+            let _ = writeln!(file, "{label} {} {}", hex(client_random), hex(secret));
+        }
+    }
+}

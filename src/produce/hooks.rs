@@ -1,0 +1,332 @@
+//! rustls hooks that report what TLS 1.3 encrypts: the server's chain and CertificateVerify, the
+//! CertificateRequest, and our own Certificate and CertificateVerify (checked against our cert).
+//!
+//! Hooks only record facts; the producer turns them into transcript events in wire order.
+
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::{CertifiedKey, Signer, SigningKey};
+use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureAlgorithm, SignatureScheme};
+
+use crate::credentials::inspect::CertInfo;
+use crate::credentials::keys::verify_tls_signature;
+
+/// What the hooks saw, in the order they saw it.
+#[derive(Debug, Clone)]
+pub enum HookFact {
+    /// The server's chain and our verdict on it.
+    ServerChain {
+        chain: Vec<CertInfo>,
+        result: Result<(), Error>,
+    },
+    /// The server's TLS 1.3 CertificateVerify.
+    ServerSignature {
+        scheme: SignatureScheme,
+        length: usize,
+        result: Result<(), Error>,
+    },
+    /// The server's TLS 1.2 ServerKeyExchange signature.
+    ServerKeyExchangeSignature {
+        scheme: SignatureScheme,
+        result: Result<(), Error>,
+    },
+    /// The server asked for a client certificate.
+    CertificateRequested {
+        ca_names: Vec<String>,
+        schemes: Vec<SignatureScheme>,
+    },
+    /// What we answer: the chain we send, and when it is empty although a certificate was
+    /// configured or asked for, why (reason id, message).
+    ClientCertificate {
+        chain: Vec<CertInfo>,
+        withheld: Option<(&'static str, String)>,
+    },
+    /// Our CertificateVerify, checked against our own certificate.
+    ClientSignature {
+        scheme: SignatureScheme,
+        length: usize,
+        verified: Option<bool>,
+    },
+}
+
+/// Facts shared between the hooks (called inside rustls) and the producer.
+#[derive(Debug, Clone, Default)]
+pub struct Facts(Arc<Mutex<Vec<HookFact>>>);
+
+impl Facts {
+    fn push(&self, fact: HookFact) {
+        if let Ok(mut facts) = self.0.lock() {
+            facts.push(fact);
+        }
+    }
+
+    /// Takes the facts recorded since the last call.
+    pub fn drain(&self) -> Vec<HookFact> {
+        self.0
+            .lock()
+            .map(|mut facts| std::mem::take(&mut *facts))
+            .unwrap_or_default()
+    }
+}
+
+fn chain_infos(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> Vec<CertInfo> {
+    std::iter::once(end_entity)
+        .chain(intermediates)
+        .filter_map(|der| CertInfo::from_der(der).ok())
+        .collect()
+}
+
+/// Verifies the server with webpki, records everything, and with `insecure` accepts whatever
+/// the verdict (the verdict is still recorded and reported).
+#[derive(Debug)]
+pub struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    insecure: bool,
+    facts: Facts,
+}
+
+impl RecordingVerifier {
+    pub fn new(inner: Arc<WebPkiServerVerifier>, insecure: bool, facts: Facts) -> Self {
+        RecordingVerifier {
+            inner,
+            insecure,
+            facts,
+        }
+    }
+
+    fn outcome<T>(&self, result: &Result<T, Error>, ok: T) -> Result<T, Error> {
+        match result {
+            Ok(_) => Ok(ok),
+            Err(_) if self.insecure => Ok(ok),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let result = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        self.facts.push(HookFact::ServerChain {
+            chain: chain_infos(end_entity, intermediates),
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        self.outcome(&result, ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        let result = self.inner.verify_tls12_signature(message, cert, dss);
+        self.facts.push(HookFact::ServerKeyExchangeSignature {
+            scheme: dss.scheme,
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        self.outcome(&result, HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        let result = self.inner.verify_tls13_signature(message, cert, dss);
+        self.facts.push(HookFact::ServerSignature {
+            scheme: dss.scheme,
+            length: dss.signature().len(),
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        self.outcome(&result, HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Offers our certificate (if any), recording the CertificateRequest and what we send.
+#[derive(Debug)]
+pub struct RecordingResolver {
+    identity: Option<Identity>,
+    facts: Facts,
+}
+
+/// Our certificate chain and key, as rustls will use them.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: Arc<dyn SigningKey>,
+}
+
+impl RecordingResolver {
+    pub fn new(identity: Option<Identity>, facts: Facts) -> Self {
+        RecordingResolver { identity, facts }
+    }
+}
+
+impl ResolvesClientCert for RecordingResolver {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.facts.push(HookFact::CertificateRequested {
+            ca_names: root_hint_subjects
+                .iter()
+                .map(|dn| distinguished_name(dn))
+                .collect(),
+            schemes: sigschemes.to_vec(),
+        });
+        let Some(identity) = &self.identity else {
+            self.facts.push(HookFact::ClientCertificate {
+                chain: vec![],
+                withheld: Some((
+                    "not-configured",
+                    "no client certificate was configured (--cert / --key)".into(),
+                )),
+            });
+            return None;
+        };
+        let infos: Vec<CertInfo> = identity
+            .chain
+            .iter()
+            .filter_map(|der| CertInfo::from_der(der).ok())
+            .collect();
+        let Some(leaf) = infos.first().cloned() else {
+            return None;
+        };
+        if identity.key.choose_scheme(sigschemes).is_none() {
+            // rustls answers with an empty Certificate here, without telling anyone.
+            self.facts.push(HookFact::ClientCertificate {
+                chain: vec![],
+                withheld: Some((
+                    "no-matching-scheme",
+                    format!(
+                        "the client key ({}) can make none of the signature schemes the server accepts, \
+                         so the TLS library sends an empty Certificate instead of '{}'",
+                        leaf.key,
+                        leaf.short_name()
+                    ),
+                )),
+            });
+        } else {
+            self.facts.push(HookFact::ClientCertificate {
+                chain: infos,
+                withheld: None,
+            });
+        }
+        let key = Arc::new(RecordingKey {
+            inner: identity.key.clone(),
+            leaf,
+            facts: self.facts.clone(),
+        });
+        Some(Arc::new(CertifiedKey::new(identity.chain.clone(), key)))
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
+}
+
+/// A CA name from a CertificateRequest, as text.
+fn distinguished_name(der: &[u8]) -> String {
+    use x509_parser::prelude::{FromDer, X509Name};
+    if let Ok((_, name)) = X509Name::from_der(der) {
+        return name.to_string();
+    }
+    // Some stacks hand over the Name without its outer SEQUENCE.
+    let mut wrapped = vec![0x30];
+    if der.len() < 0x80 {
+        wrapped.push(der.len() as u8);
+    } else {
+        wrapped.extend([0x82, (der.len() >> 8) as u8, der.len() as u8]);
+    }
+    wrapped.extend_from_slice(der);
+    X509Name::from_der(&wrapped)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|_| format!("(unparsable name, {} bytes)", der.len()))
+}
+
+/// Our signing key, recording each signature and checking it against our own certificate.
+#[derive(Debug)]
+struct RecordingKey {
+    inner: Arc<dyn SigningKey>,
+    leaf: CertInfo,
+    facts: Facts,
+}
+
+impl SigningKey for RecordingKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        let inner = self.inner.choose_scheme(offered)?;
+        Some(Box::new(RecordingSigner {
+            inner,
+            leaf: self.leaf.clone(),
+            facts: self.facts.clone(),
+        }))
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.inner.algorithm()
+    }
+
+    fn public_key(&self) -> Option<rustls::pki_types::SubjectPublicKeyInfoDer<'_>> {
+        self.inner.public_key()
+    }
+}
+
+#[derive(Debug)]
+struct RecordingSigner {
+    inner: Box<dyn Signer>,
+    leaf: CertInfo,
+    facts: Facts,
+}
+
+impl Signer for RecordingSigner {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let signature = self.inner.sign(message)?;
+        let scheme = self.inner.scheme();
+        self.facts.push(HookFact::ClientSignature {
+            scheme,
+            length: signature.len(),
+            verified: verify_tls_signature(&self.leaf, scheme, message, &signature),
+        });
+        Ok(signature)
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        self.inner.scheme()
+    }
+}
+
+/// A short, stable description of a rustls certificate error, for evidence lines.
+pub fn describe_certificate_error(error: &Error) -> String {
+    match error {
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "unknown issuer: the chain does not lead to a CA given".into()
+        }
+        Error::InvalidCertificate(e) => format!("{e}"),
+        other => other.to_string(),
+    }
+}
