@@ -30,7 +30,7 @@ fn error_findings_with_a_cause_id_become_ranked_causes() {
 fn findings_of_one_cause_merge_their_evidence() {
     let findings = [
         finding(FindingId::ClientCertUsage, Severity::Error).with_hint("issue a v3 cert"),
-        finding(FindingId::ClientCertUsage, Severity::Error),
+        Finding::new(FindingId::ClientCertUsage, Severity::Error, "other.pem", "a second reason"),
     ];
     let diagnosis = diagnose(&findings, None, &Context::default());
     assert_eq!(diagnosis.causes.len(), 1);

@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn known_values_have_names_and_unknown_ones_print_as_hex() {
         assert_eq!(version(0x0304).to_string(), "TLSv1.3");
-        assert_eq!(cipher_suite(0x1301).to_string(), "TLS13_AES_128_GCM_SHA256");
+        assert_eq!(cipher_suite(0x1301).to_string(), "TLS_AES_128_GCM_SHA256");
         assert_eq!(
             signature_scheme(0x0403).to_string(),
             "ecdsa_secp256r1_sha256"
