@@ -676,7 +676,7 @@ impl Run {
             .map(|v| names::version(u16::from(v)).to_string());
         self.transcript.cipher_suite = conn
             .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()));
+            .map(|s| names::cipher_suite(u16::from(s.suite())).to_string());
         self.transcript.alpn = conn
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned());
