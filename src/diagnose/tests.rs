@@ -35,7 +35,7 @@ fn findings_of_one_cause_merge_their_evidence() {
     let diagnosis = diagnose(&findings, None, &Context::default());
     assert_eq!(diagnosis.causes.len(), 1);
     assert_eq!(diagnosis.causes[0].evidence.len(), 2);
-    assert_eq!(diagnosis.causes[0].fixes, ["issue a v3 cert"]);
+    assert_eq!(diagnosis.causes[0].fixes[0], "issue a v3 cert", "the specific hint comes first");
     assert!(diagnosis.causes[0].evidence[0].starts_with("device.pem: "));
 }
 
