@@ -30,12 +30,20 @@ fn error_findings_with_a_cause_id_become_ranked_causes() {
 fn findings_of_one_cause_merge_their_evidence() {
     let findings = [
         finding(FindingId::ClientCertUsage, Severity::Error).with_hint("issue a v3 cert"),
-        Finding::new(FindingId::ClientCertUsage, Severity::Error, "other.pem", "a second reason"),
+        Finding::new(
+            FindingId::ClientCertUsage,
+            Severity::Error,
+            "other.pem",
+            "a second reason",
+        ),
     ];
     let diagnosis = diagnose(&findings, None, &Context::default());
     assert_eq!(diagnosis.causes.len(), 1);
     assert_eq!(diagnosis.causes[0].evidence.len(), 2);
-    assert_eq!(diagnosis.causes[0].fixes[0], "issue a v3 cert", "the specific hint comes first");
+    assert_eq!(
+        diagnosis.causes[0].fixes[0], "issue a v3 cert",
+        "the specific hint comes first"
+    );
     assert!(diagnosis.causes[0].evidence[0].starts_with("device.pem: "));
 }
 

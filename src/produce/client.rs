@@ -410,10 +410,8 @@ impl Run {
         options: &ClientOptions,
     ) -> bool {
         let mut buffer = vec![0u8; 16 * 1024 + 256];
-        // After a TLS 1.3 handshake: when we started waiting for the server's verdict, and
-        // whether we already nudged it with a KeyUpdate.
+        // After a TLS 1.3 handshake: when we started waiting for the server's verdict.
         let mut waiting_since: Option<Instant> = None;
-        let mut nudged = false;
         loop {
             if let Err(e) = self.flush(conn, socket) {
                 let problem = TransportProblem::of(&e);
@@ -442,11 +440,7 @@ impl Run {
                         });
                         return true;
                     }
-                    if nudged {
-                        left
-                    } else {
-                        left.min(Duration::from_millis(200))
-                    }
+                    left
                 }
             };
             let _ = socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
@@ -500,16 +494,6 @@ impl Run {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    if waiting_since.is_some() && !nudged {
-                        // A KeyUpdate that requests an update forces the server to answer.
-                        nudged = true;
-                        if conn.refresh_traffic_keys().is_ok() {
-                            self.push(Side::Client, What::Note {
-                                message: "server silent after the handshake: sent a KeyUpdate requesting an update, which it must answer".into(),
-                            });
-                        }
-                        continue;
-                    }
                     if waiting_since.is_some() {
                         continue;
                     }

@@ -104,3 +104,146 @@ pub fn top_cause(report: &Value) -> Option<&str> {
         .get(0)
         .and_then(|c| c["id"].as_str())
 }
+
+/// A real `openssl s_server` on a loopback port, killed when dropped.
+pub struct OpenSslServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl OpenSslServer {
+    /// Starts `openssl s_server` with the fixture server certificate (chain and key) and `extra`
+    /// arguments, and waits until it accepts connections.
+    pub fn start(extra: &[&str]) -> OpenSslServer {
+        for _ in 0..5 {
+            let port = free_port();
+            let accept = format!("127.0.0.1:{port}");
+            let mut args = vec!["s_server", "-accept", &accept, "-quiet", "-no_dhe"];
+            let (cert, key, chain) = (
+                pki("server.pem"),
+                pki("server.key"),
+                pki("intermediate-ca.pem"),
+            );
+            if !extra.contains(&"-cert") {
+                args.extend(["-cert", &cert, "-key", &key, "-cert_chain", &chain]);
+            }
+            args.extend_from_slice(extra);
+            let child = std::process::Command::new("openssl")
+                .args(&args)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("openssl is installed (tests/run installs it)");
+            let mut server = OpenSslServer { child, port };
+            if server.wait_ready() {
+                return server;
+            }
+        }
+        panic!("openssl s_server did not start");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            // Probe with ss-style check: a listening socket shows up in /proc/net/tcp.
+            if listening(self.port) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OpenSslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether something listens on this loopback TCP port, without connecting to it (a probe
+/// connection would count as a failed handshake in the server's eyes).
+pub fn listening(port: u16) -> bool {
+    let hex = format!(":{port:04X} ");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        std::fs::read_to_string(table).is_ok_and(|text| {
+            text.lines().skip(1).any(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.len() > 3
+                    && format!("{} ", &fields[1][fields[1].len().saturating_sub(5)..]) == hex
+                    && fields[3] == "0A"
+            })
+        })
+    })
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain TCP server on loopback that runs `behave` on the first connection, in a thread.
+pub fn tcp_server(behave: impl FnOnce(std::net::TcpStream) + Send + 'static) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            behave(stream);
+        }
+    });
+    port
+}
+
+/// Runs `iotdoctor connect` with `--format json` against an endpoint.
+pub fn connect_json(endpoint: &str, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["connect", "--endpoint", endpoint, "--timeout", "5"];
+    all.extend_from_slice(args);
+    iotdoctor_json(&all)
+}
+
+/// The kinds of a report's transcript events, in order, with the side that sent them.
+pub fn event_kinds(report: &Value) -> Vec<String> {
+    report["transcript"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["from"].as_str().unwrap(),
+                e["kind"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+pub fn events_of<'a>(report: &'a Value, from: &str, kind: &str) -> Vec<&'a Value> {
+    report["transcript"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["from"] == from && e["kind"] == kind)
+        .collect()
+}
+
+pub fn cause_ids(report: &Value) -> Vec<String> {
+    report["diagnosis"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,294 @@
+//! `iotdoctor connect` against real `openssl s_server` processes on loopback, TLS 1.2 and 1.3:
+//! for each mistake a device makes, the top cause must be the right one, with evidence.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// A server that requires a client certificate from the fixture PKI, as AWS IoT does.
+fn mutual_tls_server(extra: &[&str]) -> OpenSslServer {
+    let root = pki("root-ca.pem");
+    let mut args = vec!["-CAfile", &root, "-Verify", "3", "-verify_return_error"];
+    args.extend_from_slice(extra);
+    OpenSslServer::start(&args)
+}
+
+fn tls_flag(version: &str) -> &'static str {
+    if version == "1.2" {
+        "-tls1_2"
+    } else {
+        "-tls1_3"
+    }
+}
+
+fn connect(server: &OpenSslServer, version: &str, args: &[&str]) -> (i32, Value) {
+    let root = pki("root-ca.pem");
+    let mut all = vec!["--ca", &root, "--sni", "localhost", "--tls", version];
+    all.extend_from_slice(args);
+    connect_json(&server.endpoint(), &all)
+}
+
+fn assert_top(report: &Value, expected: &str) {
+    assert_eq!(
+        top_cause(report),
+        Some(expected),
+        "causes {:?}\n{report:#}",
+        cause_ids(report)
+    );
+    let top = &report["diagnosis"]["causes"][0];
+    assert!(
+        !top["evidence"].as_array().unwrap().is_empty(),
+        "a cause without evidence: {top:#}"
+    );
+    assert!(
+        !top["fixes"].as_array().unwrap().is_empty(),
+        "a cause without fixes: {top:#}"
+    );
+}
+
+#[test]
+fn mutual_tls_success_both_versions() {
+    for version in ["1.2", "1.3"] {
+        let server = mutual_tls_server(&[tls_flag(version)]);
+        let (code, report) = connect(
+            &server,
+            version,
+            &[
+                "--cert",
+                &pki("client-ec-chain.pem"),
+                "--key",
+                &pki("client-ec.key"),
+            ],
+        );
+        assert_eq!(code, 0, "TLS {version}: {report:#}");
+        assert_eq!(report["outcome"], "ok");
+        assert_eq!(
+            report["transcript"]["tls_version"],
+            format!("TLSv{version}")
+        );
+        let ours = events_of(&report, "client", "certificate_verify");
+        assert_eq!(
+            ours.len(),
+            1,
+            "TLS {version}: our CertificateVerify is logged"
+        );
+        assert_eq!(
+            ours[0]["verified"], true,
+            "our signature checks against our certificate"
+        );
+        let sent = events_of(&report, "client", "certificate");
+        assert_eq!(
+            sent.last().unwrap()["certificates"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2,
+            "leaf and intermediate sent"
+        );
+        let verification = events_of(&report, "client", "verification");
+        assert_eq!(verification[0]["ok"], true);
+        if version == "1.3" {
+            let theirs = events_of(&report, "server", "certificate_verify");
+            assert_eq!(theirs.len(), 1);
+            assert_eq!(
+                theirs[0]["verified"], true,
+                "the server's CertificateVerify is verified"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_client_certificate_openssl_sends_40_in_tls12_and_116_in_tls13() {
+    for (version, alert) in [("1.2", 40), ("1.3", 116)] {
+        let server = mutual_tls_server(&[tls_flag(version)]);
+        let (code, report) = connect(&server, version, &[]);
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "client-cert-not-sent");
+        let alerts = events_of(&report, "server", "alert");
+        assert_eq!(
+            alerts[0]["description"]["code"], alert,
+            "TLS {version}: {alerts:?}"
+        );
+        let sent = events_of(&report, "client", "certificate");
+        assert!(
+            sent.last().unwrap()["certificates"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "the empty Certificate is shown"
+        );
+        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert!(evidence.contains("carried 0 certificates"), "{evidence}");
+        assert!(
+            evidence.contains("iotdoctor Test Root CA"),
+            "names the CA the server asked for: {evidence}"
+        );
+        let fixes = report["diagnosis"]["causes"][0]["fixes"].to_string();
+        assert!(fixes.contains("wolfSSL_new()"), "{fixes}");
+    }
+}
+
+#[test]
+fn client_certificate_from_an_untrusted_ca() {
+    for version in ["1.2", "1.3"] {
+        let server = mutual_tls_server(&[tls_flag(version)]);
+        let (code, report) = connect(
+            &server,
+            version,
+            &[
+                "--cert",
+                &pki("client-unrelated-chain.pem"),
+                "--key",
+                &pki("client-unrelated.key"),
+            ],
+        );
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "client-ca-untrusted");
+    }
+}
+
+#[test]
+fn leaf_only_when_the_server_trusts_only_the_root() {
+    for version in ["1.2", "1.3"] {
+        let server = mutual_tls_server(&[tls_flag(version)]);
+        let (code, report) = connect(
+            &server,
+            version,
+            &[
+                "--cert",
+                &pki("client-ec.pem"),
+                "--key",
+                &pki("client-ec.key"),
+            ],
+        );
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "client-chain-incomplete");
+        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert!(
+            evidence.contains("iotdoctor Test Intermediate CA"),
+            "names the missing intermediate: {evidence}"
+        );
+    }
+}
+
+#[test]
+fn expired_client_certificate() {
+    for version in ["1.2", "1.3"] {
+        let server = mutual_tls_server(&[tls_flag(version)]);
+        let (code, report) = connect(
+            &server,
+            version,
+            &[
+                "--cert",
+                &pki("client-expired.pem"),
+                "--chain",
+                &pki("intermediate-ca.pem"),
+                "--key",
+                &pki("client-expired.key"),
+            ],
+        );
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "client-cert-expired");
+        assert_eq!(
+            events_of(&report, "server", "alert")[0]["description"]["code"],
+            45
+        );
+    }
+}
+
+#[test]
+fn server_accepts_only_rsa_pss_and_the_key_is_ecdsa() {
+    for version in ["1.2", "1.3"] {
+        let server = mutual_tls_server(&[tls_flag(version), "-client_sigalgs", "RSA-PSS+SHA256"]);
+        let (code, report) = connect(
+            &server,
+            version,
+            &[
+                "--cert",
+                &pki("client-ec-chain.pem"),
+                "--key",
+                &pki("client-ec.key"),
+            ],
+        );
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "client-sigalg-mismatch");
+        assert_eq!(
+            events_of(&report, "client", "certificate_withheld")[0]["reason"],
+            "no-matching-scheme"
+        );
+    }
+}
+
+#[test]
+fn wrong_ca_for_the_server() {
+    for version in ["1.2", "1.3"] {
+        let server = OpenSslServer::start(&[tls_flag(version)]);
+        let unrelated = pki("unrelated-ca.pem");
+        let (code, report) = connect_json(
+            &server.endpoint(),
+            &["--ca", &unrelated, "--sni", "localhost", "--tls", version],
+        );
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "server-ca-untrusted");
+        assert_eq!(events_of(&report, "client", "verification")[0]["ok"], false);
+    }
+}
+
+#[test]
+fn server_certificate_for_another_name() {
+    let (cert, key, chain) = (
+        pki("server-other-name.pem"),
+        pki("server-other-name.key"),
+        pki("intermediate-ca.pem"),
+    );
+    for version in ["1.2", "1.3"] {
+        let server = OpenSslServer::start(&[
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+            "-cert_chain",
+            &chain,
+            tls_flag(version),
+        ]);
+        let (code, report) = connect(&server, version, &[]);
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "server-name-mismatch");
+        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert!(
+            evidence.contains("not-localhost.example") && evidence.contains("'localhost'"),
+            "{evidence}"
+        );
+    }
+}
+
+#[test]
+fn key_that_does_not_match_the_certificate() {
+    for version in ["1.2", "1.3"] {
+        let server = mutual_tls_server(&[tls_flag(version)]);
+        let (code, report) = connect(
+            &server,
+            version,
+            &[
+                "--cert",
+                &pki("client-ec-chain.pem"),
+                "--key",
+                &pki("stranger.key"),
+            ],
+        );
+        assert_eq!(code, 1, "TLS {version}");
+        assert_top(&report, "client-key-mismatch");
+        assert!(
+            finding_ids(&report).contains(&"client-key-mismatch".to_string()),
+            "reported by the preflight"
+        );
+        let ours = events_of(&report, "client", "certificate_verify");
+        assert_eq!(
+            ours.last().unwrap()["verified"],
+            false,
+            "our own signature fails against our certificate"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! `iotdoctor connect` when the other end is not a working TLS server: nothing listening, an HTTP
+//! server, a server that never answers, a server that hangs up. All on loopback.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn closed_port_is_connect_refused_with_exit_code_4() {
+    let port = free_port();
+    let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    assert_eq!(code, 4, "{report:#}");
+    assert_top_cause(&report, "connect-refused");
+    let kinds = event_kinds(&report);
+    assert!(
+        !kinds.iter().any(|k| k.ends_with(":connected")),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn unresolvable_name_is_dns_failed_with_exit_code_4() {
+    // `.invalid` is reserved (RFC 6761): it never resolves, and the resolver answers locally.
+    let (code, report) = connect_json("no-such-host.invalid:8883", &[]);
+    assert_eq!(code, 4, "{report:#}");
+    assert_top_cause(&report, "dns-failed");
+}
+
+#[test]
+fn http_server_is_not_tls() {
+    let port = tcp_server(|mut stream| {
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+    });
+    let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_top_cause(&report, "not-tls");
+    let not_tls = events_of(&report, "server", "not_tls");
+    assert!(
+        not_tls[0]["preview"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP/1.1 400"),
+        "{not_tls:?}"
+    );
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("an HTTP server"), "{evidence}");
+}
+
+#[test]
+fn plain_mqtt_broker_is_not_tls() {
+    let port = tcp_server(|mut stream| {
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        // CONNACK, return code 1: what a plain MQTT broker answers to bytes it cannot parse.
+        let _ = stream.write_all(&[0x20, 0x02, 0x00, 0x01]);
+    });
+    let (_, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    assert_top_cause(&report, "not-tls");
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("MQTT"), "{evidence}");
+}
+
+#[test]
+fn silent_server_times_out_within_the_timeout() {
+    let port = tcp_server(|stream| {
+        std::thread::sleep(Duration::from_secs(5));
+        drop(stream);
+    });
+    let started = Instant::now();
+    let (code, report) = iotdoctor_json(&[
+        "connect",
+        "--endpoint",
+        &format!("127.0.0.1:{port}"),
+        "--timeout",
+        "1",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the timeout bounds the wait"
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_top_cause(&report, "timeout");
+}
+
+#[test]
+fn server_that_hangs_up_after_the_client_hello_is_peer_closed() {
+    let port = tcp_server(|mut stream| {
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        drop(stream);
+    });
+    let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_top_cause(&report, "peer-closed");
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("after the client's ClientHello"),
+        "{evidence}"
+    );
+}
+
+fn assert_top_cause(report: &serde_json::Value, expected: &str) {
+    assert_eq!(
+        top_cause(report),
+        Some(expected),
+        "causes {:?}\n{report:#}",
+        cause_ids(report)
+    );
+}
