@@ -129,8 +129,12 @@ impl<'a> Facts<'a> {
                         event,
                     };
                     match from {
-                        Side::Server => drop(f.server_alert.get_or_insert(alert)),
-                        Side::Client => drop(f.client_alert.get_or_insert(alert)),
+                        Side::Server => {
+                            f.server_alert.get_or_insert(alert);
+                        }
+                        Side::Client => {
+                            f.client_alert.get_or_insert(alert);
+                        }
                     }
                 }
                 What::CertificateRequest {
@@ -169,9 +173,11 @@ impl<'a> Facts<'a> {
                 }
                 What::Close { how } => match (from, how) {
                     (Side::Client, CloseKind::CloseNotify) => {
-                        drop(f.client_close_notify.get_or_insert(i))
+                        f.client_close_notify.get_or_insert(i);
                     }
-                    (Side::Server, _) => drop(f.server_close.get_or_insert((i, *how))),
+                    (Side::Server, _) => {
+                        f.server_close.get_or_insert((i, *how));
+                    }
                     _ => {}
                 },
                 What::Error { message } if from == Side::Client => {
@@ -316,7 +322,7 @@ fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         "an HTTP server"
     } else if preview.starts_with("SSH-") {
         "an SSH server"
-    } else if preview.starts_with("\\x20") {
+    } else if preview.starts_with(" \\x02") {
         "a plain (non-TLS) MQTT broker answering with CONNACK"
     } else {
         "a service that does not speak TLS"

@@ -1,10 +1,90 @@
 //! Decoding the bytes of a connection, as they cross the wire, into transcript events.
+//!
+//! Each direction is cut into TLS records; plaintext handshake messages and alerts are decoded,
+//! encrypted records are only counted. Nothing a peer sends can make the decoder panic or grow
+//! without bound: malformed messages become `Note` events and decoding goes on.
 
-use super::{Event, Side};
+use std::fmt::Write as _;
+
+use rustls::pki_types::CertificateDer;
+use tls_parser::{SNIType, TlsCipherKx, TlsCipherSuite, TlsExtension};
+use x509_parser::prelude::{FromDer, X509Name};
+
+use super::{Event, Handshake, Seen, Side, What, names};
+use crate::credentials::inspect::CertInfo;
+
+/// Content type, version and length.
+const RECORD_HEADER_LEN: usize = 5;
+/// The largest record body any TLS version allows (TLSCiphertext: 2^14 + 2048).
+const MAX_RECORD_LEN: usize = 18432;
+/// Message type and u24 length.
+const HANDSHAKE_HEADER_LEN: usize = 4;
+/// Handshake messages larger than this are skipped rather than buffered. Real certificate
+/// chains stay far below it; the limit only bounds memory against a hostile peer.
+const MAX_HANDSHAKE_LEN: usize = 256 * 1024;
+/// How many bytes of a non-TLS stream the `NotTls` event shows.
+const PREVIEW_LEN: usize = 64;
+
+const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
+const CONTENT_ALERT: u8 = 21;
+const CONTENT_HANDSHAKE: u8 = 22;
+const CONTENT_APPLICATION_DATA: u8 = 23;
+
+const TLS12: u16 = 0x0303;
+const TLS13: u16 = 0x0304;
+
+/// The ServerHello random that marks a HelloRetryRequest: SHA-256("HelloRetryRequest").
+const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
 
 /// Both directions of one connection, decoded incrementally in wire order.
 #[derive(Debug, Default)]
-pub struct Wire {}
+pub struct Wire {
+    client: Direction,
+    server: Direction,
+    /// Records seen so far, over both directions.
+    records: u32,
+    version: Option<u16>,
+    cipher_suite: Option<u16>,
+}
+
+/// What one direction of the connection has sent and not yet been decoded.
+#[derive(Debug, Default)]
+struct Direction {
+    /// The record being received: its header and as much of its body as has arrived.
+    record: Vec<u8>,
+    /// Set once the bytes stopped looking like TLS: nothing more is decoded.
+    not_tls: bool,
+    /// This side sent change_cipher_spec; in TLS 1.2 and below its later records are encrypted.
+    sent_ccs: bool,
+    /// Plaintext handshake bytes that do not yet make a whole message.
+    handshake: Vec<u8>,
+    /// Bytes of an oversized handshake message still to be skipped.
+    skip: usize,
+}
+
+/// Collects the events of one `feed` call, all stamped with the same side and time.
+struct Out {
+    from: Side,
+    at_ms: f64,
+    events: Vec<Event>,
+}
+
+impl Out {
+    fn push(&mut self, what: What) {
+        self.events.push(Event {
+            at_ms: self.at_ms,
+            from: self.from,
+            what,
+        });
+    }
+
+    fn note(&mut self, message: String) {
+        self.push(What::Note { message });
+    }
+}
 
 impl Wire {
     pub fn new() -> Wire {
@@ -12,17 +92,1856 @@ impl Wire {
     }
 
     /// Feeds bytes sent by `from`, observed at `at_ms`; returns the events they complete, in order.
-    pub fn feed(&mut self, _from: Side, _bytes: &[u8], _at_ms: f64) -> Vec<Event> {
-        Vec::new()
+    pub fn feed(&mut self, from: Side, bytes: &[u8], at_ms: f64) -> Vec<Event> {
+        let mut out = Out {
+            from,
+            at_ms,
+            events: Vec::new(),
+        };
+        // The direction is taken out so that record handling can borrow `self` freely.
+        let mut dir = std::mem::take(self.direction(from));
+        let mut input = bytes;
+        while !dir.not_tls {
+            if let Some(total) = record_total_len(&dir.record)
+                && dir.record.len() == total
+            {
+                let record = std::mem::take(&mut dir.record);
+                self.on_record(&mut dir, &record, &mut out);
+                dir.record = record;
+                dir.record.clear();
+                continue;
+            }
+            let Some((&first, rest)) = input.split_first() else {
+                break;
+            };
+            if dir.record.len() < RECORD_HEADER_LEN {
+                // Header bytes are checked one at a time, so that a stream that is not TLS is
+                // recognised from its first byte even when it is shorter than a header.
+                dir.record.push(first);
+                input = rest;
+                if !header_plausible(&dir.record) {
+                    let mut seen = std::mem::take(&mut dir.record);
+                    seen.extend(input.iter().take(PREVIEW_LEN.saturating_sub(seen.len())));
+                    out.push(What::NotTls {
+                        preview: preview(&seen),
+                    });
+                    dir.not_tls = true;
+                }
+                continue;
+            }
+            let total = record_total_len(&dir.record).unwrap_or(RECORD_HEADER_LEN);
+            let wanted = total.saturating_sub(dir.record.len()).min(input.len());
+            let (body, rest) = input.split_at_checked(wanted).unwrap_or((input, &[]));
+            dir.record.extend_from_slice(body);
+            input = rest;
+        }
+        *self.direction(from) = dir;
+        out.events
     }
 
-    /// The negotiated protocol version, once a ServerHello was seen.
+    /// The negotiated protocol version, once the server's ServerHello (or HelloRetryRequest)
+    /// was seen: its supported_versions extension when present, else its legacy version.
     pub fn version(&self) -> Option<u16> {
-        None
+        self.version
     }
 
-    /// The negotiated cipher suite, once a ServerHello was seen.
+    /// The negotiated cipher suite, once the server's ServerHello (or HelloRetryRequest) was seen.
     pub fn cipher_suite(&self) -> Option<u16> {
-        None
+        self.cipher_suite
+    }
+
+    fn direction(&mut self, side: Side) -> &mut Direction {
+        match side {
+            Side::Client => &mut self.client,
+            Side::Server => &mut self.server,
+        }
+    }
+
+    fn tls13(&self) -> bool {
+        self.version == Some(TLS13)
+    }
+
+    /// One complete record, header included.
+    fn on_record(&mut self, dir: &mut Direction, record: &[u8], out: &mut Out) {
+        let mut reader = Reader(record);
+        let (Some(content_type), Some(version), Some(length)) =
+            (reader.u8(), reader.u16(), reader.u16())
+        else {
+            return;
+        };
+        let body = reader.rest();
+        self.records = self.records.saturating_add(1);
+        let index = self.records;
+        let encrypted = self.encrypted(dir, content_type);
+        out.push(What::Record {
+            index,
+            content_type: names::content_type(content_type),
+            version: names::version(version),
+            length,
+            encrypted,
+        });
+        if encrypted {
+            return;
+        }
+        match content_type {
+            CONTENT_CHANGE_CIPHER_SPEC => {
+                dir.sent_ccs = true;
+                if !dir.handshake.is_empty() || dir.skip > 0 {
+                    out.note(format!(
+                        "record {index}: change_cipher_spec came in the middle of a handshake message; \
+                         its {} bytes received so far are dropped",
+                        dir.handshake.len()
+                    ));
+                    dir.handshake.clear();
+                    dir.skip = 0;
+                }
+            }
+            CONTENT_ALERT => on_alerts(index, body, out),
+            CONTENT_HANDSHAKE => self.on_handshake_bytes(dir, index, body, out),
+            _ => {}
+        }
+    }
+
+    /// Whether a record of this type, sent now by `dir`'s side, is protected.
+    ///
+    /// TLS 1.3 sends every protected record under the outer type application_data (RFC 8446
+    /// section 5.2), so there any other type is plaintext: the compatibility
+    /// change_cipher_spec, the second ClientHello after a HelloRetryRequest, or an alert sent
+    /// before the keys were in place (a client rejecting the ServerHello). In TLS 1.2 and below
+    /// the real content type stays visible, and everything after a side's change_cipher_spec
+    /// is protected. The version is looked up per record, because in TLS 1.3 middlebox
+    /// compatibility mode a client may send change_cipher_spec before any ServerHello.
+    fn encrypted(&self, dir: &Direction, content_type: u8) -> bool {
+        content_type == CONTENT_APPLICATION_DATA || (!self.tls13() && dir.sent_ccs)
+    }
+
+    /// Adds a plaintext handshake record's body to the direction's stream of handshake
+    /// messages and decodes every message it completes.
+    fn on_handshake_bytes(&mut self, dir: &mut Direction, index: u32, body: &[u8], out: &mut Out) {
+        let skipped = dir.skip.min(body.len());
+        dir.skip -= skipped;
+        dir.handshake
+            .extend_from_slice(body.get(skipped..).unwrap_or_default());
+        loop {
+            let mut header = Reader(&dir.handshake);
+            let (Some(message_type), Some(length)) = (header.u8(), header.u24()) else {
+                break;
+            };
+            let total = HANDSHAKE_HEADER_LEN + length;
+            if length > MAX_HANDSHAKE_LEN {
+                out.note(format!(
+                    "record {index}: the {}'s {} declares {length} bytes, more than iotdoctor \
+                     decodes; it is skipped",
+                    out.from,
+                    message_name(message_type)
+                ));
+                if dir.handshake.len() >= total {
+                    dir.handshake.drain(..total);
+                } else {
+                    dir.skip = total - dir.handshake.len();
+                    dir.handshake.clear();
+                }
+                continue;
+            }
+            let Some(message) = dir.handshake.get(HANDSHAKE_HEADER_LEN..total) else {
+                break;
+            };
+            let message = message.to_vec();
+            dir.handshake.drain(..total);
+            self.on_message(index, message_type, &message, out);
+        }
+    }
+
+    /// Decodes one complete handshake message into an event, or a note saying what failed.
+    fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out) {
+        let mut notes = Vec::new();
+        match self.decode_message(out.from, record, message_type, body, &mut notes) {
+            Ok(what) => out.push(what),
+            Err(why) => out.note(format!(
+                "record {record}: the {}'s {} could not be decoded: {why}",
+                out.from,
+                message_name(message_type)
+            )),
+        }
+        for note in notes {
+            out.note(note);
+        }
+    }
+
+    fn decode_message(
+        &mut self,
+        from: Side,
+        record: u32,
+        message_type: u8,
+        body: &[u8],
+        notes: &mut Vec<String>,
+    ) -> Result<What, String> {
+        let handshake = |message| What::Handshake { record, message };
+        Ok(match message_type {
+            1 => handshake(client_hello(body, notes)?),
+            2 => handshake(self.server_hello(from, body, notes)?),
+            4 => handshake(Handshake::NewSessionTicket),
+            8 => handshake(Handshake::EncryptedExtensions),
+            11 => What::Certificate {
+                record: Some(record),
+                seen: Seen::Wire,
+                certificates: self.certificate(from, record, body, notes)?,
+            },
+            12 => handshake(self.server_key_exchange(body)),
+            13 => self.certificate_request(record, body)?,
+            14 => handshake(Handshake::ServerHelloDone),
+            15 => match self.certificate_verify(record, body)? {
+                Some(what) => what,
+                None => handshake(Handshake::Other {
+                    message_type,
+                    length: body.len(),
+                }),
+            },
+            16 => handshake(Handshake::ClientKeyExchange { length: body.len() }),
+            20 => handshake(Handshake::Finished),
+            24 => handshake(Handshake::KeyUpdate),
+            _ => handshake(Handshake::Other {
+                message_type,
+                length: body.len(),
+            }),
+        })
+    }
+
+    /// A ServerHello or HelloRetryRequest. When the server sent it, it sets the negotiated
+    /// version and cipher suite.
+    fn server_hello(
+        &mut self,
+        from: Side,
+        body: &[u8],
+        notes: &mut Vec<String>,
+    ) -> Result<Handshake, String> {
+        let (_, hello) = tls_parser::parse_tls_handshake_server_hello(body)
+            .map_err(|_| "its fixed fields are cut short or malformed".to_string())?;
+        let retry = hello.random == HELLO_RETRY_REQUEST_RANDOM;
+        let what = if retry {
+            "HelloRetryRequest"
+        } else {
+            "ServerHello"
+        };
+        let mut selected_version = None;
+        let mut key_share = None;
+        let mut alpn = None;
+        for (ext_type, whole) in split_extensions(hello.ext.unwrap_or_default(), what, notes) {
+            match tls_parser::parse_tls_server_hello_extension(whole) {
+                Ok((_, TlsExtension::SupportedVersions(versions))) => {
+                    selected_version = versions.first().map(|v| v.0);
+                }
+                Ok((_, TlsExtension::KeyShare(share))) => {
+                    key_share = Reader(share).u16().map(names::group)
+                }
+                Ok((_, TlsExtension::ALPN(protocols))) => {
+                    alpn = protocols.first().map(|p| preview(p))
+                }
+                Ok(_) => {}
+                Err(_) => notes.push(malformed_extension(what, ext_type)),
+            }
+        }
+        let version = selected_version.unwrap_or(hello.version.0);
+        if from == Side::Server {
+            self.version = Some(version);
+            self.cipher_suite = Some(hello.cipher.0);
+        }
+        let cipher_suite = names::cipher_suite(hello.cipher.0);
+        Ok(if retry {
+            Handshake::HelloRetryRequest {
+                cipher_suite,
+                key_share,
+            }
+        } else {
+            Handshake::ServerHello {
+                version: names::version(version),
+                cipher_suite,
+                key_share,
+                alpn,
+            }
+        })
+    }
+
+    /// The certificates of a Certificate message; the ones that do not parse are left out,
+    /// with a note.
+    fn certificate(
+        &self,
+        from: Side,
+        record: u32,
+        body: &[u8],
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<CertInfo>, String> {
+        // The format follows the negotiated version; the other one is tried when it does not
+        // fit, for a message seen before (or without) a ServerHello.
+        let (first, second): (ListParser, ListParser) = if self.tls13() {
+            (certificate_list_tls13, certificate_list_tls12)
+        } else {
+            (certificate_list_tls12, certificate_list_tls13)
+        };
+        let ders = first(body).or_else(|why| second(body).map_err(|_| why))?;
+        let mut certificates = Vec::with_capacity(ders.len());
+        for (number, der) in ders.iter().enumerate() {
+            match CertInfo::from_der(&CertificateDer::from(der.to_vec())) {
+                Ok(info) => certificates.push(info),
+                Err(why) => notes.push(format!(
+                    "record {record}: certificate {} of the {from}'s Certificate message is left out: {why}",
+                    number + 1
+                )),
+            }
+        }
+        Ok(certificates)
+    }
+
+    /// The key exchange group and signature scheme of a ServerKeyExchange, where visible.
+    fn server_key_exchange(&self, body: &[u8]) -> Handshake {
+        let kx = self
+            .cipher_suite
+            .and_then(TlsCipherSuite::from_id)
+            .map(|suite| suite.kx);
+        let mut reader = Reader(body);
+        let (group, params_read) = if kx == Some(TlsCipherKx::Dhe) {
+            // ServerDHParams: p, g and Ys, each u16-length-prefixed; they name no group.
+            (None, skip_dh_params(&mut reader).is_some())
+        } else if body.first() == Some(&3) {
+            // ServerECDHParams: curve_type 3 (named_curve), group, u8-length-prefixed point.
+            let group = reader.u8().and_then(|_| reader.u16());
+            (group, group.is_some() && reader.vec8().is_some())
+        } else {
+            (None, false)
+        };
+        // Only TLS 1.2 names the signature scheme before the signature.
+        let tls12 = self.version.is_none_or(|v| v >= TLS12);
+        let scheme = if params_read && tls12 {
+            reader.u16()
+        } else {
+            None
+        };
+        Handshake::ServerKeyExchange {
+            group: group.map(names::group),
+            scheme: scheme.map(names::signature_scheme),
+        }
+    }
+
+    fn certificate_request(&self, record: u32, body: &[u8]) -> Result<What, String> {
+        let (certificate_types, schemes, ca_names) = if self.tls13() {
+            certificate_request_tls13(body)?
+        } else {
+            certificate_request_tls12(body, self.version.is_none_or(|v| v >= TLS12))?
+        };
+        Ok(What::CertificateRequest {
+            record: Some(record),
+            seen: Seen::Wire,
+            certificate_types: certificate_types
+                .iter()
+                .map(|&t| names::certificate_type(t))
+                .collect(),
+            signature_schemes: schemes.into_iter().map(names::signature_scheme).collect(),
+            ca_names: ca_names.into_iter().map(distinguished_name).collect(),
+        })
+    }
+
+    /// A CertificateVerify; `None` before TLS 1.2, whose CertificateVerify names no scheme.
+    fn certificate_verify(&self, record: u32, body: &[u8]) -> Result<Option<What>, String> {
+        if self.version.is_some_and(|v| v < TLS12) {
+            return Ok(None);
+        }
+        let mut reader = Reader(body);
+        let scheme = reader.u16().ok_or("no signature scheme")?;
+        let signature = reader
+            .vec16()
+            .ok_or("the signature is longer than the message")?;
+        Ok(Some(What::CertificateVerify {
+            record: Some(record),
+            seen: Seen::Wire,
+            scheme: names::signature_scheme(scheme),
+            signature_length: signature.len(),
+            verified: None,
+            detail: None,
+        }))
+    }
+}
+
+/// Whether the bytes received so far of a record header can start a TLS record.
+fn header_plausible(header: &[u8]) -> bool {
+    let content_type_ok = header.first().is_none_or(|t| (20..=24).contains(t));
+    let major_ok = header.get(1).is_none_or(|&major| major == 3);
+    let length_ok =
+        record_total_len(header).is_none_or(|total| total - RECORD_HEADER_LEN <= MAX_RECORD_LEN);
+    content_type_ok && major_ok && length_ok
+}
+
+/// Header plus body length of a record, once its header is complete.
+fn record_total_len(record: &[u8]) -> Option<usize> {
+    let length = Reader(record.get(3..RECORD_HEADER_LEN)?).u16()?;
+    Some(RECORD_HEADER_LEN + usize::from(length))
+}
+
+/// Reads past ServerDHParams: p, g and Ys.
+fn skip_dh_params(reader: &mut Reader<'_>) -> Option<()> {
+    reader.vec16()?;
+    reader.vec16()?;
+    reader.vec16()?;
+    Some(())
+}
+
+/// Each two bytes of a plaintext alert record are one alert.
+fn on_alerts(index: u32, body: &[u8], out: &mut Out) {
+    for alert in body.chunks(2) {
+        match *alert {
+            [level, description] => out.push(What::Alert {
+                record: Some(index),
+                seen: Seen::Wire,
+                level: names::alert_level(level),
+                description: names::alert(description),
+            }),
+            _ => out.note(format!(
+                "record {index}: the alert record ends with a lone byte"
+            )),
+        }
+    }
+}
+
+fn client_hello(body: &[u8], notes: &mut Vec<String>) -> Result<Handshake, String> {
+    let (_, hello) = tls_parser::parse_tls_handshake_client_hello(body)
+        .map_err(|_| "its fixed fields are cut short or malformed".to_string())?;
+    let mut versions = None;
+    let mut groups = Vec::new();
+    let mut key_shares = Vec::new();
+    let mut signature_schemes = Vec::new();
+    let mut sni = None;
+    let mut alpn = Vec::new();
+    for (ext_type, whole) in split_extensions(hello.ext.unwrap_or_default(), "ClientHello", notes) {
+        match tls_parser::parse_tls_client_hello_extension(whole) {
+            Ok((_, TlsExtension::SupportedVersions(list))) => {
+                versions = Some(list.iter().map(|v| names::version(v.0)).collect());
+            }
+            Ok((_, TlsExtension::EllipticCurves(list))) => {
+                groups = list.iter().map(|g| names::group(g.0)).collect()
+            }
+            Ok((_, TlsExtension::SignatureAlgorithms(list))) => {
+                signature_schemes = list.into_iter().map(names::signature_scheme).collect();
+            }
+            Ok((_, TlsExtension::SNI(names))) => {
+                sni = names
+                    .iter()
+                    .find(|(kind, _)| *kind == SNIType::HostName)
+                    .map(|(_, name)| preview(name));
+            }
+            Ok((_, TlsExtension::ALPN(protocols))) => {
+                alpn = protocols.iter().map(|p| preview(p)).collect()
+            }
+            Ok((_, TlsExtension::KeyShare(shares))) => match client_key_shares(shares) {
+                Some(list) => key_shares = list.into_iter().map(names::group).collect(),
+                None => notes.push(malformed_extension("ClientHello", ext_type)),
+            },
+            Ok(_) => {}
+            Err(_) => notes.push(malformed_extension("ClientHello", ext_type)),
+        }
+    }
+    Ok(Handshake::ClientHello {
+        versions: versions.unwrap_or_else(|| vec![names::version(hello.version.0)]),
+        cipher_suites: hello
+            .ciphers
+            .iter()
+            .map(|c| names::cipher_suite(c.0))
+            .collect(),
+        groups,
+        key_shares,
+        signature_schemes,
+        sni,
+        alpn,
+    })
+}
+
+/// The groups of a ClientHello key_share extension: a u16-length-prefixed list of
+/// (group, u16-length-prefixed key) entries.
+fn client_key_shares(extension: &[u8]) -> Option<Vec<u16>> {
+    let mut outer = Reader(extension);
+    let mut entries = Reader(outer.vec16()?);
+    let mut groups = Vec::new();
+    while !entries.is_empty() {
+        groups.push(entries.u16()?);
+        entries.vec16()?;
+    }
+    Some(groups)
+}
+
+/// Cuts an extensions block into (type, whole extension) pairs, so that the extension parsers
+/// see one extension at a time and a malformed one does not hide the others.
+fn split_extensions<'a>(
+    block: &'a [u8],
+    message: &str,
+    notes: &mut Vec<String>,
+) -> Vec<(u16, &'a [u8])> {
+    let mut extensions = Vec::new();
+    let mut reader = Reader(block);
+    while !reader.is_empty() {
+        let start = reader.rest();
+        let (Some(ext_type), Some(data)) = (reader.u16(), reader.vec16()) else {
+            notes.push(format!(
+                "the {message}'s extensions end with {} undecodable bytes",
+                start.len()
+            ));
+            break;
+        };
+        extensions.push((ext_type, start.get(..4 + data.len()).unwrap_or_default()));
+    }
+    extensions
+}
+
+fn malformed_extension(message: &str, ext_type: u16) -> String {
+    format!("the {message}'s extension 0x{ext_type:04x} is malformed and was ignored")
+}
+
+/// Cuts a Certificate message into its DER certificates.
+type ListParser = fn(&[u8]) -> Result<Vec<&[u8]>, &'static str>;
+
+/// TLS 1.2 Certificate: a u24-length-prefixed list of u24-length-prefixed DER certificates.
+fn certificate_list_tls12(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
+    let mut reader = Reader(body);
+    let mut list = Reader(
+        reader
+            .vec24()
+            .ok_or("the certificate list is longer than the message")?,
+    );
+    if !reader.is_empty() {
+        return Err("bytes follow the certificate list");
+    }
+    let mut certificates = Vec::new();
+    while !list.is_empty() {
+        certificates.push(
+            list.vec24()
+                .ok_or("a certificate is longer than the certificate list")?,
+        );
+    }
+    Ok(certificates)
+}
+
+/// TLS 1.3 Certificate: a u8-length-prefixed request context, then a u24-length-prefixed list
+/// of entries, each a u24-length-prefixed DER certificate and u16-length-prefixed extensions.
+fn certificate_list_tls13(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
+    let mut reader = Reader(body);
+    reader
+        .vec8()
+        .ok_or("the request context is longer than the message")?;
+    let mut list = Reader(
+        reader
+            .vec24()
+            .ok_or("the certificate list is longer than the message")?,
+    );
+    if !reader.is_empty() {
+        return Err("bytes follow the certificate list");
+    }
+    let mut certificates = Vec::new();
+    while !list.is_empty() {
+        certificates.push(
+            list.vec24()
+                .ok_or("a certificate is longer than the certificate list")?,
+        );
+        list.vec16()
+            .ok_or("a certificate's extensions are longer than the certificate list")?;
+    }
+    Ok(certificates)
+}
+
+/// Certificate types, signature schemes and CA names of a CertificateRequest.
+type RequestParts<'a> = (Vec<u8>, Vec<u16>, Vec<&'a [u8]>);
+
+/// TLS 1.2 (and, without the signature schemes, 1.0/1.1) CertificateRequest.
+fn certificate_request_tls12(
+    body: &[u8],
+    with_schemes: bool,
+) -> Result<RequestParts<'_>, &'static str> {
+    let mut reader = Reader(body);
+    let types = reader
+        .vec8()
+        .ok_or("the certificate types are longer than the message")?
+        .to_vec();
+    let schemes = if with_schemes {
+        u16_list(
+            reader
+                .vec16()
+                .ok_or("the signature schemes are longer than the message")?,
+        )
+        .ok_or("the signature scheme list has an odd length")?
+    } else {
+        Vec::new()
+    };
+    let names = name_list(
+        reader
+            .vec16()
+            .ok_or("the CA names are longer than the message")?,
+    )?;
+    if !reader.is_empty() {
+        return Err("bytes follow the CA names");
+    }
+    Ok((types, schemes, names))
+}
+
+/// TLS 1.3 CertificateRequest: a request context and extensions, of which
+/// signature_algorithms (13) and certificate_authorities (47) matter here.
+fn certificate_request_tls13(body: &[u8]) -> Result<RequestParts<'_>, &'static str> {
+    let mut reader = Reader(body);
+    reader
+        .vec8()
+        .ok_or("the request context is longer than the message")?;
+    let mut extensions = Reader(
+        reader
+            .vec16()
+            .ok_or("the extensions are longer than the message")?,
+    );
+    let mut schemes = Vec::new();
+    let mut names = Vec::new();
+    while !extensions.is_empty() {
+        let ext_type = extensions.u16().ok_or("an extension is cut short")?;
+        let mut data = Reader(
+            extensions
+                .vec16()
+                .ok_or("an extension is longer than the extensions")?,
+        );
+        match ext_type {
+            13 => {
+                schemes = u16_list(data.vec16().ok_or("malformed signature_algorithms")?)
+                    .ok_or("the signature scheme list has an odd length")?;
+            }
+            47 => names = name_list(data.vec16().ok_or("malformed certificate_authorities")?)?,
+            _ => {}
+        }
+    }
+    Ok((Vec::new(), schemes, names))
+}
+
+fn u16_list(bytes: &[u8]) -> Option<Vec<u16>> {
+    let mut reader = Reader(bytes);
+    let mut list = Vec::with_capacity(bytes.len() / 2);
+    while !reader.is_empty() {
+        list.push(reader.u16()?);
+    }
+    Some(list)
+}
+
+/// A list of u16-length-prefixed DER distinguished names.
+fn name_list(bytes: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
+    let mut reader = Reader(bytes);
+    let mut names = Vec::new();
+    while !reader.is_empty() {
+        names.push(
+            reader
+                .vec16()
+                .ok_or("a CA name is longer than the CA name list")?,
+        );
+    }
+    Ok(names)
+}
+
+/// A DER distinguished name as x509-parser prints it, or its hex bytes when it does not parse.
+fn distinguished_name(der: &[u8]) -> String {
+    X509Name::from_der(der)
+        .ok()
+        .and_then(|(_, name)| {
+            let mut text = String::new();
+            write!(text, "{name}").ok()?;
+            (!text.starts_with("<X509Error")).then_some(text)
+        })
+        .unwrap_or_else(|| {
+            let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+            format!("(undecodable name) {hex}")
+        })
+}
+
+/// Printable ASCII as it is, every other byte as `\xNN`. Keeps peer-chosen text (a banner,
+/// a host name) from carrying control characters into a terminal.
+fn preview(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..=0x7e).contains(&b) {
+            text.push(char::from(b));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(text, "\\x{b:02x}");
+        }
+    }
+    text
+}
+
+fn message_name(message_type: u8) -> &'static str {
+    match message_type {
+        0 => "HelloRequest",
+        1 => "ClientHello",
+        2 => "ServerHello",
+        4 => "NewSessionTicket",
+        5 => "EndOfEarlyData",
+        8 => "EncryptedExtensions",
+        11 => "Certificate",
+        12 => "ServerKeyExchange",
+        13 => "CertificateRequest",
+        14 => "ServerHelloDone",
+        15 => "CertificateVerify",
+        16 => "ClientKeyExchange",
+        20 => "Finished",
+        22 => "CertificateStatus",
+        24 => "KeyUpdate",
+        _ => "handshake message",
+    }
+}
+
+/// Checked big-endian reads over a byte slice: every read returns `None` instead of panicking
+/// when the bytes run out.
+#[derive(Clone, Copy)]
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        let [b] = self.take(1)?.try_into().ok()?;
+        Some(b)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_be_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    fn u24(&mut self) -> Option<usize> {
+        let [a, b, c] = self.take(3)?.try_into().ok()?;
+        Some(usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c))
+    }
+
+    fn vec8(&mut self) -> Option<&'a [u8]> {
+        let n = self.u8()?;
+        self.take(n.into())
+    }
+
+    fn vec16(&mut self) -> Option<&'a [u8]> {
+        let n = self.u16()?;
+        self.take(n.into())
+    }
+
+    fn vec24(&mut self) -> Option<&'a [u8]> {
+        let n = self.u24()?;
+        self.take(n)
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.0
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use rustls::crypto::{CryptoProvider, aws_lc_rs};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{PrivateKeyDer, ServerName};
+    use rustls::server::WebPkiClientVerifier;
+    use rustls::{
+        ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig, ServerConnection,
+        SupportedProtocolVersion,
+    };
+
+    use super::*;
+    use crate::transcript::Named;
+
+    const ALPN: &[u8] = b"x-amzn-mqtt-ca";
+
+    /// Whether and how the client authenticates.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum ClientAuth {
+        /// The server sends no CertificateRequest.
+        NotAsked,
+        /// The server asks and the client presents client-ec-chain.pem.
+        Presented,
+        /// The server asks but lets the client in without a certificate; the client has none.
+        Anonymous,
+    }
+
+    /// The bytes of one in-memory handshake, in wire order, and what rustls negotiated.
+    struct Run {
+        chunks: Vec<(Side, Vec<u8>)>,
+        version: u16,
+        suite: u16,
+    }
+
+    fn pki(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/pki")
+            .join(name)
+    }
+
+    fn certs(name: &str) -> Vec<CertificateDer<'static>> {
+        CertificateDer::pem_file_iter(pki(name))
+            .expect(name)
+            .collect::<Result<_, _>>()
+            .expect(name)
+    }
+
+    fn key(name: &str) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::from_pem_file(pki(name)).expect(name)
+    }
+
+    /// Runs a rustls client and server against each other in memory, recording every chunk
+    /// of bytes each one writes. After the handshake each side sends a little application data.
+    /// With `force_hrr` the server accepts only secp256r1, which the client sends no key share
+    /// for, so a TLS 1.3 handshake goes through a HelloRetryRequest.
+    fn handshake(
+        version: &'static SupportedProtocolVersion,
+        auth: ClientAuth,
+        force_hrr: bool,
+    ) -> Run {
+        let provider = Arc::new(aws_lc_rs::default_provider());
+        let mut roots = RootCertStore::empty();
+        for root in certs("root-ca.pem") {
+            roots.add(root).expect("root");
+        }
+        let roots = Arc::new(roots);
+
+        let server_provider = if force_hrr {
+            Arc::new(CryptoProvider {
+                kx_groups: vec![aws_lc_rs::kx_group::SECP256R1],
+                ..aws_lc_rs::default_provider()
+            })
+        } else {
+            provider.clone()
+        };
+        let server = ServerConfig::builder_with_provider(server_provider)
+            .with_protocol_versions(&[version])
+            .expect("server versions");
+        let verifier = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone());
+        let server = match auth {
+            ClientAuth::NotAsked => server.with_no_client_auth(),
+            ClientAuth::Presented => {
+                server.with_client_cert_verifier(verifier.build().expect("verifier"))
+            }
+            ClientAuth::Anonymous => server.with_client_cert_verifier(
+                verifier.allow_unauthenticated().build().expect("verifier"),
+            ),
+        };
+        let mut server = server
+            .with_single_cert(certs("server-chain.pem"), key("server.key"))
+            .expect("server config");
+        server.alpn_protocols = vec![ALPN.to_vec()];
+
+        let client = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .expect("client versions")
+            .with_root_certificates(roots);
+        let mut client = match auth {
+            ClientAuth::Presented => client
+                .with_client_auth_cert(certs("client-ec-chain.pem"), key("client-ec.key"))
+                .expect("client config"),
+            ClientAuth::NotAsked | ClientAuth::Anonymous => client.with_no_client_auth(),
+        };
+        client.alpn_protocols = vec![ALPN.to_vec()];
+
+        let name = ServerName::try_from("localhost").expect("name");
+        let mut client =
+            Connection::Client(ClientConnection::new(Arc::new(client), name).expect("client"));
+        let mut server =
+            Connection::Server(ServerConnection::new(Arc::new(server)).expect("server"));
+        client.writer().write_all(b"PING").expect("client data");
+        server.writer().write_all(b"PONG").expect("server data");
+
+        let mut chunks = Vec::new();
+        for _ in 0..50 {
+            let client_moved = transfer(&mut client, &mut server, Side::Client, &mut chunks);
+            let server_moved = transfer(&mut server, &mut client, Side::Server, &mut chunks);
+            if !client_moved && !server_moved {
+                break;
+            }
+        }
+        assert!(
+            !client.is_handshaking() && !server.is_handshaking(),
+            "handshake did not finish"
+        );
+        let suite = client.negotiated_cipher_suite().expect("suite").suite();
+        let version = client.protocol_version().expect("version");
+        Run {
+            chunks,
+            version: u16::from(version),
+            suite: u16::from(suite),
+        }
+    }
+
+    /// Moves everything `from` wants to write to `to`, recording each chunk.
+    fn transfer(
+        from: &mut Connection,
+        to: &mut Connection,
+        side: Side,
+        chunks: &mut Vec<(Side, Vec<u8>)>,
+    ) -> bool {
+        let mut moved = false;
+        while from.wants_write() {
+            let mut bytes = Vec::new();
+            from.write_tls(&mut bytes).expect("write_tls");
+            if bytes.is_empty() {
+                break;
+            }
+            let mut unread = &bytes[..];
+            while !unread.is_empty() {
+                to.read_tls(&mut unread).expect("read_tls");
+                to.process_new_packets().expect("peer accepts the bytes");
+            }
+            chunks.push((side, bytes));
+            moved = true;
+        }
+        moved
+    }
+
+    fn decode(chunks: &[(Side, Vec<u8>)]) -> (Wire, Vec<Event>) {
+        let mut wire = Wire::new();
+        let mut events = Vec::new();
+        for (at, (side, bytes)) in chunks.iter().enumerate() {
+            events.extend(wire.feed(*side, bytes, at as f64));
+        }
+        (wire, events)
+    }
+
+    /// The events other than records, one short line each, for comparing sequences.
+    fn summary(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| {
+                let what = match &e.what {
+                    What::Record { .. } => return None,
+                    What::Handshake { message, .. } => {
+                        let json = serde_json::to_value(message).expect("json");
+                        json["message"].as_str().expect("message tag").to_string()
+                    }
+                    What::Certificate { certificates, .. } => {
+                        format!("certificate({})", certificates.len())
+                    }
+                    What::CertificateRequest { .. } => "certificate_request".into(),
+                    What::CertificateVerify { .. } => "certificate_verify".into(),
+                    What::Alert {
+                        level, description, ..
+                    } => format!("alert({level}, {description})"),
+                    other => format!("{other:?}"),
+                };
+                Some(format!("{} {what}", e.from))
+            })
+            .collect()
+    }
+
+    /// (side, index, content type, encrypted) of every Record event.
+    fn records(events: &[Event]) -> Vec<(Side, u32, u16, bool)> {
+        events
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::Record {
+                    index,
+                    content_type,
+                    encrypted,
+                    ..
+                } => Some((e.from, *index, content_type.code, *encrypted)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn handshake_message<'a>(events: &'a [Event], from: Side, tag: &str) -> Vec<&'a Handshake> {
+        events
+            .iter()
+            .filter(|e| e.from == from)
+            .filter_map(|e| match &e.what {
+                What::Handshake { message, .. } => Some(message),
+                _ => None,
+            })
+            .filter(|m| serde_json::to_value(m).expect("json")["message"] == tag)
+            .collect()
+    }
+
+    fn certificates(events: &[Event], from: Side) -> Vec<&Vec<CertInfo>> {
+        events
+            .iter()
+            .filter(|e| e.from == from)
+            .filter_map(|e| match &e.what {
+                What::Certificate {
+                    certificates,
+                    seen: Seen::Wire,
+                    record: Some(_),
+                } => Some(certificates),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn names_of(list: &[Named]) -> Vec<String> {
+        list.iter().map(ToString::to_string).collect()
+    }
+
+    /// Record indices run 1, 2, 3, ... over both directions, in event order.
+    fn assert_indices_consecutive(events: &[Event]) {
+        let indices: Vec<u32> = records(events).iter().map(|r| r.1).collect();
+        let expected: Vec<u32> = (1..=indices.len() as u32).collect();
+        assert_eq!(indices, expected);
+        assert!(records(events).iter().any(|r| r.0 == Side::Client));
+        assert!(records(events).iter().any(|r| r.0 == Side::Server));
+    }
+
+    fn assert_client_hello(events: &[Event], offered: &str) {
+        let hellos = handshake_message(events, Side::Client, "client_hello");
+        let Some(Handshake::ClientHello {
+            versions,
+            cipher_suites,
+            groups,
+            signature_schemes,
+            sni,
+            alpn,
+            ..
+        }) = hellos.first()
+        else {
+            panic!("no ClientHello in {:?}", summary(events));
+        };
+        assert_eq!(sni.as_deref(), Some("localhost"));
+        assert!(
+            names_of(versions).contains(&offered.to_string()),
+            "{versions:?}"
+        );
+        assert!(!cipher_suites.is_empty() && !groups.is_empty() && !signature_schemes.is_empty());
+        assert_eq!(alpn, &vec!["x-amzn-mqtt-ca".to_string()]);
+    }
+
+    fn assert_server_hello(events: &[Event], run: &Run) {
+        let hellos = handshake_message(events, Side::Server, "server_hello");
+        let [
+            Handshake::ServerHello {
+                version,
+                cipher_suite,
+                key_share,
+                alpn,
+            },
+        ] = hellos.as_slice()
+        else {
+            panic!("not one ServerHello in {:?}", summary(events));
+        };
+        assert_eq!(version.code, run.version);
+        assert_eq!(cipher_suite.code, run.suite);
+        // TLS 1.3 moves the ALPN answer into the encrypted EncryptedExtensions.
+        let expected_alpn = (run.version == TLS12).then_some("x-amzn-mqtt-ca");
+        assert_eq!(alpn.as_deref(), expected_alpn);
+        assert_eq!(key_share.is_some(), run.version == TLS13);
+    }
+
+    fn assert_no_notes(events: &[Event]) {
+        let notes: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e.what, What::Note { .. }))
+            .collect();
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    /// In TLS 1.2 each side's records are plaintext up to and including its change_cipher_spec
+    /// and encrypted after it.
+    fn assert_tls12_encryption(events: &[Event]) {
+        for side in [Side::Client, Side::Server] {
+            let mine: Vec<_> = records(events)
+                .into_iter()
+                .filter(|r| r.0 == side)
+                .collect();
+            let ccs = mine
+                .iter()
+                .position(|r| r.2 == 20)
+                .expect("change_cipher_spec");
+            assert!(mine[..=ccs].iter().all(|r| !r.3), "{side}: {mine:?}");
+            assert!(mine[ccs + 1..].iter().all(|r| r.3), "{side}: {mine:?}");
+            assert!(
+                mine[ccs + 1..].iter().any(|r| r.2 == 23),
+                "{side}: no application data"
+            );
+        }
+    }
+
+    /// In TLS 1.3 every record after the ServerHello's is encrypted, except change_cipher_spec.
+    fn assert_tls13_encryption(events: &[Event]) {
+        let server_hello = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.what {
+                What::Handshake {
+                    record,
+                    message: Handshake::ServerHello { .. },
+                } => Some(*record),
+                _ => None,
+            })
+            .expect("ServerHello");
+        for (side, index, content_type, encrypted) in records(events) {
+            let expected = index > server_hello && content_type != 20;
+            assert_eq!(
+                encrypted, expected,
+                "{side} record {index} (type {content_type})"
+            );
+        }
+    }
+
+    #[test]
+    fn tls12_with_client_certificate() {
+        let run = handshake(&rustls::version::TLS12, ClientAuth::Presented, false);
+        let (wire, events) = decode(&run.chunks);
+        assert_eq!(
+            summary(&events),
+            [
+                "client client_hello",
+                "server server_hello",
+                "server certificate(2)",
+                "server server_key_exchange",
+                "server certificate_request",
+                "server server_hello_done",
+                "client certificate(2)",
+                "client client_key_exchange",
+                "client certificate_verify",
+            ]
+        );
+        assert_client_hello(&events, "TLSv1.2");
+        assert_server_hello(&events, &run);
+        assert_eq!(wire.version(), Some(TLS12));
+        assert_eq!(wire.cipher_suite(), Some(run.suite));
+
+        let server_chain = certificates(&events, Side::Server);
+        assert!(
+            server_chain[0][0].subject.contains("CN=localhost"),
+            "{}",
+            server_chain[0][0].subject
+        );
+        let client_chain = certificates(&events, Side::Client);
+        let expected_client =
+            CertInfo::from_der(&certs("client-ec-chain.pem")[0]).expect("client cert");
+        assert_eq!(client_chain[0][0].subject, expected_client.subject);
+
+        let Some(Handshake::ServerKeyExchange { group, scheme }) =
+            handshake_message(&events, Side::Server, "server_key_exchange")
+                .first()
+                .copied()
+        else {
+            panic!("no ServerKeyExchange");
+        };
+        assert!(
+            group.as_ref().is_some_and(|g| g.name.is_some()),
+            "{group:?}"
+        );
+        assert!(
+            scheme
+                .as_ref()
+                .is_some_and(|s| s.to_string().starts_with("ecdsa")),
+            "{scheme:?}"
+        );
+
+        let request = events
+            .iter()
+            .find_map(|e| match &e.what {
+                What::CertificateRequest {
+                    certificate_types,
+                    signature_schemes,
+                    ca_names,
+                    ..
+                } => Some((certificate_types, signature_schemes, ca_names)),
+                _ => None,
+            })
+            .expect("CertificateRequest");
+        assert!(
+            request
+                .2
+                .iter()
+                .any(|n| n.contains("iotdoctor Test Root CA")),
+            "{:?}",
+            request.2
+        );
+        assert!(!request.0.is_empty() && !request.1.is_empty());
+
+        let verify = events
+            .iter()
+            .find_map(|e| match &e.what {
+                What::CertificateVerify {
+                    scheme,
+                    signature_length,
+                    verified,
+                    ..
+                } if e.from == Side::Client => Some((scheme, *signature_length, *verified)),
+                _ => None,
+            })
+            .expect("client CertificateVerify");
+        assert!(verify.0.to_string().starts_with("ecdsa"), "{:?}", verify.0);
+        assert!(verify.1 > 0 && verify.2.is_none());
+
+        assert_tls12_encryption(&events);
+        assert_indices_consecutive(&events);
+        assert_no_notes(&events);
+    }
+
+    #[test]
+    fn tls12_anonymous_client_sends_an_empty_certificate_message() {
+        let run = handshake(&rustls::version::TLS12, ClientAuth::Anonymous, false);
+        let (_, events) = decode(&run.chunks);
+        assert_eq!(
+            summary(&events),
+            [
+                "client client_hello",
+                "server server_hello",
+                "server certificate(2)",
+                "server server_key_exchange",
+                "server certificate_request",
+                "server server_hello_done",
+                "client certificate(0)",
+                "client client_key_exchange",
+            ]
+        );
+        assert!(certificates(&events, Side::Client)[0].is_empty());
+        assert_tls12_encryption(&events);
+        assert_indices_consecutive(&events);
+        assert_no_notes(&events);
+    }
+
+    #[test]
+    fn tls12_without_client_authentication() {
+        let run = handshake(&rustls::version::TLS12, ClientAuth::NotAsked, false);
+        let (wire, events) = decode(&run.chunks);
+        assert_eq!(
+            summary(&events),
+            [
+                "client client_hello",
+                "server server_hello",
+                "server certificate(2)",
+                "server server_key_exchange",
+                "server server_hello_done",
+                "client client_key_exchange",
+            ]
+        );
+        assert_server_hello(&events, &run);
+        assert_eq!(wire.cipher_suite(), Some(run.suite));
+        assert_tls12_encryption(&events);
+        assert_indices_consecutive(&events);
+    }
+
+    #[test]
+    fn tls13_hides_everything_after_the_server_hello() {
+        for auth in [
+            ClientAuth::Presented,
+            ClientAuth::NotAsked,
+            ClientAuth::Anonymous,
+        ] {
+            let run = handshake(&rustls::version::TLS13, auth, false);
+            let (wire, events) = decode(&run.chunks);
+            assert_eq!(
+                summary(&events),
+                ["client client_hello", "server server_hello"],
+                "{auth:?}"
+            );
+            assert_client_hello(&events, "TLSv1.3");
+            assert_server_hello(&events, &run);
+            let Some(Handshake::ClientHello { key_shares, .. }) =
+                handshake_message(&events, Side::Client, "client_hello")
+                    .first()
+                    .copied()
+            else {
+                unreachable!()
+            };
+            assert!(!key_shares.is_empty());
+            assert_eq!(wire.version(), Some(TLS13));
+            assert_eq!(wire.cipher_suite(), Some(run.suite));
+            assert_tls13_encryption(&events);
+            assert_indices_consecutive(&events);
+        }
+    }
+
+    #[test]
+    fn tls13_hello_retry_request_keeps_the_second_client_hello_readable() {
+        let run = handshake(&rustls::version::TLS13, ClientAuth::Presented, true);
+        let (wire, events) = decode(&run.chunks);
+        assert_eq!(
+            summary(&events),
+            [
+                "client client_hello",
+                "server hello_retry_request",
+                "client client_hello",
+                "server server_hello",
+            ]
+        );
+        let Some(Handshake::HelloRetryRequest {
+            key_share,
+            cipher_suite,
+        }) = handshake_message(&events, Side::Server, "hello_retry_request")
+            .first()
+            .copied()
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            key_share.as_ref().map(ToString::to_string).as_deref(),
+            Some("secp256r1")
+        );
+        assert_eq!(cipher_suite.code, run.suite);
+        let hellos = handshake_message(&events, Side::Client, "client_hello");
+        let Handshake::ClientHello { key_shares, .. } = hellos[1] else {
+            unreachable!()
+        };
+        assert_eq!(names_of(key_shares), ["secp256r1"]);
+        assert_server_hello(&events, &run);
+        assert_eq!(wire.version(), Some(TLS13));
+        assert_tls13_encryption(&events);
+        assert_indices_consecutive(&events);
+    }
+
+    /// Feeding one byte at a time, or in uneven pieces, gives the same events as whole chunks.
+    #[test]
+    fn chunking_does_not_change_the_events() {
+        let runs = [
+            handshake(&rustls::version::TLS12, ClientAuth::Presented, false),
+            handshake(&rustls::version::TLS13, ClientAuth::Presented, true),
+        ];
+        for run in runs {
+            let whole = decode(&run.chunks).1;
+            let mut wire = Wire::new();
+            let mut bytewise = Vec::new();
+            for (at, (side, bytes)) in run.chunks.iter().enumerate() {
+                for byte in bytes {
+                    bytewise.extend(wire.feed(*side, std::slice::from_ref(byte), at as f64));
+                }
+            }
+            let mut wire = Wire::new();
+            let mut pieces = Vec::new();
+            for (at, (side, bytes)) in run.chunks.iter().enumerate() {
+                for piece in bytes.chunks(7) {
+                    pieces.extend(wire.feed(*side, piece, at as f64));
+                }
+            }
+            let debug = |events: &[Event]| -> Vec<String> {
+                events.iter().map(|e| format!("{e:?}")).collect()
+            };
+            assert_eq!(debug(&bytewise), debug(&whole));
+            assert_eq!(debug(&pieces), debug(&whole));
+        }
+    }
+
+    #[test]
+    fn plaintext_fatal_alert() {
+        let mut wire = Wire::new();
+        let events = wire.feed(
+            Side::Server,
+            &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28],
+            1.5,
+        );
+        assert_eq!(events.len(), 2);
+        assert!(matches!(
+            &events[0].what,
+            What::Record { index: 1, length: 2, encrypted: false, content_type, .. } if content_type.code == 21
+        ));
+        let What::Alert {
+            record,
+            seen,
+            level,
+            description,
+        } = &events[1].what
+        else {
+            panic!("{events:?}");
+        };
+        assert_eq!((*record, *seen), (Some(1), Seen::Wire));
+        assert_eq!(level.to_string(), "fatal");
+        assert_eq!(description.to_string(), "handshake_failure");
+        assert_eq!((events[1].from, events[1].at_ms), (Side::Server, 1.5));
+    }
+
+    /// A TLS 1.3 client that rejects the ServerHello has no keys yet: its alert is plaintext.
+    #[test]
+    fn tls13_alert_before_keys_is_decoded() {
+        let run = handshake(&rustls::version::TLS13, ClientAuth::NotAsked, false);
+        let mut wire = Wire::new();
+        for (side, bytes) in &run.chunks[..2] {
+            wire.feed(*side, bytes, 0.0);
+        }
+        assert_eq!(wire.version(), Some(TLS13));
+        let events = wire.feed(
+            Side::Client,
+            &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x2f],
+            1.0,
+        );
+        assert_eq!(summary(&events), ["client alert(fatal, illegal_parameter)"]);
+    }
+
+    #[test]
+    fn not_tls_is_reported_once_with_a_readable_preview() {
+        let mut wire = Wire::new();
+        let http = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: 150\r\n\r\n<html>";
+        let events = wire.feed(Side::Server, http, 3.0);
+        assert_eq!(events.len(), 1);
+        let What::NotTls { preview } = &events[0].what else {
+            panic!("{events:?}")
+        };
+        assert!(
+            preview.starts_with("HTTP/1.1 400 Bad Request\\x0d\\x0aContent-Type"),
+            "{preview}"
+        );
+        assert_eq!(preview.matches("\\x0d").count(), 2, "64 bytes: {preview}");
+        assert!(wire.feed(Side::Server, b"more", 4.0).is_empty());
+        assert!(
+            wire.feed(Side::Server, &[0x16, 0x03, 0x03, 0x00, 0x00], 5.0)
+                .is_empty()
+        );
+        // The other direction goes on being decoded.
+        let events = wire.feed(
+            Side::Client,
+            &[0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00],
+            6.0,
+        );
+        assert_eq!(summary(&events), ["client alert(warning, close_notify)"]);
+    }
+
+    #[test]
+    fn not_tls_banners_and_short_replies() {
+        let cases: [(&[u8], &str); 3] = [
+            (b"SSH-2.0-OpenSSH_9.6\r\n", "SSH-2.0-OpenSSH_9.6\\x0d\\x0a"),
+            (&[0x20, 0x02, 0x00, 0x00], " \\x02\\x00\\x00"),
+            // A valid content type and version, but longer than any record may be.
+            (&[0x16, 0x03, 0x03, 0x48, 0x01], "\\x16\\x03\\x03H\\x01"),
+        ];
+        for (bytes, expected) in cases {
+            let events = Wire::new().feed(Side::Server, bytes, 0.0);
+            assert_eq!(
+                summary(&events),
+                [format!("server NotTls {{ preview: {expected:?} }}")]
+            );
+        }
+        // After valid records, the first bad header is reported too.
+        let mut wire = Wire::new();
+        let events = wire.feed(
+            Side::Server,
+            &[0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00, 0x99],
+            0.0,
+        );
+        assert_eq!(
+            summary(&events),
+            [
+                "server alert(warning, close_notify)",
+                "server NotTls { preview: \"\\\\x99\" }"
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_records_wait_for_the_rest() {
+        let mut wire = Wire::new();
+        assert!(wire.feed(Side::Client, &[0x15, 0x03], 0.0).is_empty());
+        assert!(
+            wire.feed(Side::Client, &[0x03, 0x00, 0x02, 0x02], 0.0)
+                .is_empty()
+        );
+        // The alert completes; 0x17 may start the next record, so it waits.
+        let events = wire.feed(Side::Client, &[0x30, 0x17], 0.0);
+        assert_eq!(summary(&events), ["client alert(fatal, unknown_ca)"]);
+        let events = wire.feed(Side::Client, &[0x03, 0x03, 0x00, 0x11], 0.0);
+        assert!(events.is_empty());
+        let events = wire.feed(Side::Client, &[0; 0x11], 0.0);
+        assert_eq!(records(&events), [(Side::Client, 2, 23, true)]);
+        // An empty record completes with its header.
+        let events = Wire::new().feed(Side::Client, &[0x16, 0x03, 0x03, 0x00, 0x00], 0.0);
+        assert_eq!(records(&events), [(Side::Client, 1, 22, false)]);
+    }
+
+    /// Wraps a handshake message body in a handshake header.
+    fn message(message_type: u8, body: &[u8]) -> Vec<u8> {
+        let len = body.len() as u32;
+        let mut out = vec![message_type];
+        out.extend_from_slice(&len.to_be_bytes()[1..]);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// Wraps bytes in records of at most `max` bytes each.
+    fn records_of(content_type: u8, bytes: &[u8], max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for piece in bytes.chunks(max.max(1)) {
+            out.extend_from_slice(&[content_type, 0x03, 0x03]);
+            out.extend_from_slice(&(piece.len() as u16).to_be_bytes());
+            out.extend_from_slice(piece);
+        }
+        out
+    }
+
+    fn u24(n: usize) -> [u8; 3] {
+        let b = (n as u32).to_be_bytes();
+        [b[1], b[2], b[3]]
+    }
+
+    /// A ServerHello body; `supported_version` adds a supported_versions extension.
+    fn server_hello_body(random: [u8; 32], supported_version: Option<u16>, cipher: u16) -> Vec<u8> {
+        let mut body = vec![0x03, 0x03];
+        body.extend_from_slice(&random);
+        body.push(0); // session id
+        body.extend_from_slice(&cipher.to_be_bytes());
+        body.push(0); // compression
+        let mut extensions = Vec::new();
+        if let Some(version) = supported_version {
+            extensions.extend_from_slice(&[0x00, 0x2b, 0x00, 0x02]);
+            extensions.extend_from_slice(&version.to_be_bytes());
+        }
+        body.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+        body.extend_from_slice(&extensions);
+        body
+    }
+
+    fn tls12_certificate_body(ders: &[&[u8]]) -> Vec<u8> {
+        let mut list = Vec::new();
+        for der in ders {
+            list.extend_from_slice(&u24(der.len()));
+            list.extend_from_slice(der);
+        }
+        let mut body = u24(list.len()).to_vec();
+        body.extend_from_slice(&list);
+        body
+    }
+
+    #[test]
+    fn empty_certificate_and_several_messages_per_record() {
+        let mut flight = message(11, &tls12_certificate_body(&[]));
+        flight.extend(message(16, &[0x20; 33]));
+        let events = Wire::new().feed(Side::Client, &records_of(22, &flight, 100), 0.0);
+        assert_eq!(
+            summary(&events),
+            ["client certificate(0)", "client client_key_exchange"]
+        );
+        let What::Handshake {
+            record,
+            message: Handshake::ClientKeyExchange { length },
+        } = &events[2].what
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!((*record, *length), (1, 33));
+    }
+
+    #[test]
+    fn certificate_spanning_records_with_one_bad_certificate() {
+        let chain = certs("server-chain.pem");
+        let body =
+            tls12_certificate_body(&[chain[0].as_ref(), b"not a certificate", chain[1].as_ref()]);
+        let bytes = records_of(22, &message(11, &body), 200);
+        let events = Wire::new().feed(Side::Server, &bytes, 0.0);
+        let last_record = records(&events).last().expect("records").1;
+        let (record, list) = events
+            .iter()
+            .find_map(|e| match &e.what {
+                What::Certificate {
+                    record,
+                    certificates,
+                    ..
+                } => Some((*record, certificates)),
+                _ => None,
+            })
+            .expect("Certificate");
+        assert_eq!(record, Some(last_record));
+        assert_eq!(list.len(), 2);
+        let notes: Vec<_> = summary(&events)
+            .into_iter()
+            .filter(|s| s.contains("Note"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("certificate 2 of the server's Certificate message"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn tls13_formats_when_seen_in_plaintext() {
+        let mut wire = Wire::new();
+        let hello = message(2, &server_hello_body([7; 32], Some(TLS13), 0x1301));
+        wire.feed(Side::Server, &records_of(22, &hello, 1000), 0.0);
+        assert_eq!(wire.version(), Some(TLS13));
+        assert_eq!(wire.cipher_suite(), Some(0x1301));
+
+        let der = &certs("client-ec.pem")[0];
+        let mut list = u24(der.len()).to_vec();
+        list.extend_from_slice(der);
+        list.extend_from_slice(&[0x00, 0x00]); // no extensions
+        let mut body = vec![0x00];
+        body.extend_from_slice(&u24(list.len()));
+        body.extend_from_slice(&list);
+        let events = wire.feed(
+            Side::Client,
+            &records_of(22, &message(11, &body), 1000),
+            1.0,
+        );
+        assert_eq!(summary(&events), ["client certificate(1)"]);
+        let events = wire.feed(
+            Side::Client,
+            &records_of(22, &message(11, &[0, 0, 0, 0]), 1000),
+            1.0,
+        );
+        assert_eq!(summary(&events), ["client certificate(0)"]);
+
+        let root = CertInfo::from_der(&certs("root-ca.pem")[0]).expect("root");
+        let dn = &root.raw.subject;
+        let mut names = (dn.len() as u16).to_be_bytes().to_vec();
+        names.extend_from_slice(dn);
+        let mut authorities = (names.len() as u16).to_be_bytes().to_vec();
+        authorities.extend_from_slice(&names);
+        let mut extensions = vec![0x00, 0x0d, 0x00, 0x04, 0x00, 0x02, 0x04, 0x03, 0x00, 0x2f];
+        extensions.extend_from_slice(&(authorities.len() as u16).to_be_bytes());
+        extensions.extend_from_slice(&authorities);
+        let mut body = vec![0x00];
+        body.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+        body.extend_from_slice(&extensions);
+        let events = wire.feed(
+            Side::Server,
+            &records_of(22, &message(13, &body), 1000),
+            2.0,
+        );
+        let What::CertificateRequest {
+            certificate_types,
+            signature_schemes,
+            ca_names,
+            ..
+        } = &events[1].what
+        else {
+            panic!("{events:?}")
+        };
+        assert!(certificate_types.is_empty());
+        assert_eq!(names_of(signature_schemes), ["ecdsa_secp256r1_sha256"]);
+        assert_eq!(ca_names, std::slice::from_ref(&root.subject));
+    }
+
+    #[test]
+    fn undecodable_messages_become_notes() {
+        let mut flight = message(2, &[0x03, 0x03, 0x01]); // a ServerHello cut short
+        flight.extend(message(15, &[0x04, 0x03, 0x00, 0x40, 0x01])); // signature cut short
+        flight.extend(message(13, &[0x01])); // CertificateRequest cut short
+        flight.extend(message(11, &[0x00, 0x00, 0x09, 0x00])); // list longer than the message
+        flight.extend(message(14, &[]));
+        let events = Wire::new().feed(Side::Server, &records_of(22, &flight, 1000), 0.0);
+        let summary = summary(&events);
+        assert_eq!(summary.len(), 5, "{summary:?}");
+        assert!(
+            summary[..4]
+                .iter()
+                .all(|s| s.contains("Note") && s.contains("could not be decoded"))
+        );
+        assert!(summary[0].contains("ServerHello") && summary[1].contains("CertificateVerify"));
+        assert_eq!(summary[4], "server server_hello_done");
+        // Wrong names for a CA come out as hex.
+        assert_eq!(distinguished_name(&[0x01, 0x02]), "(undecodable name) 0102");
+    }
+
+    #[test]
+    fn tls12_change_cipher_spec_hides_the_rest() {
+        let mut wire = Wire::new();
+        let hello = message(2, &server_hello_body([1; 32], None, 0xc02b));
+        wire.feed(Side::Server, &records_of(22, &hello, 1000), 0.0);
+        assert_eq!(wire.version(), Some(TLS12));
+        let mut bytes = records_of(20, &[1], 10);
+        bytes.extend(records_of(22, &message(20, &[0; 12]), 1000));
+        bytes.extend(records_of(21, &[1, 0], 1000));
+        let events = wire.feed(Side::Server, &bytes, 1.0);
+        assert!(summary(&events).is_empty());
+        assert_eq!(
+            records(&events),
+            [
+                (Side::Server, 2, 20, false),
+                (Side::Server, 3, 22, true),
+                (Side::Server, 4, 21, true)
+            ]
+        );
+        // The client has not sent change_cipher_spec yet.
+        let events = wire.feed(Side::Client, &records_of(21, &[2, 40], 10), 2.0);
+        assert_eq!(summary(&events), ["client alert(fatal, handshake_failure)"]);
+    }
+
+    #[test]
+    fn oversized_handshake_messages_are_skipped_with_bounded_memory() {
+        let mut wire = Wire::new();
+        let declared = 1 << 20;
+        let mut stream = vec![11];
+        stream.extend_from_slice(&u24(declared));
+        stream.extend(std::iter::repeat_n(0xab, declared));
+        stream.extend(message(14, &[]));
+        let bytes = records_of(22, &stream, MAX_RECORD_LEN);
+        let mut events = Vec::new();
+        for piece in bytes.chunks(5000) {
+            events.extend(wire.feed(Side::Server, piece, 0.0));
+            assert!(wire.server.record.len() <= RECORD_HEADER_LEN + MAX_RECORD_LEN);
+            assert!(
+                wire.server.handshake.len()
+                    <= HANDSHAKE_HEADER_LEN + MAX_HANDSHAKE_LEN + MAX_RECORD_LEN
+            );
+        }
+        let summary = summary(&events);
+        assert_eq!(summary.len(), 2, "{summary:?}");
+        assert!(summary[0].contains("declares 1048576 bytes"), "{summary:?}");
+        assert_eq!(summary[1], "server server_hello_done");
+    }
+
+    /// Deterministic pseudo-random numbers (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+
+        /// Fewer than `max` random bytes.
+        fn bytes_below(&mut self, max: usize) -> Vec<u8> {
+            let n = self.below(max);
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+
+        fn side(&mut self) -> Side {
+            if self.next() & 1 == 0 {
+                Side::Client
+            } else {
+                Side::Server
+            }
+        }
+    }
+
+    /// Feeds chunks cut into random pieces; checks only that nothing panics and memory stays
+    /// bounded.
+    fn feed_randomly(rng: &mut Rng, chunks: &[(Side, Vec<u8>)]) -> Vec<Event> {
+        let mut wire = Wire::new();
+        let mut events = Vec::new();
+        for (side, bytes) in chunks {
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let (piece, tail) = rest.split_at(1 + rng.below(rest.len().min(3000)));
+                events.extend(wire.feed(*side, piece, 0.0));
+                rest = tail;
+                for dir in [&wire.client, &wire.server] {
+                    assert!(dir.record.len() <= RECORD_HEADER_LEN + MAX_RECORD_LEN);
+                    assert!(
+                        dir.handshake.len()
+                            <= HANDSHAKE_HEADER_LEN + MAX_HANDSHAKE_LEN + MAX_RECORD_LEN
+                    );
+                }
+            }
+        }
+        events
+    }
+
+    /// How many events of each kind, by their serialised `kind` tag.
+    fn count_kinds(events: &[Event], counts: &mut std::collections::BTreeMap<String, usize>) {
+        for event in events {
+            let json = serde_json::to_value(&event.what).expect("json");
+            let kind = json["kind"].as_str().expect("kind").to_string();
+            *counts.entry(kind).or_default() += 1;
+        }
+    }
+
+    #[test]
+    fn hostile_random_bytes() {
+        let mut rng = Rng(0x1d0c_7e57_cafe_f00d);
+        for _ in 0..300 {
+            let chunks: Vec<_> = (0..1 + rng.below(8))
+                .map(|_| (rng.side(), rng.bytes_below(2000)))
+                .collect();
+            feed_randomly(&mut rng, &chunks);
+        }
+    }
+
+    /// Well-framed records holding random handshake messages, so the message decoders see junk.
+    #[test]
+    fn hostile_messages_in_valid_records() {
+        let mut rng = Rng(0x5eed_0000_0000_0001);
+        let types = [0, 1, 2, 4, 8, 11, 12, 13, 14, 15, 16, 20, 24, 99];
+        let mut counts = std::collections::BTreeMap::new();
+        for round in 0..300 {
+            let mut chunks = Vec::new();
+            // Half the rounds negotiate TLS 1.3 first, so the TLS 1.3 formats are tried too.
+            let version = if round % 2 == 0 { Some(TLS13) } else { None };
+            let random = if round % 3 == 0 {
+                HELLO_RETRY_REQUEST_RANDOM
+            } else {
+                [9; 32]
+            };
+            let hello = message(2, &server_hello_body(random, version, 0xc02b));
+            chunks.push((Side::Server, records_of(22, &hello, 1000)));
+            for _ in 0..10 {
+                let message_type = types[rng.below(types.len())];
+                let mut body = rng.bytes_below(300);
+                // Plausible leading lengths make the decoders go deeper.
+                if body.len() > 4 && rng.below(2) == 0 {
+                    let inner = (body.len() - 3) as u32;
+                    body[..3].copy_from_slice(&inner.to_be_bytes()[1..]);
+                }
+                let content_type = [20, 21, 22, 22, 22, 23, 24][rng.below(7)];
+                let bytes = records_of(
+                    content_type,
+                    &message(message_type, &body),
+                    1 + rng.below(400),
+                );
+                chunks.push((rng.side(), bytes));
+            }
+            count_kinds(&feed_randomly(&mut rng, &chunks), &mut counts);
+        }
+        // The junk did reach the message decoders.
+        for kind in ["note", "handshake", "alert"] {
+            assert!(
+                counts.get(kind).is_some_and(|&n| n > 10),
+                "{kind}: {counts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_mutated_handshakes() {
+        let runs = [
+            handshake(&rustls::version::TLS12, ClientAuth::Presented, false),
+            handshake(&rustls::version::TLS12, ClientAuth::Anonymous, false),
+            handshake(&rustls::version::TLS13, ClientAuth::Presented, true),
+        ];
+        let mut rng = Rng(0xbad_5eed_0bad_5eed);
+        let mut counts = std::collections::BTreeMap::new();
+        for run in &runs {
+            for _ in 0..150 {
+                let mut chunks = run.chunks.clone();
+                for _ in 0..1 + rng.below(4) {
+                    let which = rng.below(chunks.len());
+                    let bytes = &mut chunks[which].1;
+                    match rng.below(4) {
+                        0 if !bytes.is_empty() => {
+                            let at = rng.below(bytes.len());
+                            bytes[at] ^= 1 << rng.below(8);
+                        }
+                        1 if !bytes.is_empty() => {
+                            let at = rng.below(bytes.len());
+                            bytes[at] = rng.next() as u8;
+                        }
+                        2 => bytes.truncate(rng.below(bytes.len() + 1)),
+                        _ => {
+                            chunks.remove(which);
+                        }
+                    }
+                    if chunks.is_empty() {
+                        break;
+                    }
+                }
+                count_kinds(&feed_randomly(&mut rng, &chunks), &mut counts);
+            }
+        }
+        for kind in [
+            "note",
+            "handshake",
+            "certificate",
+            "certificate_request",
+            "not_tls",
+        ] {
+            assert!(
+                counts.get(kind).is_some_and(|&n| n > 10),
+                "{kind}: {counts:?}"
+            );
+        }
     }
 }
