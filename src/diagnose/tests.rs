@@ -51,3 +51,234 @@ fn findings_of_one_cause_merge_their_evidence() {
 fn no_findings_no_causes() {
     assert!(diagnose(&[], None, &Context::default()).causes.is_empty());
 }
+
+// ---------------------------------------------------------------- hand-built transcripts
+
+use crate::credentials::inspect::CertInfo;
+use crate::transcript::{CloseKind, Handshake, Seen, Side, Transcript, What, names};
+
+fn fixture_cert(name: &str) -> CertInfo {
+    let path = format!("{}/fixtures/pki/{name}", env!("CARGO_MANIFEST_DIR"));
+    let block = pem::parse(std::fs::read(path).unwrap()).unwrap();
+    CertInfo::from_der(&rustls::pki_types::CertificateDer::from(
+        block.into_contents(),
+    ))
+    .unwrap()
+}
+
+/// A TLS 1.2 exchange up to the client's Certificate, in which the server asked for one.
+fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
+    let mut t = Transcript::default();
+    let hello = Handshake::ClientHello {
+        versions: vec![names::version(0x0303)],
+        cipher_suites: vec![],
+        groups: vec![],
+        key_shares: vec![],
+        signature_schemes: vec![],
+        sni: Some("device.iot.example".into()),
+        alpn: vec![],
+    };
+    t.push(
+        1.0,
+        Side::Client,
+        What::Handshake {
+            record: 1,
+            message: hello,
+        },
+    );
+    let server_hello = Handshake::ServerHello {
+        version: names::version(0x0303),
+        cipher_suite: names::cipher_suite(0xc02b),
+        key_share: None,
+        alpn: None,
+    };
+    t.push(
+        2.0,
+        Side::Server,
+        What::Handshake {
+            record: 2,
+            message: server_hello,
+        },
+    );
+    t.push(
+        2.0,
+        Side::Server,
+        What::CertificateRequest {
+            record: Some(5),
+            seen: Seen::Wire,
+            certificate_types: vec![names::certificate_type(64)],
+            signature_schemes: vec![names::signature_scheme(0x0403)],
+            ca_names: vec!["O=iotdoctor test PKI, CN=iotdoctor Test Root CA".into()],
+        },
+    );
+    t.push(
+        3.0,
+        Side::Client,
+        What::Certificate {
+            record: Some(7),
+            seen: Seen::Wire,
+            certificates: sent,
+        },
+    );
+    t
+}
+
+fn alert(t: &mut Transcript, code: u8) {
+    t.push(
+        4.0,
+        Side::Server,
+        What::Alert {
+            record: Some(11),
+            seen: Seen::Wire,
+            level: names::alert_level(2),
+            description: names::alert(code),
+        },
+    );
+}
+
+fn top(t: &Transcript, findings: &[Finding]) -> (CauseId, f32) {
+    let diagnosis = diagnose(findings, Some(t), &Context::default());
+    let cause = diagnosis.causes.first().expect("a cause");
+    (cause.id, cause.confidence)
+}
+
+#[test]
+fn an_empty_certificate_is_not_sent_whatever_alert_the_stack_answers() {
+    // OpenSSL 1.2 sends 40, OpenSSL 1.3 116, AWS IoT Core 42, others 46 or 48.
+    for code in [40, 42, 116, 46, 48] {
+        let mut t = asked_for_a_certificate(vec![]);
+        alert(&mut t, code);
+        let (id, confidence) = top(&t, &[]);
+        assert_eq!(id, CauseId::ClientCertNotSent, "alert {code}");
+        assert!(confidence >= 0.9, "alert {code}: {confidence}");
+    }
+}
+
+#[test]
+fn a_silent_close_after_an_empty_certificate_is_a_likelier_not_sent_than_a_bare_close() {
+    let mut t = asked_for_a_certificate(vec![]);
+    t.push(
+        4.0,
+        Side::Server,
+        What::Close {
+            how: CloseKind::Eof,
+        },
+    );
+    let diagnosis = diagnose(&[], Some(&t), &Context::default());
+    let ids: Vec<CauseId> = diagnosis.causes.iter().map(|c| c.id).collect();
+    assert_eq!(ids[0], CauseId::ClientCertNotSent, "{ids:?}");
+    assert!(
+        diagnosis.causes[0].confidence < 0.9,
+        "no alert: less certain"
+    );
+    assert!(ids.contains(&CauseId::PeerClosed));
+}
+
+#[test]
+fn alert_42_after_a_good_certificate_is_not_called_not_sent() {
+    let mut t = asked_for_a_certificate(vec![
+        fixture_cert("client-ec.pem"),
+        fixture_cert("intermediate-ca.pem"),
+    ]);
+    alert(&mut t, 42);
+    let diagnosis = diagnose(&[], Some(&t), &Context::default());
+    let ids: Vec<CauseId> = diagnosis.causes.iter().map(|c| c.id).collect();
+    assert!(!ids.contains(&CauseId::ClientCertNotSent), "{ids:?}");
+    // Nothing in the files or the chain explains it: say so with low confidence.
+    assert_eq!(ids, [CauseId::AlertUnexplained]);
+    assert!(diagnosis.causes[0].confidence < 0.5);
+}
+
+#[test]
+fn a_signature_that_fails_our_own_check_is_a_key_mismatch_even_under_alert_51() {
+    let mut t = asked_for_a_certificate(vec![
+        fixture_cert("client-ec.pem"),
+        fixture_cert("intermediate-ca.pem"),
+    ]);
+    t.push(
+        3.0,
+        Side::Client,
+        What::CertificateVerify {
+            record: Some(9),
+            seen: Seen::Wire,
+            scheme: names::signature_scheme(0x0403),
+            signature_length: 71,
+            verified: Some(false),
+            detail: None,
+        },
+    );
+    alert(&mut t, 51);
+    assert_eq!(top(&t, &[]).0, CauseId::ClientKeyMismatch);
+}
+
+#[test]
+fn a_chain_ending_at_a_foreign_root_is_untrusted() {
+    let mut t = asked_for_a_certificate(vec![
+        fixture_cert("client-unrelated.pem"),
+        fixture_cert("unrelated-ca.pem"),
+    ]);
+    alert(&mut t, 48);
+    assert_eq!(top(&t, &[]).0, CauseId::ClientCaUntrusted);
+}
+
+#[test]
+fn preflight_findings_become_causes_only_when_the_handshake_failed() {
+    let expired = finding(FindingId::ClientCertExpired, Severity::Error);
+    let mut ok = asked_for_a_certificate(vec![
+        fixture_cert("client-ec.pem"),
+        fixture_cert("intermediate-ca.pem"),
+    ]);
+    ok.push(
+        5.0,
+        Side::Client,
+        What::Close {
+            how: CloseKind::CloseNotify,
+        },
+    );
+    ok.push(
+        5.1,
+        Side::Server,
+        What::Close {
+            how: CloseKind::Eof,
+        },
+    );
+    assert!(
+        diagnose(
+            std::slice::from_ref(&expired),
+            Some(&ok),
+            &Context::default()
+        )
+        .causes
+        .is_empty()
+    );
+
+    let mut failed = asked_for_a_certificate(vec![
+        fixture_cert("client-ec.pem"),
+        fixture_cert("intermediate-ca.pem"),
+    ]);
+    alert(&mut failed, 45);
+    assert_eq!(top(&failed, &[expired]).0, CauseId::ClientCertExpired);
+}
+
+#[test]
+fn a_clienthello_refused_with_protocol_version_is_a_version_mismatch() {
+    let mut t = Transcript::default();
+    t.push(
+        1.0,
+        Side::Client,
+        What::Handshake {
+            record: 1,
+            message: Handshake::ClientHello {
+                versions: vec![names::version(0x0304)],
+                cipher_suites: vec![],
+                groups: vec![],
+                key_shares: vec![],
+                signature_schemes: vec![],
+                sni: None,
+                alpn: vec![],
+            },
+        },
+    );
+    alert(&mut t, 70);
+    assert_eq!(top(&t, &[]).0, CauseId::ProtocolVersionMismatch);
+}
