@@ -236,3 +236,148 @@ fn an_error_report_follows_the_contract() {
             && report.diagnosis.causes.is_empty()
     );
 }
+
+/// The fields each event kind carries, as docs/json-report.md lists them.
+fn documented_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "resolved" => &["host", "addresses"],
+        "connected" => &["address"],
+        "transport" => &["stage", "problem", "message"],
+        "record" => &["index", "content_type", "version", "length", "encrypted"],
+        "certificate" => &["record", "seen", "certificates"],
+        "certificate_request" => &[
+            "record",
+            "seen",
+            "certificate_types",
+            "signature_schemes",
+            "ca_names",
+        ],
+        "certificate_verify" => &[
+            "record",
+            "seen",
+            "scheme",
+            "signature_length",
+            "verified",
+            "detail",
+        ],
+        "certificate_withheld" => &["reason", "message"],
+        "alert" => &["record", "seen", "level", "description"],
+        "verification" => &["ok", "detail", "problem"],
+        "close" => &["how"],
+        "not_tls" => &["preview"],
+        "error" | "note" => &["message"],
+        other => panic!("undocumented event kind {other}"),
+    }
+}
+
+fn handshake_fields(message: &str) -> &'static [&'static str] {
+    match message {
+        "client_hello" => &[
+            "versions",
+            "cipher_suites",
+            "groups",
+            "key_shares",
+            "signature_schemes",
+            "sni",
+            "alpn",
+        ],
+        "server_hello" => &["version", "cipher_suite", "key_share", "alpn"],
+        "hello_retry_request" => &["cipher_suite", "key_share"],
+        "server_key_exchange" => &["group", "scheme"],
+        "client_key_exchange" => &["length"],
+        "other" => &["message_type", "length"],
+        "server_hello_done"
+        | "finished"
+        | "new_session_ticket"
+        | "encrypted_extensions"
+        | "key_update" => &[],
+        other => panic!("undocumented handshake message {other}"),
+    }
+}
+
+#[test]
+fn a_connect_report_follows_the_contract() {
+    let root = pki("root-ca.pem");
+    let mut kinds_seen = std::collections::BTreeSet::new();
+    for version in ["-tls1_2", "-tls1_3"] {
+        let server = OpenSslServer::start(&[
+            "-CAfile",
+            &root,
+            "-Verify",
+            "3",
+            "-verify_return_error",
+            version,
+        ]);
+        let run = iotdoctor(&[
+            "connect",
+            "--endpoint",
+            &server.endpoint(),
+            "--ca",
+            &root,
+            "--sni",
+            "localhost",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 1);
+        let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let report: Report =
+            serde_json::from_value(strip(&value, &["target", "transcript", "insecure"])).unwrap();
+        assert_eq!(report.command, "connect");
+        assert_eq!(report.outcome, "problems");
+        assert_eq!(report.diagnosis.causes[0].id, "client-cert-not-sent");
+
+        let target = value["target"].as_object().unwrap();
+        assert_eq!(
+            target.keys().collect::<Vec<_>>(),
+            ["address", "endpoint", "sni"]
+        );
+        let transcript = value["transcript"].as_object().unwrap();
+        assert_eq!(
+            transcript.keys().collect::<Vec<_>>(),
+            ["alpn", "cipher_suite", "events", "tls_version"]
+        );
+        for event in transcript["events"].as_array().unwrap() {
+            let object = event.as_object().unwrap();
+            assert!(object["at_ms"].is_f64() || object["at_ms"].is_u64());
+            assert!(["client", "server"].contains(&object["from"].as_str().unwrap()));
+            let kind = object["kind"].as_str().unwrap();
+            kinds_seen.insert(kind.to_string());
+            let mut expected: Vec<&str> = vec!["at_ms", "from", "kind"];
+            if kind == "handshake" {
+                expected.extend(["record", "message"]);
+                expected.extend(handshake_fields(object["message"].as_str().unwrap()));
+            } else {
+                expected.extend(documented_fields(kind));
+            }
+            let mut actual: Vec<&str> = object.keys().map(String::as_str).collect();
+            // Optional fields may be absent.
+            expected.retain(|f| actual.contains(f) || !["detail", "problem"].contains(f));
+            expected.sort();
+            actual.sort();
+            assert_eq!(actual, expected, "{event:#}");
+        }
+    }
+    for kind in [
+        "record",
+        "handshake",
+        "certificate",
+        "certificate_request",
+        "alert",
+        "verification",
+    ] {
+        assert!(
+            kinds_seen.contains(kind),
+            "{kind} never seen: {kinds_seen:?}"
+        );
+    }
+}
+
+/// The report without the connect-only fields, for the typed reader above.
+fn strip(value: &serde_json::Value, fields: &[&str]) -> serde_json::Value {
+    let mut value = value.clone();
+    for field in fields {
+        value.as_object_mut().unwrap().remove(*field);
+    }
+    value
+}

@@ -64,8 +64,11 @@ pub fn diagnose(
         None => true,
     };
     if failed {
+        // Rules that saw a finding's cause on the wire already cite it; the others stand alone.
         for cause in causes_from_findings(findings) {
-            merge(&mut causes, cause);
+            if !causes.iter().any(|c| c.id == cause.id) {
+                causes.push(cause);
+            }
         }
     }
     causes.sort_by(|a, b| {
