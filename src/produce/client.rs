@@ -376,6 +376,7 @@ impl Run {
                         );
                     }
                 }
+                HookFact::ClientNote(message) => self.push(Side::Client, What::Note { message }),
                 HookFact::ClientSignature {
                     scheme,
                     length,

@@ -44,6 +44,8 @@ pub enum HookFact {
         chain: Vec<CertInfo>,
         withheld: Option<(&'static str, String)>,
     },
+    /// A fact about our answer worth a line in the transcript.
+    ClientNote(String),
     /// Our CertificateVerify, checked against our own certificate.
     ClientSignature {
         scheme: SignatureScheme,
@@ -192,11 +194,12 @@ impl ResolvesClientCert for RecordingResolver {
         root_hint_subjects: &[&[u8]],
         sigschemes: &[SignatureScheme],
     ) -> Option<Arc<CertifiedKey>> {
+        let ca_names: Vec<String> = root_hint_subjects
+            .iter()
+            .map(|dn| distinguished_name(dn))
+            .collect();
         self.facts.push(HookFact::CertificateRequested {
-            ca_names: root_hint_subjects
-                .iter()
-                .map(|dn| distinguished_name(dn))
-                .collect(),
+            ca_names: ca_names.clone(),
             schemes: sigschemes.to_vec(),
         });
         let Some(identity) = &self.identity else {
@@ -232,6 +235,8 @@ impl ResolvesClientCert for RecordingResolver {
                 )),
             });
         } else {
+            self.facts
+                .push(HookFact::ClientNote(chain_against_names(&infos, &ca_names)));
             self.facts.push(HookFact::ClientCertificate {
                 chain: infos,
                 withheld: None,
@@ -247,6 +252,37 @@ impl ResolvesClientCert for RecordingResolver {
 
     fn has_certs(&self) -> bool {
         self.identity.is_some()
+    }
+}
+
+/// Whether the chain we are about to send reaches a CA the server named.
+fn chain_against_names(chain: &[CertInfo], ca_names: &[String]) -> String {
+    use crate::credentials::inspect::short_dn;
+    if ca_names.is_empty() {
+        return "the server named no CAs: it takes any certificate it can verify".into();
+    }
+    match chain
+        .iter()
+        .find(|c| ca_names.contains(&c.issuer) || ca_names.contains(&c.subject))
+    {
+        Some(cert) if ca_names.contains(&cert.subject) => {
+            format!(
+                "our chain includes '{}', a CA the server named",
+                cert.short_name()
+            )
+        }
+        Some(cert) => format!(
+            "our chain reaches '{}', a CA the server named",
+            short_dn(&cert.issuer)
+        ),
+        None => format!(
+            "none of the {} certificate(s) we send is issued by a CA the server named (the top one is issued by '{}')",
+            chain.len(),
+            chain
+                .last()
+                .map(|c| short_dn(&c.issuer))
+                .unwrap_or_default()
+        ),
     }
 }
 

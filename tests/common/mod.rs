@@ -149,8 +149,11 @@ impl OpenSslServer {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            // Probe with ss-style check: a listening socket shows up in /proc/net/tcp.
-            if listening(self.port) {
+            // Ours, not another test's server that raced for the same port.
+            if listening_inodes(self.port)
+                .iter()
+                .any(|inode| owns_socket(self.child.id(), inode))
+            {
                 return true;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -170,18 +173,31 @@ impl Drop for OpenSslServer {
     }
 }
 
-/// Whether something listens on this loopback TCP port, without connecting to it (a probe
+/// Inodes of the sockets listening on this TCP port, read from /proc without connecting (a probe
 /// connection would count as a failed handshake in the server's eyes).
-pub fn listening(port: u16) -> bool {
-    let hex = format!(":{port:04X} ");
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
-        std::fs::read_to_string(table).is_ok_and(|text| {
-            text.lines().skip(1).any(|line| {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                fields.len() > 3
-                    && format!("{} ", &fields[1][fields[1].len().saturating_sub(5)..]) == hex
-                    && fields[3] == "0A"
-            })
+pub fn listening_inodes(port: u16) -> Vec<String> {
+    let suffix = format!(":{port:04X}");
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 9 && fields[1].ends_with(&suffix) && fields[3] == "0A" {
+                inodes.push(fields[9].to_string());
+            }
+        }
+    }
+    inodes
+}
+
+/// Whether process `pid` holds the socket with this inode.
+fn owns_socket(pid: u32, inode: &str) -> bool {
+    let wanted = format!("socket:[{inode}]");
+    std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|target| target.to_string_lossy() == wanted)
         })
     })
 }
