@@ -5,13 +5,6 @@ mod common;
 
 use common::*;
 
-fn mutual_tls_server(extra: &[&str]) -> OpenSslServer {
-    let root = pki("root-ca.pem");
-    let mut args = vec!["-CAfile", &root, "-Verify", "3", "-verify_return_error"];
-    args.extend_from_slice(extra);
-    OpenSslServer::start(&args)
-}
-
 #[test]
 fn text_report_draws_the_ladder_and_names_the_cause() {
     let server = mutual_tls_server(&["-tls1_2"]);

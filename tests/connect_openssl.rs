@@ -6,14 +6,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-/// A server that requires a client certificate from the fixture PKI, as AWS IoT does.
-fn mutual_tls_server(extra: &[&str]) -> OpenSslServer {
-    let root = pki("root-ca.pem");
-    let mut args = vec!["-CAfile", &root, "-Verify", "3", "-verify_return_error"];
-    args.extend_from_slice(extra);
-    OpenSslServer::start(&args)
-}
-
 fn tls_flag(version: &str) -> &'static str {
     if version == "1.2" {
         "-tls1_2"

@@ -59,15 +59,20 @@ fn rustls_server(config: ServerConfig) -> u16 {
 }
 
 fn connect(port: u16, version: &str, with_cert: bool) -> (i32, serde_json::Value) {
+    connect_with(port, &["--tls", version], with_cert)
+}
+
+fn connect_with(port: u16, extra: &[&str], with_cert: bool) -> (i32, serde_json::Value) {
     let (root, cert, key) = (
         pki("root-ca.pem"),
         pki("client-ec-chain.pem"),
         pki("client-ec.key"),
     );
-    let mut args = vec!["--ca", &root, "--sni", "localhost", "--tls", version];
+    let mut args = vec!["--ca", &root, "--sni", "localhost"];
     if with_cert {
         args.extend(["--cert", &cert, "--key", &key]);
     }
+    args.extend_from_slice(extra);
     connect_json(&format!("127.0.0.1:{port}"), &args)
 }
 
@@ -105,25 +110,7 @@ fn missing_client_certificate_with_rustls() {
 #[test]
 fn silent_tls13_server_leaves_the_verdict_unconfirmed_after_the_grace_period() {
     let port = rustls_server(server_config(&[&rustls::version::TLS13], 0));
-    let (root, cert, key) = (
-        pki("root-ca.pem"),
-        pki("client-ec-chain.pem"),
-        pki("client-ec.key"),
-    );
-    let endpoint = format!("127.0.0.1:{port}");
-    let args = [
-        "--ca",
-        &root,
-        "--sni",
-        "localhost",
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--grace",
-        "0.3",
-    ];
-    let (code, report) = connect_json(&endpoint, &args);
+    let (code, report) = connect_with(port, &["--grace", "0.3"], true);
     assert_eq!(code, 0, "no alert came: the handshake stands: {report:#}");
     let notes: Vec<String> = events_of(&report, "client", "note")
         .iter()
@@ -141,25 +128,7 @@ fn silent_tls13_server_leaves_the_verdict_unconfirmed_after_the_grace_period() {
 fn tickets_settle_the_tls13_verdict_without_waiting_for_the_grace_period() {
     let port = rustls_server(server_config(&[&rustls::version::TLS13], 2));
     let started = std::time::Instant::now();
-    let (root, cert, key) = (
-        pki("root-ca.pem"),
-        pki("client-ec-chain.pem"),
-        pki("client-ec.key"),
-    );
-    let endpoint = format!("127.0.0.1:{port}");
-    let args = [
-        "--ca",
-        &root,
-        "--sni",
-        "localhost",
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--grace",
-        "30",
-    ];
-    let (code, report) = connect_json(&endpoint, &args);
+    let (code, report) = connect_with(port, &["--grace", "30"], true);
     assert_eq!(code, 0, "{report:#}");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),

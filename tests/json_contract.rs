@@ -300,14 +300,7 @@ fn a_connect_report_follows_the_contract() {
     let root = pki("root-ca.pem");
     let mut kinds_seen = std::collections::BTreeSet::new();
     for version in ["-tls1_2", "-tls1_3"] {
-        let server = OpenSslServer::start(&[
-            "-CAfile",
-            &root,
-            "-Verify",
-            "3",
-            "-verify_return_error",
-            version,
-        ]);
+        let server = mutual_tls_server(&[version]);
         let run = iotdoctor(&[
             "connect",
             "--endpoint",

@@ -216,14 +216,17 @@ impl CauseId {
     }
 }
 
+/// The id of a unit enum variant as serde names it, so text and JSON always agree.
+pub(crate) fn serde_name(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 impl fmt::Display for CauseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The serde name is the id.
-        let id = serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        f.write_str(&id)
+        f.write_str(&serde_name(self))
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 pub use alerts::meaning as alert_meaning;
 pub use causes::CauseId;
+pub(crate) use causes::serde_name;
 
 use crate::credentials::{Finding, Severity};
 use crate::transcript::Transcript;

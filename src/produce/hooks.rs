@@ -217,9 +217,7 @@ impl ResolvesClientCert for RecordingResolver {
             .iter()
             .filter_map(|der| CertInfo::from_der(der).ok())
             .collect();
-        let Some(leaf) = infos.first().cloned() else {
-            return None;
-        };
+        let leaf = infos.first().cloned()?;
         if identity.key.choose_scheme(sigschemes).is_none() {
             // rustls answers with an empty Certificate here, without telling anyone.
             self.facts.push(HookFact::ClientCertificate {

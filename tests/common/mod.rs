@@ -263,3 +263,12 @@ pub fn cause_ids(report: &Value) -> Vec<String> {
         .map(|c| c["id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// An `openssl s_server` that requires a client certificate from the fixture PKI and rejects
+/// any it cannot verify, as AWS IoT Core does.
+pub fn mutual_tls_server(extra: &[&str]) -> OpenSslServer {
+    let root = pki("root-ca.pem");
+    let mut args = vec!["-CAfile", &root, "-Verify", "3", "-verify_return_error"];
+    args.extend_from_slice(extra);
+    OpenSslServer::start(&args)
+}
