@@ -2,33 +2,37 @@
 //! about the process: stdout, stderr, environment, terminal and exit code.
 
 use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
 use std::path::Path;
 use std::process::ExitCode;
-
-use zeroize::Zeroizing;
-
-use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
+use zeroize::Zeroizing;
 
 use crate::cli::{
-    CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format, Profile, TlsChoice,
+    AnalyzeArgs, CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format,
+    Profile, TlsChoice,
 };
 use crate::credentials::checks::{self, CheckOptions};
 use crate::credentials::inspect::CertInfo;
 use crate::credentials::load::{self, PasswordSource};
 use crate::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
-use crate::diagnose::{self, Context};
+use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
+use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
-use crate::report::{self, Report, style::Style};
+use crate::report::{self, HandshakeReport, Outcome, Report, style::Style};
+use crate::transcript::decrypt::KeyLog;
+use crate::transcript::{Handshake, What};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
         Command::Connect(args) => ("connect", connect(args)),
+        Command::Analyze(args) => ("analyze", analyze(args)),
     };
     let report = match &result {
         Ok(report) => report.clone(),
@@ -201,6 +205,7 @@ fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         server_name: Some(verify_name),
         trusted_cas,
         alpn_offered: !args.alpn.is_empty(),
+        at: Some(checks::now()),
     };
     let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
     let report = Report::new("connect", findings, diagnosis).with_connection(
@@ -212,6 +217,97 @@ fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         Some(summary) => report.with_credentials(summary),
         None => report,
     })
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<Report, Error> {
+    let keys = match &args.keylog {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
+            let keys = KeyLog::parse(&text);
+            if keys.is_empty() {
+                return Err(Error::input(
+                    path,
+                    InputProblem::WrongKind {
+                        expected: "an NSS key log (SSLKEYLOGFILE)",
+                        found: "no TLS secrets".into(),
+                    },
+                ));
+            }
+            Some(Arc::new(keys))
+        }
+        None => None,
+    };
+    let mut anchors = Vec::new();
+    for path in &args.ca {
+        let contents = load::read_file(path, &EnvOrPrompt { env_var: None })?;
+        if contents.certs.is_empty() {
+            return Err(Error::input(
+                path,
+                InputProblem::WrongKind {
+                    expected: "a CA certificate",
+                    found: contents.describe(),
+                },
+            ));
+        }
+        anchors.extend(
+            contents
+                .certs
+                .iter()
+                .filter_map(|der| CertInfo::from_der(der).ok()),
+        );
+    }
+
+    let mut handshakes = Vec::new();
+    let summary = analyze::analyze(&args.capture, keys, |mut found| {
+        if args.flow.is_some_and(|n| n != found.flow) {
+            return;
+        }
+        if !anchors.is_empty() {
+            analyze::verify_server_chain(&mut found, &anchors);
+        }
+        handshakes.push(diagnose_handshake(found, &anchors));
+    })?;
+    if let Some(n) = args.flow
+        && handshakes.is_empty()
+    {
+        return Err(Error::Usage(format!(
+            "--flow {n}: the capture has no TLS handshake on flow {n}"
+        )));
+    }
+    Ok(Report::new("analyze", vec![], Diagnosis::default()).with_handshakes(summary, handshakes))
+}
+
+fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> HandshakeReport {
+    let hello = found.transcript.events.iter().find_map(|e| match &e.what {
+        What::Handshake {
+            message: Handshake::ClientHello { sni, alpn, .. },
+            ..
+        } => Some((sni.clone(), !alpn.is_empty())),
+        _ => None,
+    });
+    let (sni, alpn_offered) = hello.unwrap_or((None, false));
+    let context = Context {
+        server_name: sni.clone(),
+        trusted_cas: anchors.iter().map(|a| a.subject.clone()).collect(),
+        alpn_offered,
+        at: Some(found.started as i64),
+    };
+    let diagnosis = diagnose::diagnose(&[], Some(&found.transcript), &context);
+    let outcome = if diagnosis.causes.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    };
+    HandshakeReport {
+        flow: found.flow,
+        client: found.client,
+        server: found.server,
+        sni,
+        outcome,
+        transcript: found.transcript,
+        diagnosis,
+    }
 }
 
 /// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address; port 8883 by default.

@@ -97,6 +97,18 @@ pub enum Command {
         after_help = CONNECT_EXAMPLES
     )]
     Connect(ConnectArgs),
+
+    /// Diagnose every TLS handshake in a packet capture (pcap or pcapng).
+    #[command(
+        long_about = "Find every TLS handshake in a packet capture (tcpdump, Wireshark, tshark: pcap or \
+            pcapng) and diagnose each one with the same rules as connect: what each side sent, \
+            the alert and who sent it, the empty client Certificate, CertificateVerify signatures \
+            checked against the certificates. TLS is recognised by content on any port.\n\n\
+            TLS 1.3 encrypts most of the handshake: give the key log the client wrote \
+            (SSLKEYLOGFILE, or connect --keylog) with --keylog to see inside.",
+        after_help = ANALYZE_EXAMPLES
+    )]
+    Analyze(AnalyzeArgs),
 }
 
 const CHECK_CERTS_EXAMPLES: &str = "\
@@ -155,6 +167,40 @@ Examples:
 
   # In CI: JSON report; exit 0 healthy, 1 problems, 3 unreadable input, 4 network failure
   iotdoctor connect --endpoint broker.local --ca ca.pem --format json";
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples:
+  # What went wrong in a capture of a device connecting to its broker
+  iotdoctor analyze device.pcap
+
+  # A TLS 1.3 capture, with the key log the client wrote (SSLKEYLOGFILE)
+  iotdoctor analyze device.pcapng --keylog keys.log
+
+  # Check the server chains in the capture against the CA the device trusts; one flow only
+  iotdoctor analyze device.pcap --ca AmazonRootCA1.pem --flow 3
+
+  # Capture a device on the bench first (any port is fine)
+  sudo tcpdump -i eth0 -w device.pcap host 192.0.2.10";
+
+/// What `analyze` reads.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The capture file: pcap or pcapng.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+
+    /// NSS key log (as written by SSLKEYLOGFILE or `connect --keylog`) to decrypt TLS 1.3.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+
+    /// CA certificate(s) to verify the server chains seen in the capture against (repeatable).
+    #[arg(long, value_name = "FILE", visible_aliases = ["cafile", "cacert"])]
+    pub ca: Vec<PathBuf>,
+
+    /// Show only this flow (its number in the summary).
+    #[arg(long, value_name = "N")]
+    pub flow: Option<u64>,
+}
 
 /// What `check-certs` reads.
 #[derive(Debug, Args)]

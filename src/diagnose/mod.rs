@@ -40,6 +40,9 @@ pub struct Context {
     /// Subjects of the CAs given to trust the server (empty: the bundled Mozilla roots).
     pub trusted_cas: Vec<String>,
     pub alpn_offered: bool,
+    /// When the connection happened, seconds since the Unix epoch: certificates sent are judged
+    /// valid or not at this time.
+    pub at: Option<i64>,
 }
 
 /// Confidence of a cause established by reading the credential files themselves: a fact,

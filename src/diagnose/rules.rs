@@ -77,7 +77,18 @@ struct Facts<'a> {
     not_tls: Option<(usize, &'a str)>,
     transport: Option<(usize, &'a str, &'a str, &'a str)>,
     server_close: Option<(usize, CloseKind)>,
-    client_close_notify: Option<usize>,
+    /// The client ended the connection first: its close_notify (live), FIN or RST, or an
+    /// encrypted alert of its own (capture, TLS 1.2).
+    client_ended: Option<usize>,
+    /// TLS 1.2: the server sent its ChangeCipherSpec, which it does only after accepting the
+    /// client's flight; a later close is not a handshake failure.
+    server_accepted: bool,
+    tls13: bool,
+    /// Encrypted records (index into events, from, length, content type), for inferences when
+    /// nothing else is visible.
+    encrypted_records: Vec<(usize, Side, u16)>,
+    /// Some handshake message was decoded from inside encrypted records.
+    saw_inside: bool,
     client_error: Option<(usize, &'a str)>,
     sni_sent: bool,
 }
@@ -99,7 +110,11 @@ impl<'a> Facts<'a> {
             not_tls: None,
             transport: None,
             server_close: None,
-            client_close_notify: None,
+            client_ended: None,
+            server_accepted: false,
+            tls13: false,
+            encrypted_records: Vec::new(),
+            saw_inside: false,
             client_error: None,
             sni_sent: false,
         };
@@ -111,8 +126,9 @@ impl<'a> Facts<'a> {
                         f.client_hello.get_or_insert(i);
                         f.sni_sent = sni.is_some();
                     }
-                    crate::transcript::Handshake::ServerHello { .. } => {
+                    crate::transcript::Handshake::ServerHello { version, .. } => {
                         f.server_hello.get_or_insert(i);
+                        f.tls13 = version.code == 0x0304;
                     }
                     _ => {}
                 },
@@ -171,37 +187,90 @@ impl<'a> Facts<'a> {
                 } => {
                     f.transport.get_or_insert((i, stage, problem, message));
                 }
-                What::Close { how } => match (from, how) {
-                    (Side::Client, CloseKind::CloseNotify) => {
-                        f.client_close_notify.get_or_insert(i);
+                What::Close { how } => match from {
+                    Side::Client => {
+                        f.client_ended.get_or_insert(i);
                     }
-                    (Side::Server, _) => {
+                    Side::Server => {
                         f.server_close.get_or_insert((i, *how));
                     }
-                    _ => {}
                 },
+                What::Record {
+                    content_type,
+                    encrypted,
+                    length,
+                    ..
+                } => {
+                    if *encrypted {
+                        f.encrypted_records.push((i, from, *length));
+                        if from == Side::Client && content_type.code == 21 {
+                            f.client_ended.get_or_insert(i);
+                        }
+                    } else if from == Side::Server && content_type.code == 20 && !f.tls13 {
+                        f.server_accepted = true;
+                    }
+                }
                 What::Error { message } if from == Side::Client => {
                     f.client_error.get_or_insert((i, message));
                 }
                 _ => {}
             }
         }
+        f.saw_inside = transcript.events.iter().any(|e| match &e.what {
+            What::Certificate { seen, .. }
+            | What::CertificateRequest { seen, .. }
+            | What::CertificateVerify { seen, .. }
+            | What::Alert { seen, .. } => *seen == Seen::Decrypted,
+            _ => false,
+        });
         f
+    }
+
+    /// TLS 1.3 seen from outside (a capture without keys): after the client's last flight the
+    /// server sent one encrypted record the size of an alert and closed. Returns that record's
+    /// event index and length.
+    fn opaque_rejection(&self) -> Option<(usize, u16)> {
+        if !self.tls13 || self.saw_inside || self.server_alert.is_some() {
+            return None;
+        }
+        // The client's first protected flight (its Certificate, CertificateVerify, Finished),
+        // and the server's first record after it: a ticket or data when all is well.
+        let (client_flight, _, _) = *self
+            .encrypted_records
+            .iter()
+            .find(|(_, from, _)| *from == Side::Client)?;
+        let (reply, _, length) = *self
+            .encrypted_records
+            .iter()
+            .find(|(i, from, _)| *i > client_flight && *from == Side::Server)?;
+        if self.client_ended.is_some_and(|ended| ended < reply) {
+            return None;
+        }
+        // An alert is 2 bytes + the content type + a 16-byte tag; allow a little padding.
+        let alert_sized = (19..=32).contains(&length);
+        let then_closed = self.server_close.is_some_and(|(close, _)| close > reply);
+        let nothing_else = !self
+            .encrypted_records
+            .iter()
+            .any(|(i, from, _)| *i > reply && *from == Side::Server);
+        (alert_sized && then_closed && nothing_else).then_some((reply, length))
     }
 
     /// Whether the connection failed rather than ended normally.
     fn failed(&self) -> bool {
-        let server_closed_first = match (self.server_close, self.client_close_notify) {
-            (Some((close, _)), Some(ours)) => close < ours,
-            (Some(_), None) => true,
-            _ => false,
-        };
+        let server_closed_first = !self.server_accepted
+            && match (self.server_close, self.client_ended) {
+                (Some((close, _)), Some(ours)) => close < ours,
+                (Some(_), None) => true,
+                _ => false,
+            };
         self.server_alert.is_some()
             || self.client_alert.is_some()
             || self.client_error.is_some()
             || self.transport.is_some()
             || self.not_tls.is_some()
             || server_closed_first
+            || self.opaque_rejection().is_some()
     }
 
     /// Where an event was seen, for evidence lines.
@@ -246,9 +315,10 @@ impl<'a> Facts<'a> {
         if let Some(alert) = self.server_alert.filter(|a| a.index > index) {
             return Some(Rejection::Alert(alert));
         }
-        let closed_first = self
-            .client_close_notify
-            .is_none_or(|ours| self.server_close.is_some_and(|(c, _)| c < ours));
+        let closed_first = !self.server_accepted
+            && self
+                .client_ended
+                .is_none_or(|ours| self.server_close.is_some_and(|(c, _)| c < ours));
         match self.server_close {
             Some((close, how)) if close > index && closed_first && self.server_alert.is_none() => {
                 Some(Rejection::Closed(close, how))
@@ -275,9 +345,11 @@ pub(super) fn propose(
     let mut proposals = Vec::new();
     transport(&f, &mut proposals);
     not_tls(&f, &mut proposals);
-    client_certificate(&f, findings, &mut proposals);
+    client_certificate(&f, findings, context, &mut proposals);
+    client_rejected_server(&f, &mut proposals);
     server_certificate(&f, context, &mut proposals);
     hello_refused(&f, context, &mut proposals);
+    tls13_from_outside(&f, &mut proposals);
     peer_closed(
         &f,
         &proposals.iter().map(|p| p.id).collect::<Vec<_>>(),
@@ -338,7 +410,12 @@ fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
 }
 
 /// The server asked for a client certificate and then refused the connection.
-fn client_certificate(f: &Facts<'_>, findings: &[Finding], out: &mut Vec<Proposal>) {
+fn client_certificate(
+    f: &Facts<'_>,
+    findings: &[Finding],
+    context: &Context,
+    out: &mut Vec<Proposal>,
+) {
     let Some((request_index, ca_names, scheme_count)) = f.cert_request else {
         return;
     };
@@ -408,6 +485,20 @@ fn client_certificate(f: &Facts<'_>, findings: &[Finding], out: &mut Vec<Proposa
             if by_alert { 0.95 } else { 0.75 },
             evidence,
         ));
+        // Seen from outside (a capture), an empty Certificate may also be a stack that had a
+        // certificate but no key for any scheme the server allows: say so when they are few.
+        if f.withheld.is_none()
+            && let Some(narrow) = narrow_schemes(f)
+        {
+            out.push(Proposal::new(
+                CauseId::ClientSigalgMismatch,
+                0.5,
+                vec![format!(
+                    "the server accepts only {narrow} for the client's signature: a client whose key cannot make \
+                     one of these (an ECDSA key, say) sends an empty Certificate even when it has a certificate"
+                )],
+            ));
+        }
         return;
     }
 
@@ -457,7 +548,20 @@ fn client_certificate(f: &Facts<'_>, findings: &[Finding], out: &mut Vec<Proposa
         explained = true;
     }
 
-    let expired = finding_lines(FindingId::ClientCertExpired);
+    let mut expired = finding_lines(FindingId::ClientCertExpired);
+    if let Some(now) = context.at {
+        for cert in chain
+            .iter()
+            .filter(|c| now < c.not_before.0 || now > c.not_after.0)
+        {
+            expired.push(format!(
+                "'{}' sent by the client is valid from {} to {}: not at the time of the connection",
+                cert.short_name(),
+                cert.not_before.date(),
+                cert.not_after.date()
+            ));
+        }
+    }
     if !expired.is_empty() {
         let confidence = if alert_code == Some(45) { 0.95 } else { 0.8 };
         let mut evidence = expired;
@@ -576,6 +680,60 @@ fn client_certificate(f: &Facts<'_>, findings: &[Finding], out: &mut Vec<Proposa
             vec![sent, rejected, "the certificate reaches a CA the server named and no preflight check found a fault: look at the server's log".into()],
         ));
     }
+}
+
+/// The schemes of the CertificateRequest, when they leave out a whole key type (no ECDSA, or
+/// no RSA).
+fn narrow_schemes(f: &Facts<'_>) -> Option<String> {
+    let (i, _, _) = f.cert_request?;
+    let What::CertificateRequest {
+        signature_schemes, ..
+    } = &f.events[i].what
+    else {
+        return None;
+    };
+    let names: Vec<String> = signature_schemes.iter().map(|s| s.to_string()).collect();
+    let has = |prefix: &str| names.iter().any(|n| n.starts_with(prefix));
+    let narrow = !names.is_empty() && (!has("ecdsa") || !(has("rsa_pss") || has("rsa_pkcs1")));
+    narrow.then(|| names.join(", "))
+}
+
+/// The client refused the server's certificate (seen from a capture or a server's side).
+fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    let Some(alert) = f.client_alert else { return };
+    // Our own verdict, when there is one, is explained by `server_certificate`.
+    if f.verification.is_some() {
+        return;
+    }
+    let after_server_certificate = f.events[..alert.index]
+        .iter()
+        .any(|e| e.from == Side::Server && matches!(&e.what, What::Certificate { .. }));
+    let before_own_certificate = f.client_cert.is_none_or(|(i, _)| i > alert.index);
+    if !after_server_certificate || !before_own_certificate {
+        return;
+    }
+    let line = f.alert_line(alert);
+    let chain = f.server_chain.unwrap_or(&[]);
+    let top = chain.last().map(|c| {
+        format!(
+            "; the server's chain ends at '{}', issued by '{}'",
+            c.short_name(),
+            short_dn(&c.issuer)
+        )
+    });
+    let proposal = match alert.code {
+        48 | 42 | 46 | 43 => Proposal::new(
+            CauseId::ServerCaUntrusted,
+            if alert.code == 48 { 0.85 } else { 0.5 },
+            vec![format!(
+                "{line}, right after the server's Certificate{}",
+                top.unwrap_or_default()
+            )],
+        ),
+        45 => Proposal::new(CauseId::ServerCertExpired, 0.8, vec![line]),
+        _ => return,
+    };
+    out.push(proposal);
 }
 
 /// Our verification of the server failed.
@@ -772,14 +930,43 @@ fn sni_line(f: &Facts<'_>) -> String {
     }
 }
 
+/// TLS 1.3 without keys: say what is hidden and what the record sizes still suggest.
+fn tls13_from_outside(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    let Some((reply, length)) = f.opaque_rejection() else {
+        return;
+    };
+    out.push(
+        Proposal::new(
+            CauseId::AlertUnexplained,
+            0.35,
+            vec![
+                "TLS 1.3 encrypts everything after the ServerHello and no key log was given: the certificates, the \
+                 CertificateRequest and the alerts are not visible"
+                    .into(),
+                format!(
+                    "after the client's last flight the server sent one encrypted record of {length} bytes ({}), the size \
+                     of an alert, and closed the connection",
+                    f.at(reply)
+                ),
+                "most likely the server rejected the client's certificate (none sent, an untrusted CA, or a key that \
+                 does not match): the key log would tell which"
+                    .into(),
+            ],
+        )
+        .fix("Capture again with the client's key log (SSLKEYLOGFILE, or iotdoctor connect --keylog) and run analyze --keylog FILE."),
+    );
+}
+
 /// The server closed without saying why.
 fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
     let Some((i, how)) = f.server_close else {
         return;
     };
     if f.server_alert.is_some()
+        || f.server_accepted
+        || f.opaque_rejection().is_some()
         || f.not_tls.is_some()
-        || f.client_close_notify.is_some_and(|ours| ours < i)
+        || f.client_ended.is_some_and(|ours| ours < i)
     {
         return;
     }

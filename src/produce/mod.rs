@@ -1,5 +1,7 @@
-//! Producers: the only code that touches sockets and TLS connections. Each yields a
-//! [`Transcript`](crate::transcript::Transcript).
+//! Producers: the only code that touches sockets, TLS connections and capture files. Each
+//! yields [`Transcript`](crate::transcript::Transcript)s.
 
+pub mod analyze;
+pub mod capture;
 pub mod client;
 mod hooks;

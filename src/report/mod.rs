@@ -11,7 +11,9 @@ use crate::credentials::checks::CredentialsSummary;
 use crate::credentials::{Finding, Severity};
 use crate::diagnose::Diagnosis;
 use crate::error::{self, Error, ErrorKind};
-use crate::transcript::{Target, Transcript, What};
+use std::net::SocketAddr;
+
+use crate::transcript::{CaptureSummary, Target, Transcript, What};
 
 /// The schema id every JSON report carries; bumped only on incompatible changes.
 pub const SCHEMA: &str = "iotdoctor.report/1";
@@ -52,7 +54,27 @@ pub struct Report {
     pub transcript: Option<Transcript>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CredentialsSummary>,
+    /// `analyze`: what the capture held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureSummary>,
+    /// `analyze`: one entry per TLS connection found, in the order they started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshakes: Option<Vec<HandshakeReport>>,
     pub findings: Vec<Finding>,
+    pub diagnosis: Diagnosis,
+}
+
+/// One TLS connection of a capture, diagnosed on its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandshakeReport {
+    /// 1-based number of the TCP flow in the capture (`analyze --flow N`).
+    pub flow: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// The SNI of the ClientHello, if any.
+    pub sni: Option<String>,
+    pub outcome: Outcome,
+    pub transcript: Transcript,
     pub diagnosis: Diagnosis,
 }
 
@@ -73,9 +95,26 @@ impl Report {
             target: None,
             transcript: None,
             credentials: None,
+            capture: None,
+            handshakes: None,
             findings,
             diagnosis,
         }
+    }
+
+    /// The report of a capture: problems when any handshake in it has a cause.
+    pub fn with_handshakes(
+        mut self,
+        capture: CaptureSummary,
+        handshakes: Vec<HandshakeReport>,
+    ) -> Report {
+        if handshakes.iter().any(|h| h.outcome == Outcome::Problems) && self.outcome == Outcome::Ok
+        {
+            self.outcome = Outcome::Problems;
+        }
+        self.capture = Some(capture);
+        self.handshakes = Some(handshakes);
+        self
     }
 
     pub fn with_credentials(mut self, credentials: CredentialsSummary) -> Report {

@@ -1,6 +1,7 @@
 //! The transcript: what happened on one connection, in wire order. Every producer (live client,
 //! live server, capture) emits these same events, so one diagnosis rule serves them all.
 
+pub mod decrypt;
 pub mod names;
 pub mod wire;
 
@@ -47,6 +48,17 @@ pub struct Target {
     pub sni: Option<String>,
     /// The address connected to, once known.
     pub address: Option<SocketAddr>,
+}
+
+/// What else the capture held.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct CaptureSummary {
+    /// TCP connections seen.
+    pub tcp_flows: u64,
+    /// Connections that carried a TLS handshake.
+    pub tls_flows: u64,
+    /// Notes about the capture itself (cut packets, unsupported link types, a truncated file).
+    pub notes: Vec<String>,
 }
 
 /// Everything seen on one connection.

@@ -1,17 +1,22 @@
 //! Decoding the bytes of a connection, as they cross the wire, into transcript events.
 //!
 //! Each direction is cut into TLS records; plaintext handshake messages and alerts are decoded,
-//! encrypted records are only counted. Nothing a peer sends can make the decoder panic or grow
-//! without bound: malformed messages become `Note` events and decoding goes on.
+//! encrypted records are only counted, or, given a key log, decrypted (TLS 1.3) and decoded too.
+//! CertificateVerify signatures are checked against the sender's certificate over the handshake
+//! messages seen. Nothing a peer sends can make the decoder panic or grow without bound:
+//! malformed messages become `Note` events and decoding goes on.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
 use tls_parser::{SNIType, TlsCipherKx, TlsCipherSuite, TlsExtension};
 use x509_parser::prelude::{FromDer, X509Name};
 
+use super::decrypt::{KeyLog, Tls13Decrypter};
 use super::{Event, Handshake, Seen, Side, What, names};
 use crate::credentials::inspect::CertInfo;
+use crate::credentials::keys::verify_tls_signature;
 
 /// Content type, version and length.
 const RECORD_HEADER_LEN: usize = 5;
@@ -30,6 +35,11 @@ const CONTENT_ALERT: u8 = 21;
 const CONTENT_HANDSHAKE: u8 = 22;
 const CONTENT_APPLICATION_DATA: u8 = 23;
 
+const MESSAGE_CLIENT_HELLO: u8 = 1;
+const MESSAGE_CERTIFICATE_VERIFY: u8 = 15;
+const MESSAGE_FINISHED: u8 = 20;
+const MESSAGE_KEY_UPDATE: u8 = 24;
+
 const TLS12: u16 = 0x0303;
 const TLS13: u16 = 0x0304;
 
@@ -38,6 +48,10 @@ const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
+
+/// The handshake messages kept for checking CertificateVerify signatures; past this the
+/// signatures are left unchecked.
+const MAX_HANDSHAKE_LOG: usize = 1024 * 1024;
 
 /// Both directions of one connection, decoded incrementally in wire order.
 #[derive(Debug, Default)]
@@ -48,6 +62,16 @@ pub struct Wire {
     records: u32,
     version: Option<u16>,
     cipher_suite: Option<u16>,
+    /// Secrets to decrypt TLS 1.3 records with, when a key log was given.
+    keys: Option<Arc<KeyLog>>,
+    client_random: Option<[u8; 32]>,
+    /// Decrypters made at the ServerHello, waiting for their direction's next record.
+    pending: [Option<Tls13Decrypter>; 2],
+    /// Every handshake message so far (header included), in wire order: what CertificateVerify
+    /// signs. `None` once it grew too large or a HelloRetryRequest made it differ.
+    handshake_log: Option<Vec<u8>>,
+    /// The end-entity certificate each side presented (client, server).
+    presented: [Option<CertInfo>; 2],
 }
 
 /// What one direction of the connection has sent and not yet been decoded.
@@ -63,6 +87,10 @@ struct Direction {
     handshake: Vec<u8>,
     /// Bytes of an oversized handshake message still to be skipped.
     skip: usize,
+    /// Decrypts this side's TLS 1.3 records, from its first record after the ServerHello.
+    decrypter: Option<Tls13Decrypter>,
+    /// A failure to decrypt was already reported.
+    decrypt_failed: bool,
 }
 
 /// Collects the events of one `feed` call, all stamped with the same side and time.
@@ -88,7 +116,18 @@ impl Out {
 
 impl Wire {
     pub fn new() -> Wire {
-        Wire::default()
+        Wire {
+            handshake_log: Some(Vec::new()),
+            ..Wire::default()
+        }
+    }
+
+    /// A decoder that decrypts TLS 1.3 records with the secrets of a key log.
+    pub fn with_keys(keys: Arc<KeyLog>) -> Wire {
+        Wire {
+            keys: Some(keys),
+            ..Wire::new()
+        }
     }
 
     /// Feeds bytes sent by `from`, observed at `at_ms`; returns the events they complete, in order.
@@ -180,7 +219,13 @@ impl Wire {
             length,
             encrypted,
         });
+        if dir.decrypter.is_none() {
+            dir.decrypter = self.pending[slot(out.from)].take();
+        }
         if encrypted {
+            if content_type == CONTENT_APPLICATION_DATA {
+                self.decrypted(dir, index, record, out);
+            }
             return;
         }
         match content_type {
@@ -199,6 +244,35 @@ impl Wire {
             CONTENT_ALERT => on_alerts(index, body, out),
             CONTENT_HANDSHAKE => self.on_handshake_bytes(dir, index, body, out),
             _ => {}
+        }
+    }
+
+    /// Decrypts a TLS 1.3 record when there are keys for it, and decodes what it carries.
+    fn decrypted(&mut self, dir: &mut Direction, index: u32, record: &[u8], out: &mut Out) {
+        let Some(decrypter) = dir.decrypter.as_mut() else {
+            return;
+        };
+        match decrypter.decrypt(record) {
+            Ok((inner, plaintext)) => {
+                let first = out.events.len();
+                match inner {
+                    CONTENT_ALERT => on_alerts(index, &plaintext, out),
+                    CONTENT_HANDSHAKE => self.on_handshake_bytes(dir, index, &plaintext, out),
+                    _ => {}
+                }
+                for event in &mut out.events[first..] {
+                    mark_decrypted(&mut event.what);
+                }
+            }
+            Err(e) if !dir.decrypt_failed => {
+                dir.decrypt_failed = true;
+                out.note(format!(
+                    "record {index}: the {}'s records cannot be decrypted with the key log ({e}); \
+                     it may belong to another connection",
+                    out.from
+                ));
+            }
+            Err(_) => {}
         }
     }
 
@@ -247,16 +321,57 @@ impl Wire {
                 break;
             };
             let message = message.to_vec();
-            dir.handshake.drain(..total);
+            let whole: Vec<u8> = dir.handshake.drain(..total).collect();
             self.on_message(index, message_type, &message, out);
+            self.log_handshake(&whole);
+            if let Some(decrypter) = dir.decrypter.as_mut() {
+                match message_type {
+                    MESSAGE_FINISHED => decrypter.to_application(),
+                    MESSAGE_KEY_UPDATE => decrypter.key_update(),
+                    _ => {}
+                }
+            }
         }
     }
 
     /// Decodes one complete handshake message into an event, or a note saying what failed.
     fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out) {
         let mut notes = Vec::new();
+        if message_type == MESSAGE_CLIENT_HELLO
+            && out.from == Side::Client
+            && self.client_random.is_none()
+        {
+            // legacy_version (2 bytes), then the 32-byte random the key log is keyed by.
+            self.client_random = body.get(2..34).and_then(|r| r.try_into().ok());
+        }
         match self.decode_message(out.from, record, message_type, body, &mut notes) {
-            Ok(what) => out.push(what),
+            Ok(mut what) => {
+                match &mut what {
+                    What::Certificate { certificates, .. } => {
+                        self.presented[slot(out.from)] = certificates.first().cloned();
+                    }
+                    What::CertificateVerify {
+                        verified, detail, ..
+                    } if message_type == MESSAGE_CERTIFICATE_VERIFY => {
+                        (*verified, *detail) = self.check_certificate_verify(out.from, body);
+                    }
+                    What::Handshake {
+                        message: Handshake::ServerHello { .. },
+                        ..
+                    } if out.from == Side::Server => {
+                        self.make_decrypters(&mut notes);
+                    }
+                    What::Handshake {
+                        message: Handshake::HelloRetryRequest { .. },
+                        ..
+                    } => {
+                        // The transcript then starts with a synthetic message_hash: not kept.
+                        self.handshake_log = None;
+                    }
+                    _ => {}
+                }
+                out.push(what)
+            }
             Err(why) => out.note(format!(
                 "record {record}: the {}'s {} could not be decoded: {why}",
                 out.from,
@@ -305,6 +420,102 @@ impl Wire {
                 length: body.len(),
             }),
         })
+    }
+
+    /// Appends a complete handshake message to the log CertificateVerify signatures cover.
+    fn log_handshake(&mut self, message: &[u8]) {
+        if let Some(log) = &mut self.handshake_log {
+            if log.len() + message.len() > MAX_HANDSHAKE_LOG {
+                self.handshake_log = None;
+            } else {
+                log.extend_from_slice(message);
+            }
+        }
+    }
+
+    /// At a TLS 1.3 ServerHello, with a key log: the decrypters for both directions.
+    fn make_decrypters(&mut self, notes: &mut Vec<String>) {
+        let (Some(keys), true, Some(suite)) = (&self.keys, self.tls13(), self.cipher_suite) else {
+            return;
+        };
+        let Some(random) = self.client_random else {
+            return;
+        };
+        let Some(secrets) = keys.tls13(&random) else {
+            let hex: String = random.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            notes.push(format!(
+                "the key log has no TLS 1.3 secrets for this connection (client random {hex}...): its encrypted records stay opaque"
+            ));
+            return;
+        };
+        self.pending = [
+            Tls13Decrypter::new(&secrets, suite, false),
+            Tls13Decrypter::new(&secrets, suite, true),
+        ];
+        if self.pending.iter().any(Option::is_none) {
+            notes.push("the key log lacks some secrets of this connection, or its cipher suite cannot be decrypted".into());
+        }
+    }
+
+    /// Checks a CertificateVerify against the sender's certificate over the handshake so far.
+    fn check_certificate_verify(&self, from: Side, body: &[u8]) -> (Option<bool>, Option<String>) {
+        let mut reader = Reader(body);
+        let (Some(scheme), Some(signature)) = (reader.u16(), reader.vec16()) else {
+            return (None, None);
+        };
+        let Some(cert) = &self.presented[slot(from)] else {
+            return (
+                None,
+                Some("no certificate of the sender was seen to check it against".into()),
+            );
+        };
+        let Some(log) = &self.handshake_log else {
+            return (
+                None,
+                Some("the handshake messages it signs were not all seen".into()),
+            );
+        };
+        let message = if self.tls13() {
+            // RFC 8446 section 4.4.3: 64 spaces, a context string, a zero byte, the transcript hash.
+            let context: &[u8] = match from {
+                Side::Server => b"TLS 1.3, server CertificateVerify",
+                Side::Client => b"TLS 1.3, client CertificateVerify",
+            };
+            let algorithm = if self.cipher_suite == Some(0x1302) {
+                &aws_lc_rs::digest::SHA384
+            } else {
+                &aws_lc_rs::digest::SHA256
+            };
+            let mut content = vec![0x20; 64];
+            content.extend_from_slice(context);
+            content.push(0);
+            content.extend_from_slice(aws_lc_rs::digest::digest(algorithm, log).as_ref());
+            content
+        } else {
+            log.clone()
+        };
+        match verify_tls_signature(
+            cert,
+            rustls::SignatureScheme::from(scheme),
+            &message,
+            signature,
+        ) {
+            Some(true) => (
+                Some(true),
+                Some(format!("verifies against '{}'", cert.short_name())),
+            ),
+            Some(false) => (
+                Some(false),
+                Some(format!(
+                    "does NOT verify against '{}': the signing key does not belong to that certificate",
+                    cert.short_name()
+                )),
+            ),
+            None => (
+                None,
+                Some("a signature scheme iotdoctor cannot check".into()),
+            ),
+        }
     }
 
     /// A ServerHello or HelloRetryRequest. When the server sent it, it sets the negotiated
@@ -458,6 +669,25 @@ impl Wire {
             verified: None,
             detail: None,
         }))
+    }
+}
+
+/// Index of a side in per-side arrays.
+fn slot(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+/// Events decoded from inside an encrypted record say so.
+fn mark_decrypted(what: &mut What) {
+    match what {
+        What::Certificate { seen, .. }
+        | What::CertificateRequest { seen, .. }
+        | What::CertificateVerify { seen, .. }
+        | What::Alert { seen, .. } => *seen = Seen::Decrypted,
+        _ => {}
     }
 }
 
@@ -871,6 +1101,21 @@ mod tests {
         chunks: Vec<(Side, Vec<u8>)>,
         version: u16,
         suite: u16,
+        /// The client's secrets, in the NSS key log format.
+        keylog: String,
+    }
+
+    /// Collects the client's secrets as NSS key log lines.
+    #[derive(Debug, Default)]
+    struct CollectingKeyLog(std::sync::Mutex<String>);
+
+    impl rustls::KeyLog for CollectingKeyLog {
+        fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+            if let Ok(mut text) = self.0.lock() {
+                text.push_str(&format!("{label} {} {}\n", hex(client_random), hex(secret)));
+            }
+        }
     }
 
     fn pki(name: &str) -> PathBuf {
@@ -943,6 +1188,8 @@ mod tests {
             ClientAuth::NotAsked | ClientAuth::Anonymous => client.with_no_client_auth(),
         };
         client.alpn_protocols = vec![ALPN.to_vec()];
+        let keylog = Arc::new(CollectingKeyLog::default());
+        client.key_log = keylog.clone();
 
         let name = ServerName::try_from("localhost").expect("name");
         let mut client =
@@ -966,10 +1213,12 @@ mod tests {
         );
         let suite = client.negotiated_cipher_suite().expect("suite").suite();
         let version = client.protocol_version().expect("version");
+        let keylog = keylog.0.lock().map(|t| t.clone()).unwrap_or_default();
         Run {
             chunks,
             version: u16::from(version),
             suite: u16::from(suite),
+            keylog,
         }
     }
 
@@ -1271,7 +1520,12 @@ mod tests {
             })
             .expect("client CertificateVerify");
         assert!(verify.0.to_string().starts_with("ecdsa"), "{:?}", verify.0);
-        assert!(verify.1 > 0 && verify.2.is_none());
+        assert!(verify.1 > 0);
+        assert_eq!(
+            verify.2,
+            Some(true),
+            "checked against the client certificate over the handshake"
+        );
 
         assert_tls12_encryption(&events);
         assert_indices_consecutive(&events);
@@ -1943,5 +2197,77 @@ mod tests {
                 "{kind}: {counts:?}"
             );
         }
+    }
+
+    #[test]
+    fn tls13_with_a_key_log_is_decoded_and_both_signatures_are_checked() {
+        let run = handshake(&rustls::version::TLS13, ClientAuth::Presented, false);
+        let keys = Arc::new(KeyLog::parse(&run.keylog));
+        let mut wire = Wire::with_keys(keys);
+        let mut events = Vec::new();
+        for (at, (side, bytes)) in run.chunks.iter().enumerate() {
+            events.extend(wire.feed(*side, bytes, at as f64));
+        }
+        let decrypted = |from: Side, kind: &str| {
+            events
+                .iter()
+                .filter(|e| e.from == from && format!("{:?}", e.what).starts_with(kind))
+                .count()
+        };
+        assert_eq!(
+            decrypted(Side::Server, "CertificateRequest"),
+            1,
+            "{events:#?}"
+        );
+        assert_eq!(decrypted(Side::Server, "Certificate {"), 1);
+        assert_eq!(decrypted(Side::Client, "Certificate {"), 1);
+        let verifies: Vec<(Side, Option<bool>, Seen)> = events
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::CertificateVerify { verified, seen, .. } => Some((e.from, *verified, *seen)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            verifies,
+            [
+                (Side::Server, Some(true), Seen::Decrypted),
+                (Side::Client, Some(true), Seen::Decrypted)
+            ]
+        );
+        let finished = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.what,
+                    What::Handshake {
+                        message: Handshake::Finished,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(finished, 2, "both Finished messages decrypted");
+        assert!(
+            !events.iter().any(|e| matches!(&e.what, What::Note { .. })),
+            "{events:#?}"
+        );
+    }
+
+    #[test]
+    fn tls13_with_the_wrong_key_log_says_so_once() {
+        let run = handshake(&rustls::version::TLS13, ClientAuth::Presented, false);
+        let other = handshake(&rustls::version::TLS13, ClientAuth::Presented, false);
+        let mut wire = Wire::with_keys(Arc::new(KeyLog::parse(&other.keylog)));
+        let mut events = Vec::new();
+        for (at, (side, bytes)) in run.chunks.iter().enumerate() {
+            events.extend(wire.feed(*side, bytes, at as f64));
+        }
+        let notes: Vec<&Event> = events
+            .iter()
+            .filter(|e| matches!(&e.what, What::Note { .. }))
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert!(format!("{:?}", notes[0].what).contains("no TLS 1.3 secrets for this connection"));
     }
 }

@@ -1,0 +1,566 @@
+//! TCP flows: which segments belong together, and each direction's bytes put back in order.
+//!
+//! Each direction keeps its next expected sequence number and the *stream offset* of that
+//! number (bytes delivered plus bytes skipped as gaps). Incoming sequence numbers are placed
+//! relative to it with wrapping arithmetic, so wraparound needs no special case, and out-of-order
+//! data is buffered by stream offset, which never wraps.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use super::packet::Segment;
+use super::{CaptureEvent, Close, Dir};
+
+/// Capture time after which a silent flow is forgotten (seconds).
+pub(super) const IDLE_TIMEOUT: f64 = 300.0;
+/// How often (in capture time) flows are checked for idleness.
+const SWEEP_INTERVAL: f64 = 10.0;
+/// Out-of-order data one direction may hold waiting for a hole, measured from the hole to the
+/// end of the furthest buffered byte. Past that the hole is declared a gap.
+pub(super) const MAX_OUT_OF_ORDER: u64 = 1 << 20;
+/// Separate buffered pieces one direction may hold (bounds the bookkeeping for hostile
+/// captures made of tiny segments with holes between them).
+const MAX_OUT_OF_ORDER_PIECES: usize = 1024;
+/// How long a 4-tuple closed by FIN or RST swallows stray packets (final ACKs,
+/// retransmissions) instead of starting a new flow mid-connection.
+const ENDED_MEMORY: f64 = 120.0;
+/// At most this many such closed 4-tuples are remembered.
+const MAX_ENDED: usize = 65_536;
+
+/// A flow's 4-tuple, the same for both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key(SocketAddr, SocketAddr);
+
+impl Key {
+    fn new(x: SocketAddr, y: SocketAddr) -> Key {
+        if x <= y { Key(x, y) } else { Key(y, x) }
+    }
+}
+
+/// All flows of a capture.
+#[derive(Debug, Default)]
+pub(super) struct Tracker {
+    flows: HashMap<Key, Flow>,
+    /// 4-tuples whose flow ended by FIN or RST, with the time it ended.
+    ended: HashMap<Key, f64>,
+    ended_order: VecDeque<(Key, f64)>,
+    next_id: u64,
+    /// The latest capture time seen.
+    now: f64,
+    last_sweep: f64,
+}
+
+impl Tracker {
+    /// Flows currently open.
+    pub(super) fn open_flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Closed 4-tuples remembered (bounded by [`MAX_ENDED`]).
+    #[cfg(test)]
+    pub(super) fn remembered_ended(&self) -> usize {
+        self.ended.len()
+    }
+
+    /// Takes one segment captured at `at`, pushing what it causes onto `events`.
+    pub(super) fn segment(
+        &mut self,
+        at: f64,
+        seg: &Segment<'_>,
+        events: &mut VecDeque<CaptureEvent>,
+    ) {
+        if at > self.now {
+            self.now = at;
+        }
+        if self.now - self.last_sweep >= SWEEP_INTERVAL {
+            self.sweep(events);
+        }
+        let key = Key::new(seg.src, seg.dst);
+        let opening = seg.syn && !seg.has_ack;
+        if opening && self.flows.get(&key).is_some_and(|f| f.reopened_by(seg)) {
+            // Port reuse: the old connection's end was not captured.
+            if let Some(old) = self.flows.remove(&key) {
+                let at = old.last_seen;
+                old.end(at, events);
+            }
+        }
+        if !self.flows.contains_key(&key) {
+            if self.ended.contains_key(&key) {
+                if !opening {
+                    return; // a straggler of a connection already closed
+                }
+                self.ended.remove(&key);
+            }
+            let flow = Flow::new(self.next_id, seg, at);
+            self.next_id += 1;
+            events.push_back(CaptureEvent::FlowStarted {
+                flow: flow.id,
+                a: flow.a,
+                b: flow.b,
+                at,
+                syn_seen: opening,
+            });
+            self.flows.insert(key, flow);
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        if flow.segment(at, seg, events) == Status::Ended {
+            self.flows.remove(&key);
+            self.remember_ended(key, at);
+        }
+    }
+
+    /// Ends every open flow (end of capture), in the order they started.
+    pub(super) fn finish(&mut self, events: &mut VecDeque<CaptureEvent>) {
+        let mut flows: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
+        flows.sort_by_key(|f| f.id);
+        for flow in flows {
+            let at = flow.last_seen;
+            flow.end(at, events);
+        }
+        self.ended.clear();
+        self.ended_order.clear();
+    }
+
+    /// Ends flows idle for longer than [`IDLE_TIMEOUT`] and forgets old closed 4-tuples.
+    fn sweep(&mut self, events: &mut VecDeque<CaptureEvent>) {
+        self.last_sweep = self.now;
+        let cutoff = self.now - IDLE_TIMEOUT;
+        let mut idle: Vec<(u64, Key)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| f.last_seen < cutoff)
+            .map(|(k, f)| (f.id, *k))
+            .collect();
+        idle.sort_unstable_by_key(|(id, _)| *id);
+        for (_, key) in idle {
+            if let Some(flow) = self.flows.remove(&key) {
+                let at = flow.last_seen;
+                flow.end(at, events);
+            }
+        }
+        let forget_before = self.now - ENDED_MEMORY;
+        while let Some(&(key, at)) = self.ended_order.front() {
+            if at >= forget_before {
+                break;
+            }
+            self.ended_order.pop_front();
+            self.forget_ended(key, at);
+        }
+    }
+
+    fn remember_ended(&mut self, key: Key, at: f64) {
+        self.ended.insert(key, at);
+        self.ended_order.push_back((key, at));
+        while self.ended_order.len() > MAX_ENDED {
+            if let Some((key, at)) = self.ended_order.pop_front() {
+                self.forget_ended(key, at);
+            }
+        }
+    }
+
+    /// Forgets a closed 4-tuple unless it was closed again later (then a newer entry exists).
+    fn forget_ended(&mut self, key: Key, at: f64) {
+        if self.ended.get(&key) == Some(&at) {
+            self.ended.remove(&key);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Open,
+    Ended,
+}
+
+#[derive(Debug)]
+struct Flow {
+    id: u64,
+    a: SocketAddr,
+    b: SocketAddr,
+    last_seen: f64,
+    /// Indexed by [`Dir::index`].
+    halves: [Half; 2],
+    cut_noted: bool,
+}
+
+impl Flow {
+    /// A flow for the 4-tuple of `seg`, its first captured segment. `a` is the client when the
+    /// segment says who that is (a SYN, or a SYN-ACK going to it), else the segment's sender.
+    fn new(id: u64, seg: &Segment<'_>, at: f64) -> Flow {
+        let (a, b) = if seg.syn && seg.has_ack {
+            (seg.dst, seg.src)
+        } else {
+            (seg.src, seg.dst)
+        };
+        Flow {
+            id,
+            a,
+            b,
+            last_seen: at,
+            halves: Default::default(),
+            cut_noted: false,
+        }
+    }
+
+    fn dir_of(&self, src: SocketAddr) -> Dir {
+        if src == self.a { Dir::AtoB } else { Dir::BtoA }
+    }
+
+    /// Whether an opening SYN belongs to a new connection on this 4-tuple rather than to this
+    /// flow (a retransmitted SYN, or the other side of a simultaneous open).
+    fn reopened_by(&self, seg: &Segment<'_>) -> bool {
+        let half = &self.halves[self.dir_of(seg.src).index()];
+        half.started && half.isn != Some(seg.seq)
+    }
+
+    fn segment(
+        &mut self,
+        at: f64,
+        seg: &Segment<'_>,
+        events: &mut VecDeque<CaptureEvent>,
+    ) -> Status {
+        let dir = self.dir_of(seg.src);
+        if at > self.last_seen {
+            self.last_seen = at;
+        }
+        if seg.cut > 0 && !self.cut_noted {
+            self.cut_noted = true;
+            let captured = seg.payload.len();
+            events.push_back(CaptureEvent::Note {
+                flow: Some(self.id),
+                message: format!(
+                    "the capture's snapshot length cut this connection's packets short \
+                     ({captured} of {} payload bytes of one segment captured); the missing bytes \
+                     are reported as gaps (capture with `tcpdump -s 0` to keep whole packets)",
+                    captured as u64 + seg.cut
+                ),
+            });
+        }
+        if seg.rst {
+            self.flush(at, events);
+            events.push_back(CaptureEvent::Closed {
+                flow: self.id,
+                dir,
+                at,
+                how: Close::Rst,
+            });
+            events.push_back(CaptureEvent::FlowEnded { flow: self.id, at });
+            return Status::Ended;
+        }
+        let [ab, ba] = &mut self.halves;
+        let (this, other) = match dir {
+            Dir::AtoB => (ab, ba),
+            Dir::BtoA => (ba, ab),
+        };
+        if seg.syn {
+            this.isn.get_or_insert(seg.seq);
+            this.start(seg.seq.wrapping_add(1));
+            if seg.has_ack {
+                // A SYN-ACK acknowledges the client's SYN: the client's data starts at `ack`.
+                other.isn.get_or_insert(seg.ack.wrapping_sub(1));
+                other.start(seg.ack);
+            }
+        }
+        let data_seq = seg.seq.wrapping_add(u32::from(seg.syn));
+        this.start(data_seq);
+        let mut out = Out::new(events, self.id, dir, at);
+        this.receive(data_seq, seg.payload, seg.cut, seg.fin, &mut out);
+        out.finish();
+        if self.halves.iter().all(|h| h.closed) {
+            events.push_back(CaptureEvent::FlowEnded { flow: self.id, at });
+            return Status::Ended;
+        }
+        Status::Open
+    }
+
+    /// Ends the flow: delivers what is still deliverable, then `FlowEnded`.
+    fn end(mut self, at: f64, events: &mut VecDeque<CaptureEvent>) {
+        self.flush(at, events);
+        events.push_back(CaptureEvent::FlowEnded { flow: self.id, at });
+    }
+
+    /// Delivers buffered data of both directions past any holes, and FINs reached that way.
+    fn flush(&mut self, at: f64, events: &mut VecDeque<CaptureEvent>) {
+        for dir in [Dir::AtoB, Dir::BtoA] {
+            let mut out = Out::new(events, self.id, dir, at);
+            self.halves[dir.index()].flush(&mut out);
+            out.finish();
+        }
+    }
+}
+
+/// One direction of a flow.
+#[derive(Debug, Default)]
+struct Half {
+    /// Whether `next_seq` is known (a first segment was seen).
+    started: bool,
+    /// The sequence number of the next byte to deliver.
+    next_seq: u32,
+    /// The stream offset of `next_seq`: bytes delivered plus bytes reported missing.
+    next_off: u64,
+    /// The sequence number of this side's SYN, when known.
+    isn: Option<u32>,
+    /// The stream offset where this side's FIN sits, once seen.
+    fin_off: Option<u64>,
+    /// The FIN was reached: `Closed` was emitted, later data is ignored.
+    closed: bool,
+    /// Out-of-order data by stream offset; pieces never overlap and all start after `next_off`.
+    pending: BTreeMap<u64, Vec<u8>>,
+}
+
+impl Half {
+    fn start(&mut self, seq: u32) {
+        if !self.started {
+            self.started = true;
+            self.next_seq = seq;
+        }
+    }
+
+    fn advance(&mut self, by: u64) {
+        self.next_off = self.next_off.saturating_add(by);
+        // Truncation is the point: sequence numbers are modulo 2^32.
+        self.next_seq = self.next_seq.wrapping_add(by as u32);
+    }
+
+    /// Takes one segment's payload starting at sequence number `seq`, of which `cut` more bytes
+    /// were not captured, followed by a FIN if `fin`.
+    fn receive(&mut self, seq: u32, payload: &[u8], cut: u64, fin: bool, out: &mut Out<'_>) {
+        if self.closed {
+            return;
+        }
+        let next = self.next_off as i64;
+        // Where the payload starts relative to what we expect, within ±2 GiB.
+        let start = next + i64::from(seq.wrapping_sub(self.next_seq) as i32);
+        let mut data_end = start + payload.len() as i64;
+        let mut wire_end = data_end + cut as i64;
+        if fin && self.fin_off.is_none() && wire_end >= next {
+            self.set_fin(wire_end as u64);
+        }
+        if let Some(fin_off) = self.fin_off {
+            // Nothing exists past the FIN.
+            data_end = data_end.min(fin_off as i64);
+            wire_end = wire_end.min(fin_off as i64);
+        }
+        if start <= next {
+            if data_end > next {
+                let fresh = &payload[(next - start) as usize..(data_end - start) as usize];
+                if self.pending.is_empty() {
+                    out.data(fresh);
+                    self.advance(fresh.len() as u64);
+                } else {
+                    // Where buffered copies exist they win; this copy fills the rest.
+                    self.buffer(self.next_off, fresh);
+                }
+            }
+            if wire_end > self.next_off as i64 {
+                // The snapshot length cut the rest: a gap, unless other copies filled it.
+                self.skip_to(wire_end as u64, out);
+            }
+            self.drain(out);
+        } else if cut == 0 && data_end > start {
+            // Out of order. A cut segment here is dropped: its data is not contiguous.
+            self.buffer(start as u64, &payload[..(data_end - start) as usize]);
+            self.bound(out);
+        }
+        self.check_fin(out);
+    }
+
+    fn set_fin(&mut self, fin_off: u64) {
+        self.fin_off = Some(fin_off);
+        drop(self.pending.split_off(&fin_off));
+        if let Some(mut last) = self.pending.last_entry() {
+            let start = *last.key();
+            let keep = (fin_off - start) as usize;
+            last.get_mut().truncate(keep);
+        }
+    }
+
+    fn check_fin(&mut self, out: &mut Out<'_>) {
+        if !self.closed && self.fin_off.is_some_and(|f| self.next_off >= f) {
+            self.closed = true;
+            self.pending.clear();
+            out.closed(Close::Fin);
+        }
+    }
+
+    /// Stores bytes at stream offset `start` (at or after `next_off`), keeping bytes already
+    /// buffered where they overlap: the first copy of a byte wins.
+    fn buffer(&mut self, start: u64, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let end = start + data.len() as u64;
+        let mut cursor = start;
+        if let Some((&s, v)) = self.pending.range(..=start).next_back() {
+            cursor = cursor.max(s + v.len() as u64);
+        }
+        let inside: Vec<(u64, u64)> = self
+            .pending
+            .range(start + 1..end)
+            .map(|(&s, v)| (s, s + v.len() as u64))
+            .collect();
+        for (s, e) in inside {
+            if s > cursor {
+                self.insert_piece(
+                    cursor,
+                    &data[(cursor - start) as usize..(s - start) as usize],
+                );
+            }
+            cursor = cursor.max(e);
+        }
+        if cursor < end {
+            self.insert_piece(cursor, &data[(cursor - start) as usize..]);
+        }
+    }
+
+    /// Adds a piece that overlaps nothing buffered, appending it to the piece just before when
+    /// they touch (the usual case: the segments that follow one lost segment).
+    fn insert_piece(&mut self, at: u64, bytes: &[u8]) {
+        if let Some((&s, prev)) = self.pending.range_mut(..at).next_back()
+            && s + prev.len() as u64 == at
+        {
+            prev.extend_from_slice(bytes);
+            return;
+        }
+        self.pending.insert(at, bytes.to_vec());
+    }
+
+    /// Delivers buffered data that has become contiguous.
+    fn drain(&mut self, out: &mut Out<'_>) {
+        while let Some(entry) = self.pending.first_entry() {
+            let start = *entry.key();
+            if start > self.next_off {
+                break;
+            }
+            let mut bytes = entry.remove();
+            let end = start + bytes.len() as u64;
+            if end > self.next_off {
+                let skip = (self.next_off - start) as usize;
+                let len = end - self.next_off;
+                if skip > 0 {
+                    bytes.drain(..skip);
+                }
+                out.data_owned(bytes);
+                self.advance(len);
+            }
+        }
+    }
+
+    /// Moves the stream forward to `target`: holes become gaps, buffered data in between is
+    /// delivered.
+    fn skip_to(&mut self, target: u64, out: &mut Out<'_>) {
+        loop {
+            self.drain(out);
+            if self.next_off >= target {
+                return;
+            }
+            let hole_end = self
+                .pending
+                .first_key_value()
+                .map_or(target, |(&s, _)| s.min(target));
+            out.gap(hole_end - self.next_off);
+            self.advance(hole_end - self.next_off);
+        }
+    }
+
+    /// Gives up on the first hole while too much is waiting behind it.
+    fn bound(&mut self, out: &mut Out<'_>) {
+        loop {
+            let Some((&last, bytes)) = self.pending.last_key_value() else {
+                return;
+            };
+            let span = (last + bytes.len() as u64).saturating_sub(self.next_off);
+            if span <= MAX_OUT_OF_ORDER && self.pending.len() <= MAX_OUT_OF_ORDER_PIECES {
+                return;
+            }
+            let Some(&first) = self.pending.keys().next() else {
+                return;
+            };
+            self.skip_to(first, out);
+        }
+    }
+
+    /// The flow is ending: deliver everything buffered, holes as gaps, up to the FIN if seen.
+    fn flush(&mut self, out: &mut Out<'_>) {
+        if self.closed {
+            return;
+        }
+        let buffered_end = self
+            .pending
+            .last_key_value()
+            .map_or(0, |(&s, v)| s + v.len() as u64);
+        let target = buffered_end.max(self.fin_off.unwrap_or(0));
+        self.skip_to(target, out);
+        self.check_fin(out);
+    }
+}
+
+/// Collects the events of one direction of one flow for one packet, merging adjacent data.
+struct Out<'e> {
+    events: &'e mut VecDeque<CaptureEvent>,
+    flow: u64,
+    dir: Dir,
+    at: f64,
+    data: Vec<u8>,
+}
+
+impl<'e> Out<'e> {
+    fn new(events: &'e mut VecDeque<CaptureEvent>, flow: u64, dir: Dir, at: f64) -> Self {
+        Out {
+            events,
+            flow,
+            dir,
+            at,
+            data: Vec::new(),
+        }
+    }
+
+    fn data(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+    }
+
+    fn data_owned(&mut self, bytes: Vec<u8>) {
+        if self.data.is_empty() {
+            self.data = bytes;
+        } else {
+            self.data.extend_from_slice(&bytes);
+        }
+    }
+
+    fn gap(&mut self, missing: u64) {
+        if missing == 0 {
+            return;
+        }
+        self.finish();
+        self.events.push_back(CaptureEvent::Gap {
+            flow: self.flow,
+            dir: self.dir,
+            at: self.at,
+            missing,
+        });
+    }
+
+    fn closed(&mut self, how: Close) {
+        self.finish();
+        self.events.push_back(CaptureEvent::Closed {
+            flow: self.flow,
+            dir: self.dir,
+            at: self.at,
+            how,
+        });
+    }
+
+    /// Emits the data collected so far.
+    fn finish(&mut self) {
+        if !self.data.is_empty() {
+            self.events.push_back(CaptureEvent::Data {
+                flow: self.flow,
+                dir: self.dir,
+                at: self.at,
+                bytes: std::mem::take(&mut self.data),
+            });
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! `iotdoctor analyze` on captures of real handshakes (fixtures/pcaps, made with tcpdump on
+//! loopback): each capture's top cause, with and without the client's key log.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use serde_json::Value;
+
+fn pcap(name: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", "pcaps", name]
+        .iter()
+        .collect();
+    path.to_string_lossy().into_owned()
+}
+
+fn analyze(capture: &str, extra: &[&str]) -> (i32, Value) {
+    let path = pcap(&format!("{capture}.pcap"));
+    let mut args = vec!["analyze", path.as_str()];
+    args.extend_from_slice(extra);
+    iotdoctor_json(&args)
+}
+
+fn with_keys(capture: &str) -> (i32, Value) {
+    let keys = pcap(&format!("{capture}.keys"));
+    analyze(capture, &["--keylog", &keys])
+}
+
+/// The only handshake of a one-connection capture.
+fn handshake(report: &Value) -> &Value {
+    let handshakes = report["handshakes"].as_array().expect("handshakes");
+    assert_eq!(handshakes.len(), 1, "{report:#}");
+    &handshakes[0]
+}
+
+fn top(report: &Value) -> Option<&str> {
+    handshake(report)["diagnosis"]["causes"][0]["id"].as_str()
+}
+
+fn causes(report: &Value) -> Vec<String> {
+    handshake(report)["diagnosis"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn good_handshakes_are_ok() {
+    for capture in ["ok-tls12", "ok-tls13"] {
+        let (code, report) = analyze(capture, &[]);
+        assert_eq!(code, 0, "{capture}: {report:#}");
+        assert_eq!(report["outcome"], "ok");
+        assert_eq!(
+            handshake(&report)["outcome"],
+            "ok",
+            "{capture}: {:?}",
+            causes(&report)
+        );
+        assert_eq!(handshake(&report)["sni"], "localhost");
+    }
+}
+
+#[test]
+fn tls12_captures_name_their_cause() {
+    for (capture, expected) in [
+        ("no-cert-tls12", "client-cert-not-sent"),
+        ("wolfssl-late-cert-tls12", "client-cert-not-sent"),
+        ("untrusted-client-ca", "client-ca-untrusted"),
+        ("missing-intermediate", "client-chain-incomplete"),
+        ("expired-client", "client-cert-expired"),
+        ("wrong-server-ca", "server-ca-untrusted"),
+        ("key-mismatch-tls12", "client-key-mismatch"),
+        ("client-sigalgs", "client-cert-not-sent"),
+    ] {
+        let (code, report) = analyze(capture, &[]);
+        assert_eq!(code, 1, "{capture}");
+        assert_eq!(
+            top(&report),
+            Some(expected),
+            "{capture}: {:?}",
+            causes(&report)
+        );
+    }
+}
+
+#[test]
+fn the_wolfssl_classic_shows_the_empty_certificate_and_the_alert() {
+    let (_, report) = analyze("wolfssl-late-cert-tls12", &[]);
+    let h = handshake(&report);
+    let client_certs: Vec<&Value> = h["transcript"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["from"] == "client" && e["kind"] == "certificate")
+        .collect();
+    assert_eq!(client_certs.len(), 1);
+    assert!(
+        client_certs[0]["certificates"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let evidence = h["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("carried 0 certificates (record"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("alert 40 handshake_failure"),
+        "{evidence}"
+    );
+    assert!(
+        h["diagnosis"]["causes"][0]["fixes"]
+            .to_string()
+            .contains("wolfSSL_new()")
+    );
+}
+
+#[test]
+fn restricted_client_schemes_are_named_as_the_likely_reason() {
+    let (_, report) = analyze("client-sigalgs", &[]);
+    assert!(
+        causes(&report).contains(&"client-sigalg-mismatch".to_string()),
+        "{:?}",
+        causes(&report)
+    );
+}
+
+#[test]
+fn a_signature_that_does_not_verify_is_shown_in_the_transcript() {
+    let (_, report) = analyze("key-mismatch-tls12", &[]);
+    let verifies: Vec<Value> = handshake(&report)["transcript"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "certificate_verify")
+        .map(|e| e["verified"].clone())
+        .collect();
+    assert_eq!(verifies, [Value::Bool(false)]);
+}
+
+#[test]
+fn tls13_without_keys_says_what_is_hidden_with_low_confidence() {
+    for capture in [
+        "no-cert-tls13",
+        "key-mismatch-tls13",
+        "wolfssl-late-cert-tls13",
+    ] {
+        let (code, report) = analyze(capture, &[]);
+        assert_eq!(code, 1, "{capture}");
+        let cause = &handshake(&report)["diagnosis"]["causes"][0];
+        assert_eq!(cause["id"], "alert-unexplained", "{capture}: {cause:#}");
+        assert!(cause["confidence"].as_f64().unwrap() < 0.5);
+        let evidence = cause["evidence"].to_string();
+        assert!(evidence.contains("the size of an alert"), "{evidence}");
+        assert!(cause["fixes"].to_string().contains("--keylog"), "{cause:#}");
+    }
+}
+
+#[test]
+fn tls13_with_the_key_log_is_diagnosed_fully() {
+    for (capture, expected) in [
+        ("no-cert-tls13", "client-cert-not-sent"),
+        ("key-mismatch-tls13", "client-key-mismatch"),
+    ] {
+        let (code, report) = with_keys(capture);
+        assert_eq!(code, 1, "{capture}");
+        assert_eq!(
+            top(&report),
+            Some(expected),
+            "{capture}: {:?}",
+            causes(&report)
+        );
+        let events = handshake(&report)["transcript"]["events"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(
+            events
+                .iter()
+                .any(|e| e["kind"] == "alert" && e["seen"] == "decrypted"),
+            "{capture}: the alert is decrypted"
+        );
+    }
+    let (code, report) = with_keys("ok-tls13");
+    assert_eq!(code, 0, "{report:#}");
+    let verified: Vec<&Value> = handshake(&report)["transcript"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "certificate_verify")
+        .collect();
+    assert_eq!(
+        verified.len(),
+        2,
+        "both CertificateVerify messages decrypted"
+    );
+    assert!(
+        verified.iter().all(|e| e["verified"] == true),
+        "{verified:#?}"
+    );
+}
+
+#[test]
+fn ca_verifies_the_server_chains_in_the_capture() {
+    let unrelated = pki("unrelated-ca.pem");
+    let (code, report) = analyze("ok-tls12", &["--ca", &unrelated]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        top(&report),
+        Some("server-ca-untrusted"),
+        "{:?}",
+        causes(&report)
+    );
+    let root = pki("root-ca.pem");
+    let (code, _) = analyze("ok-tls12", &["--ca", &root]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn text_report_lists_handshakes_and_draws_the_failed_ones() {
+    let path = pcap("no-cert-tls12.pcap");
+    let run = iotdoctor(&["analyze", &path]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for expected in [
+        "Capture  1 TCP connection(s), 1 with a TLS handshake",
+        "127.0.0.1:",
+        "localhost",
+        "TLSv1.2",
+        "client-cert-not-sent (95%)",
+        "Certificate: EMPTY, no certificate",
+        "Alert fatal 40 handshake_failure",
+        "PROBLEMS FOUND: 1 of 1 handshake(s) failed",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn flow_selects_one_handshake() {
+    let (code, report) = analyze("no-cert-tls12", &["--flow", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(handshake(&report)["flow"], 1);
+    let path = pcap("no-cert-tls12.pcap");
+    let run = iotdoctor(&["analyze", &path, "--flow", "7"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no TLS handshake on flow 7"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn files_that_are_not_captures_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("empty", &b""[..]),
+        ("text", &b"hello, not a capture\n"[..]),
+        ("binary", &[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4][..]),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let run = iotdoctor(&["analyze", path.to_str().unwrap()]);
+        assert_eq!(run.code, 3, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(path.to_str().unwrap()),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = iotdoctor(&["analyze", "/nonexistent.pcap"]);
+    assert_eq!(run.code, 3);
+}
+
+#[test]
+fn a_truncated_capture_still_reports_what_it_holds() {
+    let bytes = std::fs::read(pcap("no-cert-tls12.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.pcap");
+    std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
+    let (code, report) = iotdoctor_json(&["analyze", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["capture"]["notes"]
+            .to_string()
+            .contains("stops early"),
+        "{report:#}"
+    );
+    assert_eq!(top(&report), Some("client-cert-not-sent"));
+}
+
+#[test]
+fn a_key_log_that_is_not_one_exits_3() {
+    let path = pcap("ok-tls13.pcap");
+    let not_keys = pki("root-ca.pem");
+    let run = iotdoctor(&["analyze", &path, "--keylog", &not_keys]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("NSS key log"), "{}", run.stderr);
+}
