@@ -23,16 +23,32 @@ use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
 use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
+use crate::report::capture::CaptureWriter;
 use crate::report::{self, HandshakeReport, Outcome, Report, style::Style};
 use crate::transcript::decrypt::KeyLog;
 use crate::transcript::{Handshake, What};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
         Command::Connect(args) => ("connect", connect(args)),
-        Command::Analyze(args) => ("analyze", analyze(args)),
+        Command::Analyze(args) => {
+            // A capture's handshakes are written as they are found, not held until the end.
+            let mut writer = match cli.global.format {
+                Format::Json => CaptureWriter::json(&mut stdout),
+                Format::Text => CaptureWriter::text(&mut stdout, style_for(cli.global.color)),
+            };
+            match analyze(args, &mut writer) {
+                Ok(report) => {
+                    report_write_error(writer.finish(&report));
+                    report_write_error(stdout.flush());
+                    return ExitCode::from(report.exit_code(None));
+                }
+                Err(error) => ("analyze", Err(error)),
+            }
+        }
     };
     let report = match &result {
         Ok(report) => report.clone(),
@@ -42,8 +58,6 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     let code = report.exit_code(result.as_ref().err());
-
-    let mut stdout = std::io::stdout().lock();
     let rendered = match cli.global.format {
         Format::Json => report::json::render(&report, &mut stdout),
         // A text report of an error is just the message: it goes to stderr alone.
@@ -53,13 +67,17 @@ pub fn run(cli: Cli) -> ExitCode {
     if let Err(error) = &result {
         eprintln!("iotdoctor: {error}");
     }
-    if let Err(e) = rendered.and_then(|_| stdout.flush()) {
+    report_write_error(rendered.and_then(|_| stdout.flush()));
+    ExitCode::from(code)
+}
+
+fn report_write_error(result: std::io::Result<()>) {
+    if let Err(e) = result {
         // A closed pipe (`| head`) is the reader's choice, not a failure of ours.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("iotdoctor: cannot write the report: {e}");
         }
     }
-    ExitCode::from(code)
 }
 
 fn style_for(choice: ColorChoice) -> Style {
@@ -219,7 +237,7 @@ fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     })
 }
 
-fn analyze(args: &AnalyzeArgs) -> Result<Report, Error> {
+fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report, Error> {
     let keys = match &args.keylog {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -258,24 +276,27 @@ fn analyze(args: &AnalyzeArgs) -> Result<Report, Error> {
         );
     }
 
-    let mut handshakes = Vec::new();
+    let mut shown = 0u64;
+    let mut write_error = None;
     let summary = analyze::analyze(&args.capture, keys, |mut found| {
-        if args.flow.is_some_and(|n| n != found.flow) {
+        if args.flow.is_some_and(|n| n != found.flow) || write_error.is_some() {
             return;
         }
         if !anchors.is_empty() {
             analyze::verify_server_chain(&mut found, &anchors);
         }
-        handshakes.push(diagnose_handshake(found, &anchors));
+        shown += 1;
+        write_error = writer.handshake(diagnose_handshake(found, &anchors)).err();
     })?;
     if let Some(n) = args.flow
-        && handshakes.is_empty()
+        && shown == 0
     {
         return Err(Error::Usage(format!(
             "--flow {n}: the capture has no TLS handshake on flow {n}"
         )));
     }
-    Ok(Report::new("analyze", vec![], Diagnosis::default()).with_handshakes(summary, handshakes))
+    report_write_error(write_error.map_or(Ok(()), Err));
+    Ok(Report::new("analyze", vec![], Diagnosis::default()).with_capture(summary, writer.failed()))
 }
 
 fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> HandshakeReport {

@@ -263,7 +263,8 @@ fn visible_len(text: &str) -> usize {
 
 fn where_(record: Option<u32>, seen: Seen) -> String {
     match (record, seen) {
-        (Some(r), _) => format!("#{r}"),
+        (Some(r), Seen::Decrypted) => format!("#{r}, decrypted"),
+        (Some(r), Seen::Wire) => format!("#{r}"),
         (None, Seen::Decrypted) => "(decrypted)".into(),
         (None, Seen::Wire) => String::new(),
     }

@@ -1,5 +1,6 @@
 //! The report: one serialisable model per run, rendered as text or JSON, and its exit code.
 
+pub mod capture;
 pub mod json;
 mod ladder;
 pub mod style;
@@ -57,9 +58,6 @@ pub struct Report {
     /// `analyze`: what the capture held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureSummary>,
-    /// `analyze`: one entry per TLS connection found, in the order they started.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub handshakes: Option<Vec<HandshakeReport>>,
     pub findings: Vec<Finding>,
     pub diagnosis: Diagnosis,
 }
@@ -96,24 +94,18 @@ impl Report {
             transcript: None,
             credentials: None,
             capture: None,
-            handshakes: None,
             findings,
             diagnosis,
         }
     }
 
-    /// The report of a capture: problems when any handshake in it has a cause.
-    pub fn with_handshakes(
-        mut self,
-        capture: CaptureSummary,
-        handshakes: Vec<HandshakeReport>,
-    ) -> Report {
-        if handshakes.iter().any(|h| h.outcome == Outcome::Problems) && self.outcome == Outcome::Ok
-        {
+    /// The report of a capture, whose handshakes ([`HandshakeReport`]) are written one by one
+    /// by [`capture::CaptureWriter`]: problems when any of them failed.
+    pub fn with_capture(mut self, capture: CaptureSummary, failed_handshakes: u64) -> Report {
+        if failed_handshakes > 0 {
             self.outcome = Outcome::Problems;
         }
         self.capture = Some(capture);
-        self.handshakes = Some(handshakes);
         self
     }
 

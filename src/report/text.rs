@@ -4,13 +4,12 @@
 use std::io::{self, Write};
 
 use super::style::Style;
-use super::{HandshakeReport, Outcome, Report};
+use super::{Outcome, Report};
 use crate::credentials::checks::{CertificateEntry, ChainSummary, CredentialsSummary, KeyEntry};
 use crate::credentials::inspect::short_dn;
 use crate::credentials::keys::KeyMatch;
 use crate::credentials::{Finding, Role, Severity};
 use crate::diagnose::Diagnosis;
-use crate::transcript::CaptureSummary;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(error) = &report.error {
@@ -45,80 +44,12 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
         writeln!(out)?;
         super::ladder::render(transcript, style, out)?;
     }
-    if let (Some(capture), Some(handshakes)) = (&report.capture, &report.handshakes) {
-        render_capture(capture, handshakes, style, out)?;
-    }
     if let Some(credentials) = &report.credentials {
         render_credentials(credentials, style, out)?;
     }
     render_diagnosis(&report.diagnosis, style, out)?;
     render_other_findings(&report.findings, style, out)?;
     render_verdict(report, style, out)
-}
-
-fn render_capture(
-    capture: &CaptureSummary,
-    handshakes: &[HandshakeReport],
-    style: Style,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}  {} TCP connection(s), {} with a TLS handshake",
-        style.heading("Capture"),
-        capture.tcp_flows,
-        capture.tls_flows
-    )?;
-    for note in &capture.notes {
-        writeln!(out, "  {}", style.warning(note))?;
-    }
-    if handshakes.is_empty() {
-        return writeln!(
-            out,
-            "  no TLS handshake found (TLS is recognised by a ClientHello, on any port)"
-        );
-    }
-    writeln!(
-        out,
-        "  {:>4}  {:<40}  {:<20}  {:<8}  verdict",
-        "flow", "client -> server", "SNI", "version"
-    )?;
-    for h in handshakes {
-        let verdict = match h.diagnosis.causes.first() {
-            Some(top) => style.error(&format!("{} ({:.0}%)", top.id, top.confidence * 100.0)),
-            None => style.good("ok"),
-        };
-        writeln!(
-            out,
-            "  {:>4}  {:<40}  {:<20}  {:<8}  {verdict}",
-            h.flow,
-            format!("{} -> {}", h.client, h.server),
-            h.sni.as_deref().unwrap_or("-"),
-            h.transcript.tls_version.as_deref().unwrap_or("-"),
-        )?;
-    }
-    writeln!(out)?;
-    let shown: Vec<&HandshakeReport> = if handshakes.len() == 1 {
-        handshakes.iter().collect()
-    } else {
-        handshakes
-            .iter()
-            .filter(|h| h.outcome != Outcome::Ok)
-            .collect()
-    };
-    for h in shown {
-        writeln!(
-            out,
-            "{} {}  {} -> {}",
-            style.heading("Flow"),
-            h.flow,
-            h.client,
-            h.server
-        )?;
-        super::ladder::render(&h.transcript, style, out)?;
-        render_diagnosis(&h.diagnosis, style, out)?;
-    }
-    Ok(())
 }
 
 fn render_credentials(
@@ -250,7 +181,11 @@ fn render_chain(chain: &ChainSummary, style: Style, out: &mut dyn Write) -> io::
     writeln!(out, "  {}", links.join(" -> "))
 }
 
-fn render_diagnosis(diagnosis: &Diagnosis, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn render_diagnosis(
+    diagnosis: &Diagnosis,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if diagnosis.causes.is_empty() {
         return Ok(());
     }
@@ -303,30 +238,6 @@ fn render_other_findings(
 }
 
 fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    if let Some(handshakes) = &report.handshakes {
-        let failed = handshakes
-            .iter()
-            .filter(|h| h.outcome != Outcome::Ok)
-            .count();
-        return match failed {
-            0 => writeln!(
-                out,
-                "{}",
-                style.good(&format!(
-                    "OK: {} handshake(s), none failed",
-                    handshakes.len()
-                ))
-            ),
-            n => writeln!(
-                out,
-                "{}",
-                style.error(&format!(
-                    "PROBLEMS FOUND: {n} of {} handshake(s) failed",
-                    handshakes.len()
-                ))
-            ),
-        };
-    }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

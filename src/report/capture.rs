@@ -1,0 +1,196 @@
+//! Capture reports, written as the handshakes are found: one at a time, so a capture of any size
+//! needs memory only for the connections still open, in text and in JSON alike.
+
+use std::io::{self, Write};
+
+use super::style::Style;
+use super::{HandshakeReport, Outcome, Report, ladder, text};
+
+/// How many failed handshakes the text report draws in full at the end.
+const DRAWN: usize = 20;
+
+/// Writes one capture report incrementally.
+pub struct CaptureWriter<'a> {
+    out: &'a mut dyn Write,
+    /// `None` writes JSON.
+    style: Option<Style>,
+    started: bool,
+    written: u64,
+    failed: u64,
+    /// Text: the handshakes to draw in full at the end.
+    drawn: Vec<HandshakeReport>,
+    /// Text: the first handshake, drawn when it is the only one.
+    first: Option<HandshakeReport>,
+}
+
+impl<'a> CaptureWriter<'a> {
+    pub fn text(out: &'a mut dyn Write, style: Style) -> Self {
+        Self::new(out, Some(style))
+    }
+
+    pub fn json(out: &'a mut dyn Write) -> Self {
+        Self::new(out, None)
+    }
+
+    fn new(out: &'a mut dyn Write, style: Option<Style>) -> Self {
+        CaptureWriter {
+            out,
+            style,
+            started: false,
+            written: 0,
+            failed: 0,
+            drawn: Vec::new(),
+            first: None,
+        }
+    }
+
+    /// Handshakes with problems so far.
+    pub fn failed(&self) -> u64 {
+        self.failed
+    }
+
+    pub fn handshake(&mut self, handshake: HandshakeReport) -> io::Result<()> {
+        let failed = handshake.outcome != Outcome::Ok;
+        self.failed += u64::from(failed);
+        match self.style {
+            None => {
+                self.start_json()?;
+                if self.written > 0 {
+                    self.out.write_all(b",\n")?;
+                }
+                serde_json::to_writer_pretty(&mut *self.out, &handshake)?;
+            }
+            Some(style) => {
+                if !self.started {
+                    self.started = true;
+                    writeln!(self.out, "{}", style.heading("Handshakes"))?;
+                    writeln!(
+                        self.out,
+                        "  {:>4}  {:<44}  {:<20}  {:<8}  verdict",
+                        "flow", "client -> server", "SNI", "version"
+                    )?;
+                }
+                let verdict = match handshake.diagnosis.causes.first() {
+                    Some(top) => {
+                        style.error(&format!("{} ({:.0}%)", top.id, top.confidence * 100.0))
+                    }
+                    None => style.good("ok"),
+                };
+                writeln!(
+                    self.out,
+                    "  {:>4}  {:<44}  {:<20}  {:<8}  {verdict}",
+                    handshake.flow,
+                    format!("{} -> {}", handshake.client, handshake.server),
+                    handshake.sni.as_deref().unwrap_or("-"),
+                    handshake.transcript.tls_version.as_deref().unwrap_or("-"),
+                )?;
+                if self.written == 0 {
+                    self.first = Some(handshake.clone());
+                }
+                if failed && self.drawn.len() < DRAWN {
+                    self.drawn.push(handshake);
+                }
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn start_json(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            write!(
+                self.out,
+                "{{\n  \"schema\": \"{}\",\n  \"command\": \"analyze\",\n  \"handshakes\": [\n",
+                super::SCHEMA
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Ends the report with what is known only at the end: the capture summary and the verdict.
+    pub fn finish(mut self, report: &Report) -> io::Result<()> {
+        match self.style {
+            None => {
+                self.start_json()?;
+                self.out.write_all(b"\n  ]")?;
+                let mut rest = serde_json::to_value(report)?;
+                if let Some(fields) = rest.as_object_mut() {
+                    fields.remove("schema");
+                    fields.remove("command");
+                    for (name, value) in fields.iter() {
+                        write!(self.out, ",\n  \"{name}\": ")?;
+                        serde_json::to_writer(&mut *self.out, value)?;
+                    }
+                }
+                self.out.write_all(b"\n}\n")
+            }
+            Some(style) => self.finish_text(report, style),
+        }
+    }
+
+    fn finish_text(&mut self, report: &Report, style: Style) -> io::Result<()> {
+        if let Some(capture) = &report.capture {
+            if self.written > 0 {
+                writeln!(self.out)?;
+            }
+            writeln!(
+                self.out,
+                "{}  {} TCP connection(s), {} with a TLS handshake",
+                style.heading("Capture"),
+                capture.tcp_flows,
+                capture.tls_flows
+            )?;
+            for note in &capture.notes {
+                writeln!(self.out, "  {}", style.warning(note))?;
+            }
+            if self.written == 0 {
+                writeln!(
+                    self.out,
+                    "  no TLS handshake found (TLS is recognised by its ClientHello, on any port)"
+                )?;
+            }
+            writeln!(self.out)?;
+        }
+        let drawn = std::mem::take(&mut self.drawn);
+        let only = if self.written == 1 && drawn.is_empty() {
+            self.first.take()
+        } else {
+            None
+        };
+        for handshake in drawn.iter().chain(only.iter()) {
+            writeln!(
+                self.out,
+                "{} {}  {} -> {}",
+                style.heading("Flow"),
+                handshake.flow,
+                handshake.client,
+                handshake.server
+            )?;
+            ladder::render(&handshake.transcript, style, self.out)?;
+            text::render_diagnosis(&handshake.diagnosis, style, self.out)?;
+        }
+        if self.failed > drawn.len() as u64 {
+            writeln!(
+                self.out,
+                "{} more failed handshake(s) not drawn: see them with --flow N, or all with --format json\n",
+                self.failed - drawn.len() as u64
+            )?;
+        }
+        match self.failed {
+            0 => writeln!(
+                self.out,
+                "{}",
+                style.good(&format!("OK: {} handshake(s), none failed", self.written))
+            ),
+            n => writeln!(
+                self.out,
+                "{}",
+                style.error(&format!(
+                    "PROBLEMS FOUND: {n} of {} handshake(s) failed",
+                    self.written
+                ))
+            ),
+        }
+    }
+}
