@@ -305,3 +305,114 @@ fn a_key_log_that_is_not_one_exits_3() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("NSS key log"), "{}", run.stderr);
 }
+
+#[test]
+fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    // All the key logs in one file, as SSLKEYLOGFILE collects them across runs.
+    let mut keys = String::new();
+    for entry in std::fs::read_dir(pcap("")).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "keys") {
+            keys.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    let keylog = dir.path().join("all.keys");
+    std::fs::write(&keylog, keys).unwrap();
+    let all = pcap("all.pcapng");
+    let (code, report) = iotdoctor_json(&["analyze", &all, "--keylog", keylog.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let handshakes = report["handshakes"].as_array().unwrap();
+    assert_eq!(handshakes.len(), 13);
+    assert_eq!(report["capture"]["tls_flows"], 13);
+    let flows: Vec<u64> = handshakes
+        .iter()
+        .map(|h| h["flow"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        flows,
+        (1..=13).collect::<Vec<_>>(),
+        "flows numbered from 1 in capture order"
+    );
+    let verdict = |port: u16| -> String {
+        let h = handshakes
+            .iter()
+            .find(|h| h["server"].as_str().unwrap().ends_with(&format!(":{port}")))
+            .unwrap();
+        h["diagnosis"]["causes"][0]["id"]
+            .as_str()
+            .unwrap_or("ok")
+            .to_string()
+    };
+    // The ports generate.sh gives each scenario, in order.
+    let expected = [
+        "ok",
+        "ok",
+        "client-cert-not-sent",
+        "client-cert-not-sent",
+        "client-ca-untrusted",
+        "client-chain-incomplete",
+        "client-cert-expired",
+        "client-cert-not-sent",
+        "server-ca-untrusted",
+        "client-key-mismatch",
+        "client-key-mismatch",
+        "client-cert-not-sent",
+        // wolfSSL wrote no key log: TLS 1.3 stays opaque.
+        "alert-unexplained",
+    ];
+    let got: Vec<String> = (19101..=19113).map(verdict).collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn json_report_of_a_capture_follows_the_contract() {
+    let all = pcap("all.pcapng");
+    let (_, report) = iotdoctor_json(&["analyze", &all]);
+    let top: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for field in [
+        "schema",
+        "command",
+        "outcome",
+        "capture",
+        "handshakes",
+        "findings",
+        "diagnosis",
+    ] {
+        assert!(top.contains(&field), "{field} missing: {top:?}");
+    }
+    assert_eq!(report["schema"], "iotdoctor.report/1");
+    assert_eq!(report["command"], "analyze");
+    for h in report["handshakes"].as_array().unwrap() {
+        let mut keys: Vec<&str> = h.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "client",
+                "diagnosis",
+                "flow",
+                "outcome",
+                "server",
+                "sni",
+                "transcript"
+            ]
+        );
+        assert!(
+            h["client"]
+                .as_str()
+                .unwrap()
+                .parse::<std::net::SocketAddr>()
+                .is_ok()
+        );
+        assert!(["ok", "problems"].contains(&h["outcome"].as_str().unwrap()));
+    }
+    let capture = report["capture"].as_object().unwrap();
+    let mut keys: Vec<&str> = capture.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["notes", "tcp_flows", "tls_flows"]);
+}
