@@ -30,7 +30,8 @@ use crate::transcript::{Handshake, What};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
+    // Reports are written in large pieces: a locked stdout alone would write line by line.
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
         Command::Connect(args) => ("connect", connect(args)),
