@@ -4,7 +4,6 @@ use std::fmt;
 
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use x509_parser::oid_registry::{self, Oid};
 use x509_parser::prelude::*;
 
@@ -102,7 +101,9 @@ impl CertInfo {
             is_ca: bc.as_ref().map(|bc| bc.value.ca),
             path_len: bc.as_ref().and_then(|bc| bc.value.path_len_constraint),
             self_issued: tbs.subject.as_raw() == tbs.issuer.as_raw(),
-            sha256: colon_hex(&Sha256::digest(der_bytes.as_ref())),
+            sha256: colon_hex(
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der_bytes.as_ref()).as_ref(),
+            ),
             raw: RawParts {
                 der: der_bytes.to_vec(),
                 subject: tbs.subject.as_raw().to_vec(),
@@ -118,6 +119,29 @@ impl CertInfo {
                 eku_server_auth: eku.as_ref().map(|e| e.value.server_auth || e.value.any),
             },
         })
+    }
+
+    /// Like [`CertInfo::from_der`], remembering the last certificates parsed: a capture shows
+    /// the same server chain in every connection, and parsing is the costly part of a copy.
+    pub fn from_der_cached(der: &[u8]) -> Result<CertInfo, String> {
+        use std::cell::RefCell;
+        use std::collections::HashMap;
+        const REMEMBERED: usize = 4096;
+        thread_local! {
+            static PARSED: RefCell<HashMap<Vec<u8>, CertInfo>> = RefCell::new(HashMap::new());
+        }
+        if let Some(info) = PARSED.with(|parsed| parsed.borrow().get(der).cloned()) {
+            return Ok(info);
+        }
+        let info = CertInfo::from_der(&CertificateDer::from(der.to_vec()))?;
+        PARSED.with(|parsed| {
+            let mut parsed = parsed.borrow_mut();
+            if parsed.len() >= REMEMBERED {
+                parsed.clear();
+            }
+            parsed.insert(der.to_vec(), info.clone());
+        });
+        Ok(info)
     }
 
     /// Days from `now` until the certificate expires (negative once expired).

@@ -524,6 +524,33 @@ fn client_certificate(
     };
     let mut explained = false;
 
+    // A signature made with a scheme the server never offered.
+    if let (Some((verify_index, _)), Some((request_index, _, _))) =
+        (f.client_verify, f.cert_request)
+        && let (
+            What::CertificateVerify { scheme, .. },
+            What::CertificateRequest {
+                signature_schemes, ..
+            },
+        ) = (&f.events[verify_index].what, &f.events[request_index].what)
+        && !signature_schemes.is_empty()
+        && !signature_schemes.contains(scheme)
+    {
+        out.push(Proposal::new(
+            CauseId::ClientSigalgMismatch,
+            0.85,
+            vec![
+                format!(
+                    "the client signed its CertificateVerify with {scheme} ({}), a scheme the server's CertificateRequest did not offer",
+                    f.at(verify_index)
+                ),
+                format!("the server offered: {}", signature_schemes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+                rejected.clone(),
+            ],
+        ));
+        explained = true;
+    }
+
     let key_lines = finding_lines(FindingId::ClientKeyMismatch);
     let signature_failed = matches!(f.client_verify, Some((_, Some(false))));
     if !key_lines.is_empty() || signature_failed {

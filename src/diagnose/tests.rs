@@ -282,3 +282,32 @@ fn a_clienthello_refused_with_protocol_version_is_a_version_mismatch() {
     alert(&mut t, 70);
     assert_eq!(top(&t, &[]).0, CauseId::ProtocolVersionMismatch);
 }
+
+#[test]
+fn a_signature_scheme_the_server_never_offered_is_a_sigalg_mismatch() {
+    // The server offered ecdsa_secp256r1_sha256 only; the client signed with rsa_pss_rsae_sha256.
+    let mut t = asked_for_a_certificate(vec![
+        fixture_cert("client-rsa.pem"),
+        fixture_cert("intermediate-ca.pem"),
+    ]);
+    t.push(
+        3.0,
+        Side::Client,
+        What::CertificateVerify {
+            record: Some(9),
+            seen: Seen::Wire,
+            scheme: names::signature_scheme(0x0804),
+            signature_length: 256,
+            verified: Some(true),
+            detail: None,
+        },
+    );
+    alert(&mut t, 47);
+    let diagnosis = diagnose(&[], Some(&t), &Context::default());
+    assert_eq!(
+        diagnosis.causes[0].id,
+        CauseId::ClientSigalgMismatch,
+        "{diagnosis:#?}"
+    );
+    assert!(diagnosis.causes[0].evidence[0].contains("rsa_pss_rsae_sha256"));
+}

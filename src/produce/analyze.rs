@@ -134,10 +134,11 @@ const CLIENT_HELLO_PREFIX: usize = 6;
 
 impl Flow {
     fn new(a: SocketAddr, b: SocketAddr, start: f64, keys: Option<Arc<KeyLog>>) -> Flow {
-        let wire = match keys {
+        let mut wire = match keys {
             Some(keys) => Wire::with_keys(keys),
             None => Wire::new(),
         };
+        wire.defer_signature_checks();
         Flow {
             a,
             b,
@@ -211,6 +212,8 @@ impl Flow {
         let Kind::Tls { client } = self.kind else {
             return None;
         };
+        self.wire
+            .settle_signature_checks(&mut self.transcript.events);
         self.transcript.tls_version = self.wire.version().map(|v| names::version(v).to_string());
         self.transcript.cipher_suite = self
             .wire

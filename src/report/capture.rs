@@ -58,7 +58,9 @@ impl<'a> CaptureWriter<'a> {
                 if self.written > 0 {
                     self.out.write_all(b",\n")?;
                 }
-                serde_json::to_writer_pretty(&mut *self.out, &handshake)?;
+                // One handshake per line: a capture can hold many thousands of them.
+                self.out.write_all(b"    ")?;
+                serde_json::to_writer(&mut *self.out, &handshake)?;
             }
             Some(style) => {
                 if !self.started {

@@ -9,7 +9,6 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
 use tls_parser::{SNIType, TlsCipherKx, TlsCipherSuite, TlsExtension};
 use x509_parser::prelude::{FromDer, X509Name};
 
@@ -72,6 +71,11 @@ pub struct Wire {
     handshake_log: Option<Vec<u8>>,
     /// The end-entity certificate each side presented (client, server).
     presented: [Option<CertInfo>; 2],
+    /// CertificateVerify checks set aside: (record, sender, check).
+    defer_checks: bool,
+    deferred: Vec<(u32, Side, SignatureCheck)>,
+    /// TLS 1.2: the record that carried the server's ChangeCipherSpec.
+    server_ccs_record: Option<u32>,
 }
 
 /// What one direction of the connection has sent and not yet been decoded.
@@ -89,6 +93,9 @@ struct Direction {
     skip: usize,
     /// Decrypts this side's TLS 1.3 records, from its first record after the ServerHello.
     decrypter: Option<Tls13Decrypter>,
+    /// Body bytes still to come of a record nobody will read (encrypted, no keys): they are
+    /// counted, not copied.
+    opaque_left: usize,
     /// A failure to decrypt was already reported.
     decrypt_failed: bool,
 }
@@ -141,6 +148,26 @@ impl Wire {
         let mut dir = std::mem::take(self.direction(from));
         let mut input = bytes;
         while !dir.not_tls {
+            if dir.opaque_left > 0 {
+                let skipped = dir.opaque_left.min(input.len());
+                dir.opaque_left -= skipped;
+                input = &input[skipped..];
+                if dir.opaque_left > 0 {
+                    break;
+                }
+                let header = std::mem::take(&mut dir.record);
+                self.on_record(&mut dir, &header, &mut out);
+                dir.record = header;
+                dir.record.clear();
+                continue;
+            }
+            if dir.record.len() == RECORD_HEADER_LEN && self.opaque(&dir, from) {
+                dir.opaque_left =
+                    record_total_len(&dir.record).unwrap_or(RECORD_HEADER_LEN) - RECORD_HEADER_LEN;
+                if dir.opaque_left > 0 {
+                    continue;
+                }
+            }
             if let Some(total) = record_total_len(&dir.record)
                 && dir.record.len() == total
             {
@@ -231,6 +258,9 @@ impl Wire {
         match content_type {
             CONTENT_CHANGE_CIPHER_SPEC => {
                 dir.sent_ccs = true;
+                if out.from == Side::Server && !self.tls13() {
+                    self.server_ccs_record.get_or_insert(index);
+                }
                 if !dir.handshake.is_empty() || dir.skip > 0 {
                     out.note(format!(
                         "record {index}: change_cipher_spec came in the middle of a handshake message; \
@@ -274,6 +304,15 @@ impl Wire {
             }
             Err(_) => {}
         }
+    }
+
+    /// Whether the record whose header `dir` holds will only be counted: encrypted, and no keys
+    /// to decrypt it.
+    fn opaque(&self, dir: &Direction, side: Side) -> bool {
+        let content_type = dir.record.first().copied().unwrap_or(0);
+        self.encrypted(dir, content_type)
+            && dir.decrypter.is_none()
+            && self.pending[slot(side)].is_none()
     }
 
     /// Whether a record of this type, sent now by `dir`'s side, is protected.
@@ -353,7 +392,8 @@ impl Wire {
                     What::CertificateVerify {
                         verified, detail, ..
                     } if message_type == MESSAGE_CERTIFICATE_VERIFY => {
-                        (*verified, *detail) = self.check_certificate_verify(out.from, body);
+                        (*verified, *detail) =
+                            self.check_certificate_verify(out.from, record, body);
                     }
                     What::Handshake {
                         message: Handshake::ServerHello { .. },
@@ -457,23 +497,21 @@ impl Wire {
         }
     }
 
-    /// Checks a CertificateVerify against the sender's certificate over the handshake so far.
-    fn check_certificate_verify(&self, from: Side, body: &[u8]) -> (Option<bool>, Option<String>) {
+    /// What checking a CertificateVerify takes: the sender's certificate and the signed content.
+    fn signature_check(&self, from: Side, body: &[u8]) -> Result<SignatureCheck, Option<String>> {
         let mut reader = Reader(body);
         let (Some(scheme), Some(signature)) = (reader.u16(), reader.vec16()) else {
-            return (None, None);
+            return Err(None);
         };
         let Some(cert) = &self.presented[slot(from)] else {
-            return (
-                None,
-                Some("no certificate of the sender was seen to check it against".into()),
-            );
+            return Err(Some(
+                "no certificate of the sender was seen to check it against".into(),
+            ));
         };
         let Some(log) = &self.handshake_log else {
-            return (
-                None,
-                Some("the handshake messages it signs were not all seen".into()),
-            );
+            return Err(Some(
+                "the handshake messages it signs were not all seen".into(),
+            ));
         };
         let message = if self.tls13() {
             // RFC 8446 section 4.4.3: 64 spaces, a context string, a zero byte, the transcript hash.
@@ -494,28 +532,66 @@ impl Wire {
         } else {
             log.clone()
         };
-        match verify_tls_signature(
-            cert,
-            rustls::SignatureScheme::from(scheme),
-            &message,
-            signature,
-        ) {
-            Some(true) => (
-                Some(true),
-                Some(format!("verifies against '{}'", cert.short_name())),
-            ),
-            Some(false) => (
-                Some(false),
-                Some(format!(
-                    "does NOT verify against '{}': the signing key does not belong to that certificate",
-                    cert.short_name()
-                )),
-            ),
-            None => (
-                None,
-                Some("a signature scheme iotdoctor cannot check".into()),
-            ),
+        Ok(SignatureCheck {
+            cert: cert.clone(),
+            scheme,
+            message,
+            signature: signature.to_vec(),
+        })
+    }
+
+    /// Checks a CertificateVerify now, or, in a TLS 1.2 capture, sets it aside until
+    /// [`Wire::settle_signature_checks`] knows whether the server accepted it.
+    fn check_certificate_verify(
+        &mut self,
+        from: Side,
+        record: u32,
+        body: &[u8],
+    ) -> (Option<bool>, Option<String>) {
+        match self.signature_check(from, body) {
+            Err(why) => (None, why),
+            Ok(check) if self.defer_checks && !self.tls13() => {
+                self.deferred.push((record, from, check));
+                (None, Some(DEFERRED.into()))
+            }
+            Ok(check) => check.run(),
         }
+    }
+
+    /// Checks each CertificateVerify set aside (see [`Wire::defer_signature_checks`]), except
+    /// those the server accepted: a server that goes on to send its ChangeCipherSpec verified
+    /// the signature itself.
+    pub fn settle_signature_checks(&mut self, events: &mut [Event]) {
+        for (record, from, check) in std::mem::take(&mut self.deferred) {
+            let accepted = self.server_ccs_record.is_some_and(|ccs| ccs > record);
+            let verdict = if accepted {
+                (None, Some("not checked: the server accepted it (it sent its ChangeCipherSpec after it)".into()))
+            } else {
+                check.run()
+            };
+            let event = events.iter_mut().find(|e| {
+                e.from == from
+                    && matches!(&e.what, What::CertificateVerify { record: Some(r), detail: Some(d), .. }
+                        if *r == record && d == DEFERRED)
+            });
+            if let Some(Event {
+                what:
+                    What::CertificateVerify {
+                        verified, detail, ..
+                    },
+                ..
+            }) = event
+            {
+                (*verified, *detail) = verdict;
+            }
+        }
+    }
+
+    /// Leaves TLS 1.2 CertificateVerify checks (an elliptic-curve verification each) until
+    /// [`Wire::settle_signature_checks`], which skips the ones the server accepted. For reading
+    /// captures of many connections, where most signatures are fine and the server said so.
+    pub fn defer_signature_checks(&mut self) {
+        self.defer_checks = true;
     }
 
     /// A ServerHello or HelloRetryRequest. When the server sent it, it sets the negotiated
@@ -592,7 +668,7 @@ impl Wire {
         let ders = first(body).or_else(|why| second(body).map_err(|_| why))?;
         let mut certificates = Vec::with_capacity(ders.len());
         for (number, der) in ders.iter().enumerate() {
-            match CertInfo::from_der(&CertificateDer::from(der.to_vec())) {
+            match CertInfo::from_der_cached(der) {
                 Ok(info) => certificates.push(info),
                 Err(why) => notes.push(format!(
                     "record {record}: certificate {} of the {from}'s Certificate message is left out: {why}",
@@ -669,6 +745,42 @@ impl Wire {
             verified: None,
             detail: None,
         }))
+    }
+}
+
+/// The detail of a CertificateVerify whose check waits for [`Wire::settle_signature_checks`].
+const DEFERRED: &str = "check deferred";
+
+/// A CertificateVerify signature and what it must verify against.
+#[derive(Debug)]
+struct SignatureCheck {
+    cert: CertInfo,
+    scheme: u16,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl SignatureCheck {
+    fn run(&self) -> (Option<bool>, Option<String>) {
+        let name = self.cert.short_name();
+        match verify_tls_signature(
+            &self.cert,
+            rustls::SignatureScheme::from(self.scheme),
+            &self.message,
+            &self.signature,
+        ) {
+            Some(true) => (Some(true), Some(format!("verifies against '{name}'"))),
+            Some(false) => (
+                Some(false),
+                Some(format!(
+                    "does NOT verify against '{name}': the signing key does not belong to that certificate"
+                )),
+            ),
+            None => (
+                None,
+                Some("a signature scheme iotdoctor cannot check".into()),
+            ),
+        }
     }
 }
 
@@ -1073,7 +1185,7 @@ mod tests {
 
     use rustls::crypto::{CryptoProvider, aws_lc_rs};
     use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{PrivateKeyDer, ServerName};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     use rustls::server::WebPkiClientVerifier;
     use rustls::{
         ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig, ServerConnection,
