@@ -74,6 +74,7 @@ fn tls12_captures_name_their_cause() {
         ("wrong-server-ca", "server-ca-untrusted"),
         ("key-mismatch-tls12", "client-key-mismatch"),
         ("client-sigalgs", "client-cert-not-sent"),
+        ("not-tls", "not-tls"),
     ] {
         let (code, report) = analyze(capture, &[]);
         assert_eq!(code, 1, "{capture}");
@@ -322,15 +323,15 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
     let (code, report) = iotdoctor_json(&["analyze", &all, "--keylog", keylog.to_str().unwrap()]);
     assert_eq!(code, 1);
     let handshakes = report["handshakes"].as_array().unwrap();
-    assert_eq!(handshakes.len(), 13);
-    assert_eq!(report["capture"]["tls_flows"], 13);
+    assert_eq!(handshakes.len(), 14);
+    assert_eq!(report["capture"]["tls_flows"], 14);
     let flows: Vec<u64> = handshakes
         .iter()
         .map(|h| h["flow"].as_u64().unwrap())
         .collect();
     assert_eq!(
         flows,
-        (1..=13).collect::<Vec<_>>(),
+        (1..=14).collect::<Vec<_>>(),
         "flows numbered from 1 in capture order"
     );
     let verdict = |port: u16| -> String {
@@ -359,8 +360,9 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
         "client-cert-not-sent",
         // wolfSSL wrote no key log: TLS 1.3 stays opaque.
         "alert-unexplained",
+        "not-tls",
     ];
-    let got: Vec<String> = (19101..=19113).map(verdict).collect();
+    let got: Vec<String> = (19101..=19114).map(verdict).collect();
     assert_eq!(got, expected);
 }
 
@@ -415,4 +417,11 @@ fn json_report_of_a_capture_follows_the_contract() {
     let mut keys: Vec<&str> = capture.keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, ["notes", "tcp_flows", "tls_flows"]);
+}
+
+#[test]
+fn a_tls_client_against_an_http_server_is_not_tls() {
+    let (_, report) = analyze("not-tls", &[]);
+    let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("an HTTP server"), "{evidence}");
 }

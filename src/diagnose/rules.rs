@@ -390,7 +390,11 @@ fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
     let Some((i, preview)) = f.not_tls else {
         return;
     };
-    let what = if preview.starts_with("HTTP/") {
+    let html = preview
+        .trim_start()
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("<!doc") || p.eq_ignore_ascii_case("<html"));
+    let what = if preview.starts_with("HTTP/") || html {
         "an HTTP server"
     } else if preview.starts_with("SSH-") {
         "an SSH server"
