@@ -135,3 +135,43 @@ fn damaged_encrypted_keys_and_bundles() {
         });
     }
 }
+
+#[test]
+fn damaged_captures_never_panic() {
+    use iotdoctor::diagnose::Context;
+    use iotdoctor::produce::analyze;
+    use iotdoctor::transcript::decrypt::KeyLog;
+
+    let capture: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "fixtures",
+        "pcaps",
+        "all.pcapng",
+    ]
+    .iter()
+    .collect();
+    let original = std::fs::read(&capture).unwrap();
+    let keys = std::fs::read_to_string(capture.with_file_name("no-cert-tls13.keys")).unwrap();
+    let keys = std::sync::Arc::new(KeyLog::parse(&keys));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.pcapng");
+    let mut rng = Rng(0xC0FFEE);
+    for round in 0..300 {
+        std::fs::write(&path, mutate(&original, &mut rng)).unwrap();
+        let keys = (round % 2 == 0).then(|| keys.clone());
+        let _ = analyze::analyze(&path, keys, |found| {
+            let diagnosis = diagnose(&[], Some(&found.transcript), &Context::default());
+            let report = Report::new("analyze", vec![], diagnosis).with_connection(
+                iotdoctor::transcript::Target {
+                    endpoint: found.server.to_string(),
+                    sni: None,
+                    address: None,
+                },
+                found.transcript,
+                false,
+            );
+            text::render(&report, Style::plain(), &mut Vec::new()).unwrap();
+            json::render(&report, &mut Vec::new()).unwrap();
+        });
+    }
+}
