@@ -17,7 +17,7 @@ use crate::cli::{
 };
 use crate::credentials::checks::{self, CheckOptions};
 use crate::credentials::inspect::CertInfo;
-use crate::credentials::load::{self, PasswordSource};
+use crate::credentials::load::PasswordSource;
 use crate::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
 use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
@@ -158,30 +158,13 @@ fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     }
 
     // The server's trust anchors.
-    let mut roots = None;
-    let mut trusted_cas = Vec::new();
-    if !args.ca.is_empty() {
-        let mut certs = Vec::new();
-        for path in &args.ca {
-            let contents = load::read_file(path, &passwords(&args.device))?;
-            if contents.certs.is_empty() {
-                return Err(Error::input(
-                    path,
-                    InputProblem::WrongKind {
-                        expected: "a CA certificate",
-                        found: contents.describe(),
-                    },
-                ));
-            }
-            for der in contents.certs {
-                if let Ok(info) = CertInfo::from_der(&der) {
-                    trusted_cas.push(info.subject);
-                }
-                certs.push(der);
-            }
-        }
-        roots = Some(certs);
-    }
+    let cas = read_cas(&args.ca)?;
+    let trusted_cas: Vec<String> = cas.iter().map(|ca| ca.subject.clone()).collect();
+    let roots = (!cas.is_empty()).then(|| {
+        cas.iter()
+            .map(|ca| CertificateDer::from(ca.raw.der.clone()))
+            .collect()
+    });
 
     let host_is_ip = host.parse::<IpAddr>().is_ok();
     let verify_name = args.sni.clone().unwrap_or_else(|| host.clone());
@@ -257,25 +240,7 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
         }
         None => None,
     };
-    let mut anchors = Vec::new();
-    for path in &args.ca {
-        let contents = load::read_file(path, &EnvOrPrompt { env_var: None })?;
-        if contents.certs.is_empty() {
-            return Err(Error::input(
-                path,
-                InputProblem::WrongKind {
-                    expected: "a CA certificate",
-                    found: contents.describe(),
-                },
-            ));
-        }
-        anchors.extend(
-            contents
-                .certs
-                .iter()
-                .filter_map(|der| CertInfo::from_der(der).ok()),
-        );
-    }
+    let anchors = read_cas(&args.ca)?;
 
     let mut shown = 0u64;
     let mut write_error = None;
@@ -362,6 +327,16 @@ fn parse_endpoint(endpoint: &str) -> Result<(String, u16), Error> {
         return Err(bad("the port must be a number from 1 to 65535"));
     }
     Ok((host.to_string(), port))
+}
+
+/// The certificates of `--ca` files, each file required to hold at least one.
+fn read_cas(paths: &[std::path::PathBuf]) -> Result<Vec<CertInfo>, Error> {
+    let request = LoadRequest {
+        cas: paths.to_vec(),
+        ..LoadRequest::default()
+    };
+    let creds = Credentials::load(&request, &EnvOrPrompt { env_var: None })?;
+    Ok(creds.cas.into_iter().map(|ca| ca.info).collect())
 }
 
 fn device_request(device: &DeviceArgs, cas: Vec<std::path::PathBuf>) -> LoadRequest {
