@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::{
     AnalyzeArgs, CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format,
-    Profile, TlsChoice,
+    Profile, ServeArgs, TlsChoice,
 };
 use crate::credentials::checks::{self, CheckOptions};
 use crate::credentials::inspect::CertInfo;
@@ -23,10 +23,11 @@ use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
 use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
+use crate::produce::server::{self, Server, ServerOptions};
 use crate::report::capture::CaptureWriter;
 use crate::report::{self, HandshakeReport, Outcome, Report, style::Style};
 use crate::transcript::decrypt::KeyLog;
-use crate::transcript::{Handshake, What};
+use crate::transcript::{Handshake, Target, What, names};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
@@ -35,6 +36,15 @@ pub fn run(cli: Cli) -> ExitCode {
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
         Command::Connect(args) => ("connect", connect(args)),
+        Command::Serve(args) => match serve(
+            args,
+            cli.global.format,
+            style_for(cli.global.color),
+            &mut stdout,
+        ) {
+            Ok(code) => return ExitCode::from(code),
+            Err(error) => ("serve", Err(error)),
+        },
         Command::Analyze(args) => {
             // A capture's handshakes are written as they are found, not held until the end.
             let mut writer = match cli.global.format {
@@ -295,6 +305,132 @@ fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> Ha
         transcript: found.transcript,
         diagnosis,
     }
+}
+
+/// Serves devices until interrupted (or one, with `--once`), writing each connection's report
+/// when it ends. Returns the exit code: with `--once`, that of the one connection.
+fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
+    let creds = Credentials::load(
+        &LoadRequest {
+            cert: Some(args.cert.clone()),
+            key: args.key.clone(),
+            ..LoadRequest::default()
+        },
+        &EnvOrPrompt { env_var: None },
+    )?;
+    let key = creds.key.as_ref().ok_or_else(|| {
+        Error::Usage(
+            "the server needs its private key: give --key (or put it in the --cert file)".into(),
+        )
+    })?;
+    let mut client_sigalgs = None;
+    if !args.client_sigalgs.is_empty() {
+        let mut schemes = Vec::new();
+        for name in &args.client_sigalgs {
+            let code = names::signature_scheme_code(name).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--client-sigalgs: unknown signature scheme '{name}'"
+                ))
+            })?;
+            schemes.push(rustls::SignatureScheme::from(code));
+        }
+        client_sigalgs = Some(schemes);
+    }
+    let options = ServerOptions {
+        chain: creds
+            .device
+            .iter()
+            .map(|c| CertificateDer::from(c.info.raw.der.clone()))
+            .collect(),
+        key: key.key.der.clone_key(),
+        client_cas: read_cas(&args.client_ca)?
+            .iter()
+            .map(|ca| CertificateDer::from(ca.raw.der.clone()))
+            .collect(),
+        optional_client_cert: args.optional_client_cert,
+        tls: args.tls.map(|t| match t {
+            TlsChoice::V12 => TlsVersion::V12,
+            TlsChoice::V13 => TlsVersion::V13,
+        }),
+        client_sigalgs,
+        alpn: args.alpn.clone(),
+        timeout: Duration::try_from_secs_f64(args.timeout).map_err(|_| {
+            Error::Usage(format!(
+                "--timeout {}: give a number of seconds",
+                args.timeout
+            ))
+        })?,
+    };
+    let server = Arc::new(Server::new(&options)?);
+    let listener = server::listen(args.listen)?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::Usage(format!("--listen: {e}")))?;
+    eprintln!("iotdoctor: serving TLS on {local}");
+
+    // Each connection is served on a thread of its own; reports come back here to be written
+    // one at a time, as their connections end.
+    let (reports, finished) = std::sync::mpsc::channel::<Report>();
+    let accepting = std::thread::spawn({
+        let once = args.once;
+        move || {
+            for (number, stream) in listener.incoming().enumerate() {
+                let Ok(socket) = stream else { continue };
+                let Ok(peer) = socket.peer_addr() else {
+                    continue;
+                };
+                let (server, reports) = (server.clone(), reports.clone());
+                let worker = std::thread::spawn(move || {
+                    let run = server.serve(socket, peer);
+                    let _ = reports.send(device_report(number as u64 + 1, run));
+                });
+                if once {
+                    let _ = worker.join();
+                    return;
+                }
+            }
+        }
+    });
+    let mut last = 0;
+    for report in finished {
+        last = report.exit_code(None);
+        let written = match format {
+            Format::Json => serde_json::to_writer(&mut *out, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|_| writeln!(out)),
+            Format::Text => report::text::render(&report, style, out).and_then(|_| writeln!(out)),
+        };
+        report_write_error(written.and_then(|_| out.flush()));
+        if args.once {
+            break;
+        }
+    }
+    let _ = accepting.join();
+    Ok(last)
+}
+
+/// The report of one device's connection, diagnosed from the server's side.
+fn device_report(number: u64, run: server::ServerRun) -> Report {
+    let sni = run.transcript.events.iter().find_map(|e| match &e.what {
+        What::Handshake {
+            message: Handshake::ClientHello { sni, .. },
+            ..
+        } => sni.clone(),
+        _ => None,
+    });
+    let context = Context {
+        server_name: sni.clone(),
+        trusted_cas: vec![],
+        alpn_offered: false,
+        at: Some(checks::now()),
+    };
+    let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
+    let target = Target {
+        endpoint: format!("connection {number} from {}", run.peer),
+        sni,
+        address: Some(run.peer),
+    };
+    Report::new("serve", vec![], diagnosis).with_connection(target, run.transcript, false)
 }
 
 /// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address; port 8883 by default.

@@ -109,6 +109,19 @@ pub enum Command {
         after_help = ANALYZE_EXAMPLES
     )]
     Analyze(AnalyzeArgs),
+
+    /// Be the server for a device under test, and say why its handshakes fail.
+    #[command(
+        long_about = "A diagnostic TLS server, a stand-in for AWS IoT Core or any broker: point the device at \
+            it and see, for every connection, what the device sent (its ClientHello, its certificate \
+            chain or an empty Certificate, its CertificateVerify checked against its certificate), \
+            what iotdoctor answered, and why the handshake failed. It requires a client certificate \
+            by default, as AWS IoT does, and names the --client-ca CAs in its CertificateRequest.\n\n\
+            Each connection is served on its own; its report is printed when it ends (text, or one \
+            JSON report per line with --format json).",
+        after_help = SERVE_EXAMPLES
+    )]
+    Serve(ServeArgs),
 }
 
 const CHECK_CERTS_EXAMPLES: &str = "\
@@ -181,6 +194,66 @@ Examples:
 
   # Capture a device on the bench first (any port is fine)
   sudo tcpdump -i eth0 -w device.pcap host 192.0.2.10";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  # Stand in for the broker on 8883; devices must present a certificate from device-ca.pem
+  iotdoctor serve --listen 0.0.0.0:8883 --cert server.pem --key server.key --client-ca device-ca.pem
+
+  # One connection, then exit with its verdict (for scripts and CI)
+  iotdoctor serve --listen 127.0.0.1:8883 --cert server.pem --key server.key --client-ca ca.pem --once
+
+  # Allow only RSA-PSS client signatures, TLS 1.2 only: does the device cope?
+  iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem --tls 1.2 --client-sigalgs rsa_pss_rsae_sha256";
+
+/// What `serve` needs.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8883")]
+    pub listen: std::net::SocketAddr,
+
+    /// The server's certificate chain (leaf first; PEM or DER). May also hold the key.
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+
+    /// The server's private key.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// CA certificate(s) device certificates must chain to (repeatable); named in the CertificateRequest.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "optional_client_cert"
+    )]
+    pub client_ca: Vec<PathBuf>,
+
+    /// Accept devices that send no certificate (asked for, not required).
+    #[arg(long)]
+    pub optional_client_cert: bool,
+
+    /// Accept only this TLS version.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub tls: Option<TlsChoice>,
+
+    /// Signature schemes the CertificateRequest allows, comma-separated IANA names
+    /// (e.g. rsa_pss_rsae_sha256,ecdsa_secp256r1_sha256).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub client_sigalgs: Vec<String>,
+
+    /// ALPN protocol to accept (repeatable).
+    #[arg(long, value_name = "PROTO")]
+    pub alpn: Vec<String>,
+
+    /// Serve one connection, print its report and exit with its exit code.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Seconds to wait for a device's next bytes before giving up on it.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+}
 
 /// What `analyze` reads.
 #[derive(Debug, Args)]

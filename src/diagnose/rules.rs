@@ -75,6 +75,10 @@ struct Facts<'a> {
     server_chain: Option<&'a [CertInfo]>,
     verification: Option<(usize, bool, Option<&'a str>, &'a str)>,
     not_tls: Option<(usize, &'a str)>,
+    /// Server side: the client's first bytes were not TLS.
+    client_not_tls: Option<(usize, &'a str)>,
+    /// Server side: the client connected and sent nothing.
+    client_silent: Option<usize>,
     transport: Option<(usize, &'a str, &'a str, &'a str)>,
     server_close: Option<(usize, CloseKind)>,
     /// The client ended the connection first: its close_notify (live), FIN or RST, or an
@@ -108,6 +112,8 @@ impl<'a> Facts<'a> {
             server_chain: None,
             verification: None,
             not_tls: None,
+            client_not_tls: None,
+            client_silent: None,
             transport: None,
             server_close: None,
             client_ended: None,
@@ -176,6 +182,14 @@ impl<'a> Facts<'a> {
                     detail,
                 } if from == Side::Client => {
                     f.verification = Some((i, *ok, problem.as_deref(), detail));
+                }
+                What::NotTls { preview } if from == Side::Client => {
+                    f.client_not_tls.get_or_insert((i, preview));
+                }
+                What::Close {
+                    how: CloseKind::Timeout,
+                } if from == Side::Client && f.client_hello.is_none() => {
+                    f.client_silent.get_or_insert(i);
                 }
                 What::NotTls { preview } if from == Side::Server => {
                     f.not_tls.get_or_insert((i, preview));
@@ -269,6 +283,8 @@ impl<'a> Facts<'a> {
             || self.client_error.is_some()
             || self.transport.is_some()
             || self.not_tls.is_some()
+            || self.client_not_tls.is_some()
+            || self.client_silent.is_some()
             || server_closed_first
             || self.opaque_rejection().is_some()
     }
@@ -387,6 +403,33 @@ fn transport(f: &Facts<'_>, out: &mut Vec<Proposal>) {
 }
 
 fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    if let Some((i, preview)) = f.client_not_tls {
+        // Seen from the server: the device spoke first, and not TLS.
+        let mqtt = preview.starts_with("\\x10") && preview.contains("MQTT");
+        let what = if mqtt {
+            "an MQTT CONNECT in plain text: the device does not use TLS on this port"
+        } else {
+            "not a TLS ClientHello"
+        };
+        out.push(
+            Proposal::new(
+                CauseId::NotTls,
+                0.95,
+                vec![format!("the device's first bytes are not a TLS record ({}): \"{preview}\"", f.at(i)), format!("this looks like {what}")],
+            )
+            .fix("Enable TLS in the device's connection settings (MQTT over TLS: port 8883), or point it at a plain-text port."),
+        );
+    }
+    if let Some(i) = f.client_silent {
+        out.push(Proposal::new(
+            CauseId::Timeout,
+            0.8,
+            vec![format!(
+                "the device connected and sent nothing ({}): no ClientHello came",
+                f.at(i)
+            )],
+        ));
+    }
     let Some((i, preview)) = f.not_tls else {
         return;
     };

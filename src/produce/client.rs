@@ -376,6 +376,11 @@ impl Run {
                         );
                     }
                 }
+                // Facts of the server side of a connection: never raised in a client.
+                HookFact::RequestSent { .. }
+                | HookFact::ClientCertificateArrived
+                | HookFact::ClientChain { .. }
+                | HookFact::ClientSignatureChecked { .. } => {}
                 HookFact::ClientNote(message) => self.push(Side::Client, What::Note { message }),
                 HookFact::ClientSignature {
                     scheme,

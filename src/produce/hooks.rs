@@ -46,6 +46,24 @@ pub enum HookFact {
     },
     /// A fact about our answer worth a line in the transcript.
     ClientNote(String),
+    /// Server side: the CertificateRequest we send (CA names, schemes).
+    RequestSent {
+        ca_names: Vec<String>,
+        schemes: Vec<SignatureScheme>,
+    },
+    /// Server side: the client's Certificate message arrived (a chain may follow).
+    ClientCertificateArrived,
+    /// Server side: the client's chain and our verdict on it.
+    ClientChain {
+        chain: Vec<CertInfo>,
+        result: Result<(), Error>,
+    },
+    /// Server side: the client's CertificateVerify and our verdict on it.
+    ClientSignatureChecked {
+        scheme: SignatureScheme,
+        length: usize,
+        result: Result<(), Error>,
+    },
     /// Our CertificateVerify, checked against our own certificate.
     ClientSignature {
         scheme: SignatureScheme,
@@ -362,5 +380,109 @@ pub fn describe_certificate_error(error: &Error) -> String {
         }
         Error::InvalidCertificate(e) => format!("{e}"),
         other => other.to_string(),
+    }
+}
+
+/// Server side: verifies the client with webpki and records the CertificateRequest sent, the
+/// client's chain and its CertificateVerify, with our verdict on each.
+#[derive(Debug)]
+pub struct RecordingClientVerifier {
+    inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    mandatory: bool,
+    /// Signature schemes offered in the CertificateRequest (`--client-sigalgs`); all by default.
+    schemes: Option<Vec<SignatureScheme>>,
+    facts: Facts,
+}
+
+impl RecordingClientVerifier {
+    pub fn new(
+        inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+        mandatory: bool,
+        schemes: Option<Vec<SignatureScheme>>,
+        facts: Facts,
+    ) -> Self {
+        RecordingClientVerifier {
+            inner,
+            mandatory,
+            schemes,
+            facts,
+        }
+    }
+}
+
+impl rustls::server::danger::ClientCertVerifier for RecordingClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        // rustls asks this as the client's Certificate arrives, empty or not.
+        self.facts.push(HookFact::ClientCertificateArrived);
+        self.mandatory
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        let hints = self.inner.root_hint_subjects();
+        // Asked for when the CertificateRequest is built: record what it carries.
+        self.facts.push(HookFact::RequestSent {
+            ca_names: hints
+                .iter()
+                .map(|dn| distinguished_name(dn.as_ref()))
+                .collect(),
+            schemes: self.supported_verify_schemes(),
+        });
+        hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, Error> {
+        let result = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now);
+        self.facts.push(HookFact::ClientChain {
+            chain: chain_infos(end_entity, intermediates),
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        result
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        let result = self.inner.verify_tls12_signature(message, cert, dss);
+        self.facts.push(HookFact::ClientSignatureChecked {
+            scheme: dss.scheme,
+            length: dss.signature().len(),
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        result
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        let result = self.inner.verify_tls13_signature(message, cert, dss);
+        self.facts.push(HookFact::ClientSignatureChecked {
+            scheme: dss.scheme,
+            length: dss.signature().len(),
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        result
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes
+            .clone()
+            .unwrap_or_else(|| self.inner.supported_verify_schemes())
     }
 }

@@ -5,3 +5,4 @@ pub mod analyze;
 pub mod capture;
 pub mod client;
 mod hooks;
+pub mod server;

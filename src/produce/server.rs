@@ -1,0 +1,465 @@
+//! The live server: accepts devices on a socket, drives a rustls server handshake with each,
+//! and records every byte each way (decoded by [`Wire`]) and what the hooks saw inside.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme};
+
+use super::client::TlsVersion;
+use super::hooks::{Facts, HookFact, RecordingClientVerifier, describe_certificate_error};
+use crate::error::Error;
+use crate::transcript::wire::Wire;
+use crate::transcript::{CloseKind, Seen, Side, Transcript, What, names};
+
+/// Everything `serve` needs to know.
+#[derive(Debug)]
+pub struct ServerOptions {
+    /// Our certificate chain (leaf first) and key.
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    /// CAs device certificates must chain to; their names go into the CertificateRequest.
+    pub client_cas: Vec<CertificateDer<'static>>,
+    /// Accept devices that send no certificate.
+    pub optional_client_cert: bool,
+    pub tls: Option<TlsVersion>,
+    /// Signature schemes the CertificateRequest allows (all rustls supports by default).
+    pub client_sigalgs: Option<Vec<SignatureScheme>>,
+    pub alpn: Vec<String>,
+    /// Bounds every wait on a device: its first bytes, each answer, its silence afterwards.
+    pub timeout: Duration,
+}
+
+static TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+
+/// A ready server: what each connection's configuration is made of (each connection records
+/// into facts of its own, so each gets its own verifier).
+pub struct Server {
+    parts: Parts,
+    timeout: Duration,
+}
+
+struct Parts {
+    inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    mandatory: bool,
+    schemes: Option<Vec<SignatureScheme>>,
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<dyn rustls::sign::SigningKey>,
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
+    alpn: Vec<Vec<u8>>,
+}
+
+/// One device's connection, recorded.
+#[derive(Debug)]
+pub struct ServerRun {
+    pub peer: SocketAddr,
+    pub transcript: Transcript,
+}
+
+impl Server {
+    pub fn new(options: &ServerOptions) -> Result<Server, Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut roots = RootCertStore::empty();
+        for ca in &options.client_cas {
+            roots.add(ca.clone()).map_err(|e| {
+                Error::Usage(format!(
+                    "a --client-ca certificate cannot be a trust anchor: {e}"
+                ))
+            })?;
+        }
+        let inner = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| Error::Usage(format!("--client-ca: {e}")))?;
+        let key = provider
+            .key_provider
+            .load_private_key(options.key.clone_key())
+            .map_err(|e| Error::Usage(format!("the server key cannot be used: {e}")))?;
+        let versions: &'static [&'static rustls::SupportedProtocolVersion] = match options.tls {
+            Some(TlsVersion::V12) => TLS12_ONLY,
+            Some(TlsVersion::V13) => TLS13_ONLY,
+            None => rustls::DEFAULT_VERSIONS,
+        };
+        let parts = Parts {
+            inner,
+            mandatory: !options.optional_client_cert,
+            schemes: options.client_sigalgs.clone(),
+            chain: options.chain.clone(),
+            key,
+            versions,
+            alpn: options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
+        };
+        // Built once here, so that a bad setting is a usage error, not a failure of every connection.
+        parts.config(Facts::default())?;
+        Ok(Server {
+            parts,
+            timeout: options.timeout,
+        })
+    }
+
+    /// Serves one accepted connection to its end and returns what happened.
+    pub fn serve(&self, mut socket: TcpStream, peer: SocketAddr) -> ServerRun {
+        let facts = Facts::default();
+        let mut run = Run {
+            start: Instant::now(),
+            transcript: Transcript::default(),
+            wire: Wire::new(),
+            facts: facts.clone(),
+            tls13: false,
+            pending: Vec::new(),
+        };
+        run.push(Side::Client, What::Connected { address: peer });
+        let config = match self.parts.config(facts) {
+            Ok(config) => config,
+            Err(e) => {
+                run.push(
+                    Side::Server,
+                    What::Error {
+                        message: e.to_string(),
+                    },
+                );
+                return ServerRun {
+                    peer,
+                    transcript: run.transcript,
+                };
+            }
+        };
+        match ServerConnection::new(config) {
+            Ok(mut conn) => {
+                let _ = socket.set_nodelay(true);
+                run.converse(&mut conn, &mut socket, self.timeout);
+                run.transcript.tls_version = conn
+                    .protocol_version()
+                    .map(|v| names::version(u16::from(v)).to_string());
+                run.transcript.cipher_suite = conn
+                    .negotiated_cipher_suite()
+                    .map(|s| names::cipher_suite(u16::from(s.suite())).to_string());
+                run.transcript.alpn = conn
+                    .alpn_protocol()
+                    .map(|p| String::from_utf8_lossy(p).into_owned());
+            }
+            Err(e) => run.push(
+                Side::Server,
+                What::Error {
+                    message: format!("rustls: {e}"),
+                },
+            ),
+        }
+        ServerRun {
+            peer,
+            transcript: run.transcript,
+        }
+    }
+}
+
+impl Parts {
+    fn config(&self, facts: Facts) -> Result<Arc<ServerConfig>, Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = RecordingClientVerifier::new(
+            self.inner.clone(),
+            self.mandatory,
+            self.schemes.clone(),
+            facts,
+        );
+        let certified = Arc::new(rustls::sign::CertifiedKey::new(
+            self.chain.clone(),
+            self.key.clone(),
+        ));
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(self.versions)
+            .map_err(|e| Error::Usage(format!("TLS versions: {e}")))?
+            .with_client_cert_verifier(Arc::new(verifier))
+            .with_cert_resolver(Arc::new(SingleCert(certified)));
+        config.alpn_protocols = self.alpn.clone();
+        Ok(Arc::new(config))
+    }
+}
+
+/// Our one certificate, whatever the SNI.
+#[derive(Debug)]
+struct SingleCert(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for SingleCert {
+    fn resolve(
+        &self,
+        _: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Binds the listening socket.
+pub fn listen(address: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(address).map_err(|e| Error::Usage(format!("--listen {address}: {e}")))
+}
+
+/// The state of one recorded connection, server side.
+struct Run {
+    start: Instant,
+    transcript: Transcript,
+    wire: Wire,
+    facts: Facts,
+    tls13: bool,
+    /// Events about what the server is sending, shown once its bytes are on the wire.
+    pending: Vec<(Side, What)>,
+}
+
+impl Run {
+    fn push(&mut self, from: Side, what: What) {
+        let at = (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        self.transcript.push(at, from, what);
+    }
+
+    fn record(&mut self, from: Side, bytes: &[u8]) {
+        let at = (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        let events = self.wire.feed(from, bytes, at);
+        self.transcript.events.extend(events);
+    }
+
+    fn flush(&mut self, conn: &mut ServerConnection, socket: &mut TcpStream) -> io::Result<()> {
+        while conn.wants_write() {
+            let mut bytes = Vec::new();
+            conn.write_tls(&mut bytes)?;
+            self.record(Side::Server, &bytes);
+            for (side, what) in std::mem::take(&mut self.pending) {
+                self.push(side, what);
+            }
+            socket.write_all(&bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Handshake, then read until the device closes, goes silent, or fails.
+    fn converse(&mut self, conn: &mut ServerConnection, socket: &mut TcpStream, timeout: Duration) {
+        let mut buffer = vec![0u8; 16 * 1024 + 256];
+        loop {
+            if let Err(e) = self.flush(conn, socket) {
+                self.push(
+                    Side::Client,
+                    What::Close {
+                        how: close_kind(&e),
+                    },
+                );
+                return;
+            }
+            let _ = socket.set_read_timeout(Some(timeout));
+            match socket.read(&mut buffer) {
+                Ok(0) => {
+                    self.push(
+                        Side::Client,
+                        What::Close {
+                            how: CloseKind::Eof,
+                        },
+                    );
+                    return;
+                }
+                Ok(n) => {
+                    self.record(Side::Client, &buffer[..n]);
+                    let mut offered = &buffer[..n];
+                    while !offered.is_empty() {
+                        if conn.read_tls(&mut offered).is_err() {
+                            return;
+                        }
+                        let result = conn.process_new_packets();
+                        if conn.protocol_version() == Some(ProtocolVersion::TLSv1_3) {
+                            self.tls13 = true;
+                        }
+                        self.absorb_facts();
+                        match result {
+                            Ok(state) if state.peer_has_closed() => {
+                                self.push(
+                                    Side::Client,
+                                    What::Close {
+                                        how: CloseKind::CloseNotify,
+                                    },
+                                );
+                                conn.send_close_notify();
+                                let _ = self.flush(conn, socket);
+                                return;
+                            }
+                            Ok(_) => {
+                                // Application data is drained, not shown.
+                                let mut sink = Vec::new();
+                                let _ = conn.reader().read_to_end(&mut sink);
+                            }
+                            Err(error) => {
+                                self.record_error(&error);
+                                let _ = self.flush(conn, socket);
+                                return;
+                            }
+                        }
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let stage = if conn.is_handshaking() {
+                        "handshake"
+                    } else {
+                        "after the handshake"
+                    };
+                    self.push(
+                        Side::Client,
+                        What::Close {
+                            how: CloseKind::Timeout,
+                        },
+                    );
+                    self.push(
+                        Side::Server,
+                        What::Note {
+                            message: format!(
+                                "the device sent nothing for {} s ({stage}): stopped waiting",
+                                timeout.as_secs_f64()
+                            ),
+                        },
+                    );
+                    return;
+                }
+                Err(e) => {
+                    self.push(
+                        Side::Client,
+                        What::Close {
+                            how: close_kind(&e),
+                        },
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    fn absorb_facts(&mut self) {
+        let facts = self.facts.drain();
+        let chain_follows = facts
+            .iter()
+            .any(|f| matches!(f, HookFact::ClientChain { .. }));
+        for fact in facts {
+            match fact {
+                HookFact::ClientCertificateArrived if self.tls13 && !chain_follows => {
+                    self.push(
+                        Side::Client,
+                        What::Certificate {
+                            record: None,
+                            seen: Seen::Decrypted,
+                            certificates: vec![],
+                        },
+                    );
+                }
+                HookFact::RequestSent { ca_names, schemes } if self.tls13 => self.pending.push((
+                    Side::Server,
+                    What::CertificateRequest {
+                        record: None,
+                        seen: Seen::Decrypted,
+                        certificate_types: vec![],
+                        signature_schemes: schemes
+                            .iter()
+                            .map(|s| names::signature_scheme(u16::from(*s)))
+                            .collect(),
+                        ca_names,
+                    },
+                )),
+                HookFact::ClientChain { chain, result } => {
+                    if self.tls13 {
+                        self.push(
+                            Side::Client,
+                            What::Certificate {
+                                record: None,
+                                seen: Seen::Decrypted,
+                                certificates: chain,
+                            },
+                        );
+                    }
+                    let (ok, detail) = match &result {
+                        Ok(()) => (
+                            true,
+                            "the device's chain verifies against --client-ca".to_string(),
+                        ),
+                        Err(e) => (false, describe_certificate_error(e)),
+                    };
+                    self.push(
+                        Side::Server,
+                        What::Verification {
+                            ok,
+                            detail,
+                            problem: None,
+                        },
+                    );
+                }
+                HookFact::ClientSignatureChecked {
+                    scheme,
+                    length,
+                    result,
+                } if self.tls13 => self.push(
+                    Side::Client,
+                    What::CertificateVerify {
+                        record: None,
+                        seen: Seen::Decrypted,
+                        scheme: names::signature_scheme(u16::from(scheme)),
+                        signature_length: length,
+                        verified: Some(result.is_ok()),
+                        detail: result.err().map(|e| e.to_string()),
+                    },
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    fn record_error(&mut self, error: &rustls::Error) {
+        self.push(
+            Side::Server,
+            What::Error {
+                message: format!("rustls: {error}"),
+            },
+        );
+        if !self.tls13 {
+            // TLS 1.2 alerts before the ChangeCipherSpec are plaintext: the wire shows ours.
+            return;
+        }
+        let description = match error {
+            rustls::Error::InvalidCertificate(e) => Some(rustls::AlertDescription::from(e.clone())),
+            rustls::Error::NoCertificatesPresented => {
+                Some(rustls::AlertDescription::CertificateRequired)
+            }
+            _ => None,
+        };
+        if let Some(description) = description {
+            self.pending.push((
+                Side::Server,
+                What::Alert {
+                    record: None,
+                    seen: Seen::Decrypted,
+                    level: names::alert_level(2),
+                    description: names::alert(u8::from(description)),
+                },
+            ));
+        } else if let rustls::Error::AlertReceived(description) = error {
+            self.push(
+                Side::Client,
+                What::Alert {
+                    record: None,
+                    seen: Seen::Decrypted,
+                    level: names::alert_level(2),
+                    description: names::alert(u8::from(*description)),
+                },
+            );
+        }
+    }
+}
+
+fn close_kind(e: &io::Error) -> CloseKind {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => CloseKind::Reset,
+        _ => CloseKind::Eof,
+    }
+}

@@ -1,0 +1,293 @@
+//! `iotdoctor serve --once` with real clients on loopback: openssl s_client, iotdoctor connect
+//! with a key that is not its certificate's, a wolfSSL client with the classic bug, plain TCP.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+/// `iotdoctor serve --once --format json` on an ephemeral loopback port.
+struct Serve {
+    child: Child,
+    port: u16,
+}
+
+impl Serve {
+    fn start(extra: &[&str]) -> Serve {
+        let (cert, key, ca) = (
+            pki("server-chain.pem"),
+            pki("server.key"),
+            pki("root-ca.pem"),
+        );
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--client-ca",
+            &ca,
+            "--once",
+        ];
+        args.extend(["--format", "json"]);
+        if !extra.contains(&"--timeout") {
+            args.extend(["--timeout", "3"]);
+        }
+        args.extend_from_slice(extra);
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("iotdoctor runs");
+        let mut line = String::new();
+        BufReader::new(child.stderr.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        Serve { child, port }
+    }
+
+    /// Waits for the one connection's report and the exit code.
+    fn report(mut self) -> (i32, Value) {
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let code = self.child.wait().unwrap().code().unwrap();
+        let report = serde_json::from_str(out.lines().next().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("not one JSON report per line ({e}): {out}"));
+        (code, report)
+    }
+
+    fn s_client(&self, args: &[&str]) {
+        let connect = format!("127.0.0.1:{}", self.port);
+        let root = pki("root-ca.pem");
+        let mut all = vec![
+            "s_client",
+            "-connect",
+            &connect,
+            "-servername",
+            "localhost",
+            "-CAfile",
+            &root,
+        ];
+        all.extend_from_slice(args);
+        let mut client = Command::new("openssl")
+            .args(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Keep stdin open a moment so that s_client reads the server's verdict.
+        std::thread::sleep(Duration::from_millis(500));
+        drop(client.stdin.take());
+        let _ = client.wait();
+    }
+}
+
+fn top(report: &Value) -> Option<&str> {
+    report["diagnosis"]["causes"][0]["id"].as_str()
+}
+
+#[test]
+fn device_without_a_certificate_both_versions() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let serve = Serve::start(&[]);
+        serve.s_client(&[version]);
+        let (code, report) = serve.report();
+        assert_eq!(code, 1, "{version}: {report:#}");
+        assert_eq!(report["command"], "serve");
+        assert_eq!(top(&report), Some("client-cert-not-sent"), "{version}");
+        let certificates: Vec<&Value> = report["transcript"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["from"] == "client" && e["kind"] == "certificate")
+            .collect();
+        assert!(
+            certificates[0]["certificates"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{version}: the empty Certificate is shown"
+        );
+    }
+}
+
+#[test]
+fn device_with_a_good_certificate_both_versions() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let serve = Serve::start(&[]);
+        let (cert, key, chain) = (
+            pki("client-ec.pem"),
+            pki("client-ec.key"),
+            pki("intermediate-ca.pem"),
+        );
+        serve.s_client(&[version, "-cert", &cert, "-key", &key, "-cert_chain", &chain]);
+        let (code, report) = serve.report();
+        assert_eq!(code, 0, "{version}: {report:#}");
+        let verify: Vec<&Value> = report["transcript"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["from"] == "client" && e["kind"] == "certificate_verify")
+            .collect();
+        assert_eq!(
+            verify[0]["verified"], true,
+            "{version}: the device's signature is checked"
+        );
+    }
+}
+
+#[test]
+fn device_certificate_from_an_untrusted_ca() {
+    let serve = Serve::start(&[]);
+    let (cert, key, chain) = (
+        pki("client-unrelated.pem"),
+        pki("client-unrelated.key"),
+        pki("unrelated-ca.pem"),
+    );
+    serve.s_client(&["-cert", &cert, "-key", &key, "-cert_chain", &chain]);
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    assert_eq!(top(&report), Some("client-ca-untrusted"), "{report:#}");
+}
+
+#[test]
+fn device_whose_key_does_not_match_its_certificate() {
+    for version in ["1.2", "1.3"] {
+        let serve = Serve::start(&[]);
+        let endpoint = format!("127.0.0.1:{}", serve.port);
+        let (root, cert, key) = (
+            pki("root-ca.pem"),
+            pki("client-ec-chain.pem"),
+            pki("stranger.key"),
+        );
+        // iotdoctor's own client sends the pair as it is, as a device with the wrong key would.
+        iotdoctor(&[
+            "connect",
+            "--endpoint",
+            &endpoint,
+            "--ca",
+            &root,
+            "--sni",
+            "localhost",
+            "--tls",
+            version,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+        ]);
+        let (code, report) = serve.report();
+        assert_eq!(code, 1, "{version}");
+        assert_eq!(
+            top(&report),
+            Some("client-key-mismatch"),
+            "{version}: {report:#}"
+        );
+    }
+}
+
+#[test]
+fn device_speaking_plain_mqtt_to_the_tls_port() {
+    let serve = Serve::start(&[]);
+    let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    // MQTT 3.1.1 CONNECT, client id "dev".
+    socket
+        .write_all(&[
+            0x10, 0x0f, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0x03,
+            b'd', b'e', b'v',
+        ])
+        .unwrap();
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    assert_eq!(top(&report), Some("not-tls"), "{report:#}");
+    assert!(
+        report["diagnosis"]["causes"][0]["evidence"]
+            .to_string()
+            .contains("MQTT CONNECT")
+    );
+}
+
+#[test]
+fn silent_device_is_a_timeout_not_a_hang() {
+    let serve = Serve::start(&["--timeout", "1"]);
+    let _socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    assert_eq!(top(&report), Some("timeout"), "{report:#}");
+}
+
+#[test]
+fn the_wolfssl_classic_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("wolfssl-late-cert");
+    let source: std::path::PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "fixtures",
+        "pcaps",
+        "wolfssl-late-cert.c",
+    ]
+    .iter()
+    .collect();
+    let built = Command::new("gcc")
+        .arg("-o")
+        .arg(&binary)
+        .arg(&source)
+        .arg("-lwolfssl")
+        .status()
+        .expect("gcc is installed (tests/run installs libwolfssl-dev)");
+    assert!(
+        built.success(),
+        "the wolfSSL client builds (tests/run installs libwolfssl-dev)"
+    );
+    for version in ["1.2", "1.3"] {
+        let serve = Serve::start(&[]);
+        let port = serve.port.to_string();
+        let output = Command::new(&binary)
+            .args([
+                "127.0.0.1",
+                &port,
+                &pki("root-ca.pem"),
+                &pki("client-ec-chain.pem"),
+                &pki("client-ec.key"),
+                version,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("-313"),
+            "wolfSSL reports -313"
+        );
+        let (code, report) = serve.report();
+        assert_eq!(code, 1, "{version}");
+        assert_eq!(
+            top(&report),
+            Some("client-cert-not-sent"),
+            "{version}: {report:#}"
+        );
+        assert!(
+            report["diagnosis"]["causes"][0]["fixes"]
+                .to_string()
+                .contains("wolfSSL_new()")
+        );
+    }
+}
