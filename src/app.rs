@@ -370,8 +370,15 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
 
     // Each connection is served on a thread of its own; reports come back here to be written
     // one at a time, as their connections end.
-    let (reports, finished) = std::sync::mpsc::channel::<Report>();
-    let accepting = std::thread::spawn({
+    let (reports, finished) = std::sync::mpsc::channel::<Served>();
+    // Ctrl-C ends the run with a summary; without a handler (already set) it simply ends it.
+    let _ = ctrlc::set_handler({
+        let reports = reports.clone();
+        move || {
+            let _ = reports.send(Served::Stop);
+        }
+    });
+    std::thread::spawn({
         let once = args.once;
         move || {
             for (number, stream) in listener.incoming().enumerate() {
@@ -382,7 +389,10 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
                 let (server, reports) = (server.clone(), reports.clone());
                 let worker = std::thread::spawn(move || {
                     let run = server.serve(socket, peer);
-                    let _ = reports.send(device_report(number as u64 + 1, run));
+                    let _ = reports.send(Served::Report(Box::new(device_report(
+                        number as u64 + 1,
+                        run,
+                    ))));
                 });
                 if once {
                     let _ = worker.join();
@@ -391,9 +401,12 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
             }
         }
     });
-    let mut last = 0;
-    for report in finished {
-        last = report.exit_code(None);
+    let mut summary = ServeSummary::default();
+    for served in finished {
+        let Served::Report(report) = served else {
+            break;
+        };
+        summary.add(&report);
         let written = match format {
             Format::Json => serde_json::to_writer(&mut *out, &report)
                 .map_err(std::io::Error::from)
@@ -402,11 +415,71 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
         };
         report_write_error(written.and_then(|_| out.flush()));
         if args.once {
-            break;
+            return Ok(report.exit_code(None));
         }
     }
-    let _ = accepting.join();
-    Ok(last)
+    let written = match format {
+        Format::Json => serde_json::to_writer(&mut *out, &summary)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(out)),
+        Format::Text => writeln!(out, "{}", summary.line()),
+    };
+    report_write_error(written.and_then(|_| out.flush()));
+    Ok(if summary.problems > 0 {
+        crate::error::exit::PROBLEMS
+    } else {
+        crate::error::exit::OK
+    })
+}
+
+/// What the connection threads hand to the writer.
+enum Served {
+    Report(Box<Report>),
+    /// Ctrl-C.
+    Stop,
+}
+
+/// What `serve` saw until it was stopped, by top cause.
+#[derive(Debug, Default, serde::Serialize)]
+struct ServeSummary {
+    connections: u64,
+    ok: u64,
+    problems: u64,
+    /// Connections by their most likely cause.
+    causes: std::collections::BTreeMap<String, u64>,
+}
+
+impl ServeSummary {
+    fn add(&mut self, report: &Report) {
+        self.connections += 1;
+        match report.diagnosis.causes.first() {
+            Some(top) => {
+                self.problems += 1;
+                *self.causes.entry(top.id.to_string()).or_default() += 1;
+            }
+            None if report.outcome == Outcome::Ok => self.ok += 1,
+            None => self.problems += 1,
+        }
+    }
+
+    fn line(&self) -> String {
+        let causes: Vec<String> = self
+            .causes
+            .iter()
+            .map(|(id, n)| format!("{id}: {n}"))
+            .collect();
+        format!(
+            "Summary: {} connection(s), {} ok, {} with problems{}",
+            self.connections,
+            self.ok,
+            self.problems,
+            if causes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", causes.join(", "))
+            }
+        )
+    }
 }
 
 /// The report of one device's connection, diagnosed from the server's side.

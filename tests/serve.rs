@@ -291,3 +291,178 @@ fn the_wolfssl_classic_is_named() {
         );
     }
 }
+
+#[test]
+fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+    let (cert, key, ca) = (
+        pki("server-chain.pem"),
+        pki("server.key"),
+        pki("root-ca.pem"),
+    );
+    let mut server = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--client-ca",
+            &ca,
+        ])
+        .args(["--format", "json", "--timeout", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
+        .unwrap();
+    let roots = Arc::new(roots);
+    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("client-ec-chain.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let good = Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots.clone())
+            .with_client_auth_cert(
+                chain,
+                PrivateKeyDer::from_pem_file(pki("client-ec.key")).unwrap(),
+            )
+            .unwrap(),
+    );
+    let bad = Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+
+    const DEVICES: usize = 200;
+    // One device that connects and says nothing must not hold up the others.
+    let _silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let clients: Vec<_> = (0..DEVICES)
+        .map(|i| {
+            let config = if i % 2 == 0 {
+                good.clone()
+            } else {
+                bad.clone()
+            };
+            std::thread::spawn(move || {
+                let Ok(mut socket) = TcpStream::connect(("127.0.0.1", port)) else {
+                    return;
+                };
+                let _ = socket.set_read_timeout(Some(Duration::from_secs(10)));
+                let name = ServerName::try_from("localhost").unwrap();
+                let mut conn = rustls::ClientConnection::new(config, name).unwrap();
+                while conn.is_handshaking() {
+                    if conn.complete_io(&mut socket).is_err() {
+                        return;
+                    }
+                }
+                // TLS 1.3: the verdict on the certificate comes now; then say goodbye.
+                let _ = conn.complete_io(&mut socket);
+                conn.send_close_notify();
+                let _ = conn.complete_io(&mut socket);
+            })
+        })
+        .collect();
+    for client in clients {
+        let _ = client.join();
+    }
+
+    let stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut by_cause = std::collections::BTreeMap::<String, usize>::new();
+    for line in stdout.lines().take(DEVICES + 1) {
+        let report: Value = serde_json::from_str(&line.unwrap()).expect("one JSON report per line");
+        let cause = report["diagnosis"]["causes"][0]["id"]
+            .as_str()
+            .unwrap_or("ok")
+            .to_string();
+        *by_cause.entry(cause).or_default() += 1;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(by_cause.get("ok"), Some(&(DEVICES / 2)), "{by_cause:?}");
+    assert_eq!(
+        by_cause.get("client-cert-not-sent"),
+        Some(&(DEVICES / 2)),
+        "{by_cause:?}"
+    );
+    assert_eq!(
+        by_cause.get("timeout"),
+        Some(&1),
+        "the silent device times out on its own: {by_cause:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_ends_with_a_summary() {
+    let (cert, key, ca) = (
+        pki("server-chain.pem"),
+        pki("server.key"),
+        pki("root-ca.pem"),
+    );
+    let mut server = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--client-ca",
+            &ca,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let serve = Serve {
+        child: server,
+        port,
+    };
+    serve.s_client(&["-tls1_2"]);
+    // The report is written when the connection ends; then Ctrl-C.
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let Serve { mut child, .. } = serve;
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(1), "problems were seen: {out}");
+    assert!(out.contains("1. client-cert-not-sent"), "{out}");
+    assert!(
+        out.trim_end()
+            .ends_with("Summary: 1 connection(s), 0 ok, 1 with problems (client-cert-not-sent: 1)"),
+        "{out}"
+    );
+}
