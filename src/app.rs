@@ -36,6 +36,15 @@ pub fn run(cli: Cli) -> ExitCode {
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
         Command::Connect(args) => ("connect", connect(args)),
+        Command::Demo => {
+            match crate::demo::run(cli.global.format, style_for(cli.global.color), &mut stdout) {
+                Ok(code) => {
+                    report_write_error(stdout.flush());
+                    return ExitCode::from(code);
+                }
+                Err(error) => ("demo", Err(error)),
+            }
+        }
         Command::Serve(args) => match serve(
             args,
             cli.global.format,
@@ -122,7 +131,7 @@ fn check_certs(args: &CheckCertsArgs) -> Result<Report, Error> {
     Ok(Report::new("check-certs", findings, diagnosis).with_credentials(summary))
 }
 
-fn connect(args: &ConnectArgs) -> Result<Report, Error> {
+pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     let (host, port) = parse_endpoint(&args.endpoint)?;
     let seconds = |name: &str, value: f64| {
         Duration::try_from_secs_f64(value)

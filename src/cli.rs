@@ -122,6 +122,16 @@ pub enum Command {
         after_help = SERVE_EXAMPLES
     )]
     Serve(ServeArgs),
+
+    /// See iotdoctor at work: no files, no network.
+    #[command(
+        long_about = "See iotdoctor at work, with no files and no network: a server on a loopback port with \
+        an embedded test PKI, and three devices connecting to it: one that sends no client certificate (the \
+        classic alert 42 story), one whose key does not belong to its certificate, and one that gets \
+        everything right. Each handshake is drawn and diagnosed. Exit code 0 when all three are diagnosed \
+        as expected."
+    )]
+    Demo,
 }
 
 const CHECK_CERTS_EXAMPLES: &str = "\
