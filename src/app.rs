@@ -363,6 +363,7 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
         }),
         client_sigalgs,
         alpn: args.alpn.clone(),
+        mqtt: args.mqtt.then_some(args.mqtt_return_code),
         timeout: Duration::try_from_secs_f64(args.timeout).map_err(|_| {
             Error::Usage(format!(
                 "--timeout {}: give a number of seconds",

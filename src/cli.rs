@@ -213,6 +213,9 @@ Examples:
   # One connection, then exit with its verdict (for scripts and CI)
   iotdoctor serve --listen 127.0.0.1:8883 --cert server.pem --key server.key --client-ca ca.pem --once
 
+  # Let the device complete its MQTT connection, or refuse it as AWS IoT would (5: not authorized)
+  iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem --mqtt --mqtt-return-code 5
+
   # Allow only RSA-PSS client signatures, TLS 1.2 only: does the device cope?
   iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem --tls 1.2 --client-sigalgs rsa_pss_rsae_sha256";
 
@@ -255,6 +258,15 @@ pub struct ServeArgs {
     /// ALPN protocol to accept (repeatable).
     #[arg(long, value_name = "PROTO")]
     pub alpn: Vec<String>,
+
+    /// After the handshake, read the device's MQTT CONNECT (3.1, 3.1.1, 5) and answer CONNACK,
+    /// so that the device completes its connection.
+    #[arg(long)]
+    pub mqtt: bool,
+
+    /// The CONNACK return code (3.x) or reason code (5) to answer with: 0 accepts.
+    #[arg(long, value_name = "CODE", default_value_t = 0, requires = "mqtt")]
+    pub mqtt_return_code: u8,
 
     /// Serve one connection, print its report and exit with its exit code.
     #[arg(long)]

@@ -97,6 +97,7 @@ fn run_in(dir: &Path, format: Format, style: Style, out: &mut dyn Write) -> Resu
         client_sigalgs: None,
         alpn: vec![],
         timeout: Duration::from_secs(5),
+        mqtt: None,
     };
     let server = Arc::new(Server::new(&options)?);
     let listener = server::listen("127.0.0.1:0".parse().expect("a loopback address"))?;

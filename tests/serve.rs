@@ -466,3 +466,67 @@ fn ctrl_c_ends_with_a_summary() {
         "{out}"
     );
 }
+
+#[test]
+fn mqtt_connect_is_read_and_answered() {
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+    for (code, expected) in [(0u8, "Connection Accepted"), (5, "not authorized")] {
+        let code_arg = code.to_string();
+        let serve = Serve::start(&["--mqtt", "--mqtt-return-code", &code_arg]);
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
+            .unwrap();
+        let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("client-ec-chain.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let config = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                chain,
+                PrivateKeyDer::from_pem_file(pki("client-ec.key")).unwrap(),
+            )
+            .unwrap();
+        let socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let conn = rustls::ClientConnection::new(
+            Arc::new(config),
+            ServerName::try_from("localhost").unwrap(),
+        )
+        .unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, socket);
+        // MQTT 3.1.1 CONNECT, client id "dev", username set.
+        tls.write_all(&[
+            0x10, 0x14, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x82, 0x00, 0x3c, 0x00, 0x03,
+            b'd', b'e', b'v', 0x00, 0x03, b'u', b's', b'r',
+        ])
+        .unwrap();
+        let mut connack = [0u8; 4];
+        tls.read_exact(&mut connack).unwrap();
+        assert_eq!(connack, [0x20, 0x02, 0x00, code]);
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        drop(tls);
+        let (_, report) = serve.report();
+        let events = report["transcript"]["events"].as_array().unwrap();
+        let connect = events
+            .iter()
+            .find(|e| e["kind"] == "mqtt_connect")
+            .expect("the CONNECT is reported");
+        assert_eq!(connect["client_id"], "dev");
+        assert_eq!(connect["level"], 4);
+        assert_eq!(connect["username"], true);
+        let answer = events
+            .iter()
+            .find(|e| e["kind"] == "mqtt_connack")
+            .expect("the CONNACK is reported");
+        assert_eq!(answer["name"], expected);
+    }
+}

@@ -32,6 +32,8 @@ pub struct ServerOptions {
     pub alpn: Vec<String>,
     /// Bounds every wait on a device: its first bytes, each answer, its silence afterwards.
     pub timeout: Duration,
+    /// Read the device's MQTT CONNECT after the handshake and answer CONNACK with this code.
+    pub mqtt: Option<u8>,
 }
 
 static TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
@@ -42,6 +44,7 @@ static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TL
 pub struct Server {
     parts: Parts,
     timeout: Duration,
+    mqtt: Option<u8>,
 }
 
 struct Parts {
@@ -99,6 +102,7 @@ impl Server {
         Ok(Server {
             parts,
             timeout: options.timeout,
+            mqtt: options.mqtt,
         })
     }
 
@@ -132,7 +136,7 @@ impl Server {
         match ServerConnection::new(config) {
             Ok(mut conn) => {
                 let _ = socket.set_nodelay(true);
-                run.converse(&mut conn, &mut socket, self.timeout);
+                run.converse(&mut conn, &mut socket, self.timeout, self.mqtt);
                 run.transcript.tls_version = conn
                     .protocol_version()
                     .map(|v| names::version(u16::from(v)).to_string());
@@ -235,8 +239,16 @@ impl Run {
     }
 
     /// Handshake, then read until the device closes, goes silent, or fails.
-    fn converse(&mut self, conn: &mut ServerConnection, socket: &mut TcpStream, timeout: Duration) {
+    fn converse(
+        &mut self,
+        conn: &mut ServerConnection,
+        socket: &mut TcpStream,
+        timeout: Duration,
+        mut mqtt: Option<u8>,
+    ) {
         let mut buffer = vec![0u8; 16 * 1024 + 256];
+        // Application data received, while an MQTT CONNECT is awaited.
+        let mut application = Vec::new();
         loop {
             if let Err(e) = self.flush(conn, socket) {
                 self.push(
@@ -283,9 +295,15 @@ impl Run {
                                 return;
                             }
                             Ok(_) => {
-                                // Application data is drained, not shown.
-                                let mut sink = Vec::new();
-                                let _ = conn.reader().read_to_end(&mut sink);
+                                let mut data = Vec::new();
+                                let _ = conn.reader().read_to_end(&mut data);
+                                if let Some(code) = mqtt {
+                                    application.extend_from_slice(&data);
+                                    if self.mqtt_exchange(conn, &application, code) {
+                                        mqtt = None;
+                                        application.clear();
+                                    }
+                                }
                             }
                             Err(error) => {
                                 self.record_error(&error);
@@ -332,6 +350,39 @@ impl Run {
                     );
                     return;
                 }
+            }
+        }
+    }
+
+    /// Reads the device's CONNECT from the application data so far and answers it. Returns
+    /// whether the exchange is over (answered, or the bytes are not MQTT).
+    fn mqtt_exchange(&mut self, conn: &mut ServerConnection, application: &[u8], code: u8) -> bool {
+        use crate::transcript::mqtt;
+        match mqtt::parse_connect(application) {
+            Ok(None) => false,
+            Ok(Some((connect, _))) => {
+                let level = connect.level;
+                self.push(Side::Client, What::MqttConnect { connect });
+                let _ = conn.writer().write_all(&mqtt::connack(level, code));
+                self.pending.push((
+                    Side::Server,
+                    What::MqttConnack {
+                        code,
+                        name: mqtt::connack_name(level, code).to_string(),
+                    },
+                ));
+                true
+            }
+            Err(why) => {
+                self.push(
+                    Side::Client,
+                    What::Note {
+                        message: format!(
+                            "the device's first application data is not an MQTT CONNECT: {why}"
+                        ),
+                    },
+                );
+                true
             }
         }
     }

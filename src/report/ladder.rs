@@ -196,6 +196,42 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
         What::Error { message } => line.local(out, &style.error(message)),
         What::CertificateWithheld { message, .. } => line.local(out, &style.warning(message)),
         What::Note { message } => line.local(out, &style.dim(message)),
+        What::MqttConnect { connect } => {
+            let version = match connect.level {
+                3 => "3.1",
+                4 => "3.1.1",
+                5 => "5",
+                _ => "?",
+            };
+            line.arrow(
+                out,
+                &format!("MQTT CONNECT client id '{}'", connect.client_id),
+                "",
+            )?;
+            line.detail(
+                out,
+                &format!(
+                    "MQTT {version}, keep-alive {} s, clean start {}, username {}, password {}, will {}",
+                    connect.keep_alive,
+                    yes_no(connect.clean_start),
+                    yes_no(connect.username),
+                    yes_no(connect.password),
+                    yes_no(connect.will)
+                ),
+            )
+        }
+        What::MqttConnack { code, name } => {
+            let text = format!("MQTT CONNACK {code} {name}");
+            line.arrow(
+                out,
+                &if *code == 0 {
+                    style.good(&text)
+                } else {
+                    style.error(&text)
+                },
+                "",
+            )
+        }
     }
 }
 
@@ -259,6 +295,10 @@ fn visible_len(text: &str) -> usize {
         }
     }
     len
+}
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
 }
 
 fn where_(record: Option<u32>, seen: Seen) -> String {

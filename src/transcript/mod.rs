@@ -2,6 +2,7 @@
 //! live server, capture) emits these same events, so one diagnosis rule serves them all.
 
 pub mod decrypt;
+pub mod mqtt;
 pub mod names;
 pub mod wire;
 
@@ -201,6 +202,13 @@ pub enum What {
     },
     /// Something went wrong on this side (a TLS library error, a timeout, ...).
     Error { message: String },
+    /// An MQTT CONNECT, read after the handshake.
+    MqttConnect {
+        #[serde(flatten)]
+        connect: mqtt::Connect,
+    },
+    /// The answer to an MQTT CONNECT: its return code (3.x) or reason code (5).
+    MqttConnack { code: u8, name: String },
     /// A fact worth showing that is none of the above.
     Note { message: String },
 }

@@ -1,0 +1,214 @@
+//! Just enough MQTT (3.1, 3.1.1 and 5) to read a device's CONNECT and answer CONNACK, so that a
+//! device under test completes its connection. Never panics on bytes from the network.
+
+use serde::Serialize;
+
+/// A device's CONNECT, as far as a diagnosis cares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connect {
+    /// `MQTT` (3.1.1 and 5) or `MQIsdp` (3.1).
+    pub protocol: String,
+    /// 3 (MQTT 3.1), 4 (3.1.1) or 5.
+    pub level: u8,
+    pub client_id: String,
+    pub keep_alive: u16,
+    pub clean_start: bool,
+    pub username: bool,
+    pub password: bool,
+    pub will: bool,
+}
+
+/// Reads a CONNECT from the start of `bytes`: `Ok(None)` when more bytes are needed,
+/// `Ok(Some((connect, length)))` once it is complete, `Err` when the bytes are not a CONNECT.
+pub fn parse_connect(bytes: &[u8]) -> Result<Option<(Connect, usize)>, String> {
+    let Some(&first) = bytes.first() else {
+        return Ok(None);
+    };
+    if first != 0x10 {
+        return Err(format!(
+            "the first packet is not a CONNECT (fixed header 0x{first:02x})"
+        ));
+    }
+    let Some((remaining, header_len)) = varint(&bytes[1..])? else {
+        return Ok(None);
+    };
+    let total = 1 + header_len + remaining;
+    let Some(body) = bytes.get(1 + header_len..total) else {
+        return Ok(None);
+    };
+    let mut r = Reader(body);
+    let protocol = r.string().ok_or("the protocol name is cut short")?;
+    let level = r.u8().ok_or("no protocol level")?;
+    let flags = r.u8().ok_or("no connect flags")?;
+    let keep_alive = r.u16().ok_or("no keep-alive")?;
+    if level == 5 {
+        r.properties()
+            .ok_or("the CONNECT properties are cut short")?;
+    }
+    let client_id = r.string().ok_or("the client id is cut short")?;
+    Ok(Some((
+        Connect {
+            protocol,
+            level,
+            client_id,
+            keep_alive,
+            clean_start: flags & 0x02 != 0,
+            will: flags & 0x04 != 0,
+            password: flags & 0x40 != 0,
+            username: flags & 0x80 != 0,
+        },
+        total,
+    )))
+}
+
+/// A CONNACK with this return code (3.x) or reason code (5).
+pub fn connack(level: u8, code: u8) -> Vec<u8> {
+    if level == 5 {
+        vec![0x20, 0x03, 0x00, code, 0x00]
+    } else {
+        vec![0x20, 0x02, 0x00, code]
+    }
+}
+
+/// The name of a CONNACK code, for the level of the CONNECT.
+pub fn connack_name(level: u8, code: u8) -> &'static str {
+    if level == 5 {
+        match code {
+            0x00 => "Success",
+            0x80 => "Unspecified error",
+            0x81 => "Malformed Packet",
+            0x82 => "Protocol Error",
+            0x83 => "Implementation specific error",
+            0x84 => "Unsupported Protocol Version",
+            0x85 => "Client Identifier not valid",
+            0x86 => "Bad User Name or Password",
+            0x87 => "Not authorized",
+            0x88 => "Server unavailable",
+            0x89 => "Server busy",
+            0x8a => "Banned",
+            0x8c => "Bad authentication method",
+            0x90 => "Topic Name invalid",
+            0x95 => "Packet too large",
+            0x97 => "Quota exceeded",
+            0x99 => "Payload format invalid",
+            0x9a => "Retain not supported",
+            0x9b => "QoS not supported",
+            0x9c => "Use another server",
+            0x9d => "Server moved",
+            0x9f => "Connection rate exceeded",
+            _ => "unknown reason code",
+        }
+    } else {
+        match code {
+            0 => "Connection Accepted",
+            1 => "unacceptable protocol version",
+            2 => "identifier rejected",
+            3 => "server unavailable",
+            4 => "bad user name or password",
+            5 => "not authorized",
+            _ => "unknown return code",
+        }
+    }
+}
+
+/// An MQTT variable byte integer: `Ok(None)` when more bytes are needed.
+fn varint(bytes: &[u8]) -> Result<Option<(usize, usize)>, String> {
+    let mut value = 0usize;
+    for (i, &b) in bytes.iter().enumerate().take(4) {
+        value |= usize::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    if bytes.len() >= 4 {
+        Err("the remaining length takes more than 4 bytes".into())
+    } else {
+        Ok(None)
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let n = self.u16()?;
+        self.take(n.into())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    fn properties(&mut self) -> Option<()> {
+        let (length, used) = varint(self.0).ok().flatten()?;
+        self.take(used)?;
+        self.take(length).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONNECT_311: [u8; 17] = [
+        0x10, 0x0f, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0x03, b'd',
+        b'e', b'v',
+    ];
+
+    #[test]
+    fn reads_a_311_connect_whole_and_in_pieces() {
+        let (connect, length) = parse_connect(&CONNECT_311).unwrap().unwrap();
+        assert_eq!(length, CONNECT_311.len());
+        assert_eq!(
+            (
+                connect.protocol.as_str(),
+                connect.level,
+                connect.client_id.as_str()
+            ),
+            ("MQTT", 4, "dev")
+        );
+        assert_eq!(connect.keep_alive, 60);
+        assert!(connect.clean_start && !connect.username && !connect.password);
+        for cut in 0..CONNECT_311.len() {
+            assert_eq!(
+                parse_connect(&CONNECT_311[..cut]).unwrap(),
+                None,
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_an_mqtt5_connect_with_properties_and_credentials() {
+        let bytes = [
+            0x10, 0x16, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0xc2, 0x00, 0x1e, 0x03, 0x21,
+            0x00, 0x0a, 0x00, 0x02, b'i', b'd', 0x00, 0x01, b'u', 0x00, 0x01, b'p',
+        ];
+        let (connect, _) = parse_connect(&bytes).unwrap().unwrap();
+        assert_eq!((connect.level, connect.client_id.as_str()), (5, "id"));
+        assert!(connect.username && connect.password);
+    }
+
+    #[test]
+    fn other_bytes_are_not_a_connect_and_never_panic() {
+        assert!(parse_connect(b"GET / HTTP/1.1\r\n").is_err());
+        assert!(parse_connect(&[0x10, 0xff, 0xff, 0xff, 0xff]).is_err());
+        for n in 0..=255u8 {
+            let _ = parse_connect(&[0x10, 0x03, n, n, n]);
+        }
+        assert_eq!(connack(4, 5), [0x20, 0x02, 0x00, 0x05]);
+        assert_eq!(connack_name(4, 5), "not authorized");
+        assert_eq!(connack_name(5, 0x87), "Not authorized");
+    }
+}
