@@ -508,12 +508,33 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
         at: Some(checks::now()),
     };
     let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
+    let hello_seen = run.transcript.events.iter().any(|e| {
+        matches!(
+            &e.what,
+            What::Handshake {
+                message: Handshake::ClientHello { .. },
+                ..
+            }
+        )
+    });
+    let mut findings = Vec::new();
+    if hello_seen && sni.is_none() {
+        findings.push(
+            Finding::new(
+                FindingId::SniNotSent,
+                Severity::Warning,
+                run.peer.to_string(),
+                "the device sent no SNI: AWS IoT Core, and brokers behind most cloud load balancers, refuse or misroute such connections",
+            )
+            .with_hint("Set the server name on the TLS session (wolfSSL_UseSNI, mbedtls_ssl_set_hostname, SSL_set_tlsext_host_name)."),
+        );
+    }
     let target = Target {
         endpoint: format!("connection {number} from {}", run.peer),
         sni,
         address: Some(run.peer),
     };
-    Report::new("serve", vec![], diagnosis).with_connection(target, run.transcript, false)
+    Report::new("serve", findings, diagnosis).with_connection(target, run.transcript, false)
 }
 
 /// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address; port 8883 by default.

@@ -530,3 +530,53 @@ fn mqtt_connect_is_read_and_answered() {
         assert_eq!(answer["name"], expected);
     }
 }
+
+#[test]
+fn device_rejecting_the_server_certificate_and_a_device_without_sni() {
+    let serve = Serve::start(&["--tls", "1.2"]);
+    let unrelated = pki("unrelated-ca.pem");
+    let connect = format!("127.0.0.1:{}", serve.port);
+    // No -servername: no SNI. -verify_return_error: the device refuses a server it does not trust.
+    let mut client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &connect,
+            "-CAfile",
+            &unrelated,
+            "-verify_return_error",
+            "-noservername",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(client.stdin.take());
+    let _ = client.wait();
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    assert_eq!(top(&report), Some("server-ca-untrusted"), "{report:#}");
+    let alert = report["transcript"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["from"] == "client" && e["kind"] == "alert")
+        .expect("the device's alert");
+    assert_eq!(alert["description"]["code"], 48);
+    assert_eq!(finding(&report, "sni-not-sent")["severity"], "warning");
+}
+
+#[test]
+fn device_offering_only_tls_1_1_is_a_version_mismatch() {
+    let serve = Serve::start(&[]);
+    serve.s_client(&["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    assert_eq!(
+        top(&report),
+        Some("protocol-version-mismatch"),
+        "{report:#}"
+    );
+}

@@ -55,11 +55,13 @@ pub enum FindingId {
     AwsUnsupportedAlgorithm,
     /// `--insecure`: the server's certificate was not allowed to stop the handshake.
     VerificationDisabled,
+    /// `serve`: the device sent no SNI, which AWS IoT Core and most cloud brokers need.
+    SniNotSent,
 }
 
 impl FindingId {
     /// Every finding id.
-    pub const ALL: [FindingId; 18] = {
+    pub const ALL: [FindingId; 19] = {
         use FindingId::*;
         [
             ClientKeyMismatch,
@@ -80,6 +82,7 @@ impl FindingId {
             AwsRootCaMissing,
             AwsUnsupportedAlgorithm,
             VerificationDisabled,
+            SniNotSent,
         ]
     };
 

@@ -4,7 +4,7 @@
 
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::credentials::{Finding, FindingId, Severity};
-use crate::transcript::{CloseKind, Event, Seen, Side, Transcript, What};
+use crate::transcript::{CloseKind, Event, Handshake, Seen, Side, Transcript, What};
 
 use super::alerts;
 use super::causes::CauseId;
@@ -955,6 +955,30 @@ fn hello_refused(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
     }
     let alert_line = f.alert_line(alert);
     let before = "before any ServerHello: the server refused the ClientHello itself".to_string();
+    // What the ClientHello offered settles a version mismatch, whatever the alert says (rustls
+    // answers 40, OpenSSL 70): TLS 1.2 is the least a current server accepts.
+    if let Some(i) = f.client_hello
+        && let What::Handshake {
+            message: Handshake::ClientHello { versions, .. },
+            ..
+        } = &f.events[i].what
+        && !versions.is_empty()
+        && versions
+            .iter()
+            .all(|v| v.code < 0x0303 || v.code & 0x0f0f == 0x0a0a)
+    {
+        let offered = versions
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(Proposal::new(
+            CauseId::ProtocolVersionMismatch,
+            0.9,
+            vec![format!("the ClientHello offers only {offered} ({}): servers today accept TLS 1.2 and 1.3", f.at(i)), alert_line],
+        ));
+        return;
+    }
     match alert.code {
         70 => out.push(Proposal::new(
             CauseId::ProtocolVersionMismatch,
