@@ -580,3 +580,58 @@ fn device_offering_only_tls_1_1_is_a_version_mismatch() {
         "{report:#}"
     );
 }
+
+#[test]
+fn restricted_client_schemes_and_an_optional_certificate() {
+    // Only RSA-PSS for the client's signature: an EC device has no certificate it can use.
+    let serve = Serve::start(&["--tls", "1.2", "--client-sigalgs", "rsa_pss_rsae_sha256"]);
+    let (cert, key, chain) = (
+        pki("client-ec.pem"),
+        pki("client-ec.key"),
+        pki("intermediate-ca.pem"),
+    );
+    serve.s_client(&["-cert", &cert, "-key", &key, "-cert_chain", &chain]);
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    let ids: Vec<&str> = report["diagnosis"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.first(), Some(&"client-cert-not-sent"), "{ids:?}");
+    assert!(ids.contains(&"client-sigalg-mismatch"), "{ids:?}");
+
+    // Asked for, not required: a device without one is fine.
+    let serve = Serve::start(&["--optional-client-cert"]);
+    serve.s_client(&[]);
+    let (code, report) = serve.report();
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn unknown_signature_scheme_names_are_usage_errors() {
+    let (cert, key, ca) = (
+        pki("server-chain.pem"),
+        pki("server.key"),
+        pki("root-ca.pem"),
+    );
+    let run = iotdoctor(&[
+        "serve",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--client-ca",
+        &ca,
+        "--client-sigalgs",
+        "rsa_sha1024",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("unknown signature scheme 'rsa_sha1024'"),
+        "{}",
+        run.stderr
+    );
+}
