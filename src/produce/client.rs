@@ -14,8 +14,8 @@ use rustls::{ClientConfig, ClientConnection, ProtocolVersion, RootCertStore};
 use super::hooks::{
     Facts, HookFact, Identity, RecordingResolver, RecordingVerifier, describe_certificate_error,
 };
+use super::recorder::Recorder;
 use crate::error::Error;
-use crate::transcript::wire::Wire;
 use crate::transcript::{CloseKind, Seen, Side, Target, Transcript, What, names};
 
 /// Which TLS version(s) to offer.
@@ -70,9 +70,7 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
     })?;
 
     let mut run = Run {
-        start: Instant::now(),
-        transcript: Transcript::default(),
-        wire: Wire::new(),
+        rec: Recorder::new(),
         facts,
         tls13: false,
         client_signature: None,
@@ -86,14 +84,14 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
     let Some(address) = run.resolve(options) else {
         return Ok(ClientRun {
             target,
-            transcript: run.transcript,
+            transcript: run.rec.transcript,
         });
     };
     target.address = Some(address);
     let Some(mut socket) = run.tcp_connect(address, options.timeout) else {
         return Ok(ClientRun {
             target,
-            transcript: run.transcript,
+            transcript: run.rec.transcript,
         });
     };
     let mut conn = ClientConnection::new(Arc::new(config), server_name.to_owned())
@@ -104,7 +102,7 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
     run.finish(&conn);
     Ok(ClientRun {
         target,
-        transcript: run.transcript,
+        transcript: run.rec.transcript,
     })
 }
 
@@ -167,9 +165,7 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
 
 /// The state of one recorded connection.
 struct Run {
-    start: Instant,
-    transcript: Transcript,
-    wire: Wire,
+    rec: Recorder,
     facts: Facts,
     tls13: bool,
     /// Our CertificateVerify self-check, to attach to the wire event in TLS 1.2.
@@ -177,14 +173,8 @@ struct Run {
 }
 
 impl Run {
-    /// Milliseconds since the start, to the microsecond.
-    fn ms(&self) -> f64 {
-        (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
-    }
-
     fn push(&mut self, from: Side, what: What) {
-        let at = self.ms();
-        self.transcript.push(at, from, what);
+        self.rec.push(from, what);
     }
 
     fn transport(&mut self, stage: &'static str, problem: TransportProblem, message: String) {
@@ -263,11 +253,7 @@ impl Run {
     }
 
     fn record(&mut self, from: Side, bytes: &[u8]) {
-        let at = self.ms();
-        let events = self.wire.feed(from, bytes, at);
-        for event in events {
-            self.transcript.events.push(event);
-        }
+        self.rec.record(from, bytes);
     }
 
     /// Turns what the hooks saw into events, in place in the transcript.
@@ -568,7 +554,7 @@ impl Run {
         match error {
             rustls::Error::AlertReceived(description) => {
                 // Plaintext alerts are already on the wire; encrypted ones only rustls saw.
-                let on_wire = self.transcript.events.iter().rev().take(3).any(|e| {
+                let on_wire = self.rec.transcript.events.iter().rev().take(3).any(|e| {
                     e.from == Side::Server
                         && matches!(
                             &e.what,
@@ -661,30 +647,31 @@ impl Run {
 
     /// Fills in the summary fields and attaches our signature self-check to the wire event.
     fn finish(&mut self, conn: &ClientConnection) {
-        self.transcript.tls_version = conn
+        self.rec.transcript.tls_version = conn
             .protocol_version()
             .map(|v| names::version(u16::from(v)).to_string());
-        self.transcript.cipher_suite = conn
+        self.rec.transcript.cipher_suite = conn
             .negotiated_cipher_suite()
             .map(|s| names::cipher_suite(u16::from(s.suite())).to_string());
-        self.transcript.alpn = conn
+        self.rec.transcript.alpn = conn
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned());
         if let Some(verified) = self.client_signature {
-            let ours = self
-                .transcript
-                .events
-                .iter_mut()
-                .rev()
-                .find_map(|e| match &mut e.what {
-                    What::CertificateVerify {
-                        verified: slot @ None,
-                        detail,
-                        seen: Seen::Wire,
-                        ..
-                    } if e.from == Side::Client => Some((slot, detail)),
-                    _ => None,
-                });
+            let ours =
+                self.rec
+                    .transcript
+                    .events
+                    .iter_mut()
+                    .rev()
+                    .find_map(|e| match &mut e.what {
+                        What::CertificateVerify {
+                            verified: slot @ None,
+                            detail,
+                            seen: Seen::Wire,
+                            ..
+                        } if e.from == Side::Client => Some((slot, detail)),
+                        _ => None,
+                    });
             if let Some((slot, detail)) = ours {
                 *slot = verified;
                 *detail = self_check_detail(verified);

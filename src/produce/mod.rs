@@ -5,4 +5,5 @@ pub mod analyze;
 pub mod capture;
 pub mod client;
 mod hooks;
+mod recorder;
 pub mod server;

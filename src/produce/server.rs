@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -12,8 +12,8 @@ use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, Sig
 
 use super::client::TlsVersion;
 use super::hooks::{Facts, HookFact, RecordingClientVerifier, describe_certificate_error};
+use super::recorder::Recorder;
 use crate::error::Error;
-use crate::transcript::wire::Wire;
 use crate::transcript::{CloseKind, Seen, Side, Transcript, What, names};
 
 /// Everything `serve` needs to know.
@@ -110,9 +110,7 @@ impl Server {
     pub fn serve(&self, mut socket: TcpStream, peer: SocketAddr) -> ServerRun {
         let facts = Facts::default();
         let mut run = Run {
-            start: Instant::now(),
-            transcript: Transcript::default(),
-            wire: Wire::new(),
+            rec: Recorder::new(),
             facts: facts.clone(),
             tls13: false,
             pending: Vec::new(),
@@ -129,7 +127,7 @@ impl Server {
                 );
                 return ServerRun {
                     peer,
-                    transcript: run.transcript,
+                    transcript: run.rec.transcript,
                 };
             }
         };
@@ -137,13 +135,13 @@ impl Server {
             Ok(mut conn) => {
                 let _ = socket.set_nodelay(true);
                 run.converse(&mut conn, &mut socket, self.timeout, self.mqtt);
-                run.transcript.tls_version = conn
+                run.rec.transcript.tls_version = conn
                     .protocol_version()
                     .map(|v| names::version(u16::from(v)).to_string());
-                run.transcript.cipher_suite = conn
+                run.rec.transcript.cipher_suite = conn
                     .negotiated_cipher_suite()
                     .map(|s| names::cipher_suite(u16::from(s.suite())).to_string());
-                run.transcript.alpn = conn
+                run.rec.transcript.alpn = conn
                     .alpn_protocol()
                     .map(|p| String::from_utf8_lossy(p).into_owned());
             }
@@ -156,7 +154,7 @@ impl Server {
         }
         ServerRun {
             peer,
-            transcript: run.transcript,
+            transcript: run.rec.transcript,
         }
     }
 }
@@ -204,9 +202,7 @@ pub fn listen(address: SocketAddr) -> Result<TcpListener, Error> {
 
 /// The state of one recorded connection, server side.
 struct Run {
-    start: Instant,
-    transcript: Transcript,
-    wire: Wire,
+    rec: Recorder,
     facts: Facts,
     tls13: bool,
     /// Events about what the server is sending, shown once its bytes are on the wire.
@@ -215,14 +211,11 @@ struct Run {
 
 impl Run {
     fn push(&mut self, from: Side, what: What) {
-        let at = (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
-        self.transcript.push(at, from, what);
+        self.rec.push(from, what);
     }
 
     fn record(&mut self, from: Side, bytes: &[u8]) {
-        let at = (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
-        let events = self.wire.feed(from, bytes, at);
-        self.transcript.events.extend(events);
+        self.rec.record(from, bytes);
     }
 
     fn flush(&mut self, conn: &mut ServerConnection, socket: &mut TcpStream) -> io::Result<()> {

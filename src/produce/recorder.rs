@@ -1,0 +1,41 @@
+//! The record of one live connection as it happens: the bytes each way, decoded by [`Wire`],
+//! and events, all stamped with the time since the connection attempt began.
+
+use std::time::Instant;
+
+use crate::transcript::wire::Wire;
+use crate::transcript::{Side, Transcript, What};
+
+pub(super) struct Recorder {
+    start: Instant,
+    pub transcript: Transcript,
+    wire: Wire,
+}
+
+impl Recorder {
+    pub fn new() -> Recorder {
+        Recorder {
+            start: Instant::now(),
+            transcript: Transcript::default(),
+            wire: Wire::new(),
+        }
+    }
+
+    /// Milliseconds since the start, to the microsecond.
+    fn ms(&self) -> f64 {
+        (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
+    }
+
+    /// Something that happened now.
+    pub fn push(&mut self, from: Side, what: What) {
+        let at = self.ms();
+        self.transcript.push(at, from, what);
+    }
+
+    /// Bytes `from` sent now.
+    pub fn record(&mut self, from: Side, bytes: &[u8]) {
+        let at = self.ms();
+        let events = self.wire.feed(from, bytes, at);
+        self.transcript.events.extend(events);
+    }
+}
