@@ -15,6 +15,7 @@ use crate::cli::{
     AnalyzeArgs, CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format,
     Profile, ServeArgs, TlsChoice,
 };
+use crate::credentials::aws_iot;
 use crate::credentials::checks::{self, CheckOptions};
 use crate::credentials::inspect::CertInfo;
 use crate::credentials::load::PasswordSource;
@@ -192,6 +193,34 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         (None, true) => None,
         (None, false) => Some(host.clone()),
     };
+    if args.profile == Some(Profile::AwsIot) || aws_iot::is_endpoint(&host) {
+        findings.extend(aws_iot::check_connection(
+            &host,
+            port,
+            sni.as_deref(),
+            &args.alpn,
+        ));
+        let ca_refs: Vec<&CertInfo> = cas.iter().collect();
+        let ca_subject = if args.ca.is_empty() {
+            "--ca".to_string()
+        } else {
+            args.ca
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        findings.extend(aws_iot::check_server_roots(&ca_refs, &ca_subject));
+        if let Some(leaf) = summary
+            .as_ref()
+            .and_then(|s| s.certificates.iter().find(|c| c.leaf))
+        {
+            findings.extend(aws_iot::check_device_certificate(
+                &leaf.info,
+                &leaf.info.short_name(),
+            ));
+        }
+    }
     let options = ClientOptions {
         host,
         port,

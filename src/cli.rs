@@ -369,6 +369,10 @@ pub struct ConnectArgs {
     /// Do not reject the server's certificate (verification still runs and is reported).
     #[arg(long)]
     pub insecure: bool,
+
+    /// Check what a known service needs (automatic for *.iot.*.amazonaws.com).
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -133,6 +133,7 @@ fn run_in(dir: &Path, format: Format, style: Style, out: &mut dyn Write) -> Resu
             grace: 2.0,
             keylog: None,
             insecure: false,
+            profile: None,
         };
         let report = crate::app::connect(&args)?;
         let top = report.diagnosis.causes.first().map(|c| c.id);

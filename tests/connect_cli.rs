@@ -294,3 +294,30 @@ fn connect_help_teaches() {
         assert!(run.stdout.contains(expected), "missing {expected}");
     }
 }
+
+#[test]
+fn aws_iot_profile_checks_sni_alpn_and_the_amazon_roots() {
+    // Port 443 on loopback: nothing listens, the preflight findings are what this is about.
+    let root = pki("root-ca.pem");
+    let (code, report) = connect_json(
+        "127.0.0.1:443",
+        &[
+            "--profile",
+            "aws-iot",
+            "--no-sni",
+            "--ca",
+            &root,
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(code, 4, "nothing listens: network failure before TLS");
+    let ids = finding_ids(&report);
+    for expected in ["aws-sni-missing", "aws-alpn-missing", "aws-root-ca-missing"] {
+        assert!(
+            ids.contains(&expected.to_string()),
+            "{expected} missing: {ids:?}"
+        );
+    }
+    assert_eq!(finding(&report, "aws-root-ca-missing")["severity"], "error");
+}

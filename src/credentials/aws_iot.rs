@@ -60,6 +60,56 @@ pub fn amazon_root(cert: &CertInfo) -> Option<&'static AmazonRoot> {
         .map(|(_, root)| root)
 }
 
+/// Whether a host is an AWS IoT Core endpoint: `*.iot.REGION.amazonaws.com` (or `.amazonaws.com.cn`).
+pub fn is_endpoint(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host.contains(".iot.")
+        && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn"))
+}
+
+/// The connection settings AWS IoT Core needs: SNI naming the endpoint, ALPN `x-amzn-mqtt-ca` for
+/// MQTT on port 443 (8883 needs none), and the ATS endpoint with the Amazon roots.
+pub fn check_connection(host: &str, port: u16, sni: Option<&str>, alpn: &[String]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let endpoint = format!("{host}:{port}");
+    match sni {
+        None => findings.push(
+            Finding::new(FindingId::AwsSniMissing, Severity::Error, &endpoint, "no SNI is sent: AWS IoT Core requires SNI naming the endpoint")
+                .with_hint(format!("Send SNI '{host}' (wolfSSL_UseSNI, mbedtls_ssl_set_hostname, SSL_set_tlsext_host_name).")),
+        ),
+        Some(name) if !name.eq_ignore_ascii_case(host) && is_endpoint(host) => findings.push(Finding::new(
+            FindingId::AwsSniMissing,
+            Severity::Error,
+            &endpoint,
+            format!("the SNI sent ('{name}') is not the endpoint: AWS IoT Core routes by SNI"),
+        )),
+        Some(_) => {}
+    }
+    if port == 443 && !alpn.iter().any(|p| p == "x-amzn-mqtt-ca") {
+        findings.push(
+            Finding::new(
+                FindingId::AwsAlpnMissing,
+                Severity::Error,
+                &endpoint,
+                "MQTT on port 443 needs the ALPN protocol x-amzn-mqtt-ca: without it AWS IoT Core takes the connection for HTTPS",
+            )
+            .with_hint("Offer ALPN x-amzn-mqtt-ca (--alpn x-amzn-mqtt-ca), or use port 8883."),
+        );
+    }
+    if is_endpoint(host) && !host.to_ascii_lowercase().contains("-ats.") {
+        findings.push(
+            Finding::new(
+                FindingId::AwsLegacyEndpoint,
+                Severity::Warning,
+                &endpoint,
+                "a legacy (Symantec-certified) endpoint: AWS recommends the ATS endpoint (the host name with -ats), whose certificates chain to Amazon Root CA 1 or 3",
+            )
+            .with_hint("Use the -ats endpoint shown by `aws iot describe-endpoint --endpoint-type iot:Data-ATS` with AmazonRootCA1.pem and AmazonRootCA3.pem."),
+        );
+    }
+    findings
+}
+
 /// Key and signature algorithms AWS IoT Core accepts on device certificates.
 pub fn check_device_certificate(leaf: &CertInfo, subject: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -104,19 +154,15 @@ pub fn check_device_certificate(leaf: &CertInfo, subject: &str) -> Vec<Finding> 
 }
 
 /// Whether the CA files hold the Amazon roots a device needs to trust AWS IoT Core's ATS endpoints.
-pub fn check_server_roots(cas: &[LoadedCert]) -> Vec<Finding> {
+pub fn check_server_roots(cas: &[&CertInfo], subject: &str) -> Vec<Finding> {
     let present: Vec<&AmazonRoot> = AMAZON_ROOTS
         .iter()
         .filter(|root| {
             cas.iter()
-                .any(|ca| amazon_root(&ca.info).is_some_and(|r| r.name == root.name))
+                .any(|ca| amazon_root(ca).is_some_and(|r| r.name == root.name))
         })
         .collect();
-    let subject = if cas.is_empty() {
-        "--ca".to_string()
-    } else {
-        ca_files(cas)
-    };
+    let subject = subject.to_string();
     match present.as_slice() {
         [] => {
             let (severity, message) = if cas.is_empty() {
@@ -153,7 +199,8 @@ pub fn check_server_roots(cas: &[LoadedCert]) -> Vec<Finding> {
     }
 }
 
-fn ca_files(cas: &[LoadedCert]) -> String {
+/// The CA files, for a finding's subject.
+pub fn ca_files(cas: &[LoadedCert]) -> String {
     let mut files: Vec<String> = cas
         .iter()
         .map(|c| c.origin.path.display().to_string())

@@ -181,7 +181,13 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
 
     if options.aws_iot {
         findings.extend(aws_iot::check_device_certificate(leaf_cert, &leaf_name));
-        findings.extend(aws_iot::check_server_roots(&creds.cas));
+        let cas: Vec<&CertInfo> = creds.cas.iter().map(|c| &c.info).collect();
+        let subject = if creds.cas.is_empty() {
+            "--ca".to_string()
+        } else {
+            aws_iot::ca_files(&creds.cas)
+        };
+        findings.extend(aws_iot::check_server_roots(&cas, &subject));
     }
 
     let on_path: HashSet<usize> = built.path.iter().copied().collect();

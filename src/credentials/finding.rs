@@ -57,11 +57,17 @@ pub enum FindingId {
     VerificationDisabled,
     /// `serve`: the device sent no SNI, which AWS IoT Core and most cloud brokers need.
     SniNotSent,
+    /// AWS IoT Core: no SNI, or one that is not the endpoint.
+    AwsSniMissing,
+    /// AWS IoT Core on port 443 without the ALPN protocol x-amzn-mqtt-ca.
+    AwsAlpnMissing,
+    /// A legacy (non-ATS) AWS IoT Core endpoint.
+    AwsLegacyEndpoint,
 }
 
 impl FindingId {
     /// Every finding id.
-    pub const ALL: [FindingId; 19] = {
+    pub const ALL: [FindingId; 22] = {
         use FindingId::*;
         [
             ClientKeyMismatch,
@@ -83,6 +89,9 @@ impl FindingId {
             AwsUnsupportedAlgorithm,
             VerificationDisabled,
             SniNotSent,
+            AwsSniMissing,
+            AwsAlpnMissing,
+            AwsLegacyEndpoint,
         ]
     };
 
