@@ -301,15 +301,7 @@ fn aws_iot_profile_checks_sni_alpn_and_the_amazon_roots() {
     let root = pki("root-ca.pem");
     let (code, report) = connect_json(
         "127.0.0.1:443",
-        &[
-            "--profile",
-            "aws-iot",
-            "--no-sni",
-            "--ca",
-            &root,
-            "--timeout",
-            "1",
-        ],
+        &["--profile", "aws-iot", "--no-sni", "--ca", &root],
     );
     assert_eq!(code, 4, "nothing listens: network failure before TLS");
     let ids = finding_ids(&report);
