@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod demo;
 pub mod diagnose;
 pub mod error;
+pub mod explain;
 pub mod logging;
 pub mod produce;
 pub mod report;
