@@ -395,6 +395,20 @@ pub struct RecordingClientVerifier {
 }
 
 impl RecordingClientVerifier {
+    /// Records the verdict on the client's CertificateVerify and passes it on.
+    fn recorded(
+        &self,
+        dss: &DigitallySignedStruct,
+        result: Result<HandshakeSignatureValid, Error>,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.facts.push(HookFact::ClientSignatureChecked {
+            scheme: dss.scheme,
+            length: dss.signature().len(),
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        });
+        result
+    }
+
     pub fn new(
         inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
         mandatory: bool,
@@ -456,13 +470,7 @@ impl rustls::server::danger::ClientCertVerifier for RecordingClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        let result = self.inner.verify_tls12_signature(message, cert, dss);
-        self.facts.push(HookFact::ClientSignatureChecked {
-            scheme: dss.scheme,
-            length: dss.signature().len(),
-            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
-        });
-        result
+        self.recorded(dss, self.inner.verify_tls12_signature(message, cert, dss))
     }
 
     fn verify_tls13_signature(
@@ -471,13 +479,7 @@ impl rustls::server::danger::ClientCertVerifier for RecordingClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        let result = self.inner.verify_tls13_signature(message, cert, dss);
-        self.facts.push(HookFact::ClientSignatureChecked {
-            scheme: dss.scheme,
-            length: dss.signature().len(),
-            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
-        });
-        result
+        self.recorded(dss, self.inner.verify_tls13_signature(message, cert, dss))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
