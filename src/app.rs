@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::{
     AnalyzeArgs, CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format,
-    Profile, ServeArgs, TlsChoice,
+    MqttArgs, MqttVersion, Profile, ServeArgs, TlsChoice,
 };
 use crate::credentials::aws_iot;
 use crate::credentials::checks::{self, CheckOptions};
@@ -28,6 +28,7 @@ use crate::produce::server::{self, Server, ServerOptions};
 use crate::report::capture::CaptureWriter;
 use crate::report::{self, HandshakeReport, Outcome, Report, style::Style};
 use crate::transcript::decrypt::KeyLog;
+use crate::transcript::mqtt::ConnectRequest;
 use crate::transcript::{Handshake, Target, What, names};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
@@ -193,7 +194,8 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         (None, true) => None,
         (None, false) => Some(host.clone()),
     };
-    if args.profile == Some(Profile::AwsIot) || aws_iot::is_endpoint(&host) {
+    let aws = args.profile == Some(Profile::AwsIot) || aws_iot::is_endpoint(&host);
+    if aws {
         findings.extend(aws_iot::check_connection(
             &host,
             port,
@@ -238,6 +240,7 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         identity,
         insecure: args.insecure,
         keylog: args.keylog.clone(),
+        mqtt: args.mqtt.mqtt.then(|| mqtt_request(&args.mqtt)),
     };
     let run = client::connect(&options)?;
     if args.insecure {
@@ -256,6 +259,7 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         trusted_cas,
         alpn_offered: !args.alpn.is_empty(),
         at: Some(checks::now()),
+        aws_iot: aws,
     };
     let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
     let report = Report::new("connect", findings, diagnosis).with_connection(
@@ -327,6 +331,7 @@ fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> Ha
         trusted_cas: anchors.iter().map(|a| a.subject.clone()).collect(),
         alpn_offered,
         at: Some(found.started as i64),
+        aws_iot: sni.as_deref().is_some_and(aws_iot::is_endpoint),
     };
     let diagnosis = diagnose::diagnose(&[], Some(&found.transcript), &context);
     let outcome = if diagnosis.causes.is_empty() {
@@ -535,6 +540,7 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
         trusted_cas: vec![],
         alpn_offered: false,
         at: Some(checks::now()),
+        aws_iot: false,
     };
     let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
     let hello_seen = run.transcript.events.iter().any(|e| {
@@ -567,6 +573,30 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
 }
 
 /// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address; port 8883 by default.
+/// The CONNECT `connect --mqtt` sends.
+fn mqtt_request(args: &MqttArgs) -> ConnectRequest {
+    let client_id = args.client_id.clone().unwrap_or_else(|| {
+        // Unique enough that two runs do not take over each other's session.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        format!(
+            "iotdoctor-{:08x}",
+            nanos ^ std::process::id().rotate_left(16)
+        )
+    });
+    ConnectRequest {
+        level: match args.mqtt_version {
+            MqttVersion::V311 => 4,
+            MqttVersion::V5 => 5,
+        },
+        client_id,
+        username: args.username.clone(),
+        keep_alive: 60,
+    }
+}
+
 fn parse_endpoint(endpoint: &str) -> Result<(String, u16), Error> {
     const MQTT_TLS: u16 = 8883;
     let bad = |why: &str| Error::Usage(format!("--endpoint {endpoint}: {why}"));

@@ -185,6 +185,10 @@ Examples:
   iotdoctor connect --endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 \\
       --ca AmazonRootCA1.pem --cert device.pem.crt --key private.pem.key
 
+  # Past TLS: send an MQTT CONNECT and report the broker's CONNACK (or its silent close)
+  iotdoctor connect --endpoint abc123-ats.iot.eu-west-1.amazonaws.com --ca AmazonRootCA1.pem \\
+      --cert device.pem.crt --key private.pem.key --mqtt --client-id my-thing
+
   # Force TLS 1.2 and keep the secrets for Wireshark
   iotdoctor connect --endpoint 127.0.0.1:8883 --ca ca.pem --tls 1.2 --keylog keys.log
 
@@ -373,6 +377,39 @@ pub struct ConnectArgs {
     /// Check what a known service needs (automatic for *.iot.*.amazonaws.com).
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
+
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
+}
+
+/// The MQTT check after the handshake (`connect --mqtt`).
+#[derive(Debug, Clone, Args)]
+pub struct MqttArgs {
+    /// After a successful handshake, send an MQTT CONNECT and wait for the broker's CONNACK:
+    /// tells a TLS failure from an MQTT refusal from a broker that closes without a word.
+    #[arg(long)]
+    pub mqtt: bool,
+
+    /// MQTT client id (AWS IoT policies usually allow only the thing name). Default:
+    /// iotdoctor-<random>.
+    #[arg(long, value_name = "ID", requires = "mqtt")]
+    pub client_id: Option<String>,
+
+    /// MQTT protocol version of the CONNECT.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = MqttVersion::V311, requires = "mqtt")]
+    pub mqtt_version: MqttVersion,
+
+    /// MQTT user name (sent without a password).
+    #[arg(long, value_name = "NAME", requires = "mqtt")]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MqttVersion {
+    #[value(name = "3.1.1")]
+    V311,
+    #[value(name = "5")]
+    V5,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -134,6 +134,12 @@ fn run_in(dir: &Path, format: Format, style: Style, out: &mut dyn Write) -> Resu
             keylog: None,
             insecure: false,
             profile: None,
+            mqtt: crate::cli::MqttArgs {
+                mqtt: false,
+                client_id: None,
+                mqtt_version: crate::cli::MqttVersion::V311,
+                username: None,
+            },
         };
         let report = crate::app::connect(&args)?;
         let top = report.diagnosis.causes.first().map(|c| c.id);

@@ -194,7 +194,7 @@ impl CauseId {
                 &["Fix what the CONNACK code names (client id, credentials, authorisation)."]
             }
             MqttClosedAfterConnect => &[
-                "Check the broker's authorisation of this client (AWS IoT: policy attached to the certificate, certificate active, client id allowed).",
+                "Read the broker's log for this client: it refused the CONNECT without a word (authorisation of the certificate's identity, client id, ACL; AWS IoT: policy attached to an ACTIVE certificate, client id allowed).",
             ],
             AlertUnexplained => &["Read the alert's meaning and the peer's logs."],
         }

@@ -43,6 +43,9 @@ pub struct Context {
     /// When the connection happened, seconds since the Unix epoch: certificates sent are judged
     /// valid or not at this time.
     pub at: Option<i64>,
+    /// The server is AWS IoT Core (its endpoint name, or `--profile aws-iot`): its habits are
+    /// part of the evidence and its consoles part of the fixes.
+    pub aws_iot: bool,
 }
 
 /// Confidence of a cause established by reading the credential files themselves: a fact,

@@ -95,6 +95,9 @@ struct Facts<'a> {
     saw_inside: bool,
     client_error: Option<(usize, &'a str)>,
     sni_sent: bool,
+    /// `connect --mqtt`: the client's CONNECT, and the broker's CONNACK code.
+    mqtt_connect: Option<(usize, &'a crate::transcript::mqtt::Connect)>,
+    mqtt_connack: Option<(usize, u8, &'a str)>,
 }
 
 impl<'a> Facts<'a> {
@@ -123,6 +126,8 @@ impl<'a> Facts<'a> {
             saw_inside: false,
             client_error: None,
             sni_sent: false,
+            mqtt_connect: None,
+            mqtt_connack: None,
         };
         for (i, event) in transcript.events.iter().enumerate() {
             let from = event.from;
@@ -227,6 +232,12 @@ impl<'a> Facts<'a> {
                 What::Error { message } if from == Side::Client => {
                     f.client_error.get_or_insert((i, message));
                 }
+                What::MqttConnect { connect } if from == Side::Client => {
+                    f.mqtt_connect.get_or_insert((i, connect));
+                }
+                What::MqttConnack { code, name } if from == Side::Server => {
+                    f.mqtt_connack.get_or_insert((i, *code, name));
+                }
                 _ => {}
             }
         }
@@ -237,6 +248,22 @@ impl<'a> Facts<'a> {
             | What::Alert { seen, .. } => *seen == Seen::Decrypted,
             _ => false,
         });
+        // TLS 1.3, seen from inside (live, or a capture with keys): a record from the server
+        // after the client's last flight that is not an alert (a ticket, data, a CONNACK) means
+        // it accepted the handshake, client certificate included.
+        if f.tls13 && f.saw_inside && f.server_alert.is_none() {
+            let flight = f
+                .encrypted_records
+                .iter()
+                .find(|(_, from, _)| *from == Side::Client)
+                .map(|(i, _, _)| *i);
+            let answered = flight.is_some_and(|flight| {
+                f.encrypted_records
+                    .iter()
+                    .any(|(i, from, _)| *i > flight && *from == Side::Server)
+            });
+            f.server_accepted = answered || f.mqtt_connack.is_some();
+        }
         f
     }
 
@@ -278,7 +305,15 @@ impl<'a> Facts<'a> {
                 (Some(_), None) => true,
                 _ => false,
             };
-        self.server_alert.is_some()
+        let mqtt_refused = match (self.mqtt_connect, self.mqtt_connack) {
+            (_, Some((_, code, _))) => code != 0,
+            (Some((connect, _)), None) => self.server_close.is_some_and(|(close, _)| {
+                close > connect && self.client_ended.is_none_or(|ours| ours > close)
+            }),
+            (None, None) => false,
+        };
+        mqtt_refused
+            || self.server_alert.is_some()
             || self.client_alert.is_some()
             || self.client_error.is_some()
             || self.transport.is_some()
@@ -344,6 +379,13 @@ impl<'a> Facts<'a> {
     }
 }
 
+fn alert_code(rejection: Rejection<'_>) -> Option<u8> {
+    match rejection {
+        Rejection::Alert(alert) => Some(alert.code),
+        Rejection::Closed(..) => None,
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Rejection<'a> {
     Alert(AlertAt<'a>),
@@ -366,6 +408,7 @@ pub(super) fn propose(
     server_certificate(&f, context, &mut proposals);
     hello_refused(&f, context, &mut proposals);
     tls13_from_outside(&f, &mut proposals);
+    mqtt(&f, context, &mut proposals);
     peer_closed(
         &f,
         &proposals.iter().map(|p| p.id).collect::<Vec<_>>(),
@@ -527,6 +570,11 @@ fn client_certificate(
             evidence.push(format!("{message}: iotdoctor connected without one"));
         }
         evidence.push(rejected);
+        if context.aws_iot && alert_code(rejection) == Some(42) {
+            evidence.push(
+                "AWS IoT Core answers a handshake without a client certificate with exactly this alert, 42 bad_certificate".into(),
+            );
+        }
         out.push(Proposal::new(
             CauseId::ClientCertNotSent,
             if by_alert { 0.95 } else { 0.75 },
@@ -1055,6 +1103,131 @@ fn tls13_from_outside(f: &Facts<'_>, out: &mut Vec<Proposal>) {
     );
 }
 
+/// `connect --mqtt`: TLS is done; did the broker accept the CONNECT?
+fn mqtt(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
+    let Some((connect_index, connect)) = f.mqtt_connect else {
+        return;
+    };
+    let sent = format!(
+        "the client sent MQTT CONNECT, client id '{}'{} ({})",
+        connect.client_id,
+        if connect.username {
+            ", with a user name"
+        } else {
+            ""
+        },
+        f.at(connect_index)
+    );
+    if let Some((i, code, name)) = f.mqtt_connack {
+        if code == 0 {
+            return;
+        }
+        let mut proposal = Proposal::new(
+            CauseId::MqttRejected,
+            0.97,
+            vec![
+                "the TLS handshake succeeded".into(),
+                sent,
+                format!("the broker answered CONNACK {code} '{name}' ({})", f.at(i)),
+            ],
+        );
+        for fix in connack_fixes(connect.level, code, context.aws_iot) {
+            proposal = proposal.fix(fix);
+        }
+        out.push(proposal);
+        return;
+    }
+    // A TLS alert after the CONNECT is the TLS rules' business (TLS 1.3 client certificates).
+    if f.server_alert.is_some_and(|a| a.index > connect_index) {
+        return;
+    }
+    let Some((close, how)) = f.server_close.filter(|(close, _)| *close > connect_index) else {
+        return;
+    };
+    if f.client_ended.is_some_and(|ours| ours < close) {
+        return;
+    }
+    let how = if how == CloseKind::Reset {
+        "reset the connection"
+    } else {
+        "closed the connection"
+    };
+    let mut evidence = vec![
+        sent,
+        format!(
+            "the broker {how} ({}) without a CONNACK and without a TLS alert",
+            f.at(close)
+        ),
+    ];
+    let confidence = if f.server_accepted {
+        evidence.insert(
+            0,
+            if f.tls13 {
+                "the server accepted the TLS 1.3 handshake, client certificate included: it sent records after the client's Finished, and no alert".into()
+            } else {
+                "the server completed the TLS handshake (its ChangeCipherSpec and Finished)".into()
+            },
+        );
+        0.85
+    } else {
+        evidence.push(
+            "the server sent nothing between the end of the TLS 1.3 handshake and the close: a server that refuses a client certificate without an alert would look the same".into(),
+        );
+        0.5
+    };
+    let mut proposal = Proposal::new(CauseId::MqttClosedAfterConnect, confidence, evidence);
+    if context.aws_iot {
+        proposal.evidence.push(
+            "AWS IoT Core closes the connection without a CONNACK when it refuses a CONNECT".into(),
+        );
+        for fix in AWS_CONNECT_FIXES {
+            proposal = proposal.fix(*fix);
+        }
+    }
+    out.push(proposal);
+}
+
+/// Why AWS IoT Core refuses a CONNECT after a good handshake, and where it says so.
+const AWS_CONNECT_FIXES: &[&str] = &[
+    "AWS IoT: the certificate must be ACTIVE and attached to a policy (and usually to the thing): IoT console > Security > Certificates.",
+    "AWS IoT: the policy must allow iot:Connect on arn:aws:iot:REGION:ACCOUNT:client/CLIENT_ID for this client id (policies often allow only the thing name: --client-id THING_NAME).",
+    "AWS IoT: another connection with the same client id is disconnected (DUPLICATE_CLIENTID): give each device its own client id.",
+    "AWS IoT: see why in CloudWatch Logs (log group AWSIotLogsV2, eventType Connect, status Failure, reason such as AUTHORIZATION_FAILURE) and in the lifecycle events ($aws/events/presence/disconnected/CLIENT_ID).",
+];
+
+/// What to change for a CONNACK code.
+fn connack_fixes(level: u8, code: u8, aws_iot: bool) -> Vec<String> {
+    let v5 = level == 5;
+    let fix = match (v5, code) {
+        (false, 1) | (true, 0x84) => Some(
+            "The broker does not accept this MQTT version: try the other one (--mqtt-version 3.1.1 or 5) and configure the device to match.",
+        ),
+        (false, 2) | (true, 0x85) => Some(
+            "The broker refuses this client id: use one it allows (length, characters, prefix, or one registered for this device).",
+        ),
+        (false, 3) | (true, 0x88 | 0x89 | 0x9f) => {
+            Some("The broker is unavailable or busy: retry later, with back-off.")
+        }
+        (false, 4) | (true, 0x86 | 0x8c) => Some(
+            "The broker refuses the user name or password: check the credentials the device sends (or that it sends none where the certificate is the identity).",
+        ),
+        (false, 5) | (true, 0x87) => Some(
+            "The broker does not authorise this client: check its ACL / policy for this identity (certificate, user name) and client id.",
+        ),
+        (true, 0x8a) => Some("The broker has banned this client: ask its operator."),
+        (true, 0x9c | 0x9d) => {
+            Some("The broker redirects this client to another server: connect there.")
+        }
+        _ => None,
+    };
+    let mut fixes: Vec<String> = fix.into_iter().map(str::to_string).collect();
+    let not_authorised = matches!((v5, code), (false, 5) | (true, 0x87));
+    if aws_iot && not_authorised {
+        fixes.extend(AWS_CONNECT_FIXES.iter().map(|f| f.to_string()));
+    }
+    fixes
+}
+
 /// The server closed without saying why.
 fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
     let Some((i, how)) = f.server_close else {
@@ -1062,6 +1235,7 @@ fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
     };
     if f.server_alert.is_some()
         || f.server_accepted
+        || already.contains(&CauseId::MqttClosedAfterConnect)
         || f.opaque_rejection().is_some()
         || f.not_tls.is_some()
         || f.client_ended.is_some_and(|ours| ours < i)

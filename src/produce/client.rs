@@ -16,6 +16,7 @@ use super::hooks::{
 };
 use super::recorder::Recorder;
 use crate::error::Error;
+use crate::transcript::mqtt::{self, ConnectRequest};
 use crate::transcript::{CloseKind, Seen, Side, Target, Transcript, What, names};
 
 /// Which TLS version(s) to offer.
@@ -48,6 +49,8 @@ pub struct ClientOptions {
     pub identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     pub insecure: bool,
     pub keylog: Option<PathBuf>,
+    /// After the handshake, send this MQTT CONNECT and wait for the broker's CONNACK.
+    pub mqtt: Option<ConnectRequest>,
 }
 
 /// The outcome of one connection attempt.
@@ -96,7 +99,11 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
     };
     let mut conn = ClientConnection::new(Arc::new(config), server_name.to_owned())
         .map_err(|e| Error::Usage(format!("cannot start a TLS client: {e}")))?;
-    if run.handshake(&mut conn, &mut socket, options) {
+    let mut up = run.handshake(&mut conn, &mut socket, options);
+    if let (true, Some(request)) = (up, &options.mqtt) {
+        up = run.mqtt(&mut conn, &mut socket, request, options.timeout);
+    }
+    if up {
         run.close(&mut conn, &mut socket);
     }
     run.finish(&conn);
@@ -412,7 +419,8 @@ impl Run {
             }
             if !conn.is_handshaking() && waiting_since.is_none() {
                 self.tls13 = conn.protocol_version() == Some(ProtocolVersion::TLSv1_3);
-                if !self.tls13 {
+                // With --mqtt the broker's answer to CONNECT (or its alert) settles it instead.
+                if !self.tls13 || options.mqtt.is_some() {
                     return true;
                 }
                 // In TLS 1.3 the server judges our certificate after we think we are done:
@@ -508,6 +516,138 @@ impl Run {
                     return false;
                 }
             }
+        }
+    }
+
+    /// Sends the MQTT CONNECT and reads until the CONNACK, an alert, the end of the connection
+    /// or the timeout. Returns whether the connection is still up.
+    fn mqtt(
+        &mut self,
+        conn: &mut ClientConnection,
+        socket: &mut TcpStream,
+        request: &ConnectRequest,
+        timeout: Duration,
+    ) -> bool {
+        if conn.writer().write_all(&request.encode()).is_err() {
+            return false;
+        }
+        self.push(
+            Side::Client,
+            What::MqttConnect {
+                connect: request.summary(),
+            },
+        );
+        let deadline = Instant::now() + timeout;
+        let mut buffer = vec![0u8; 16 * 1024 + 256];
+        let mut application = Vec::new();
+        loop {
+            if let Err(e) = self.flush(conn, socket) {
+                let problem = TransportProblem::of(&e);
+                self.close_or_transport("mqtt", problem, e);
+                return false;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                self.push(
+                    Side::Client,
+                    What::Transport {
+                        stage: "mqtt".into(),
+                        problem: TransportProblem::Timeout.id().into(),
+                        message: format!(
+                            "no CONNACK from the broker within {} s of the CONNECT",
+                            timeout.as_secs_f64()
+                        ),
+                    },
+                );
+                return true;
+            }
+            let _ = socket.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+            let n = match socket.read(&mut buffer) {
+                Ok(0) => {
+                    self.push(
+                        Side::Server,
+                        What::Close {
+                            how: CloseKind::Eof,
+                        },
+                    );
+                    let _ = conn.read_tls(&mut &[][..]);
+                    let _ = self.process(conn);
+                    return false;
+                }
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    let problem = TransportProblem::of(&e);
+                    self.close_or_transport("mqtt", problem, e);
+                    return false;
+                }
+            };
+            self.record(Side::Server, &buffer[..n]);
+            let events_before = self.rec.transcript.events.len();
+            let mut offered = &buffer[..n];
+            while !offered.is_empty() {
+                if conn.read_tls(&mut offered).is_err() || self.process(conn).is_err() {
+                    // An alert (TLS 1.3: the verdict on our certificate) or broken TLS.
+                    let _ = self.flush(conn, socket);
+                    return false;
+                }
+            }
+            // The plaintext so far; Ok(0) means the broker sent close_notify (maybe right
+            // after its CONNACK, in the same read).
+            let mut chunk = [0u8; 4096];
+            let mut closed = false;
+            loop {
+                match conn.reader().read(&mut chunk) {
+                    Ok(0) => {
+                        closed = true;
+                        break;
+                    }
+                    Ok(n) => application.extend_from_slice(&chunk[..n]),
+                    Err(_) => break,
+                }
+            }
+            match mqtt::parse_connack(&application) {
+                Ok(None) if closed => return false,
+                Ok(None) => {}
+                Ok(Some(code)) => {
+                    self.push(
+                        Side::Server,
+                        What::MqttConnack {
+                            code,
+                            name: mqtt::connack_name(request.level, code).to_string(),
+                        },
+                    );
+                    if closed {
+                        self.close_after_connack(events_before);
+                    }
+                    return !closed;
+                }
+                Err(why) => {
+                    self.push(Side::Server, What::Note { message: why });
+                    return !closed;
+                }
+            }
+        }
+    }
+
+    /// The broker's close_notify came in the same read as its CONNACK, and was recorded first:
+    /// put it after the CONNACK, where the broker sent it.
+    fn close_after_connack(&mut self, events_before: usize) {
+        let events = &mut self.rec.transcript.events;
+        let close = events[events_before..]
+            .iter()
+            .position(|e| e.from == Side::Server && matches!(e.what, What::Close { .. }));
+        if let Some(position) = close {
+            let mut close = events.remove(events_before + position);
+            close.at_ms = events.last().map_or(close.at_ms, |last| last.at_ms);
+            events.push(close);
         }
     }
 

@@ -1,5 +1,6 @@
-//! Just enough MQTT (3.1, 3.1.1 and 5) to read a device's CONNECT and answer CONNACK, so that a
-//! device under test completes its connection. Never panics on bytes from the network.
+//! Just enough MQTT (3.1, 3.1.1 and 5) to read a device's CONNECT and answer CONNACK (`serve`),
+//! and to send a CONNECT and read the broker's CONNACK (`connect --mqtt`). Never panics on bytes
+//! from the network.
 
 use serde::Serialize;
 
@@ -59,6 +60,105 @@ pub fn parse_connect(bytes: &[u8]) -> Result<Option<(Connect, usize)>, String> {
         },
         total,
     )))
+}
+
+/// What `connect --mqtt` sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectRequest {
+    /// 4 (MQTT 3.1.1) or 5.
+    pub level: u8,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub keep_alive: u16,
+}
+
+impl ConnectRequest {
+    /// The CONNECT packet: clean start, no will, no password.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::new();
+        put_string(&mut body, "MQTT");
+        body.push(self.level);
+        let username_flag = if self.username.is_some() { 0x80 } else { 0 };
+        body.push(username_flag | 0x02);
+        body.extend_from_slice(&self.keep_alive.to_be_bytes());
+        if self.level == 5 {
+            body.push(0); // no properties
+        }
+        put_string(&mut body, &self.client_id);
+        if let Some(username) = &self.username {
+            put_string(&mut body, username);
+        }
+        let mut packet = vec![0x10];
+        put_varint(&mut packet, body.len());
+        packet.extend_from_slice(&body);
+        packet
+    }
+
+    /// The CONNECT as the transcript shows it.
+    pub fn summary(&self) -> Connect {
+        Connect {
+            protocol: "MQTT".into(),
+            level: self.level,
+            client_id: self.client_id.clone(),
+            keep_alive: self.keep_alive,
+            clean_start: true,
+            username: self.username.is_some(),
+            password: false,
+            will: false,
+        }
+    }
+}
+
+/// Reads a CONNACK from the start of `bytes`: `Ok(None)` when more bytes are needed,
+/// `Ok(Some(code))` once it is complete (the return code in 3.x, the reason code in 5), `Err`
+/// when the first packet is something else.
+pub fn parse_connack(bytes: &[u8]) -> Result<Option<u8>, String> {
+    let Some(&first) = bytes.first() else {
+        return Ok(None);
+    };
+    if first != 0x20 {
+        let kind = match first >> 4 {
+            14 => "a DISCONNECT".to_string(),
+            0 | 15 => "not MQTT".to_string(),
+            n => format!("an MQTT packet of type {n}"),
+        };
+        return Err(format!(
+            "the broker's first packet is {kind}, not a CONNACK (fixed header 0x{first:02x})"
+        ));
+    }
+    let Some((remaining, header_len)) = varint(&bytes[1..])? else {
+        return Ok(None);
+    };
+    if remaining < 2 {
+        return Err(format!(
+            "the CONNACK is {remaining} byte(s) long, not at least 2"
+        ));
+    }
+    let Some(body) = bytes.get(1 + header_len..1 + header_len + remaining) else {
+        return Ok(None);
+    };
+    Ok(Some(body[1]))
+}
+
+fn put_string(out: &mut Vec<u8>, text: &str) {
+    // MQTT strings are at most 65535 bytes; longer input is cut rather than mis-encoded.
+    let bytes = &text.as_bytes()[..text.len().min(usize::from(u16::MAX))];
+    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let mut byte = (value % 128) as u8;
+        value /= 128;
+        if value > 0 {
+            byte |= 0x80;
+        }
+        out.push(byte);
+        if value == 0 {
+            return;
+        }
+    }
 }
 
 /// A CONNACK with this return code (3.x) or reason code (5).
@@ -198,6 +298,53 @@ mod tests {
         let (connect, _) = parse_connect(&bytes).unwrap().unwrap();
         assert_eq!((connect.level, connect.client_id.as_str()), (5, "id"));
         assert!(connect.username && connect.password);
+    }
+
+    #[test]
+    fn a_connect_we_encode_is_one_we_read_back() {
+        for level in [4, 5] {
+            let request = ConnectRequest {
+                level,
+                client_id: "thing-1".repeat(30),
+                username: Some("user".into()),
+                keep_alive: 60,
+            };
+            let packet = request.encode();
+            let (connect, length) = parse_connect(&packet).unwrap().unwrap();
+            assert_eq!(length, packet.len());
+            assert_eq!(connect, request.summary());
+        }
+        let plain = ConnectRequest {
+            level: 4,
+            client_id: "dev".into(),
+            username: None,
+            keep_alive: 60,
+        };
+        assert_eq!(plain.encode(), CONNECT_311);
+    }
+
+    #[test]
+    fn connacks_of_both_versions_are_read_whole_and_in_pieces() {
+        for (packet, code) in [
+            (connack(4, 5), 5),
+            (connack(5, 0x87), 0x87),
+            (connack(4, 0), 0),
+        ] {
+            assert_eq!(parse_connack(&packet), Ok(Some(code)));
+            for cut in 0..packet.len() {
+                assert_eq!(parse_connack(&packet[..cut]), Ok(None), "cut at {cut}");
+            }
+        }
+        // MQTT 5 with properties after the reason code.
+        let with_properties = [0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x0a];
+        assert_eq!(parse_connack(&with_properties), Ok(Some(0)));
+        assert!(
+            parse_connack(&[0xe0, 0x00])
+                .unwrap_err()
+                .contains("DISCONNECT")
+        );
+        assert!(parse_connack(&[0x20, 0x01, 0x00]).is_err());
+        assert!(parse_connack(b"HTTP/1.1 400").is_err());
     }
 
     #[test]

@@ -144,21 +144,7 @@ impl OpenSslServer {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            // Ours, not another test's server that raced for the same port.
-            if listening_inodes(self.port)
-                .iter()
-                .any(|inode| owns_socket(self.child.id(), inode))
-            {
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        false
+        wait_listening(&mut self.child, self.port)
     }
 
     pub fn endpoint(&self) -> String {
@@ -171,6 +157,25 @@ impl Drop for OpenSslServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits until `child` listens on `port` (false if it exits or takes more than 10 s).
+pub fn wait_listening(child: &mut std::process::Child, port: u16) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        // Ours, not another test's server that raced for the same port.
+        if listening_inodes(port)
+            .iter()
+            .any(|inode| owns_socket(child.id(), inode))
+        {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
 }
 
 /// Inodes of the sockets listening on this TCP port, read from /proc without connecting (a probe

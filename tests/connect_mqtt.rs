@@ -1,0 +1,372 @@
+//! `iotdoctor connect --mqtt` against real peers on loopback: a mosquitto broker requiring client
+//! certificates (one listener accepting, one refusing the client), an `openssl s_server` that
+//! closes the connection when the CONNECT arrives (as AWS IoT Core does when its policy refuses a
+//! client), and `iotdoctor serve --mqtt`. Each must be told apart: a TLS failure, an MQTT
+//! refusal, a silent close.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+/// A mosquitto broker on a loopback port with the fixture server certificate, requiring a
+/// client certificate from the fixture root; `settings` are added to its listener.
+struct Mosquitto {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    fn start(settings: &str) -> Mosquitto {
+        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("mosquitto is installed (tests/run installs it)");
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let port = free_port();
+            let config = dir.path().join("mosquitto.conf");
+            std::fs::write(
+                &config,
+                format!(
+                    "listener {port} 127.0.0.1\n\
+                     cafile {}\ncertfile {}\nkeyfile {}\n\
+                     require_certificate true\n{settings}\n",
+                    pki("root-ca.pem"),
+                    pki("server-chain.pem"),
+                    pki("server.key"),
+                ),
+            )
+            .unwrap();
+            let mut child = Command::new(binary)
+                .arg("-c")
+                .arg(&config)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            if wait_listening(&mut child, port) {
+                return Mosquitto {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("mosquitto did not start");
+    }
+
+    fn endpoint(&self) -> String {
+        format!("localhost:{}", self.port)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ACCEPTING: &str = "allow_anonymous true";
+/// Anonymous clients refused: a client with a certificate but no account gets CONNACK "not
+/// authorized".
+const REFUSING: &str = "allow_anonymous false";
+
+/// `connect --mqtt` with the fixture device credentials (or none) and `extra` arguments.
+fn connect_mqtt(endpoint: &str, with_certificate: bool, extra: &[&str]) -> (i32, Value) {
+    let (root, cert, key) = (
+        pki("root-ca.pem"),
+        pki("client-ec-chain.pem"),
+        pki("client-ec.key"),
+    );
+    let mut args = vec!["--address", "127.0.0.1", "--ca", &root, "--mqtt"];
+    if with_certificate {
+        args.extend(["--cert", &cert, "--key", &key]);
+    }
+    args.extend_from_slice(extra);
+    connect_json(endpoint, &args)
+}
+
+fn mqtt_events<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
+    let from = if kind == "mqtt_connect" {
+        "client"
+    } else {
+        "server"
+    };
+    events_of(report, from, kind)
+}
+
+#[test]
+fn a_broker_accepting_the_client_is_healthy_in_both_tls_versions() {
+    let broker = Mosquitto::start(ACCEPTING);
+    for (tls, version) in [("1.2", "3.1.1"), ("1.3", "5")] {
+        let (code, report) = connect_mqtt(
+            &broker.endpoint(),
+            true,
+            &[
+                "--tls",
+                tls,
+                "--mqtt-version",
+                version,
+                "--client-id",
+                "device-7",
+            ],
+        );
+        assert_eq!(code, 0, "TLS {tls}: {report:#}");
+        assert!(cause_ids(&report).is_empty(), "{report:#}");
+        let connect = mqtt_events(&report, "mqtt_connect");
+        assert_eq!(connect.len(), 1);
+        assert_eq!(connect[0]["client_id"], "device-7");
+        assert_eq!(connect[0]["level"], if version == "5" { 5 } else { 4 });
+        let connack = mqtt_events(&report, "mqtt_connack");
+        assert_eq!(connack.len(), 1, "{report:#}");
+        assert_eq!(connack[0]["code"], 0);
+    }
+}
+
+#[test]
+fn a_broker_refusing_the_client_is_an_mqtt_rejection_by_name() {
+    let broker = Mosquitto::start(REFUSING);
+    for (version, code, name) in [
+        ("3.1.1", 5, "not authorized"),
+        ("5", 0x87, "Not authorized"),
+    ] {
+        let (exit, report) = connect_mqtt(
+            &broker.endpoint(),
+            true,
+            &["--mqtt-version", version, "--username", "nobody"],
+        );
+        assert_eq!(exit, 1, "{report:#}");
+        assert_eq!(cause_ids(&report), ["mqtt-rejected"], "{report:#}");
+        let connack = mqtt_events(&report, "mqtt_connack");
+        assert_eq!(connack[0]["code"], code);
+        assert_eq!(connack[0]["name"], name);
+        let cause = &report["diagnosis"]["causes"][0];
+        let evidence = cause["evidence"].to_string();
+        assert!(
+            evidence.contains(&format!("CONNACK {code} '{name}'")),
+            "{evidence}"
+        );
+        assert!(cause["fixes"][0].as_str().unwrap().contains("authorise"));
+        assert!(mqtt_events(&report, "mqtt_connect")[0]["username"] == true);
+    }
+}
+
+#[test]
+fn a_broker_refusing_the_client_id_names_it() {
+    let broker = Mosquitto::start(&format!("{ACCEPTING}\nclientid_prefixes device-"));
+    let (exit, report) = connect_mqtt(&broker.endpoint(), true, &["--client-id", "thing-1"]);
+    assert_eq!(exit, 1);
+    assert_eq!(top_cause(&report), Some("mqtt-rejected"));
+    let (exit, report) = connect_mqtt(&broker.endpoint(), true, &["--client-id", "device-1"]);
+    assert_eq!(exit, 0, "{report:#}");
+}
+
+#[test]
+fn a_tls_failure_is_not_called_an_mqtt_problem() {
+    let broker = Mosquitto::start(ACCEPTING);
+    for tls in ["1.2", "1.3"] {
+        let (exit, report) = connect_mqtt(&broker.endpoint(), false, &["--tls", tls]);
+        assert_eq!(exit, 1);
+        let causes = cause_ids(&report);
+        assert_eq!(causes[0], "client-cert-not-sent", "TLS {tls}: {report:#}");
+        assert!(
+            !causes.iter().any(|c| c.starts_with("mqtt-")),
+            "TLS {tls}: {causes:?}"
+        );
+        assert!(mqtt_events(&report, "mqtt_connack").is_empty());
+    }
+}
+
+/// An `openssl s_server` requiring a client certificate that ends the connection (close_notify)
+/// as soon as the client's CONNECT arrives: s_server prints what it receives, and closes when
+/// its stdin ends.
+fn closing_server(tls: &str) -> (OpenSslServerWithOutput, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let accept = format!("127.0.0.1:{port}");
+        let (cert, key, chain, root) = (
+            pki("server.pem"),
+            pki("server.key"),
+            pki("intermediate-ca.pem"),
+            pki("root-ca.pem"),
+        );
+        let version = format!("-tls{}", tls.replace('.', "_"));
+        let mut child = Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &accept,
+                "-quiet",
+                "-naccept",
+                "1",
+                "-cert",
+                &cert,
+                "-key",
+                &key,
+                "-cert_chain",
+                &chain,
+                "-CAfile",
+                &root,
+                "-Verify",
+                "3",
+                "-verify_return_error",
+                &version,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if wait_listening(&mut child, port) {
+            let stdin = child.stdin.take().unwrap();
+            let stdout = child.stdout.take().unwrap();
+            // Close stdin (and so the connection) once the CONNECT's protocol name is printed.
+            let watcher = std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                for byte in BufReader::new(stdout).bytes() {
+                    let Ok(byte) = byte else { break };
+                    seen.push(byte);
+                    if seen.ends_with(b"MQTT") {
+                        break;
+                    }
+                }
+                drop(stdin);
+            });
+            return (
+                OpenSslServerWithOutput {
+                    child,
+                    watcher: Some(watcher),
+                },
+                port,
+            );
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("openssl s_server did not start");
+}
+
+struct OpenSslServerWithOutput {
+    child: Child,
+    watcher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for OpenSslServerWithOutput {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
+        }
+    }
+}
+
+#[test]
+fn a_close_after_connect_is_told_from_a_refusal_and_a_tls_failure() {
+    for tls in ["1.2", "1.3"] {
+        let (_server, port) = closing_server(tls);
+        let (exit, report) = connect_mqtt(&format!("localhost:{port}"), true, &["--tls", tls]);
+        assert_eq!(exit, 1, "{report:#}");
+        assert_eq!(
+            cause_ids(&report),
+            ["mqtt-closed-after-connect"],
+            "TLS {tls}: {report:#}"
+        );
+        let cause = &report["diagnosis"]["causes"][0];
+        assert!(cause["confidence"].as_f64().unwrap() >= 0.8, "{cause:#}");
+        let evidence = cause["evidence"].to_string();
+        assert!(evidence.contains("without a CONNACK and without a TLS alert"));
+        // Not an AWS endpoint: no AWS advice.
+        assert!(!cause["fixes"].to_string().contains("AWSIotLogsV2"));
+    }
+}
+
+#[test]
+fn aws_iot_gets_the_reasons_aws_closes_and_where_to_read_them() {
+    let (_server, port) = closing_server("1.2");
+    let (_, report) = connect_mqtt(
+        &format!("localhost:{port}"),
+        true,
+        &["--profile", "aws-iot", "--client-id", "my-thing"],
+    );
+    let cause = report["diagnosis"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "mqtt-closed-after-connect")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let fixes = cause["fixes"].to_string();
+    for expected in [
+        "iot:Connect",
+        "ACTIVE",
+        "AWSIotLogsV2",
+        "DUPLICATE_CLIENTID",
+    ] {
+        assert!(fixes.contains(expected), "{expected} missing from {fixes}");
+    }
+}
+
+#[test]
+fn iotdoctor_serve_mqtt_is_a_broker_too() {
+    for (code, expected) in [(0u8, None), (2, Some("identifier rejected"))] {
+        let code_arg = code.to_string();
+        let (cert, key, ca) = (
+            pki("server-chain.pem"),
+            pki("server.key"),
+            pki("root-ca.pem"),
+        );
+        let mut serve = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--cert",
+                &cert,
+                "--key",
+                &key,
+                "--client-ca",
+                &ca,
+                "--once",
+                "--mqtt",
+                "--mqtt-return-code",
+                &code_arg,
+                "--format",
+                "json",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(serve.stderr.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().rsplit(':').next().unwrap().to_string();
+        let (exit, report) = connect_mqtt(&format!("localhost:{port}"), true, &[]);
+        let _ = serve.wait();
+        let connack = mqtt_events(&report, "mqtt_connack");
+        assert_eq!(connack[0]["code"], code, "{report:#}");
+        match expected {
+            None => assert_eq!(exit, 0, "{report:#}"),
+            Some(name) => {
+                assert_eq!(exit, 1);
+                assert_eq!(connack[0]["name"], name);
+                assert_eq!(top_cause(&report), Some("mqtt-rejected"));
+                assert!(
+                    report["diagnosis"]["causes"][0]["fixes"][0]
+                        .as_str()
+                        .unwrap()
+                        .contains("client id")
+                );
+            }
+        }
+    }
+}
