@@ -12,8 +12,8 @@ use rustls::pki_types::CertificateDer;
 use zeroize::Zeroizing;
 
 use crate::cli::{
-    AnalyzeArgs, CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, Format,
-    MqttArgs, MqttVersion, Profile, ServeArgs, TlsChoice,
+    AnalyzeArgs, CheckCertsArgs, Cli, ColorChoice, Command, ConnectArgs, DeviceArgs, ExplainArgs,
+    Format, MqttArgs, MqttVersion, Profile, ServeArgs, StackChoice, TlsChoice,
 };
 use crate::credentials::aws_iot;
 use crate::credentials::checks::{self, CheckOptions};
@@ -22,11 +22,12 @@ use crate::credentials::load::PasswordSource;
 use crate::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
 use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
+use crate::explain::Stack;
 use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::produce::server::{self, Server, ServerOptions};
 use crate::report::capture::CaptureWriter;
-use crate::report::{self, HandshakeReport, Outcome, Report, style::Style};
+use crate::report::{self, Explanation, HandshakeReport, Outcome, Report, style::Style};
 use crate::transcript::decrypt::KeyLog;
 use crate::transcript::mqtt::ConnectRequest;
 use crate::transcript::{Handshake, Target, What, names};
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let (name, result) = match &cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs(args)),
         Command::Connect(args) => ("connect", connect(args)),
+        Command::Explain(args) => ("explain", explain(args)),
         Command::Demo => {
             match crate::demo::run(cli.global.format, style_for(cli.global.color), &mut stdout) {
                 Ok(code) => {
@@ -131,6 +133,40 @@ fn check_certs(args: &CheckCertsArgs) -> Result<Report, Error> {
     let (summary, findings) = checks::check(&creds, &options);
     let diagnosis = diagnose::diagnose(&findings, None, &Context::default());
     Ok(Report::new("check-certs", findings, diagnosis).with_credentials(summary))
+}
+
+fn explain(args: &ExplainArgs) -> Result<Report, Error> {
+    let stack = args.stack.map(|choice| match choice {
+        StackChoice::Tls => Stack::Tls,
+        StackChoice::Wolfssl => Stack::WolfSsl,
+        StackChoice::Mbedtls => Stack::MbedTls,
+        StackChoice::Openssl => Stack::OpenSsl,
+        StackChoice::Gnutls => Stack::GnuTls,
+    });
+    let query = args
+        .query
+        .iter()
+        .chain(&args.more_words)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let readings = crate::explain::lookup(&query, stack);
+    if readings.is_empty() {
+        let among = stack.map_or_else(
+            || "TLS alerts, wolfSSL, mbedTLS, OpenSSL and GnuTLS codes".to_string(),
+            |s| format!("the {s} codes"),
+        );
+        return Err(Error::Usage(format!(
+            "'{query}' is nothing iotdoctor knows among {among}: give the number, the symbolic name or the library's message as printed"
+        )));
+    }
+    Ok(
+        Report::new("explain", vec![], Diagnosis::default()).with_explanation(Explanation {
+            query,
+            stack,
+            readings,
+        }),
+    )
 }
 
 pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {

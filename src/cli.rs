@@ -123,6 +123,19 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
+    /// What an alert number, an error code or message, or a whole debug log means.
+    #[command(
+        long_about = "Explain what a failure looks like where developers first meet it: a TLS alert \
+            number or name, an error code or name of wolfSSL, mbedTLS, OpenSSL or GnuTLS, an error \
+            message pasted from a log, or a whole debug log (--log). Each reading says what it \
+            means, who sends it, the likely causes (the same cause ids as every other command) and \
+            the iotdoctor command to run next. A number that means different things to different \
+            stacks lists every reading: narrow it with --stack.",
+        override_usage = "iotdoctor explain [--stack STACK] <CODE|NAME|MESSAGE>...\n       iotdoctor explain --log <FILE|->",
+        after_help = EXPLAIN_EXAMPLES
+    )]
+    Explain(ExplainArgs),
+
     /// See iotdoctor at work: no files, no network.
     #[command(
         long_about = "See iotdoctor at work, with no files and no network: a server on a loopback port with \
@@ -209,6 +222,23 @@ Examples:
   # Capture a device on the bench first (any port is fine)
   sudo tcpdump -i eth0 -w device.pcap host 192.0.2.10";
 
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  # An alert number, as most logs print it, and a wolfSSL error code
+  iotdoctor explain 42
+  iotdoctor explain -313 --stack wolfssl
+
+  # An mbedTLS code (2.x and 3.x numbered some codes differently: both are shown)
+  iotdoctor explain -0x7580
+
+  # A message, as pasted from a log (quotes optional)
+  iotdoctor explain unable to get local issuer certificate
+  iotdoctor explain 'error:0A000412:SSL routines::sslv3 alert bad certificate'
+
+  # A whole debug log of the device's TLS stack (wolfSSL, mbedTLS, openssl s_client -msg/-state/-trace)
+  iotdoctor explain --log device.log
+  ./device 2>&1 | iotdoctor explain --log -";
+
 const SERVE_EXAMPLES: &str = "\
 Examples:
   # Stand in for the broker on 8883; devices must present a certificate from device-ca.pem
@@ -279,6 +309,44 @@ pub struct ServeArgs {
     /// Seconds to wait for a device's next bytes before giving up on it.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
+}
+
+/// What `explain` reads.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An alert (42, bad_certificate), an error code (-313, -0x7780, 0A000086, 20), a symbolic
+    /// name (FATAL_ERROR, X509_V_ERR_CERT_HAS_EXPIRED) or a message (quotes optional).
+    #[arg(
+        value_name = "CODE|NAME|MESSAGE",
+        required_unless_present = "log",
+        conflicts_with = "log",
+        allow_hyphen_values = true
+    )]
+    pub query: Option<String>,
+
+    /// The rest of a message given without quotes.
+    #[arg(value_name = "WORDS", hide = true, requires = "query")]
+    pub more_words: Vec<String>,
+
+    /// Only this stack's readings (a number means different things to different stacks).
+    #[arg(long, value_enum)]
+    pub stack: Option<StackChoice>,
+
+    /// A debug log of wolfSSL, mbedTLS or OpenSSL (s_client -msg, -state, -trace) to diagnose;
+    /// '-' reads standard input.
+    #[arg(long, value_name = "FILE|-")]
+    pub log: Option<PathBuf>,
+}
+
+/// The stacks whose codes `explain` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StackChoice {
+    /// TLS alerts (RFC 5246, RFC 8446)
+    Tls,
+    Wolfssl,
+    Mbedtls,
+    Openssl,
+    Gnutls,
 }
 
 /// What `analyze` reads.

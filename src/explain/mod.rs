@@ -111,14 +111,35 @@ pub struct Reading {
     pub name: String,
     /// The library's own text for the code, where it has one.
     pub message: Option<String>,
+    /// The versions of the stack this reading holds for, where the same number means something
+    /// else in another (mbedTLS `2.x` and `3.x`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<&'static str>,
     /// One or two plain sentences for a device developer.
     pub meaning: String,
     /// For alerts and "alert received" errors: who sends it and what it tells.
     pub sender: Option<String>,
-    /// The likely causes, most likely first; empty when none of the catalogue fits.
+    /// The likely causes, most likely first; empty when none of the catalogue fits. In JSON,
+    /// each with its summary.
+    #[serde(serialize_with = "causes_with_summaries")]
     pub causes: Vec<CauseId>,
     /// The iotdoctor command to run next.
     pub next: String,
+}
+
+fn causes_with_summaries<S: serde::Serializer>(
+    causes: &[CauseId],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Summarised {
+        id: CauseId,
+        summary: &'static str,
+    }
+    serializer.collect_seq(causes.iter().map(|&id| Summarised {
+        id,
+        summary: id.summary(),
+    }))
 }
 
 /// Every reading of `query`, most specific first; empty when nothing fits. With `stack`, only
@@ -162,6 +183,8 @@ enum Hit {
     Alert(u8),
     Wolf(&'static Entry),
     Mbed(&'static Entry),
+    /// An mbedTLS 3.x SSL code whose number means something else in 2.x.
+    Mbed3(&'static Entry),
     /// An mbedTLS code made of a high-level and a low-level part, as `mbedtls_strerror` splits it.
     MbedCombined(&'static Entry, &'static Entry),
     MbedFlag(&'static Flag),
@@ -182,7 +205,9 @@ impl Hit {
         match self {
             Hit::Alert(_) => Stack::Tls,
             Hit::Wolf(_) => Stack::WolfSsl,
-            Hit::Mbed(_) | Hit::MbedCombined(..) | Hit::MbedFlag(_) => Stack::MbedTls,
+            Hit::Mbed(_) | Hit::Mbed3(_) | Hit::MbedCombined(..) | Hit::MbedFlag(_) => {
+                Stack::MbedTls
+            }
             Hit::OsslVerify(_) | Hit::OsslReason(..) => Stack::OpenSsl,
             Hit::Gnu(_) | Hit::GnuStatus(_) => Stack::GnuTls,
         }
@@ -208,12 +233,28 @@ impl Hit {
                 entry,
                 note(notes::WOLFSSL, entry.name),
             ),
-            Hit::Mbed(entry) => entry_reading(
-                Stack::MbedTls,
-                mbed_code(entry.code),
-                entry,
-                note(notes::MBEDTLS, entry.name),
-            ),
+            Hit::Mbed(entry) => {
+                let mut reading = entry_reading(
+                    Stack::MbedTls,
+                    mbed_code(entry.code),
+                    entry,
+                    note(notes::MBEDTLS, entry.name),
+                );
+                if by_code(tables::MBEDTLS3_SSL, entry.code).next().is_some() {
+                    reading.versions = Some("2.x");
+                }
+                reading
+            }
+            Hit::Mbed3(entry) => {
+                let mut reading = entry_reading(
+                    Stack::MbedTls,
+                    mbed_code(entry.code),
+                    entry,
+                    note(notes::MBEDTLS, entry.name),
+                );
+                reading.versions = Some("3.x");
+                reading
+            }
             Hit::MbedCombined(high, low) => mbed_combined_reading(high, low),
             Hit::MbedFlag(flag) => flag_reading(
                 Stack::MbedTls,
@@ -292,6 +333,7 @@ fn alert_reading(code: u8) -> Reading {
             code: code.to_string(),
             name,
             message: None,
+            versions: None,
             meaning: note.meaning.to_string(),
             sender: Some(note.sender.to_string()),
             causes: alert_causes(note),
@@ -302,6 +344,7 @@ fn alert_reading(code: u8) -> Reading {
             code: code.to_string(),
             name,
             message: None,
+            versions: None,
             meaning: "A TLS alert iotdoctor has no notes on.".to_string(),
             sender: None,
             causes: Vec::new(),
@@ -348,6 +391,7 @@ fn noted_reading(
             code,
             name: name.to_string(),
             message,
+            versions: None,
             meaning: note.meaning.to_string(),
             sender: note.sender.map(str::to_string),
             causes: note.causes.to_vec(),
@@ -359,6 +403,7 @@ fn noted_reading(
             name: name.to_string(),
             meaning: generic_meaning(stack, message.as_deref().unwrap_or_default()),
             message,
+            versions: None,
             sender: None,
             causes: Vec::new(),
             next: Next::Connect.command().to_string(),
@@ -382,6 +427,7 @@ fn openssl_alert_reading(lib: u32, entry: &Entry, alert: u8) -> Reading {
         code: openssl_packed(lib, entry.code),
         name: entry.name.to_string(),
         message: non_empty(entry.message),
+        versions: None,
         meaning: format!(
             "OpenSSL received alert {alert} {name} from the peer (the log line ends with 'SSL alert number {alert}'). {meaning}"
         )
@@ -484,6 +530,7 @@ fn mbed_hits(magnitude: u64) -> Vec<Hit> {
     };
     let exact: Vec<Hit> = by_code(tables::MBEDTLS, -magnitude)
         .map(Hit::Mbed)
+        .chain(by_code(tables::MBEDTLS3_SSL, -magnitude).map(Hit::Mbed3))
         .collect();
     if !exact.is_empty() || magnitude > 0xFFFF {
         return exact;
@@ -619,6 +666,7 @@ fn named(stack: Option<Stack>) -> Vec<(&'static str, &'static [&'static str], Hi
     }
     if allows(stack, Stack::MbedTls) {
         all.extend(entries(tables::MBEDTLS, Hit::Mbed));
+        all.extend(entries(tables::MBEDTLS3_SSL, Hit::Mbed3));
         all.extend(
             tables::MBEDTLS_VERIFY_FLAGS
                 .iter()

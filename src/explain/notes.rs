@@ -968,6 +968,54 @@ pub(super) const MBEDTLS: &[Note] = &[
         "The application's verify callback flagged the certificate for its own reason.",
         &[],
         Next::ServerCa,
+    ), // mbedTLS 3.x names (tables::MBEDTLS3_SSL).
+    n(
+        "MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL",
+        "mbedTLS 3.x: no ALPN protocol in common: the server supports none of the protocols the client offered (mbedtls_ssl_conf_alpn_protocols). AWS IoT Core on port 443 needs x-amzn-mqtt-ca.",
+        &[AlpnMismatch],
+        Next::Connect,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_BAD_CERTIFICATE",
+        "mbedTLS 3.x: the peer's Certificate message could not be processed (the 2.x name is MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE): a malformed certificate, or one whose key usage or extended key usage does not allow its role.",
+        &[],
+        Next::ServerCa,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION",
+        "mbedTLS 3.x: the TLS version is outside the configured minimum and maximum (mbedtls_ssl_conf_min_tls_version / max_tls_version) or those the build supports.",
+        &[ProtocolVersionMismatch],
+        Next::Connect,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE",
+        "mbedTLS 3.x: the handshake negotiation failed: no cipher suite, group or signature algorithm in common, or a credential that fits none of them. The debug log (mbedtls_debug_set_threshold(3)) names the step.",
+        &[NoCommonCipher, ClientSigalgMismatch],
+        Next::Connect,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_UNRECOGNIZED_NAME",
+        "mbedTLS 3.x: no certificate for the SNI the client sent (on an mbedTLS server), or the peer's unrecognized_name alert.",
+        &[SniRequired],
+        Next::Connect,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_DECODE_ERROR",
+        "mbedTLS 3.x: a message from the peer could not be parsed. Often a peer that is not speaking TLS on this port, or a record cut by the transport.",
+        &[NotTls],
+        Next::Connect,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET",
+        "mbedTLS 3.x, TLS 1.3: not a failure: mbedtls_ssl_read() reports that a NewSessionTicket arrived. Call it again (it means the server accepted the handshake).",
+        &[],
+        Next::Connect,
+    ),
+    n(
+        "MBEDTLS_ERR_SSL_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME",
+        "mbedTLS 3.6+: the client verifies the server's certificate but never set the name to check it against: call mbedtls_ssl_set_hostname() with the broker's host name before the handshake (it also sets SNI, which AWS IoT Core needs).",
+        &[SniRequired],
+        Next::ServerCa,
     ),
 ];
 

@@ -692,6 +692,81 @@ pub(super) const MBEDTLS: &[Entry] = &[
     e(-0x0002, "MBEDTLS_ERR_MPI_FILE_IO_ERROR", "BIGNUM - An error occurred while reading from or writing to a file"),
     e(-0x0001, "MBEDTLS_ERR_ERROR_GENERIC_ERROR", "ERROR - Generic error"),
 ];
+/// mbedTLS 3.x renumbered and renamed part of the SSL module's codes: these are the 3.x codes
+/// (typed from mbedTLS 3.6's `ssl.h`, messages in `mbedtls_strerror`'s form) whose number means
+/// something else in 2.28, or nothing. Not checked by the header test: 3.x is not installed here.
+pub(super) const MBEDTLS3_SSL: &[Entry] = &[
+    e(
+        -0x7300,
+        "MBEDTLS_ERR_SSL_DECODE_ERROR",
+        "SSL - A message could not be parsed due to a syntactic error",
+    ),
+    e(
+        -0x7500,
+        "MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION",
+        "SSL - Client received an extended server hello containing an unsupported extension",
+    ),
+    e(
+        -0x7580,
+        "MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL",
+        "SSL - No ALPN protocols supported that the client advertises",
+    ),
+    e(
+        -0x7800,
+        "MBEDTLS_ERR_SSL_UNRECOGNIZED_NAME",
+        "SSL - No server could be identified matching the client's SNI",
+    ),
+    e(
+        -0x7A00,
+        "MBEDTLS_ERR_SSL_BAD_CERTIFICATE",
+        "SSL - Processing of the Certificate handshake message failed",
+    ),
+    e(
+        -0x7B00,
+        "MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET",
+        "SSL - A TLS 1.3 NewSessionTicket message has been received",
+    ),
+    e(
+        -0x7B80,
+        "MBEDTLS_ERR_SSL_CANNOT_READ_EARLY_DATA",
+        "SSL - Not possible to read early data",
+    ),
+    e(
+        -0x7C00,
+        "MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA",
+        "SSL - Early data has been received as part of an on-going handshake",
+    ),
+    e(
+        -0x7C80,
+        "MBEDTLS_ERR_SSL_CANNOT_WRITE_EARLY_DATA",
+        "SSL - Not possible to write early data",
+    ),
+    e(
+        -0x7E80,
+        "MBEDTLS_ERR_SSL_CACHE_ENTRY_NOT_FOUND",
+        "SSL - Cache entry not found",
+    ),
+    e(
+        -0x6E80,
+        "MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION",
+        "SSL - Handshake protocol not within min/max boundaries",
+    ),
+    e(
+        -0x6E00,
+        "MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE",
+        "SSL - The handshake negotiation failed",
+    ),
+    e(
+        -0x6600,
+        "MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER",
+        "SSL - A field in a message was incorrect or inconsistent with other fields",
+    ),
+    e(
+        -0x5D80,
+        "MBEDTLS_ERR_SSL_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME",
+        "SSL - Attempt to verify a certificate without an expected hostname",
+    ),
+];
 
 /// mbedTLS 2.28 verification flags (x509.h), as `mbedtls_ssl_get_verify_result()` returns them:
 /// bit, the literal of the header, name, `mbedtls_x509_crt_verify_info()` text.

@@ -503,6 +503,7 @@ fn every_note_names_a_code_of_its_stack_once() {
     let entry_names =
         |entries: &[tables::Entry]| entries.iter().map(|e| e.name).collect::<Vec<_>>();
     let mut mbed = entry_names(tables::MBEDTLS);
+    mbed.extend(entry_names(tables::MBEDTLS3_SSL));
     mbed.extend(flag_names(tables::MBEDTLS_VERIFY_FLAGS));
     let mut gnu = entry_names(tables::GNUTLS);
     gnu.extend(flag_names(tables::GNUTLS_VERIFY_STATUS));
@@ -893,4 +894,26 @@ fn tables_agree_with_the_installed_headers() {
             );
         }
     }
+}
+
+#[test]
+fn mbedtls_codes_that_3x_renumbered_give_both_readings() {
+    let readings = lookup("-0x7580", None);
+    let names: Vec<(&str, Option<&str>)> = readings
+        .iter()
+        .map(|r| (r.name.as_str(), r.versions))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED", Some("2.x")),
+            ("MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL", Some("3.x")),
+        ]
+    );
+    assert_eq!(readings[1].causes, [AlpnMismatch]);
+    // A code 3.x did not change has one reading, with no version.
+    let fatal = lookup("-0x7780", Some(Stack::MbedTls));
+    assert_eq!(fatal[0].versions, None);
+    // 3.x names are found by name too.
+    assert_eq!(one("MBEDTLS_ERR_SSL_BAD_CERTIFICATE", None).code, "-0x7A00");
 }

@@ -1,6 +1,7 @@
 //! The report: one serialisable model per run, rendered as text or JSON, and its exit code.
 
 pub mod capture;
+mod explain;
 pub mod json;
 mod ladder;
 pub mod style;
@@ -12,6 +13,7 @@ use crate::credentials::checks::CredentialsSummary;
 use crate::credentials::{Finding, Severity};
 use crate::diagnose::Diagnosis;
 use crate::error::{self, Error, ErrorKind};
+use crate::explain::{Reading, Stack};
 use std::net::SocketAddr;
 
 use crate::transcript::{CaptureSummary, Target, Transcript, What};
@@ -58,8 +60,23 @@ pub struct Report {
     /// `analyze`: what the capture held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureSummary>,
+    /// `explain`: what the code or message means.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
     pub findings: Vec<Finding>,
     pub diagnosis: Diagnosis,
+}
+
+/// `explain`: every reading of one code, name or message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The query as given.
+    pub query: String,
+    /// The stack the readings were narrowed to (`--stack`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<Stack>,
+    /// Most specific first.
+    pub readings: Vec<Reading>,
 }
 
 /// One TLS connection of a capture, diagnosed on its own.
@@ -94,6 +111,7 @@ impl Report {
             transcript: None,
             credentials: None,
             capture: None,
+            explanation: None,
             findings,
             diagnosis,
         }
@@ -106,6 +124,11 @@ impl Report {
             self.outcome = Outcome::Problems;
         }
         self.capture = Some(capture);
+        self
+    }
+
+    pub fn with_explanation(mut self, explanation: Explanation) -> Report {
+        self.explanation = Some(explanation);
         self
     }
 

@@ -15,6 +15,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     if let Some(error) = &report.error {
         return writeln!(out, "{} {}", style.error("error:"), error.message);
     }
+    if let Some(explanation) = &report.explanation {
+        return super::explain::render(explanation, style, out);
+    }
     if let Some(target) = &report.target {
         let sni = target
             .sni
