@@ -20,6 +20,7 @@ use crate::credentials::checks::{self, CheckOptions};
 use crate::credentials::inspect::CertInfo;
 use crate::credentials::load::PasswordSource;
 use crate::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
+use crate::debuglog;
 use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
 use crate::explain::Stack;
@@ -143,6 +144,9 @@ fn explain(args: &ExplainArgs) -> Result<Report, Error> {
         StackChoice::Openssl => Stack::OpenSsl,
         StackChoice::Gnutls => Stack::GnuTls,
     });
+    if let Some(path) = &args.log {
+        return explain_log(path);
+    }
     let query = args
         .query
         .iter()
@@ -167,6 +171,22 @@ fn explain(args: &ExplainArgs) -> Result<Report, Error> {
             readings,
         }),
     )
+}
+
+/// `explain --log FILE|-`: the steps of the handshake a debug log shows, diagnosed.
+fn explain_log(path: &Path) -> Result<Report, Error> {
+    let read = if path == Path::new("-") {
+        debuglog::read(std::io::stdin().lock(), "-")
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| Error::input(path, e.into()))?;
+        debuglog::read(std::io::BufReader::new(file), &path.display().to_string())
+    };
+    let log = read.map_err(|e| Error::input(path, e.into()))?;
+    if log.events.is_empty() {
+        return Err(Error::input(path, InputProblem::NotALog(log.lines)));
+    }
+    let diagnosis = diagnose::log::diagnose(&log);
+    Ok(Report::new("explain", vec![], diagnosis).with_log(log))
 }
 
 pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {

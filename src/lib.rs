@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod credentials;
+pub mod debuglog;
 pub mod demo;
 pub mod diagnose;
 pub mod error;

@@ -128,3 +128,188 @@ fn unknown_input_is_a_usage_error_with_a_message() {
     let run = iotdoctor(&["explain", "42", "--stack", "schannel"]);
     assert_eq!(run.code, 2);
 }
+
+fn log_path(name: &str) -> String {
+    format!("{}/fixtures/logs/{name}.log", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `explain --log` on a fixture: exit code, top cause, and the report.
+fn explain_log(name: &str) -> (i32, Option<String>, Value) {
+    let (code, report) = iotdoctor_json(&["explain", "--log", &log_path(name)]);
+    let top = top_cause(&report).map(str::to_string);
+    (code, top, report)
+}
+
+fn cause<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["diagnosis"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}: {report:#}"))
+}
+
+#[test]
+fn the_wolfssl_classic_is_found_in_its_debug_log() {
+    for name in ["wolfssl-late-cert-tls12", "wolfssl-late-cert-tls13"] {
+        let (code, top, report) = explain_log(name);
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(top.as_deref(), Some("client-cert-not-sent"), "{name}");
+        let cause = cause(&report, "client-cert-not-sent");
+        assert!(cause["confidence"].as_f64().unwrap() >= 0.9);
+        let evidence: Vec<&str> = cause["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        // The session's creation, then the loads into the context, each by line.
+        assert!(evidence[0].contains("wolfSSL_new"), "{evidence:?}");
+        assert!(evidence[0].contains("before its credentials were loaded"));
+        assert!(
+            evidence
+                .iter()
+                .any(|e| e.contains("wolfSSL_CTX_use_certificate_chain_file"))
+        );
+        assert!(
+            evidence
+                .iter()
+                .any(|e| e.contains("wolfSSL_CTX_use_PrivateKey_file"))
+        );
+        let fixes = cause["fixes"].to_string();
+        assert!(fixes.contains("BEFORE wolfSSL_new()"), "{fixes}");
+        assert_eq!(report["log"]["stacks"][0], "wolfssl");
+    }
+    let text = iotdoctor(&[
+        "explain",
+        "--log",
+        &log_path("wolfssl-late-cert-tls12"),
+        "--color",
+        "never",
+    ]);
+    assert!(text.stdout.contains("session created (wolfSSL_new)"));
+    assert!(text.stdout.contains("alert 40 handshake_failure"));
+    assert!(text.stdout.contains("error -313 FATAL_ERROR"));
+    assert!(text.stdout.contains("most likely client-cert-not-sent"));
+}
+
+#[test]
+fn logs_of_good_handshakes_are_healthy() {
+    for name in [
+        "wolfssl-ok-tls12",
+        "wolfssl-ok-tls13",
+        "mbedtls-ok-tls12",
+        "openssl-ok-tls12",
+        "openssl-ok-tls13",
+        "openssl-msg-ok-tls13",
+    ] {
+        let (code, top, report) = explain_log(name);
+        assert_eq!((code, top), (0, None), "{name}: {report:#}");
+        assert_eq!(report["outcome"], "ok");
+    }
+}
+
+#[test]
+fn a_missing_client_certificate_is_found_in_every_log_format() {
+    for (name, at_least) in [
+        ("mbedtls-no-cert-tls12", 0.9),
+        ("mbedtls-no-cert-tls12-level3", 0.9),
+        ("openssl-msg-no-cert-tls12", 0.9),
+        ("openssl-msg-no-cert-tls13", 0.9),
+        ("openssl-state-no-cert-tls12", 0.9),
+        ("openssl-state-no-cert-tls13", 0.9),
+        ("openssl-trace-no-cert-tls12", 0.9),
+        ("openssl-trace-no-cert-tls13", 0.9),
+        // The alert 116 says it.
+        ("openssl-no-cert-tls13", 0.85),
+        // The server's own error says it.
+        ("openssl-server-no-cert-tls12", 0.75),
+        ("openssl-server-no-cert-tls13", 0.75),
+    ] {
+        let (code, top, report) = explain_log(name);
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(
+            top.as_deref(),
+            Some("client-cert-not-sent"),
+            "{name}: {report:#}"
+        );
+        let confidence = cause(&report, "client-cert-not-sent")["confidence"]
+            .as_f64()
+            .unwrap();
+        assert!(confidence >= at_least, "{name}: {confidence}");
+    }
+    // Plain s_client output in TLS 1.2 shows the CertificateRequest and alert 40, not what the
+    // client sent: a low confidence, and it says what would settle it.
+    let (_, top, report) = explain_log("openssl-no-cert-tls12");
+    assert_eq!(top.as_deref(), Some("client-cert-not-sent"));
+    let weak = cause(&report, "client-cert-not-sent");
+    assert!(weak["confidence"].as_f64().unwrap() < 0.5);
+    assert!(
+        weak["evidence"]
+            .to_string()
+            .contains("does not show whether")
+    );
+}
+
+#[test]
+fn the_server_chain_and_the_key_are_told_apart() {
+    for name in ["openssl-wrong-ca", "openssl-wrong-ca-verify-return-error"] {
+        let (code, top, report) = explain_log(name);
+        assert_eq!(code, 1);
+        assert_eq!(top.as_deref(), Some("server-ca-untrusted"), "{name}");
+        assert!(
+            cause(&report, "server-ca-untrusted")["evidence"]
+                .to_string()
+                .contains("depth 1")
+        );
+    }
+    let (code, top, report) = explain_log("mbedtls-bad-key-tls12");
+    assert_eq!(code, 1);
+    assert_eq!(top.as_deref(), Some("client-key-unusable"), "{report:#}");
+    assert!(
+        cause(&report, "client-key-unusable")["evidence"]
+            .to_string()
+            .contains("mbedtls_pk_sign")
+    );
+}
+
+#[test]
+fn a_log_can_come_on_standard_input() {
+    let log = std::fs::read(log_path("openssl-msg-no-cert-tls13")).unwrap();
+    let output = assert_cmd::Command::cargo_bin("iotdoctor")
+        .unwrap()
+        .args(["explain", "--log", "-", "--format", "json"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["log"]["source"], "-");
+    assert_eq!(top_cause(&report), Some("client-cert-not-sent"));
+}
+
+#[test]
+fn what_is_not_a_log_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "shopping list\nmilk\n").unwrap();
+    let run = iotdoctor(&["explain", "--log", text.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("none of its 2 lines"), "{}", run.stderr);
+    let run = iotdoctor(&["explain", "--log", "/no/such/file.log"]);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("no such file"));
+    // Binary garbage: still no panic, still exit 3.
+    let binary = dir.path().join("core");
+    std::fs::write(
+        &binary,
+        (0..=255u8).cycle().take(100_000).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_eq!(
+        iotdoctor(&["explain", "--log", binary.to_str().unwrap()]).code,
+        3
+    );
+    // A code and a log at once is a usage error.
+    assert_eq!(iotdoctor(&["explain", "42", "--log", "x"]).code, 2);
+}

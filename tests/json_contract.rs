@@ -374,3 +374,144 @@ fn strip(value: &serde_json::Value, fields: &[&str]) -> serde_json::Value {
     }
     value
 }
+
+/// `explain`'s reports, read with types written from the page's `explanation` and `log`
+/// sections.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainReport {
+    schema: String,
+    command: String,
+    outcome: String,
+    explanation: Option<Explanation>,
+    log: Option<Log>,
+    findings: Vec<Finding>,
+    diagnosis: Diagnosis,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Explanation {
+    query: String,
+    stack: Option<String>,
+    readings: Vec<Reading>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reading {
+    stack: String,
+    code: String,
+    name: String,
+    message: Option<String>,
+    versions: Option<String>,
+    meaning: String,
+    sender: Option<String>,
+    causes: Vec<ReadingCause>,
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadingCause {
+    id: String,
+    summary: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Log {
+    source: String,
+    stacks: Vec<String>,
+    lines: usize,
+    side: String,
+    tls_version: Option<String>,
+    events: Vec<serde_json::Value>,
+}
+
+/// The fields each log event kind may carry besides `line`, `stack`, `kind` and `text`.
+fn log_event_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "session_created" => &["call"],
+        "credential_loaded" => &["call", "item", "scope"],
+        "message" => &["from", "message", "certificates"],
+        "no_signature" => &["detail"],
+        "alert" => &["from", "level", "code", "name"],
+        "error" => &["code", "name", "message"],
+        "verify_error" => &["code", "depth", "subject", "message"],
+        "handshake_done" => &[],
+        "application_data" => &["from"],
+        other => panic!("undocumented log event kind {other}"),
+    }
+}
+
+#[test]
+fn explain_reports_follow_the_contract() {
+    let run = iotdoctor(&["explain", "-0x7580", "--format", "json"]);
+    assert_eq!(run.code, 0);
+    let report: ExplainReport = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (
+            report.schema.as_str(),
+            report.command.as_str(),
+            report.outcome.as_str()
+        ),
+        ("iotdoctor.report/1", "explain", "ok")
+    );
+    let explanation = report.explanation.unwrap();
+    assert_eq!(explanation.query, "-0x7580");
+    assert_eq!(explanation.stack, None);
+    for reading in &explanation.readings {
+        assert!(
+            ["tls", "wolfssl", "mbedtls", "openssl", "gnutls"].contains(&reading.stack.as_str())
+        );
+        assert!(
+            !reading.code.is_empty() && !reading.name.is_empty() && !reading.meaning.is_empty()
+        );
+        assert!(reading.next.starts_with("iotdoctor "));
+        assert!(
+            reading
+                .versions
+                .as_deref()
+                .is_none_or(|v| v == "2.x" || v == "3.x")
+        );
+        for cause in &reading.causes {
+            assert!(is_kebab(&cause.id) && !cause.summary.is_empty());
+        }
+        let _ = (&reading.message, &reading.sender);
+    }
+    assert!(report.findings.is_empty() && report.log.is_none());
+
+    let log = format!(
+        "{}/fixtures/logs/wolfssl-late-cert-tls13.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let run = iotdoctor(&["explain", "--log", &log, "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let report: ExplainReport = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report.outcome, "problems");
+    assert!(report.explanation.is_none());
+    let log = report.log.unwrap();
+    assert_eq!(
+        (log.stacks.as_slice(), log.side.as_str()),
+        (&["wolfssl".to_string()][..], "client")
+    );
+    assert!(log.source.ends_with(".log") && log.lines > 0);
+    assert_eq!(log.tls_version.as_deref(), Some("TLSv1.3"));
+    let mut last_line = 0;
+    for event in &log.events {
+        let line = event["line"].as_u64().unwrap() as usize;
+        assert!(line >= last_line && line <= log.lines, "lines in order");
+        last_line = line;
+        let kind = event["kind"].as_str().unwrap();
+        let allowed = log_event_fields(kind);
+        for (field, _) in event.as_object().unwrap() {
+            assert!(
+                ["line", "stack", "kind", "text"].contains(&field.as_str())
+                    || allowed.contains(&field.as_str()),
+                "{kind} has undocumented field {field}"
+            );
+        }
+    }
+    assert_eq!(report.diagnosis.causes[0].id, "client-cert-not-sent");
+}

@@ -58,11 +58,14 @@ pub enum CauseId {
     MqttClosedAfterConnect,
     /// An alert no rule could attribute.
     AlertUnexplained,
+    /// The client's private key could not be used to sign (not loaded, wrong password, a type
+    /// the stack cannot use).
+    ClientKeyUnusable,
 }
 
 impl CauseId {
     /// Every cause, in catalogue order.
-    pub const ALL: [CauseId; 25] = {
+    pub const ALL: [CauseId; 26] = {
         use CauseId::*;
         [
             ClientCertNotSent,
@@ -90,6 +93,7 @@ impl CauseId {
             MqttRejected,
             MqttClosedAfterConnect,
             AlertUnexplained,
+            ClientKeyUnusable,
         ]
     };
 
@@ -130,6 +134,7 @@ impl CauseId {
                 "TLS succeeded, then the broker closed the connection after CONNECT"
             }
             AlertUnexplained => "an alert no rule could attribute",
+            ClientKeyUnusable => "the client's private key could not be used to sign",
         }
     }
 
@@ -197,6 +202,9 @@ impl CauseId {
                 "Read the broker's log for this client: it refused the CONNECT without a word (authorisation of the certificate's identity, client id, ACL; AWS IoT: policy attached to an ACTIVE certificate, client id allowed).",
             ],
             AlertUnexplained => &["Read the alert's meaning and the peer's logs."],
+            ClientKeyUnusable => &[
+                "Check that the key file loads: the load call's return value (mbedtls_pk_parse_keyfile returns 0, wolfSSL_CTX_use_PrivateKey_file WOLFSSL_SUCCESS, SSL_CTX_use_PrivateKey_file 1); an encrypted key needs its password; `iotdoctor check-certs --cert CERT --key KEY` reads it as the device would need it.",
+            ],
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod causes;
+pub mod log;
 mod rules;
 
 use serde::Serialize;
@@ -78,12 +79,17 @@ pub fn diagnose(
             }
         }
     }
+    sort(&mut causes);
+    Diagnosis { causes }
+}
+
+/// Most likely first.
+fn sort(causes: &mut [Cause]) {
     causes.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
             .then(rank(a.id).cmp(&rank(b.id)))
     });
-    Diagnosis { causes }
 }
 
 /// Two proposals of one cause become one: the stronger confidence, all the evidence.

@@ -20,7 +20,7 @@ pub(super) struct Proposal {
 }
 
 impl Proposal {
-    fn new(id: CauseId, confidence: f32, evidence: Vec<String>) -> Proposal {
+    pub(super) fn new(id: CauseId, confidence: f32, evidence: Vec<String>) -> Proposal {
         Proposal {
             id,
             confidence,
@@ -29,7 +29,7 @@ impl Proposal {
         }
     }
 
-    fn fix(mut self, fix: impl Into<String>) -> Proposal {
+    pub(super) fn fix(mut self, fix: impl Into<String>) -> Proposal {
         self.fixes.push(fix.into());
         self
     }

@@ -699,6 +699,12 @@ fn named(stack: Option<Stack>) -> Vec<(&'static str, &'static [&'static str], Hi
     all
 }
 
+/// The number of an alert given by name, in any of the spellings logs use: `bad_certificate`,
+/// `bad certificate`, `BAD_CERTIFICATE`, `SSL_AD_BAD_CERTIFICATE`.
+pub fn alert_code(name: &str) -> Option<u8> {
+    name_key(name).and_then(|key| alert_by_name(&key))
+}
+
 /// The alert of a name: `bad_certificate`, `BAD CERTIFICATE`, `SSL_AD_BAD_CERTIFICATE`,
 /// `GNUTLS_A_BAD_CERTIFICATE`.
 fn alert_by_name(key: &str) -> Option<u8> {

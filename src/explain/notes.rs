@@ -555,7 +555,7 @@ pub(super) const WOLFSSL: &[Note] = &[
     n(
         "NO_PRIVATE_KEY",
         "wolfSSL has a certificate but no private key to use with it: load the key (wolfSSL_CTX_use_PrivateKey_file / _buffer) and check the call returns WOLFSSL_SUCCESS.",
-        &[],
+        &[ClientKeyUnusable],
         Next::CheckCerts,
     ),
     n(
@@ -834,7 +834,7 @@ pub(super) const MBEDTLS: &[Note] = &[
     n(
         "MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED",
         "The own private key (or pre-shared key) needed is not set: pass the key to mbedtls_ssl_conf_own_cert() (or set the PSK).",
-        &[],
+        &[ClientKeyUnusable],
         Next::CheckCerts,
     ),
     n(
@@ -864,19 +864,19 @@ pub(super) const MBEDTLS: &[Note] = &[
     n(
         "MBEDTLS_ERR_PK_KEY_INVALID_FORMAT",
         "The private key could not be parsed: not a key file, an unsupported encoding, or a PEM buffer without its terminating NUL byte in the length.",
-        &[],
+        &[ClientKeyUnusable],
         Next::CheckCerts,
     ),
     n(
         "MBEDTLS_ERR_PK_PASSWORD_REQUIRED",
         "The private key is encrypted and no password was given to mbedtls_pk_parse_key().",
-        &[],
+        &[ClientKeyUnusable],
         Next::CheckCerts,
     ),
     n(
         "MBEDTLS_ERR_PK_PASSWORD_MISMATCH",
         "The password given does not decrypt the private key.",
-        &[],
+        &[ClientKeyUnusable],
         Next::CheckCerts,
     ),
     n(
@@ -1303,7 +1303,7 @@ pub(super) const OPENSSL_REASONS: &[Note] = &[
     n(
         "PEM_R_BAD_PASSWORD_READ",
         "The password of an encrypted private key could not be read (none given, no terminal).",
-        &[],
+        &[ClientKeyUnusable],
         Next::CheckCerts,
     ),
 ];

@@ -629,7 +629,13 @@ fn stacks_parse_display_and_serialise() {
     assert!("boringssl".parse::<Stack>().is_err());
     let json = serde_json::to_value(one("-313", Some(Stack::WolfSsl))).unwrap();
     assert_eq!(json["stack"], "wolfssl");
-    assert_eq!(json["causes"][0], "client-cert-not-sent");
+    assert_eq!(json["causes"][0]["id"], "client-cert-not-sent");
+    assert!(
+        json["causes"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("certificate")
+    );
     assert_eq!(json["code"], "-313");
 }
 

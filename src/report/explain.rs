@@ -1,11 +1,14 @@
 //! The text of `explain`: each reading of a code as a short card (what it means, who sends it,
-//! the likely causes with their first fix, the command to run next).
+//! the likely causes with their first fix, the command to run next); for `explain --log`, the
+//! steps found in the log, line by line.
 
 use std::io::{self, Write};
 
 use super::Explanation;
 use super::style::Style;
+use crate::debuglog::{DebugLog, LogWhat};
 use crate::explain::{Reading, Stack};
+use crate::transcript::Side;
 
 pub(super) fn render(
     explanation: &Explanation,
@@ -77,4 +80,116 @@ fn render_reading(reading: &Reading, style: Style, out: &mut dyn Write) -> io::R
 
 fn field(out: &mut dyn Write, style: Style, label: &str, text: &str) -> io::Result<()> {
     writeln!(out, "  {} {text}", style.dim(&format!("{label:<8}")))
+}
+
+pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let stacks: Vec<String> = log.stacks.iter().map(|s| s.to_string()).collect();
+    let side = match log.side {
+        Side::Client => "client",
+        Side::Server => "server",
+    };
+    let version = log
+        .tls_version
+        .as_deref()
+        .map(|v| format!(", {v}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {}  {}",
+        style.heading("Log"),
+        log.source,
+        style.dim(&format!(
+            "({} {side} log{version}, {} lines, {} recognised)",
+            stacks.join(" + "),
+            log.lines,
+            log.events.len()
+        ))
+    )?;
+    writeln!(out)?;
+    writeln!(out, "{}", style.heading("Steps"))?;
+    let width = log.lines.to_string().len();
+    for event in &log.events {
+        let (who, text) = step(&event.what);
+        let text = match &event.what {
+            LogWhat::Alert { .. } | LogWhat::Error { .. } | LogWhat::VerifyError { .. } => {
+                style.error(&text)
+            }
+            LogWhat::NoSignature { .. } => style.warning(&text),
+            _ => text,
+        };
+        writeln!(
+            out,
+            "  {} {:<6} {text}",
+            style.dim(&format!("line {:>width$}", event.line)),
+            who
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Who and what, for one step.
+fn step(what: &LogWhat) -> (&'static str, String) {
+    let side = |s: &Side| match s {
+        Side::Client => "client",
+        Side::Server => "server",
+    };
+    match what {
+        LogWhat::SessionCreated { call } => ("", format!("session created ({call})")),
+        LogWhat::CredentialLoaded { call, item, scope } => {
+            ("", format!("{item} loaded into the {scope} ({call})"))
+        }
+        LogWhat::Message {
+            from,
+            message,
+            certificates,
+        } => {
+            let arrow = if *from == Side::Client { "->" } else { "<-" };
+            let count = match certificates {
+                Some(0) => ": EMPTY, no certificate".to_string(),
+                Some(n) => format!(": {n} certificate(s)"),
+                None => String::new(),
+            };
+            (side(from), format!("{arrow} {message}{count}"))
+        }
+        LogWhat::NoSignature { detail } => ("client", detail.clone()),
+        LogWhat::Alert {
+            from,
+            level,
+            code,
+            name,
+        } => {
+            let code = code.map(|c| format!("{c} ")).unwrap_or_default();
+            let level = level
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            (side(from), format!("alert {code}{name}{level}"))
+        }
+        LogWhat::Error {
+            code,
+            name,
+            message,
+        } => {
+            let name = name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+            ("", format!("error {code}{name}: {message}"))
+        }
+        LogWhat::VerifyError {
+            code,
+            depth,
+            subject,
+            message,
+        } => {
+            let at = match (depth, subject) {
+                (Some(d), Some(s)) if !s.is_empty() => format!(" at depth {d} ({s})"),
+                (Some(d), _) => format!(" at depth {d}"),
+                _ => String::new(),
+            };
+            (
+                "",
+                format!("certificate verification error {code}{at}: {message}"),
+            )
+        }
+        LogWhat::HandshakeDone => ("", "handshake complete".into()),
+        LogWhat::ApplicationData { from } => (side(from), "application data".into()),
+    }
 }

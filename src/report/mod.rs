@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::credentials::checks::CredentialsSummary;
 use crate::credentials::{Finding, Severity};
+use crate::debuglog::DebugLog;
 use crate::diagnose::Diagnosis;
 use crate::error::{self, Error, ErrorKind};
 use crate::explain::{Reading, Stack};
@@ -63,6 +64,9 @@ pub struct Report {
     /// `explain`: what the code or message means.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
+    /// `explain --log`: the steps found in a debug log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<DebugLog>,
     pub findings: Vec<Finding>,
     pub diagnosis: Diagnosis,
 }
@@ -112,6 +116,7 @@ impl Report {
             credentials: None,
             capture: None,
             explanation: None,
+            log: None,
             findings,
             diagnosis,
         }
@@ -129,6 +134,11 @@ impl Report {
 
     pub fn with_explanation(mut self, explanation: Explanation) -> Report {
         self.explanation = Some(explanation);
+        self
+    }
+
+    pub fn with_log(mut self, log: DebugLog) -> Report {
+        self.log = Some(log);
         self
     }
 

@@ -18,6 +18,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     if let Some(explanation) = &report.explanation {
         return super::explain::render(explanation, style, out);
     }
+    if let Some(log) = &report.log {
+        super::explain::render_log(log, style, out)?;
+    }
     if let Some(target) = &report.target {
         let sni = target
             .sni
@@ -244,21 +247,26 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let tally = format!(
-        "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    );
+    // Findings come from credential files; `explain` reads none.
+    let tally = if report.command == "explain" {
+        String::new()
+    } else {
+        format!(
+            " ({}, {})",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    };
     match report.outcome {
-        Outcome::Ok => writeln!(out, "{} ({tally})", style.good("OK: no problems found")),
+        Outcome::Ok => writeln!(out, "{}{tally}", style.good("OK: no problems found")),
         Outcome::Problems => match report.diagnosis.causes.first() {
             Some(top) => writeln!(
                 out,
-                "{} most likely {} ({tally})",
+                "{} most likely {}{tally}",
                 style.error("PROBLEMS FOUND:"),
                 style.error(&top.id.to_string())
             ),
-            None => writeln!(out, "{} ({tally})", style.error("PROBLEMS FOUND")),
+            None => writeln!(out, "{}{tally}", style.error("PROBLEMS FOUND")),
         },
         Outcome::Error => writeln!(out, "{}", style.error("could not complete")),
     }

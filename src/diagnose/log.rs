@@ -1,0 +1,389 @@
+//! Diagnosis of a debug log ([`DebugLog`]): the same causes as for a transcript, from what the
+//! log shows. A log tells less than the wire, so the rules lean on what each stack reliably
+//! logs: the order of session creation and credential loading, a Certificate message's length,
+//! a CertificateVerify the stack skipped, the alert and the error codes.
+
+use super::rules::Proposal;
+use super::{CauseId, Diagnosis, merge, sort};
+use crate::debuglog::{DebugLog, LogEvent, LogWhat};
+use crate::explain::{self, Stack};
+use crate::transcript::Side;
+
+/// Ranks the causes a log supports.
+pub fn diagnose(log: &DebugLog) -> Diagnosis {
+    let mut proposals = Vec::new();
+    session_before_credentials(log, &mut proposals);
+    empty_certificate(log, &mut proposals);
+    verification(log, &mut proposals);
+    unusable_key(log, &mut proposals);
+    if proposals.is_empty() {
+        from_codes(log, &mut proposals);
+    }
+    let mut causes = Vec::new();
+    for proposal in proposals {
+        merge(&mut causes, proposal.into_cause());
+    }
+    sort(&mut causes);
+    Diagnosis { causes }
+}
+
+fn at(event: &LogEvent) -> String {
+    format!("line {}: {}", event.line, event.text)
+}
+
+fn events(log: &DebugLog) -> impl Iterator<Item = (usize, &LogEvent)> {
+    log.events.iter().enumerate()
+}
+
+/// The first fatal alert the peer sent, and the first error, after event `index`.
+fn rejection_after(log: &DebugLog, index: usize) -> Option<&LogEvent> {
+    let peer = log.side.peer();
+    log.events[index..].iter().find(|e| match &e.what {
+        LogWhat::Alert { from, code, .. } => *from == peer && *code != Some(0),
+        LogWhat::Error { .. } => true,
+        _ => false,
+    })
+}
+
+fn message_index(log: &DebugLog, from: Side, name: &str) -> Option<usize> {
+    events(log).find_map(|(i, e)| match &e.what {
+        LogWhat::Message {
+            from: f, message, ..
+        } if *f == from && message == name => Some(i),
+        _ => None,
+    })
+}
+
+/// wolfSSL copies the context's certificate and key into a session when the session is made
+/// (`wolfSSL_new`): loading them into the context afterwards leaves that session without any.
+fn session_before_credentials(log: &DebugLog, out: &mut Vec<Proposal>) {
+    if log.side != Side::Client {
+        return;
+    }
+    // The session used: the last one created before the handshake started.
+    let hello = message_index(log, Side::Client, "ClientHello").unwrap_or(log.events.len());
+    let Some((created, session)) = events(log)
+        .take(hello)
+        .filter(|(_, e)| matches!(e.what, LogWhat::SessionCreated { .. }))
+        .last()
+    else {
+        return;
+    };
+    let late: Vec<&LogEvent> = log.events[created..hello]
+        .iter()
+        .filter(|e| {
+            matches!(e.what, LogWhat::CredentialLoaded { item, scope: "context", .. } if item != "ca")
+        })
+        .collect();
+    let on_session = log.events[created..].iter().any(|e| {
+        matches!(e.what, LogWhat::CredentialLoaded { scope: "session", item, .. } if item != "ca")
+    });
+    if late.is_empty() || on_session {
+        return;
+    }
+    let mut evidence = vec![format!(
+        "{}: the session was created here, before its credentials were loaded",
+        at(session)
+    )];
+    evidence.extend(late.iter().map(|e| {
+        format!(
+            "{}: loaded into the context after the session was made: the session does not get it",
+            at(e)
+        )
+    }));
+    let request = message_index(log, Side::Server, "CertificateRequest");
+    if let Some(i) = request {
+        evidence.push(format!(
+            "{}: the server asked for a client certificate",
+            at(&log.events[i])
+        ));
+    }
+    if let Some(e) = log
+        .events
+        .iter()
+        .find(|e| matches!(e.what, LogWhat::NoSignature { .. }))
+        && let LogWhat::NoSignature { detail } = &e.what
+    {
+        evidence.push(format!("line {}: {detail}", e.line));
+    }
+    let rejection = request.and_then(|i| rejection_after(log, i));
+    if let Some(e) = rejection {
+        evidence.push(format!("{}: the handshake then failed", at(e)));
+    }
+    let confidence = match (request, rejection) {
+        (Some(_), Some(_)) => 0.95,
+        (Some(_), None) => 0.8,
+        // Without a CertificateRequest in the log, the session would send an empty
+        // certificate if asked: a latent bug, not yet this failure.
+        (None, _) => 0.5,
+    };
+    // The catalogue's wolfSSL fix says what to change.
+    out.push(Proposal::new(
+        CauseId::ClientCertNotSent,
+        confidence,
+        evidence,
+    ));
+}
+
+/// The client answered a CertificateRequest with an empty Certificate (or skipped the
+/// CertificateVerify a certificate calls for), and the server refused the handshake.
+fn empty_certificate(log: &DebugLog, out: &mut Vec<Proposal>) {
+    let request = message_index(log, Side::Server, "CertificateRequest");
+    let empty = request.and_then(|request| {
+        events(log).skip(request).find(|(_, e)| {
+            matches!(
+                &e.what,
+                LogWhat::Message { from: Side::Client, message, certificates: Some(0) } if message == "Certificate"
+            ) || matches!(e.what, LogWhat::NoSignature { .. })
+        })
+    });
+    if let (Some(request), Some((index, event))) = (request, empty) {
+        let mut evidence = vec![
+            format!(
+                "{}: the server asked for a client certificate",
+                at(&log.events[request])
+            ),
+            match &event.what {
+                LogWhat::NoSignature { detail } => format!("line {}: {detail}", event.line),
+                _ => format!("{}: the client's Certificate message was empty", at(event)),
+            },
+        ];
+        let rejection = rejection_after(log, index);
+        if let Some(e) = rejection {
+            evidence.push(format!("{}: the handshake then failed", at(e)));
+        }
+        let confidence = if rejection.is_some() { 0.95 } else { 0.75 };
+        out.push(Proposal::new(
+            CauseId::ClientCertNotSent,
+            confidence,
+            evidence,
+        ));
+        return;
+    }
+    if certificate_required(log, out) {
+        return;
+    }
+    // The log does not show what the client sent: a CertificateRequest followed by an alert
+    // servers send when no certificate comes is consistent with a missing one, and no more.
+    let Some(request) = request else {
+        return;
+    };
+    // A client that signed a CertificateVerify, or listed its certificates, sent one.
+    let sent_one = log.events.iter().any(|e| {
+        matches!(&e.what, LogWhat::Message { from: Side::Client, message, certificates }
+            if message == "CertificateVerify" || (message == "Certificate" && certificates.is_some_and(|n| n > 0)))
+    });
+    if sent_one {
+        return;
+    }
+    // Anywhere in the log: s_client prints the CertificateRequest's CA names in its summary,
+    // after the error line.
+    let peer = log.side.peer();
+    let Some(rejection) = log.events.iter().find(
+        |e| matches!(e.what, LogWhat::Alert { from, code: Some(40 | 42 | 50), .. } if from == peer),
+    ) else {
+        return;
+    };
+    out.push(Proposal::new(
+        CauseId::ClientCertNotSent,
+        0.45,
+        vec![
+            format!(
+                "{}: the server asked for a client certificate",
+                at(&log.events[request])
+            ),
+            format!(
+                "{}: and refused the handshake with an alert servers also send when none comes",
+                at(rejection)
+            ),
+            "the log does not show whether the client sent a certificate: a log with the messages (openssl -msg, wolfSSL debug, mbedTLS debug level 3), a capture (iotdoctor analyze) or iotdoctor connect would".into(),
+        ],
+    ));
+}
+
+/// Alert 116 certificate_required says it all by itself.
+fn certificate_required(log: &DebugLog, out: &mut Vec<Proposal>) -> bool {
+    let peer = log.side.peer();
+    let Some(alert) = log
+        .events
+        .iter()
+        .find(|e| matches!(e.what, LogWhat::Alert { from, code: Some(116), .. } if from == peer))
+    else {
+        return false;
+    };
+    out.push(Proposal::new(
+        CauseId::ClientCertNotSent,
+        0.9,
+        vec![format!(
+            "{}: alert 116 certificate_required: the server received no client certificate",
+            at(alert)
+        )],
+    ));
+    true
+}
+
+/// The client sent its certificate, then failed to sign its CertificateVerify: the key it
+/// holds cannot sign (an empty key object whose load failed unnoticed, a wrong password, a
+/// type the stack cannot use).
+fn unusable_key(log: &DebugLog, out: &mut Vec<Proposal>) {
+    if log.side != Side::Client {
+        return;
+    }
+    let Some(sent) = events(log).find(|(_, e)| {
+        matches!(&e.what, LogWhat::Message { from: Side::Client, message, certificates } if message == "Certificate" && *certificates != Some(0))
+    }) else {
+        return;
+    };
+    let signing_failed = log.events[sent.0..].iter().find(|e| match &e.what {
+        LogWhat::Error { message, .. } => {
+            let text = message.to_ascii_lowercase();
+            ["pk_sign", "cert_verify", "certificateverify", "sign("]
+                .iter()
+                .any(|word| text.contains(word))
+        }
+        _ => false,
+    });
+    let Some(failed) = signing_failed else {
+        return;
+    };
+    let name = match &failed.what {
+        LogWhat::Error {
+            name: Some(name), ..
+        } => format!(" ({name})"),
+        _ => String::new(),
+    };
+    out.push(Proposal::new(
+        CauseId::ClientKeyUnusable,
+        0.85,
+        vec![
+            format!("{}: the client sent its certificate", at(sent.1)),
+            format!(
+                "{}{name}: signing its CertificateVerify with the private key then failed",
+                at(failed)
+            ),
+        ],
+    ));
+}
+
+/// Verification errors: what the verify code says of the chain, at the depth it failed.
+fn verification(log: &DebugLog, out: &mut Vec<Proposal>) {
+    let mut seen = Vec::new();
+    for event in &log.events {
+        let LogWhat::VerifyError { code, depth, .. } = &event.what else {
+            continue;
+        };
+        if seen.contains(code) {
+            continue;
+        }
+        seen.push(*code);
+        // A client's log verifies the server's chain; a server's log, the client's.
+        let server_chain = log.side == Side::Client;
+        let causes: Vec<CauseId> = match (code, depth) {
+            // The issuer of the leaf was not found: the intermediate was not sent, or the CA
+            // is another.
+            (20, Some(0)) | (21, _) => {
+                vec![chain_incomplete(server_chain), ca_untrusted(server_chain)]
+            }
+            (20 | 2 | 19, _) => vec![ca_untrusted(server_chain), chain_incomplete(server_chain)],
+            _ => explain::lookup(&code.to_string(), Some(Stack::OpenSsl))
+                .into_iter()
+                .find(|r| r.stack == Stack::OpenSsl)
+                .map(|r| r.causes)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| server_chain == c.to_string().starts_with("server-"))
+                .collect(),
+        };
+        for (rank, cause) in causes.into_iter().enumerate() {
+            let confidence = if rank == 0 { 0.85 } else { 0.4 };
+            let depth_note = match depth {
+                Some(0) => " (depth 0: the peer's own certificate)".to_string(),
+                Some(d) => format!(" (depth {d}: a CA certificate of the chain)"),
+                None => String::new(),
+            };
+            out.push(Proposal::new(
+                cause,
+                confidence,
+                vec![format!("{}{depth_note}", at(event))],
+            ));
+        }
+    }
+}
+
+fn chain_incomplete(server: bool) -> CauseId {
+    if server {
+        CauseId::ServerChainIncomplete
+    } else {
+        CauseId::ClientChainIncomplete
+    }
+}
+
+fn ca_untrusted(server: bool) -> CauseId {
+    if server {
+        CauseId::ServerCaUntrusted
+    } else {
+        CauseId::ClientCaUntrusted
+    }
+}
+
+/// No rule explained the failure: what the peer's alert, or else the first error code, says,
+/// plainly marked as coming from the code alone.
+fn from_codes(log: &DebugLog, out: &mut Vec<Proposal>) {
+    let peer = log.side.peer();
+    let more = "the log does not show more: a log with the handshake messages, a capture (iotdoctor analyze) or iotdoctor connect would";
+    let alert = log.events.iter().find_map(|e| match e.what {
+        LogWhat::Alert {
+            from,
+            code: Some(code),
+            ..
+        } if from == peer && code != 0 => Some((e, code)),
+        _ => None,
+    });
+    if let Some((event, code)) = alert {
+        let meaning = explain::lookup(&code.to_string(), Some(Stack::Tls))
+            .into_iter()
+            .next()
+            .map(|r| first_sentence(&r.meaning).to_string())
+            .unwrap_or_default();
+        out.push(Proposal::new(
+            CauseId::AlertUnexplained,
+            0.3,
+            vec![
+                format!("{}: alert {code}: {meaning}", at(event)),
+                more.into(),
+            ],
+        ));
+        return;
+    }
+    for event in &log.events {
+        let LogWhat::Error { code, .. } = &event.what else {
+            continue;
+        };
+        let Some(reading) = explain::lookup(code, Some(event.stack))
+            .into_iter()
+            .find(|r| r.stack == event.stack)
+        else {
+            continue;
+        };
+        let said = format!(
+            "{}: {}: {}",
+            at(event),
+            reading.name,
+            first_sentence(&reading.meaning)
+        );
+        // The library's code names one cause ("peer did not return a certificate").
+        let proposal = match reading.causes.as_slice() {
+            [only] => Proposal::new(*only, 0.8, vec![said]),
+            _ => Proposal::new(CauseId::AlertUnexplained, 0.3, vec![said, more.into()]),
+        };
+        out.push(proposal);
+        return;
+    }
+}
+
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(end) => &text[..=end],
+        None => text,
+    }
+}
