@@ -170,6 +170,13 @@ impl State {
         let Some(name) = message_name(what) else {
             return;
         };
+        // OpenSSL prints a state again when it retries it (`write client hello`, twice).
+        let repeated = out.log.events.last().is_some_and(|e| {
+            matches!(&e.what, LogWhat::Message { from: f, message, .. } if *f == from && message == name)
+        });
+        if repeated {
+            return;
+        }
         if from == Side::Client {
             match name {
                 "Certificate" => self.certificate_unsigned = true,
