@@ -189,6 +189,8 @@ enum Hit {
     MbedCombined(&'static Entry, &'static Entry),
     MbedFlag(&'static Flag),
     OsslVerify(&'static Entry),
+    /// A result of `SSL_get_error()`.
+    OsslGetError(&'static Entry),
     /// A reason of the OpenSSL library numbered `.0` (20 `ssl`, 11 `x509`, 9 `pem`).
     OsslReason(u32, &'static Entry),
     Gnu(&'static Entry),
@@ -208,7 +210,7 @@ impl Hit {
             Hit::Mbed(_) | Hit::Mbed3(_) | Hit::MbedCombined(..) | Hit::MbedFlag(_) => {
                 Stack::MbedTls
             }
-            Hit::OsslVerify(_) | Hit::OsslReason(..) => Stack::OpenSsl,
+            Hit::OsslVerify(_) | Hit::OsslGetError(_) | Hit::OsslReason(..) => Stack::OpenSsl,
             Hit::Gnu(_) | Hit::GnuStatus(_) => Stack::GnuTls,
         }
     }
@@ -267,6 +269,12 @@ impl Hit {
                 entry.code.to_string(),
                 entry,
                 note(notes::OPENSSL_VERIFY, entry.name),
+            ),
+            Hit::OsslGetError(entry) => entry_reading(
+                Stack::OpenSsl,
+                entry.code.to_string(),
+                entry,
+                note(notes::OPENSSL_SSL_GET_ERROR, entry.name),
             ),
             Hit::OsslReason(lib, entry) => match self.alert() {
                 Some(alert) => openssl_alert_reading(lib, entry, alert),
@@ -675,6 +683,7 @@ fn named(stack: Option<Stack>) -> Vec<(&'static str, &'static [&'static str], Hi
     }
     if allows(stack, Stack::OpenSsl) {
         all.extend(entries(tables::OPENSSL_VERIFY, Hit::OsslVerify));
+        all.extend(entries(tables::OPENSSL_SSL_GET_ERROR, Hit::OsslGetError));
         all.extend(tables::OPENSSL_REASONS.iter().map(|entry| {
             (
                 entry.name,

@@ -1491,3 +1491,37 @@ pub(super) const GNUTLS: &[Note] = &[
         Next::ServerCa,
     ),
 ];
+
+/// What `SSL_get_error()` results mean for a device.
+pub(super) const OPENSSL_SSL_GET_ERROR: &[Note] = &[
+    n(
+        "SSL_ERROR_SSL",
+        "A TLS protocol error: the reason is in OpenSSL's error queue (ERR_get_error, or the 'error:...' line programs print): explain that line.",
+        &[],
+        Next::ConnectOrAnalyze,
+    ),
+    n(
+        "SSL_ERROR_WANT_READ",
+        "Not an error: a non-blocking socket has no data yet. Call the same function again when the socket is readable.",
+        &[],
+        Next::Connect,
+    ),
+    n(
+        "SSL_ERROR_WANT_WRITE",
+        "Not an error: a non-blocking socket cannot take data yet. Call the same function again when the socket is writable.",
+        &[],
+        Next::Connect,
+    ),
+    n(
+        "SSL_ERROR_SYSCALL",
+        "The transport failed under TLS: the peer closed or reset the TCP connection without a TLS alert (errno says which; 0 means end of file). During the handshake, the server usually hung up on what it received: a missing SNI, a wrong port or proxy, or a refusal it does not announce.",
+        &[PeerClosed, SniRequired, NotTls],
+        Next::ConnectOrAnalyze,
+    ),
+    n(
+        "SSL_ERROR_ZERO_RETURN",
+        "The peer closed the TLS connection cleanly (close_notify). After a successful handshake with an MQTT broker, the broker ended the session: see its log (AWS IoT: the policy, the certificate's status, the client id).",
+        &[MqttClosedAfterConnect],
+        Next::Connect,
+    ),
+];

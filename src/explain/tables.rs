@@ -1485,3 +1485,13 @@ pub(super) const OPENSSL_OTHER: &[(u32, Entry)] = &[
     (9, e(101, "PEM_R_BAD_DECRYPT", "bad decrypt")),
     (9, e(104, "PEM_R_BAD_PASSWORD_READ", "bad password read")),
 ];
+
+/// What OpenSSL's `SSL_get_error()` returns (`ssl.h`; wolfSSL mirrors the names), looked up by
+/// name only: their small numbers would add noise to every alert number.
+pub(super) const OPENSSL_SSL_GET_ERROR: &[Entry] = &[
+    e(1, "SSL_ERROR_SSL", ""),
+    e(2, "SSL_ERROR_WANT_READ", ""),
+    e(3, "SSL_ERROR_WANT_WRITE", ""),
+    e(5, "SSL_ERROR_SYSCALL", ""),
+    e(6, "SSL_ERROR_ZERO_RETURN", ""),
+];

@@ -514,6 +514,10 @@ fn every_note_names_a_code_of_its_stack_once() {
         (notes::MBEDTLS, mbed),
         (notes::OPENSSL_VERIFY, entry_names(tables::OPENSSL_VERIFY)),
         (notes::OPENSSL_REASONS, reasons),
+        (
+            notes::OPENSSL_SSL_GET_ERROR,
+            entry_names(tables::OPENSSL_SSL_GET_ERROR),
+        ),
         (notes::GNUTLS, gnu),
     ] {
         for note in notes {
@@ -871,6 +875,7 @@ fn tables_agree_with_the_installed_headers() {
         "/usr/include/openssl/ssl.h",
     ]) {
         check_entries("OpenSSL", tables::OPENSSL_VERIFY, &header);
+        check_entries("OpenSSL", tables::OPENSSL_SSL_GET_ERROR, &header);
         check_entries("OpenSSL", tables::OPENSSL_REASONS, &header);
         for (lib, entry) in tables::OPENSSL_OTHER {
             check_entries("OpenSSL", std::slice::from_ref(entry), &header);
@@ -922,4 +927,20 @@ fn mbedtls_codes_that_3x_renumbered_give_both_readings() {
     assert_eq!(fatal[0].versions, None);
     // 3.x names are found by name too.
     assert_eq!(one("MBEDTLS_ERR_SSL_BAD_CERTIFICATE", None).code, "-0x7A00");
+}
+
+#[test]
+fn ssl_get_error_results_are_found_by_name_not_by_number() {
+    let r = one("SSL_ERROR_SYSCALL", None);
+    assert_eq!((r.stack, r.code.as_str()), (Stack::OpenSsl, "5"));
+    assert_eq!(r.causes[0], PeerClosed);
+    assert_eq!(
+        one("ssl_error_zero_return", None).causes,
+        [MqttClosedAfterConnect]
+    );
+    assert!(
+        lookup("5", None)
+            .iter()
+            .all(|r| !r.name.starts_with("SSL_ERROR_"))
+    );
 }
