@@ -311,3 +311,131 @@ fn a_signature_scheme_the_server_never_offered_is_a_sigalg_mismatch() {
     );
     assert!(diagnosis.causes[0].evidence[0].contains("rsa_pss_rsae_sha256"));
 }
+
+#[test]
+fn aws_iot_s_alert_42_for_a_missing_certificate_is_cited_only_for_aws() {
+    let mut t = asked_for_a_certificate(vec![]);
+    alert(&mut t, 42);
+    let aws = Context {
+        aws_iot: true,
+        ..Context::default()
+    };
+    let with = diagnose(&[], Some(&t), &aws);
+    assert!(
+        with.causes[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("AWS IoT Core answers")),
+        "{:?}",
+        with.causes[0].evidence
+    );
+    let without = diagnose(&[], Some(&t), &Context::default());
+    let cites_aws = |d: &Diagnosis| {
+        d.causes[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("AWS IoT Core answers"))
+    };
+    assert!(!cites_aws(&without));
+    // Another alert after the empty certificate is not what AWS sends: no AWS line.
+    let mut t = asked_for_a_certificate(vec![]);
+    alert(&mut t, 40);
+    let other = diagnose(&[], Some(&t), &aws);
+    assert!(!cites_aws(&other));
+}
+
+/// A TLS 1.3 handshake seen from inside up to the client's Finished, then an MQTT CONNECT; the
+/// server's records after the client's flight are `tickets`.
+fn tls13_then_connect(tickets: usize) -> Transcript {
+    let mut t = Transcript::default();
+    let server_hello = Handshake::ServerHello {
+        version: names::version(0x0304),
+        cipher_suite: names::cipher_suite(0x1301),
+        key_share: None,
+        alpn: None,
+    };
+    t.push(
+        1.0,
+        Side::Server,
+        What::Handshake {
+            record: 2,
+            message: server_hello,
+        },
+    );
+    t.push(
+        1.5,
+        Side::Server,
+        What::Certificate {
+            record: None,
+            seen: Seen::Decrypted,
+            certificates: vec![fixture_cert("server.pem")],
+        },
+    );
+    let record = |index, from| {
+        (
+            from,
+            What::Record {
+                index,
+                content_type: names::content_type(23),
+                version: names::version(0x0303),
+                length: 60,
+                encrypted: true,
+            },
+        )
+    };
+    let mut events = vec![record(5, Side::Client)];
+    for i in 0..tickets {
+        events.push(record(6 + i as u32, Side::Server));
+    }
+    for (from, what) in events {
+        t.push(2.0, from, what);
+    }
+    t.push(
+        3.0,
+        Side::Client,
+        What::MqttConnect {
+            connect: crate::transcript::mqtt::Connect {
+                protocol: "MQTT".into(),
+                level: 4,
+                client_id: "thing".into(),
+                keep_alive: 60,
+                clean_start: true,
+                username: false,
+                password: false,
+                will: false,
+            },
+        },
+    );
+    t.push(
+        4.0,
+        Side::Server,
+        What::Close {
+            how: CloseKind::Eof,
+        },
+    );
+    t
+}
+
+#[test]
+fn a_close_after_connect_is_surer_when_the_server_had_accepted_the_handshake() {
+    let accepted = diagnose(&[], Some(&tls13_then_connect(2)), &Context::default());
+    assert_eq!(accepted.causes.len(), 1, "{accepted:?}");
+    assert_eq!(accepted.causes[0].id, CauseId::MqttClosedAfterConnect);
+    assert!(accepted.causes[0].confidence >= 0.8);
+
+    // Nothing from the server after the handshake: a silent refusal of the certificate would
+    // look the same, and the diagnosis says so.
+    let silent = diagnose(&[], Some(&tls13_then_connect(0)), &Context::default());
+    let cause = silent
+        .causes
+        .iter()
+        .find(|c| c.id == CauseId::MqttClosedAfterConnect)
+        .expect("still the likely reading");
+    assert!(cause.confidence <= 0.5);
+    assert!(
+        cause
+            .evidence
+            .iter()
+            .any(|e| e.contains("would look the same"))
+    );
+}
