@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
 use common::*;
@@ -318,40 +318,14 @@ fn aws_iot_gets_the_reasons_aws_closes_and_where_to_read_them() {
 fn iotdoctor_serve_mqtt_is_a_broker_too() {
     for (code, expected) in [(0u8, None), (2, Some("identifier rejected"))] {
         let code_arg = code.to_string();
-        let (cert, key, ca) = (
-            pki("server-chain.pem"),
-            pki("server.key"),
-            pki("root-ca.pem"),
+        let serve = Serve::start(&["--mqtt", "--mqtt-return-code", &code_arg]);
+        let (exit, report) = connect_mqtt(&format!("localhost:{}", serve.port), true, &[]);
+        // serve's own report of the same connection: the CONNECT it read, the CONNACK it sent.
+        let (_, served) = serve.report();
+        assert_eq!(
+            mqtt_events(&served, "mqtt_connect")[0]["client_id"],
+            mqtt_events(&report, "mqtt_connect")[0]["client_id"]
         );
-        let mut serve = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--cert",
-                &cert,
-                "--key",
-                &key,
-                "--client-ca",
-                &ca,
-                "--once",
-                "--mqtt",
-                "--mqtt-return-code",
-                &code_arg,
-                "--format",
-                "json",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(serve.stderr.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line.trim().rsplit(':').next().unwrap().to_string();
-        let (exit, report) = connect_mqtt(&format!("localhost:{port}"), true, &[]);
-        let _ = serve.wait();
         let connack = mqtt_events(&report, "mqtt_connack");
         assert_eq!(connack[0]["code"], code, "{report:#}");
         match expected {

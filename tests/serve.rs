@@ -5,76 +5,14 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
-/// `iotdoctor serve --once --format json` on an ephemeral loopback port.
-struct Serve {
-    child: Child,
-    port: u16,
-}
-
+/// Runs `openssl s_client` against the server, with the fixture root as its CA.
 impl Serve {
-    fn start(extra: &[&str]) -> Serve {
-        let (cert, key, ca) = (
-            pki("server-chain.pem"),
-            pki("server.key"),
-            pki("root-ca.pem"),
-        );
-        let mut args = vec![
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-            "--client-ca",
-            &ca,
-            "--once",
-        ];
-        args.extend(["--format", "json"]);
-        if !extra.contains(&"--timeout") {
-            args.extend(["--timeout", "3"]);
-        }
-        args.extend_from_slice(extra);
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("iotdoctor runs");
-        let mut line = String::new();
-        BufReader::new(child.stderr.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("{line}"));
-        Serve { child, port }
-    }
-
-    /// Waits for the one connection's report and the exit code.
-    fn report(mut self) -> (i32, Value) {
-        let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        let code = self.child.wait().unwrap().code().unwrap();
-        let report = serde_json::from_str(out.lines().next().unwrap_or_default())
-            .unwrap_or_else(|e| panic!("not one JSON report per line ({e}): {out}"));
-        (code, report)
-    }
-
     fn s_client(&self, args: &[&str]) {
         let connect = format!("127.0.0.1:{}", self.port);
         let root = pki("root-ca.pem");
@@ -299,33 +237,10 @@ fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
-    let (cert, key, ca) = (
-        pki("server-chain.pem"),
-        pki("server.key"),
-        pki("root-ca.pem"),
-    );
-    let mut server = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-            "--client-ca",
-            &ca,
-        ])
-        .args(["--format", "json", "--timeout", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stderr.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let Serve {
+        child: mut server,
+        port,
+    } = Serve::spawn(&["--format", "json", "--timeout", "2"]);
 
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -411,36 +326,7 @@ fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
 
 #[test]
 fn ctrl_c_ends_with_a_summary() {
-    let (cert, key, ca) = (
-        pki("server-chain.pem"),
-        pki("server.key"),
-        pki("root-ca.pem"),
-    );
-    let mut server = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-            "--client-ca",
-            &ca,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stderr.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    let serve = Serve {
-        child: server,
-        port,
-    };
+    let serve = Serve::spawn(&[]);
     serve.s_client(&["-tls1_2"]);
     // The report is written when the connection ends; then Ctrl-C.
     std::thread::sleep(Duration::from_millis(300));

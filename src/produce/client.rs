@@ -446,14 +446,7 @@ impl Run {
             let _ = socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
             match socket.read(&mut buffer) {
                 Ok(0) => {
-                    self.push(
-                        Side::Server,
-                        What::Close {
-                            how: CloseKind::Eof,
-                        },
-                    );
-                    let _ = conn.read_tls(&mut &[][..]);
-                    let _ = self.process(conn);
+                    self.peer_ended(conn);
                     return false;
                 }
                 Ok(n) => {
@@ -564,14 +557,7 @@ impl Run {
             let _ = socket.set_read_timeout(Some(left.max(Duration::from_millis(1))));
             let n = match socket.read(&mut buffer) {
                 Ok(0) => {
-                    self.push(
-                        Side::Server,
-                        What::Close {
-                            how: CloseKind::Eof,
-                        },
-                    );
-                    let _ = conn.read_tls(&mut &[][..]);
-                    let _ = self.process(conn);
+                    self.peer_ended(conn);
                     return false;
                 }
                 Ok(n) => n,
@@ -649,6 +635,18 @@ impl Run {
             close.at_ms = events.last().map_or(close.at_ms, |last| last.at_ms);
             events.push(close);
         }
+    }
+
+    /// The server ended the TCP stream: record it, and let rustls see the end too.
+    fn peer_ended(&mut self, conn: &mut ClientConnection) {
+        self.push(
+            Side::Server,
+            What::Close {
+                how: CloseKind::Eof,
+            },
+        );
+        let _ = conn.read_tls(&mut &[][..]);
+        let _ = self.process(conn);
     }
 
     fn close_or_transport(&mut self, stage: &'static str, problem: TransportProblem, e: io::Error) {

@@ -277,3 +277,75 @@ pub fn mutual_tls_server(extra: &[&str]) -> OpenSslServer {
     args.extend_from_slice(extra);
     OpenSslServer::start(&args)
 }
+
+/// `iotdoctor serve --once --format json` on an ephemeral loopback port.
+pub struct Serve {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl Serve {
+    /// One connection and its JSON report: `serve --once --format json --timeout 3`, plus
+    /// `extra`.
+    pub fn start(extra: &[&str]) -> Serve {
+        let mut args = vec!["--once", "--format", "json"];
+        if !extra.contains(&"--timeout") {
+            args.extend(["--timeout", "3"]);
+        }
+        args.extend_from_slice(extra);
+        Serve::spawn(&args)
+    }
+
+    /// `iotdoctor serve` on an ephemeral loopback port with the fixture server chain, requiring
+    /// client certificates of the fixture root, plus `extra`; stdout and stderr piped.
+    pub fn spawn(extra: &[&str]) -> Serve {
+        let (cert, key, ca) = (
+            pki("server-chain.pem"),
+            pki("server.key"),
+            pki("root-ca.pem"),
+        );
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--client-ca",
+            &ca,
+        ];
+        args.extend_from_slice(extra);
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("iotdoctor runs");
+        // serve says where it listens on its first line of stderr.
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stderr.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        Serve { child, port }
+    }
+
+    /// Waits for the one connection's report and the exit code.
+    pub fn report(mut self) -> (i32, Value) {
+        let mut out = String::new();
+        let mut stdout = self.child.stdout.take().unwrap();
+        std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
+        let code = self.child.wait().unwrap().code().unwrap();
+        let report = serde_json::from_str(out.lines().next().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("not one JSON report per line ({e}): {out}"));
+        (code, report)
+    }
+}
