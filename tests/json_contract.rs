@@ -416,6 +416,7 @@ struct Reading {
 struct ReadingCause {
     id: String,
     summary: String,
+    fixes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -476,7 +477,7 @@ fn explain_reports_follow_the_contract() {
                 .is_none_or(|v| v == "2.x" || v == "3.x")
         );
         for cause in &reading.causes {
-            assert!(is_kebab(&cause.id) && !cause.summary.is_empty());
+            assert!(is_kebab(&cause.id) && !cause.summary.is_empty() && !cause.fixes.is_empty());
         }
         let _ = (&reading.message, &reading.sender);
     }

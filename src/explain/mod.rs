@@ -120,7 +120,7 @@ pub struct Reading {
     /// For alerts and "alert received" errors: who sends it and what it tells.
     pub sender: Option<String>,
     /// The likely causes, most likely first; empty when none of the catalogue fits. In JSON,
-    /// each with its summary.
+    /// each with its summary and fixes.
     #[serde(serialize_with = "causes_with_summaries")]
     pub causes: Vec<CauseId>,
     /// The iotdoctor command to run next.
@@ -135,10 +135,12 @@ fn causes_with_summaries<S: serde::Serializer>(
     struct Summarised {
         id: CauseId,
         summary: &'static str,
+        fixes: &'static [&'static str],
     }
     serializer.collect_seq(causes.iter().map(|&id| Summarised {
         id,
         summary: id.summary(),
+        fixes: id.fixes(),
     }))
 }
 
