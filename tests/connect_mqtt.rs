@@ -32,8 +32,10 @@ impl Mosquitto {
             let config = dir.path().join("mosquitto.conf");
             std::fs::write(
                 &config,
+                // `user root`: a broker started by root keeps its rights (it would become user
+                // `mosquitto`, which may not read a checkout under /root); ignored otherwise.
                 format!(
-                    "listener {port} 127.0.0.1\n\
+                    "user root\nlistener {port} 127.0.0.1\n\
                      cafile {}\ncertfile {}\nkeyfile {}\n\
                      require_certificate true\n{settings}\n",
                     pki("root-ca.pem"),
