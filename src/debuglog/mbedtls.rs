@@ -21,9 +21,13 @@ pub(super) struct State {
 impl State {
     /// Recognises one line; returns whether it was mbedTLS's.
     pub(super) fn line(&mut self, line: &str, out: &mut Out<'_>) -> bool {
-        if let Some((level, message)) = debug_message(line) {
+        if let Some((file, level, message)) = debug_message(line) {
             if level >= 3 {
                 self.level3 = true;
+            }
+            // The server's half of the library logs from its own files.
+            if file.ends_with("ssl_srv.c") || file.ends_with("ssl_tls13_server.c") {
+                out.side(Side::Server);
             }
             self.debug(message, out);
             return true;
@@ -101,6 +105,7 @@ impl State {
                 .next()
                 .and_then(|n| n.trim().parse().ok());
         } else if let Some(parsed) = message.strip_prefix("<= parse ") {
+            let from = out.log.side.peer();
             // `<= parse server hello`, `<= parse certificate`, `<= parse server key exchange`
             // (The CertificateRequest step ends with this line whether one came or not: "got a
             // certificate request" is the line that tells.)
@@ -108,7 +113,7 @@ impl State {
                 && name != "Finished"
                 && name != "CertificateRequest"
             {
-                out.message(STACK, Side::Server, name);
+                out.message(STACK, from, name);
             }
         } else if let Some(alert) = message.strip_prefix("got an alert message, type: [") {
             // `[2:40]`: level, then description.
@@ -146,7 +151,7 @@ impl State {
 /// The level and message of an mbedTLS debug line: `file.c:1234: |2| [0x7ffc...: ]message`.
 /// The line may start with an application's progress text (`  . Performing the SSL/TLS
 /// handshake...ssl_tls.c:5804: |2| ...`).
-fn debug_message(line: &str) -> Option<(u8, &str)> {
+fn debug_message(line: &str) -> Option<(&str, u8, &str)> {
     let bar = line.find(": |")?;
     let before = &line[..bar];
     // `ssl_tls.c:5804`: a C file name and a line number just before.
@@ -166,7 +171,13 @@ fn debug_message(line: &str) -> Option<(u8, &str)> {
         }
         _ => message,
     };
-    Some((level, message.trim()))
+    // The file name alone, without the progress text before it (`...handshake...ssl_tls.c`).
+    let file = file
+        .rsplit("...")
+        .next()
+        .and_then(|f| f.rsplit(' ').next())
+        .unwrap_or(file);
+    Some((file, level, message.trim()))
 }
 
 /// The error code of `... returned -30592 (-0x7780)` or `... returned -0x7780`; `None` for the
@@ -195,17 +206,17 @@ mod tests {
     fn debug_lines_are_split_with_and_without_the_context_address() {
         assert_eq!(
             debug_message("ssl_cli.c:3400: |3| 0x7ffcd3ba8390: got a certificate request"),
-            Some((3, "got a certificate request"))
+            Some(("ssl_cli.c", 3, "got a certificate request"))
         );
         assert_eq!(
             debug_message("ssl_tls.c:2161: |2| => write certificate"),
-            Some((2, "=> write certificate"))
+            Some(("ssl_tls.c", 2, "=> write certificate"))
         );
         assert_eq!(
             debug_message(
                 "  . Performing the SSL/TLS handshake...ssl_tls.c:5804: |2| 0x7f: => handshake"
             ),
-            Some((2, "=> handshake"))
+            Some(("ssl_tls.c", 2, "=> handshake"))
         );
         assert_eq!(debug_message("time: |2| nothing"), None);
     }

@@ -286,3 +286,20 @@ fn hostile_bytes_never_panic() {
         let _ = diagnose(&read(&noise[..], "noise").unwrap());
     }
 }
+
+#[test]
+fn a_server_log_speaks_of_the_client_as_its_peer() {
+    let log = read_str(
+        "wolfSSL Entering wolfSSL_accept\nprocessing client hello\nsent: server hello\nprocessing certificate\n",
+    );
+    assert_eq!(log.side, Side::Server);
+    assert_eq!(
+        kinds(&log),
+        ["client:ClientHello", "server:ServerHello", "client:Certificate"]
+    );
+    let mbed = read_str(
+        "ssl_srv.c:1000: |2| => parse client hello\nssl_srv.c:1001: |2| <= parse client hello\n",
+    );
+    assert_eq!(mbed.side, Side::Server);
+    assert_eq!(kinds(&mbed), ["client:ClientHello"]);
+}

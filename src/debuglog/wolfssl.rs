@@ -65,12 +65,9 @@ impl State {
             return true;
         }
         if let Some(what) = text.strip_prefix("processing ") {
+            // What this side received: from its peer.
             if let Some(name) = message_name(what) {
-                let from = if what.starts_with("client") {
-                    Side::Client
-                } else {
-                    Side::Server
-                };
+                let from = out.log.side.peer();
                 out.message(STACK, from, name);
                 return true;
             }
@@ -161,11 +158,7 @@ impl State {
             }
             return;
         }
-        let from = if what.starts_with("server") {
-            Side::Server
-        } else {
-            Side::Client
-        };
+        let from = out.log.side;
         out.message(STACK, from, name);
     }
 }
