@@ -269,6 +269,10 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     })
 }
 
+/// Handshakes handed from the reading thread to the writing one at a time. Two batches may wait
+/// in the channel, so at most about three batches are decoded ahead of the one being written.
+const HANDOFF: usize = 64;
+
 fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report, Error> {
     let keys = match &args.keylog {
         Some(path) => {
@@ -290,17 +294,45 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
     };
     let anchors = read_cas(&args.ca)?;
 
+    // Two stages, one thread each: a reader thread reads the capture, reassembles TCP and
+    // decodes TLS; this thread checks the deferred signatures, diagnoses and writes. The
+    // channel is FIFO and there is one consumer, so handshakes come out in capture order, as
+    // before; it is bounded, so memory stays bounded when writing is the slower stage.
     let mut shown = 0u64;
     let mut write_error = None;
-    let summary = analyze::analyze(&args.capture, keys, |mut found| {
-        if args.flow.is_some_and(|n| n != found.flow) || write_error.is_some() {
-            return;
+    let summary = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<analyze::FlowHandshake>>(2);
+        let reader = scope.spawn(move || {
+            // Handed over in batches: one per handshake would wake this thread for each.
+            let mut batch = Vec::with_capacity(HANDOFF);
+            let summary = analyze::analyze(&args.capture, keys, |found| {
+                if args.flow.is_none_or(|n| n == found.flow) {
+                    batch.push(found);
+                    if batch.len() == HANDOFF {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF));
+                        // Only fails when the receiving thread is unwinding.
+                        let _ = send.send(full);
+                    }
+                }
+            });
+            let _ = send.send(batch);
+            summary
+        });
+        for found in receive.into_iter().flatten() {
+            if write_error.is_some() {
+                continue;
+            }
+            let mut found = found;
+            found.settle_signature_checks();
+            if !anchors.is_empty() {
+                analyze::verify_server_chain(&mut found, &anchors);
+            }
+            shown += 1;
+            write_error = writer.handshake(diagnose_handshake(found, &anchors)).err();
         }
-        if !anchors.is_empty() {
-            analyze::verify_server_chain(&mut found, &anchors);
-        }
-        shown += 1;
-        write_error = writer.handshake(diagnose_handshake(found, &anchors)).err();
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
     if let Some(n) = args.flow
         && shown == 0

@@ -11,7 +11,7 @@ use crate::credentials::chain::{self, ChainEnd};
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::error::{Error, InputProblem};
 use crate::transcript::decrypt::KeyLog;
-use crate::transcript::wire::Wire;
+use crate::transcript::wire::{DeferredChecks, Wire};
 use crate::transcript::{
     CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, What, names,
 };
@@ -26,10 +26,24 @@ pub struct FlowHandshake {
     /// Capture time of the flow's first packet, seconds since the Unix epoch.
     pub started: f64,
     pub transcript: Transcript,
+    /// TLS 1.2 CertificateVerify checks still to run: see [`FlowHandshake::settle_signature_checks`].
+    signature_checks: DeferredChecks,
+}
+
+impl FlowHandshake {
+    /// Runs the CertificateVerify checks the decoder set aside (the ones the server did not
+    /// accept) and records their verdicts in the transcript. Each is an elliptic-curve
+    /// verification: the costly part of a handshake, left to the consumer so that it can run on
+    /// another thread than the one reading the capture. Until then those events say "check
+    /// deferred".
+    pub fn settle_signature_checks(&mut self) {
+        std::mem::take(&mut self.signature_checks).settle(&mut self.transcript.events);
+    }
 }
 
 /// Reads the capture at `path` and hands over each TLS connection as soon as it ends, so memory
-/// holds only the connections still open.
+/// holds only the connections still open. The receiver must call
+/// [`FlowHandshake::settle_signature_checks`] on each.
 pub fn analyze(
     path: &Path,
     keys: Option<Arc<KeyLog>>,
@@ -212,8 +226,7 @@ impl Flow {
         let Kind::Tls { client } = self.kind else {
             return None;
         };
-        self.wire
-            .settle_signature_checks(&mut self.transcript.events);
+        let signature_checks = self.wire.take_deferred_checks();
         self.transcript.tls_version = self.wire.version().map(|v| names::version(v).to_string());
         self.transcript.cipher_suite = self
             .wire
@@ -230,6 +243,7 @@ impl Flow {
             server: server_addr,
             started: self.start,
             transcript: self.transcript,
+            signature_checks,
         })
     }
 }

@@ -541,7 +541,7 @@ impl Wire {
     }
 
     /// Checks a CertificateVerify now, or, in a TLS 1.2 capture, sets it aside until
-    /// [`Wire::settle_signature_checks`] knows whether the server accepted it.
+    /// [`DeferredChecks::settle`] knows whether the server accepted it.
     fn check_certificate_verify(
         &mut self,
         from: Side,
@@ -558,37 +558,19 @@ impl Wire {
         }
     }
 
-    /// Checks each CertificateVerify set aside (see [`Wire::defer_signature_checks`]), except
-    /// those the server accepted: a server that goes on to send its ChangeCipherSpec verified
-    /// the signature itself.
-    pub fn settle_signature_checks(&mut self, events: &mut [Event]) {
-        for (record, from, check) in std::mem::take(&mut self.deferred) {
-            let accepted = self.server_ccs_record.is_some_and(|ccs| ccs > record);
-            let verdict = if accepted {
-                (None, Some("not checked: the server accepted it (it sent its ChangeCipherSpec after it)".into()))
-            } else {
-                check.run()
-            };
-            let event = events.iter_mut().find(|e| {
-                e.from == from
-                    && matches!(&e.what, What::CertificateVerify { record: Some(r), detail: Some(d), .. }
-                        if *r == record && d == DEFERRED)
-            });
-            if let Some(Event {
-                what:
-                    What::CertificateVerify {
-                        verified, detail, ..
-                    },
-                ..
-            }) = event
-            {
-                (*verified, *detail) = verdict;
-            }
+    /// Hands over the CertificateVerify checks set aside (see [`Wire::defer_signature_checks`]),
+    /// with what [`DeferredChecks::settle`] needs to know which ones the server accepted. Taken
+    /// out of the decoder so that they can run elsewhere (another thread) once the connection
+    /// is over.
+    pub fn take_deferred_checks(&mut self) -> DeferredChecks {
+        DeferredChecks {
+            checks: std::mem::take(&mut self.deferred),
+            server_ccs_record: self.server_ccs_record,
         }
     }
 
     /// Leaves TLS 1.2 CertificateVerify checks (an elliptic-curve verification each) until
-    /// [`Wire::settle_signature_checks`], which skips the ones the server accepted. For reading
+    /// [`DeferredChecks::settle`], which skips the ones the server accepted. For reading
     /// captures of many connections, where most signatures are fine and the server said so.
     pub fn defer_signature_checks(&mut self) {
         self.defer_checks = true;
@@ -748,8 +730,49 @@ impl Wire {
     }
 }
 
-/// The detail of a CertificateVerify whose check waits for [`Wire::settle_signature_checks`].
+/// The detail of a CertificateVerify whose check waits for [`DeferredChecks::settle`].
 const DEFERRED: &str = "check deferred";
+
+/// TLS 1.2 CertificateVerify checks a [`Wire`] set aside, taken out with
+/// [`Wire::take_deferred_checks`].
+#[derive(Debug, Default)]
+pub struct DeferredChecks {
+    /// (record, sender, check).
+    checks: Vec<(u32, Side, SignatureCheck)>,
+    /// The record that carried the server's ChangeCipherSpec.
+    server_ccs_record: Option<u32>,
+}
+
+impl DeferredChecks {
+    /// Checks each CertificateVerify set aside, except those the server accepted (a server that
+    /// goes on to send its ChangeCipherSpec verified the signature itself), and writes the
+    /// verdicts into the matching events of `events`.
+    pub fn settle(self, events: &mut [Event]) {
+        for (record, from, check) in self.checks {
+            let accepted = self.server_ccs_record.is_some_and(|ccs| ccs > record);
+            let verdict = if accepted {
+                (None, Some("not checked: the server accepted it (it sent its ChangeCipherSpec after it)".into()))
+            } else {
+                check.run()
+            };
+            let event = events.iter_mut().find(|e| {
+                e.from == from
+                    && matches!(&e.what, What::CertificateVerify { record: Some(r), detail: Some(d), .. }
+                        if *r == record && d == DEFERRED)
+            });
+            if let Some(Event {
+                what:
+                    What::CertificateVerify {
+                        verified, detail, ..
+                    },
+                ..
+            }) = event
+            {
+                (*verified, *detail) = verdict;
+            }
+        }
+    }
+}
 
 /// A CertificateVerify signature and what it must verify against.
 #[derive(Debug)]
