@@ -21,6 +21,9 @@ pub struct CaptureWriter<'a> {
     drawn: Vec<HandshakeReport>,
     /// Text: the first handshake, drawn when it is the only one.
     first: Option<HandshakeReport>,
+    /// JSON: one handshake, serialised here first. serde_json writes many small pieces; into a
+    /// `Vec` each is a copy, into a `dyn Write` each is a call through the vtable.
+    buffer: Vec<u8>,
 }
 
 impl<'a> CaptureWriter<'a> {
@@ -41,6 +44,7 @@ impl<'a> CaptureWriter<'a> {
             failed: 0,
             drawn: Vec::new(),
             first: None,
+            buffer: Vec::new(),
         }
     }
 
@@ -59,8 +63,10 @@ impl<'a> CaptureWriter<'a> {
                     self.out.write_all(b",\n")?;
                 }
                 // One handshake per line: a capture can hold many thousands of them.
-                self.out.write_all(b"    ")?;
-                serde_json::to_writer(&mut *self.out, &handshake)?;
+                self.buffer.clear();
+                self.buffer.extend_from_slice(b"    ");
+                serde_json::to_writer(&mut self.buffer, &handshake)?;
+                self.out.write_all(&self.buffer)?;
             }
             Some(style) => {
                 if !self.started {
