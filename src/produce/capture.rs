@@ -2,7 +2,7 @@
 //! of each TCP connection into an ordered byte stream, as [`CaptureEvent`]s. TLS is decoded by
 //! the next stage; this module stops at TCP payload bytes.
 //!
-//! Reading goes through pcap-parser's streaming readers (one buffer of 64 KiB, grown only for a
+//! Reading goes through pcap-parser's streaming readers (one buffer of 1 MiB, grown only for a
 //! block that does not fit); `packet` decodes link, IP and TCP headers; `flows` keeps flows and
 //! puts bytes back in order.
 
@@ -174,8 +174,8 @@ enum Format<R: Read> {
     Ng(PcapNGReader<Prefixed<R>>),
 }
 
-/// Buffer size to start with.
-const INITIAL_BUFFER: usize = 64 * 1024;
+/// Buffer size to start with: large reads, few system calls.
+const INITIAL_BUFFER: usize = 1024 * 1024;
 /// The largest block or packet record accepted; anything claiming more is corruption.
 const MAX_BLOCK: usize = 16 * 1024 * 1024;
 /// A legacy pcap record may exceed a small snapshot length up to this much (as libpcap allows).
@@ -301,7 +301,9 @@ impl<R: Read> CaptureReader<R> {
         };
         let offset = reader.consumed() as u64;
         match outcome {
-            Outcome::Read(len) => reader.consume(len),
+            // Not `consume`, which moves the unread data to the front of the buffer whenever half
+            // of it is read: `refill` does that once, when the buffer runs out.
+            Outcome::Read(len) => reader.consume_noshift(len),
             Outcome::Eof => st.finish(None),
             Outcome::Truncated => {
                 let inside = st.what_is_at(reader.data());
