@@ -1,6 +1,7 @@
 //! What a certificate says about itself: an owned, serialisable summary parsed once with x509-parser.
 
 use std::fmt;
+use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
@@ -34,8 +35,10 @@ pub struct CertInfo {
     pub self_issued: bool,
     /// SHA-256 of the DER encoding, hex bytes separated by colons.
     pub sha256: String,
+    /// Shared, not copied, by clones: a capture's decoder hands out a copy of a remembered
+    /// certificate for each connection that shows it.
     #[serde(skip)]
-    pub raw: RawParts,
+    pub raw: Arc<RawParts>,
 }
 
 /// The DER pieces of a certificate that signature and key checks work on.
@@ -104,7 +107,7 @@ impl CertInfo {
             sha256: colon_hex(
                 aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der_bytes.as_ref()).as_ref(),
             ),
-            raw: RawParts {
+            raw: Arc::new(RawParts {
                 der: der_bytes.to_vec(),
                 subject: tbs.subject.as_raw().to_vec(),
                 issuer: tbs.issuer.as_raw().to_vec(),
@@ -117,7 +120,7 @@ impl CertInfo {
                 ku_digital_signature: ku.map(|ku| ku.value.digital_signature()),
                 eku_client_auth: eku.as_ref().map(|e| e.value.client_auth || e.value.any),
                 eku_server_auth: eku.as_ref().map(|e| e.value.server_auth || e.value.any),
-            },
+            }),
         })
     }
 

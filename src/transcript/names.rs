@@ -9,16 +9,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Named {
     pub code: u16,
+    /// From the static tables of this module: a ClientHello alone names dozens of values, and
+    /// a capture holds thousands of ClientHellos, so names are not copied.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<&'static str>,
 }
 
 impl Named {
-    fn new(code: u16, name: Option<&str>) -> Named {
-        Named {
-            code,
-            name: name.map(str::to_string),
-        }
+    fn new(code: u16, name: Option<&'static str>) -> Named {
+        Named { code, name }
     }
 }
 
