@@ -136,7 +136,7 @@ pub fn signature_scheme_code(name: &str) -> Option<u16> {
     ];
     KNOWN
         .into_iter()
-        .find(|&code| signature_scheme(code).name.as_deref() == Some(name))
+        .find(|&code| signature_scheme(code).name == Some(name))
 }
 
 /// TLS 1.2 ClientCertificateType values of a CertificateRequest.
