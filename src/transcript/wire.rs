@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use tls_parser::{SNIType, TlsCipherKx, TlsCipherSuite, TlsExtension};
+use tls_parser::{SNIType, TlsCipherKx, TlsExtension};
 use x509_parser::prelude::{FromDer, X509Name};
 
 use super::decrypt::{KeyLog, Tls13Decrypter};
@@ -665,7 +665,7 @@ impl Wire {
     fn server_key_exchange(&self, body: &[u8]) -> Handshake {
         let kx = self
             .cipher_suite
-            .and_then(TlsCipherSuite::from_id)
+            .and_then(names::cipher_suite_info)
             .map(|suite| suite.kx);
         let mut reader = Reader(body);
         let (group, params_read) = if kx == Some(TlsCipherKx::Dhe) {

@@ -6,6 +6,7 @@
 //! data is buffered by stream offset, which never wraps.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use super::packet::Segment;
@@ -28,8 +29,30 @@ const ENDED_MEMORY: f64 = 120.0;
 const MAX_ENDED: usize = 65_536;
 
 /// A flow's 4-tuple, the same for both directions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key(SocketAddr, SocketAddr);
+
+impl Hash for Key {
+    /// Every packet looks its flow up; the derived hash feeds SipHash a dozen small pieces, an
+    /// IPv4 4-tuple here goes in as one. Equal keys still hash equally: both forms cover only
+    /// fields that equality compares.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match (self.0, self.1) {
+            (SocketAddr::V4(x), SocketAddr::V4(y)) => {
+                let mut bytes = [0u8; 12];
+                bytes[..4].copy_from_slice(&x.ip().octets());
+                bytes[4..6].copy_from_slice(&x.port().to_be_bytes());
+                bytes[6..10].copy_from_slice(&y.ip().octets());
+                bytes[10..].copy_from_slice(&y.port().to_be_bytes());
+                state.write(&bytes);
+            }
+            (x, y) => {
+                x.hash(state);
+                y.hash(state);
+            }
+        }
+    }
+}
 
 impl Key {
     fn new(x: SocketAddr, y: SocketAddr) -> Key {
@@ -77,6 +100,16 @@ impl Tracker {
         }
         let key = Key::new(seg.src, seg.dst);
         let opening = seg.syn && !seg.has_ack;
+        // The usual case, a segment of an open flow, in one look-up.
+        if let Some(flow) = self.flows.get_mut(&key)
+            && !(opening && flow.reopened_by(seg))
+        {
+            if flow.segment(at, seg, events) == Status::Ended {
+                self.flows.remove(&key);
+                self.remember_ended(key, at);
+            }
+            return;
+        }
         if opening && self.flows.get(&key).is_some_and(|f| f.reopened_by(seg)) {
             // Port reuse: the old connection's end was not captured.
             if let Some(old) = self.flows.remove(&key) {
