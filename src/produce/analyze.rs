@@ -54,16 +54,9 @@ pub fn analyze(
     let mut summary = CaptureSummary::default();
     let mut flows: HashMap<u64, Flow> = HashMap::new();
     let mut events_seen = false;
-    for event in reader {
-        let event = match event {
-            Ok(event) => event,
-            // A damaged file: what came before the damage is still worth reporting.
-            Err(e) if events_seen => {
-                summary.notes.push(format!("the capture stops early: {e}"));
-                break;
-            }
-            Err(e) => return Err(Error::input(path, InputProblem::Unparsable(e.to_string()))),
-        };
+    // Visited rather than iterated: a segment's bytes go to the TLS decoder straight from the
+    // packet, without a copy.
+    let read = reader.visit(|event| {
         events_seen = true;
         match event {
             CaptureEvent::FlowStarted { flow, a, b, at, .. } => {
@@ -77,7 +70,7 @@ pub fn analyze(
                 bytes,
             } => {
                 if let Some(state) = flows.get_mut(&flow) {
-                    state.data(dir, at, &bytes);
+                    state.data(dir, at, bytes);
                 }
             }
             CaptureEvent::Gap {
@@ -109,6 +102,12 @@ pub fn analyze(
             }
             CaptureEvent::Note { message, .. } => summary.notes.push(message),
         }
+    });
+    match read {
+        Ok(()) => {}
+        // A damaged file: what came before the damage is still worth reporting.
+        Err(e) if events_seen => summary.notes.push(format!("the capture stops early: {e}")),
+        Err(e) => return Err(Error::input(path, InputProblem::Unparsable(e.to_string()))),
     }
     // Whatever the reader did not end (it ends every flow at the end of a good capture).
     let mut rest: Vec<(u64, Flow)> = flows.into_iter().collect();
