@@ -199,8 +199,8 @@ impl Flow {
 
     fn feed(&mut self, dir: Dir, at: f64, bytes: &[u8]) {
         let (side, at_ms) = (self.side(dir), self.ms(at));
-        let events = self.wire.feed(side, bytes, at_ms);
-        self.transcript.events.extend(events);
+        self.wire
+            .feed_into(side, bytes, at_ms, &mut self.transcript.events);
     }
 
     fn note(&mut self, dir: Dir, at: f64, message: String) {

@@ -101,13 +101,13 @@ struct Direction {
 }
 
 /// Collects the events of one `feed` call, all stamped with the same side and time.
-struct Out {
+struct Out<'e> {
     from: Side,
     at_ms: f64,
-    events: Vec<Event>,
+    events: &'e mut Vec<Event>,
 }
 
-impl Out {
+impl Out<'_> {
     fn push(&mut self, what: What) {
         self.events.push(Event {
             at_ms: self.at_ms,
@@ -139,10 +139,18 @@ impl Wire {
 
     /// Feeds bytes sent by `from`, observed at `at_ms`; returns the events they complete, in order.
     pub fn feed(&mut self, from: Side, bytes: &[u8], at_ms: f64) -> Vec<Event> {
+        let mut events = Vec::new();
+        self.feed_into(from, bytes, at_ms, &mut events);
+        events
+    }
+
+    /// Like [`Wire::feed`], appending the events to `events` (a transcript's, say) instead of
+    /// returning a new vector of them.
+    pub fn feed_into(&mut self, from: Side, bytes: &[u8], at_ms: f64, events: &mut Vec<Event>) {
         let mut out = Out {
             from,
             at_ms,
-            events: Vec::new(),
+            events,
         };
         // The direction is taken out so that record handling can borrow `self` freely.
         let mut dir = std::mem::take(self.direction(from));
@@ -202,7 +210,6 @@ impl Wire {
             input = rest;
         }
         *self.direction(from) = dir;
-        out.events
     }
 
     /// The negotiated protocol version, once the server's ServerHello (or HelloRetryRequest)
@@ -228,7 +235,7 @@ impl Wire {
     }
 
     /// One complete record, header included.
-    fn on_record(&mut self, dir: &mut Direction, record: &[u8], out: &mut Out) {
+    fn on_record(&mut self, dir: &mut Direction, record: &[u8], out: &mut Out<'_>) {
         let mut reader = Reader(record);
         let (Some(content_type), Some(version), Some(length)) =
             (reader.u8(), reader.u16(), reader.u16())
@@ -278,7 +285,7 @@ impl Wire {
     }
 
     /// Decrypts a TLS 1.3 record when there are keys for it, and decodes what it carries.
-    fn decrypted(&mut self, dir: &mut Direction, index: u32, record: &[u8], out: &mut Out) {
+    fn decrypted(&mut self, dir: &mut Direction, index: u32, record: &[u8], out: &mut Out<'_>) {
         let Some(decrypter) = dir.decrypter.as_mut() else {
             return;
         };
@@ -330,7 +337,13 @@ impl Wire {
 
     /// Adds a plaintext handshake record's body to the direction's stream of handshake
     /// messages and decodes every message it completes.
-    fn on_handshake_bytes(&mut self, dir: &mut Direction, index: u32, body: &[u8], out: &mut Out) {
+    fn on_handshake_bytes(
+        &mut self,
+        dir: &mut Direction,
+        index: u32,
+        body: &[u8],
+        out: &mut Out<'_>,
+    ) {
         let skipped = dir.skip.min(body.len());
         dir.skip -= skipped;
         dir.handshake
@@ -359,10 +372,10 @@ impl Wire {
             let Some(message) = dir.handshake.get(HANDSHAKE_HEADER_LEN..total) else {
                 break;
             };
-            let message = message.to_vec();
-            let whole: Vec<u8> = dir.handshake.drain(..total).collect();
-            self.on_message(index, message_type, &message, out);
-            self.log_handshake(&whole);
+            // Decoded where it lies: the direction was taken out of `self`.
+            self.on_message(index, message_type, message, out);
+            self.log_handshake(&dir.handshake[..total]);
+            dir.handshake.drain(..total);
             if let Some(decrypter) = dir.decrypter.as_mut() {
                 match message_type {
                     MESSAGE_FINISHED => decrypter.to_application(),
@@ -374,7 +387,7 @@ impl Wire {
     }
 
     /// Decodes one complete handshake message into an event, or a note saying what failed.
-    fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out) {
+    fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out<'_>) {
         let mut notes = Vec::new();
         if message_type == MESSAGE_CLIENT_HELLO
             && out.from == Side::Client
@@ -919,7 +932,7 @@ fn skip_dh_params(reader: &mut Reader<'_>) -> Option<()> {
 }
 
 /// Each two bytes of a plaintext alert record are one alert.
-fn on_alerts(index: u32, body: &[u8], out: &mut Out) {
+fn on_alerts(index: u32, body: &[u8], out: &mut Out<'_>) {
     for alert in body.chunks(2) {
         match *alert {
             [level, description] => out.push(What::Alert {
@@ -1170,6 +1183,29 @@ fn name_list(bytes: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
 
 /// A DER distinguished name as x509-parser prints it, or its hex bytes when it does not parse.
 fn distinguished_name(der: &[u8]) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    /// Names remembered: a server asks every client for the same CAs.
+    const REMEMBERED: usize = 1024;
+    thread_local! {
+        static NAMES: RefCell<HashMap<Vec<u8>, String>> = RefCell::new(HashMap::new());
+    }
+    if let Some(name) = NAMES.with(|names| names.borrow().get(der).cloned()) {
+        return name;
+    }
+    let name = decode_distinguished_name(der);
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if names.len() >= REMEMBERED {
+            names.clear();
+        }
+        names.insert(der.to_vec(), name.clone());
+    });
+    name
+}
+
+/// A distinguished name as x509-parser prints it, or its bytes in hex when it does not parse.
+fn decode_distinguished_name(der: &[u8]) -> String {
     X509Name::from_der(der)
         .ok()
         .and_then(|(_, name)| {
