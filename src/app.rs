@@ -269,6 +269,14 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     })
 }
 
+/// A handshake as the reading thread hands it to the writing one.
+enum Handoff {
+    /// Decoded, to be diagnosed by the writing thread.
+    Found(analyze::FlowHandshake),
+    /// Diagnosed by the reading thread already.
+    Diagnosed(HandshakeReport),
+}
+
 /// Handshakes handed from the reading thread to the writing one at a time. Two batches may wait
 /// in the channel, so at most about three batches are decoded ahead of the one being written.
 const HANDOFF: usize = 64;
@@ -295,19 +303,34 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
     let anchors = read_cas(&args.ca)?;
 
     // Two stages, one thread each: a reader thread reads the capture, reassembles TCP and
-    // decodes TLS; this thread checks the deferred signatures, diagnoses and writes. The
-    // channel is FIFO and there is one consumer, so handshakes come out in capture order, as
-    // before; it is bounded, so memory stays bounded when writing is the slower stage.
+    // decodes TLS; this thread writes. Checking the deferred signatures, verifying server chains
+    // and diagnosing go where there is room: on this thread when writing is cheap (text: a
+    // line per handshake), on the reader thread when writing is the costlier stage (JSON: the
+    // whole transcript of every handshake). The channel is FIFO and there is one consumer, so
+    // handshakes come out in capture order, as before; it is bounded, so memory stays bounded
+    // whichever stage is slower.
+    let diagnose_while_reading = writer.writes_transcripts();
+    let finish = |mut found: analyze::FlowHandshake| {
+        found.settle_signature_checks();
+        if !anchors.is_empty() {
+            analyze::verify_server_chain(&mut found, &anchors);
+        }
+        diagnose_handshake(found, &anchors)
+    };
     let mut shown = 0u64;
     let mut write_error = None;
     let summary = std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<analyze::FlowHandshake>>(2);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Handoff>>(2);
         let reader = scope.spawn(move || {
             // Handed over in batches: one per handshake would wake this thread for each.
             let mut batch = Vec::with_capacity(HANDOFF);
             let summary = analyze::analyze(&args.capture, keys, |found| {
                 if args.flow.is_none_or(|n| n == found.flow) {
-                    batch.push(found);
+                    batch.push(if diagnose_while_reading {
+                        Handoff::Diagnosed(finish(found))
+                    } else {
+                        Handoff::Found(found)
+                    });
                     if batch.len() == HANDOFF {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF));
                         // Only fails when the receiving thread is unwinding.
@@ -318,17 +341,16 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
             let _ = send.send(batch);
             summary
         });
-        for found in receive.into_iter().flatten() {
+        for handoff in receive.into_iter().flatten() {
             if write_error.is_some() {
                 continue;
             }
-            let mut found = found;
-            found.settle_signature_checks();
-            if !anchors.is_empty() {
-                analyze::verify_server_chain(&mut found, &anchors);
-            }
+            let report = match handoff {
+                Handoff::Found(found) => finish(found),
+                Handoff::Diagnosed(report) => report,
+            };
             shown += 1;
-            write_error = writer.handshake(diagnose_handshake(found, &anchors)).err();
+            write_error = writer.handshake(report).err();
         }
         reader
             .join()

@@ -48,6 +48,12 @@ impl<'a> CaptureWriter<'a> {
         }
     }
 
+    /// Whether each handshake is written with its whole transcript (JSON), which costs more
+    /// than diagnosing it, or as one line (text).
+    pub fn writes_transcripts(&self) -> bool {
+        self.style.is_none()
+    }
+
     /// Handshakes with problems so far.
     pub fn failed(&self) -> u64 {
         self.failed
