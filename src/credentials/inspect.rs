@@ -12,8 +12,36 @@ use super::der;
 use super::keys::PublicKeyId;
 
 /// One certificate, parsed once; the raw parts the chain checks need are kept beside the summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct CertInfo {
+///
+/// Clones share one [`CertSummary`], which the fields are read through: a capture shows the
+/// same certificates in connection after connection, and each connection's transcript holds
+/// its own copy of them.
+#[derive(Clone)]
+pub struct CertInfo(Arc<CertSummary>);
+
+impl std::ops::Deref for CertInfo {
+    type Target = CertSummary;
+
+    fn deref(&self) -> &CertSummary {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CertInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for CertInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// What a [`CertInfo`] says.
+#[derive(Debug, Serialize)]
+pub struct CertSummary {
     pub subject: String,
     pub issuer: String,
     /// Serial number, hex bytes separated by colons as OpenSSL prints it.
@@ -35,10 +63,8 @@ pub struct CertInfo {
     pub self_issued: bool,
     /// SHA-256 of the DER encoding, hex bytes separated by colons.
     pub sha256: String,
-    /// Shared, not copied, by clones: a capture's decoder hands out a copy of a remembered
-    /// certificate for each connection that shows it.
     #[serde(skip)]
-    pub raw: Arc<RawParts>,
+    pub raw: RawParts,
 }
 
 /// The DER pieces of a certificate that signature and key checks work on.
@@ -89,7 +115,7 @@ impl CertInfo {
             .map(|ext| ext.value.general_names.iter().map(general_name).collect())
             .unwrap_or_default();
 
-        Ok(CertInfo {
+        Ok(CertInfo(Arc::new(CertSummary {
             subject: tbs.subject.to_string(),
             issuer: tbs.issuer.to_string(),
             serial: colon_hex(tbs.raw_serial()),
@@ -107,7 +133,7 @@ impl CertInfo {
             sha256: colon_hex(
                 aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der_bytes.as_ref()).as_ref(),
             ),
-            raw: Arc::new(RawParts {
+            raw: RawParts {
                 der: der_bytes.to_vec(),
                 subject: tbs.subject.as_raw().to_vec(),
                 issuer: tbs.issuer.as_raw().to_vec(),
@@ -120,8 +146,8 @@ impl CertInfo {
                 ku_digital_signature: ku.map(|ku| ku.value.digital_signature()),
                 eku_client_auth: eku.as_ref().map(|e| e.value.client_auth || e.value.any),
                 eku_server_auth: eku.as_ref().map(|e| e.value.server_auth || e.value.any),
-            }),
-        })
+            },
+        })))
     }
 
     /// Like [`CertInfo::from_der`], remembering the last certificates parsed: a capture shows
