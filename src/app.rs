@@ -269,15 +269,15 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     })
 }
 
-/// A handshake as the reading thread hands it to the writing one.
+/// A handshake as the decoding thread hands it to the writing one.
 enum Handoff {
     /// Decoded, to be diagnosed by the writing thread.
     Found(analyze::FlowHandshake),
-    /// Diagnosed by the reading thread already.
+    /// Diagnosed by the decoding thread already.
     Diagnosed(HandshakeReport),
 }
 
-/// Handshakes handed from the reading thread to the writing one at a time. Two batches may wait
+/// Handshakes handed from one thread to the next at a time. Two batches may wait
 /// in the channel, so at most about three batches are decoded ahead of the one being written.
 const HANDOFF: usize = 64;
 
@@ -302,14 +302,15 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
     };
     let anchors = read_cas(&args.ca)?;
 
-    // Two stages, one thread each: a reader thread reads the capture, reassembles TCP and
-    // decodes TLS; this thread writes. Checking the deferred signatures, verifying server chains
-    // and diagnosing go where there is room: on this thread when writing is cheap (text: a
-    // line per handshake), on the reader thread when writing is the costlier stage (JSON: the
-    // whole transcript of every handshake). The channel is FIFO and there is one consumer, so
-    // handshakes come out in capture order, as before; it is bounded, so memory stays bounded
-    // whichever stage is slower.
-    let diagnose_while_reading = writer.writes_transcripts();
+    // Three stages, one thread each, in a pipeline: a reading thread reads the capture,
+    // reassembles TCP and keeps what each TLS flow's decoder needs; a decoding thread decodes
+    // each flow when it ends; this thread writes. Checking the deferred signatures, verifying
+    // server chains and diagnosing go where there is room: on this thread when writing is
+    // cheap (text: a line per handshake), on the decoding thread when writing is the costlier
+    // stage (JSON: the whole transcript of every handshake). The channels are FIFO with one
+    // consumer each, so handshakes come out in capture order, as before; they are bounded, so
+    // memory stays bounded whichever stage is slower.
+    let diagnose_while_decoding = writer.writes_transcripts();
     let finish = |mut found: analyze::FlowHandshake| {
         found.settle_signature_checks();
         if !anchors.is_empty() {
@@ -320,28 +321,43 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
     let mut shown = 0u64;
     let mut write_error = None;
     let summary = std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Handoff>>(2);
+        let (send_read, receive_read) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
+        let (send_decoded, receive_decoded) = std::sync::mpsc::sync_channel::<Vec<Handoff>>(2);
         let reader = scope.spawn(move || {
-            // Handed over in batches: one per handshake would wake this thread for each.
+            // Handed over in batches: one per handshake would wake the next thread for each.
             let mut batch = Vec::with_capacity(HANDOFF);
-            let summary = analyze::analyze(&args.capture, keys, |found| {
-                if args.flow.is_none_or(|n| n == found.flow) {
-                    batch.push(if diagnose_while_reading {
-                        Handoff::Diagnosed(finish(found))
-                    } else {
-                        Handoff::Found(found)
-                    });
+            let summary = analyze::analyze(&args.capture, keys, |pending| {
+                if args.flow.is_none_or(|n| n == pending.flow()) {
+                    batch.push(pending);
                     if batch.len() == HANDOFF {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF));
-                        // Only fails when the receiving thread is unwinding.
-                        let _ = send.send(full);
+                        // Only fails when the next thread is gone (unwinding).
+                        let _ = send_read.send(full);
                     }
                 }
             });
-            let _ = send.send(batch);
+            let _ = send_read.send(batch);
             summary
         });
-        for handoff in receive.into_iter().flatten() {
+        let decoder = scope.spawn(move || {
+            for batch in receive_read {
+                let decoded = batch
+                    .into_iter()
+                    .map(|pending| {
+                        let found = pending.decode();
+                        if diagnose_while_decoding {
+                            Handoff::Diagnosed(finish(found))
+                        } else {
+                            Handoff::Found(found)
+                        }
+                    })
+                    .collect();
+                if send_decoded.send(decoded).is_err() {
+                    break;
+                }
+            }
+        });
+        for handoff in receive_decoded.into_iter().flatten() {
             if write_error.is_some() {
                 continue;
             }
@@ -352,6 +368,9 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
             shown += 1;
             write_error = writer.handshake(report).err();
         }
+        decoder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         reader
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))

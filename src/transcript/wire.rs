@@ -212,6 +212,41 @@ impl Wire {
         *self.direction(from) = dir;
     }
 
+    /// Tells the decoder that `n` more bytes sent by `from` went by without being shown to it:
+    /// the body, or part of it, of an application_data record, which a decoder without keys
+    /// only counts. Appends the events that completes (the record's) to `events`, as
+    /// [`Wire::feed_into`] would for the bytes themselves. The caller must have framed the
+    /// stream with [`record_header_plausible`] and fed every byte outside such bodies.
+    pub fn skip_into(&mut self, from: Side, n: usize, at_ms: f64, events: &mut Vec<Event>) {
+        let keys = self.keys.is_some();
+        let dir = self.direction(from);
+        let counted = !keys && !dir.not_tls && n <= dir.opaque_left;
+        debug_assert!(
+            counted,
+            "skipped bytes outside an application_data record body"
+        );
+        if !counted {
+            // Not reached when the caller frames records as the contract says; the bytes are
+            // unknown, so the best stand-in is bytes nobody would decode.
+            self.feed_into(from, &vec![0; n], at_ms, events);
+            return;
+        }
+        let mut dir = std::mem::take(self.direction(from));
+        dir.opaque_left -= n;
+        if dir.opaque_left == 0 {
+            let mut out = Out {
+                from,
+                at_ms,
+                events,
+            };
+            let header = std::mem::take(&mut dir.record);
+            self.on_record(&mut dir, &header, &mut out);
+            dir.record = header;
+            dir.record.clear();
+        }
+        *self.direction(from) = dir;
+    }
+
     /// The negotiated protocol version, once the server's ServerHello (or HelloRetryRequest)
     /// was seen: its supported_versions extension when present, else its legacy version.
     pub fn version(&self) -> Option<u16> {
@@ -909,6 +944,18 @@ fn mark_decrypted(what: &mut What) {
 }
 
 /// Whether the bytes received so far of a record header can start a TLS record.
+/// Whether the first bytes of a record header (up to all five) could start a TLS record; the
+/// decoder takes a stream that fails this for something other than TLS and stops decoding it.
+pub fn record_header_plausible(header: &[u8]) -> bool {
+    header_plausible(header)
+}
+
+/// The content type of application_data records (whose bodies [`Wire::skip_into`] takes).
+pub const APPLICATION_DATA: u8 = CONTENT_APPLICATION_DATA;
+
+/// The size of a record header: content type, version, length.
+pub const RECORD_HEADER: usize = RECORD_HEADER_LEN;
+
 fn header_plausible(header: &[u8]) -> bool {
     let content_type_ok = header.first().is_none_or(|t| (20..=24).contains(t));
     let major_ok = header.get(1).is_none_or(|&major| major == 3);
