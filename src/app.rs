@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::mpsc::TrySendError;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
@@ -25,7 +26,7 @@ use crate::error::{Error, InputProblem};
 use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::produce::server::{self, Server, ServerOptions};
-use crate::report::capture::CaptureWriter;
+use crate::report::capture::{CaptureWriter, RenderedHandshake};
 use crate::report::{self, HandshakeReport, Outcome, Report, style::Style};
 use crate::transcript::decrypt::KeyLog;
 use crate::transcript::{Handshake, Target, What, names};
@@ -275,6 +276,8 @@ enum Handoff {
     Found(analyze::FlowHandshake),
     /// Diagnosed by the decoding thread already.
     Diagnosed(HandshakeReport),
+    /// Diagnosed and serialised (JSON) by the decoding thread already.
+    Rendered(std::io::Result<RenderedHandshake>),
 }
 
 /// Handshakes handed from one thread to the next at a time. Two batches may wait
@@ -341,7 +344,7 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
         });
         let decoder = scope.spawn(move || {
             for batch in receive_read {
-                let decoded = batch
+                let decoded: Vec<Handoff> = batch
                     .into_iter()
                     .map(|pending| {
                         let found = pending.decode();
@@ -352,6 +355,22 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
                         }
                     })
                     .collect();
+                let decoded = match send_decoded.try_send(decoded) {
+                    Ok(()) => continue,
+                    Err(TrySendError::Disconnected(_)) => break,
+                    // The writing thread is behind: serialise this batch here (JSON), so that
+                    // the two share the costliest stage.
+                    Err(TrySendError::Full(decoded)) if diagnose_while_decoding => decoded
+                        .into_iter()
+                        .map(|handoff| match handoff {
+                            Handoff::Diagnosed(report) => {
+                                Handoff::Rendered(RenderedHandshake::json(&report))
+                            }
+                            other => other,
+                        })
+                        .collect(),
+                    Err(TrySendError::Full(decoded)) => decoded,
+                };
                 if send_decoded.send(decoded).is_err() {
                     break;
                 }
@@ -361,12 +380,12 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
             if write_error.is_some() {
                 continue;
             }
-            let report = match handoff {
-                Handoff::Found(found) => finish(found),
-                Handoff::Diagnosed(report) => report,
-            };
             shown += 1;
-            write_error = writer.handshake(report).err();
+            write_error = match handoff {
+                Handoff::Found(found) => writer.handshake(finish(found)).err(),
+                Handoff::Diagnosed(report) => writer.handshake(report).err(),
+                Handoff::Rendered(rendered) => rendered.and_then(|r| writer.rendered(r)).err(),
+            };
         }
         decoder
             .join()
