@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::mpsc::TrySendError;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
@@ -27,7 +28,7 @@ use crate::explain::Stack;
 use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::produce::server::{self, Server, ServerOptions};
-use crate::report::capture::CaptureWriter;
+use crate::report::capture::{CaptureWriter, RenderedHandshake};
 use crate::report::{self, Explanation, HandshakeReport, Outcome, Report, style::Style};
 use crate::transcript::decrypt::KeyLog;
 use crate::transcript::mqtt::ConnectRequest;
@@ -329,6 +330,20 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
     })
 }
 
+/// A handshake as the decoding thread hands it to the writing one.
+enum Handoff {
+    /// Decoded, to be diagnosed by the writing thread.
+    Found(analyze::FlowHandshake),
+    /// Diagnosed by the decoding thread already.
+    Diagnosed(HandshakeReport),
+    /// Diagnosed and serialised (JSON) by the decoding thread already.
+    Rendered(std::io::Result<RenderedHandshake>),
+}
+
+/// Handshakes handed from one thread to the next at a time. Two batches may wait
+/// in the channel, so at most about three batches are decoded ahead of the one being written.
+const HANDOFF: usize = 64;
+
 fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report, Error> {
     let keys = match &args.keylog {
         Some(path) => {
@@ -350,17 +365,94 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
     };
     let anchors = read_cas(&args.ca)?;
 
-    let mut shown = 0u64;
-    let mut write_error = None;
-    let summary = analyze::analyze(&args.capture, keys, |mut found| {
-        if args.flow.is_some_and(|n| n != found.flow) || write_error.is_some() {
-            return;
-        }
+    // Three stages, one thread each, in a pipeline: a reading thread reads the capture,
+    // reassembles TCP and keeps what each TLS flow's decoder needs; a decoding thread decodes
+    // each flow when it ends; this thread writes. Checking the deferred signatures, verifying
+    // server chains and diagnosing go where there is room: on this thread when writing is
+    // cheap (text: a line per handshake), on the decoding thread when writing is the costlier
+    // stage (JSON: the whole transcript of every handshake). The channels are FIFO with one
+    // consumer each, so handshakes come out in capture order, as before; they are bounded, so
+    // memory stays bounded whichever stage is slower.
+    let diagnose_while_decoding = writer.writes_transcripts();
+    let finish = |mut found: analyze::FlowHandshake| {
+        found.settle_signature_checks();
         if !anchors.is_empty() {
             analyze::verify_server_chain(&mut found, &anchors);
         }
-        shown += 1;
-        write_error = writer.handshake(diagnose_handshake(found, &anchors)).err();
+        diagnose_handshake(found, &anchors)
+    };
+    let mut shown = 0u64;
+    let mut write_error = None;
+    let summary = std::thread::scope(|scope| {
+        let (send_read, receive_read) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
+        let (send_decoded, receive_decoded) = std::sync::mpsc::sync_channel::<Vec<Handoff>>(2);
+        let reader = scope.spawn(move || {
+            // Handed over in batches: one per handshake would wake the next thread for each.
+            let mut batch = Vec::with_capacity(HANDOFF);
+            let summary = analyze::analyze(&args.capture, keys, |pending| {
+                if args.flow.is_none_or(|n| n == pending.flow()) {
+                    batch.push(pending);
+                    if batch.len() == HANDOFF {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF));
+                        // Only fails when the next thread is gone (unwinding).
+                        let _ = send_read.send(full);
+                    }
+                }
+            });
+            let _ = send_read.send(batch);
+            summary
+        });
+        let decoder = scope.spawn(move || {
+            for batch in receive_read {
+                let decoded: Vec<Handoff> = batch
+                    .into_iter()
+                    .map(|pending| {
+                        let found = pending.decode();
+                        if diagnose_while_decoding {
+                            Handoff::Diagnosed(finish(found))
+                        } else {
+                            Handoff::Found(found)
+                        }
+                    })
+                    .collect();
+                let decoded = match send_decoded.try_send(decoded) {
+                    Ok(()) => continue,
+                    Err(TrySendError::Disconnected(_)) => break,
+                    // The writing thread is behind: serialise this batch here (JSON), so that
+                    // the two share the costliest stage.
+                    Err(TrySendError::Full(decoded)) if diagnose_while_decoding => decoded
+                        .into_iter()
+                        .map(|handoff| match handoff {
+                            Handoff::Diagnosed(report) => {
+                                Handoff::Rendered(RenderedHandshake::json(&report))
+                            }
+                            other => other,
+                        })
+                        .collect(),
+                    Err(TrySendError::Full(decoded)) => decoded,
+                };
+                if send_decoded.send(decoded).is_err() {
+                    break;
+                }
+            }
+        });
+        for handoff in receive_decoded.into_iter().flatten() {
+            if write_error.is_some() {
+                continue;
+            }
+            shown += 1;
+            write_error = match handoff {
+                Handoff::Found(found) => writer.handshake(finish(found)).err(),
+                Handoff::Diagnosed(report) => writer.handshake(report).err(),
+                Handoff::Rendered(rendered) => rendered.and_then(|r| writer.rendered(r)).err(),
+            };
+        }
+        decoder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
     if let Some(n) = args.flow
         && shown == 0

@@ -159,7 +159,9 @@ fn damaged_captures_never_panic() {
     for round in 0..300 {
         std::fs::write(&path, mutate(&original, &mut rng)).unwrap();
         let keys = (round % 2 == 0).then(|| keys.clone());
-        let _ = analyze::analyze(&path, keys, |found| {
+        let _ = analyze::analyze(&path, keys, |pending| {
+            let mut found = pending.decode();
+            found.settle_signature_checks();
             let diagnosis = diagnose(&[], Some(&found.transcript), &Context::default());
             let report = Report::new("analyze", vec![], diagnosis).with_connection(
                 iotdoctor::transcript::Target {

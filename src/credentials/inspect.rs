@@ -1,6 +1,7 @@
 //! What a certificate says about itself: an owned, serialisable summary parsed once with x509-parser.
 
 use std::fmt;
+use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
@@ -11,8 +12,36 @@ use super::der;
 use super::keys::PublicKeyId;
 
 /// One certificate, parsed once; the raw parts the chain checks need are kept beside the summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct CertInfo {
+///
+/// Clones share one [`CertSummary`], which the fields are read through: a capture shows the
+/// same certificates in connection after connection, and each connection's transcript holds
+/// its own copy of them.
+#[derive(Clone)]
+pub struct CertInfo(Arc<CertSummary>);
+
+impl std::ops::Deref for CertInfo {
+    type Target = CertSummary;
+
+    fn deref(&self) -> &CertSummary {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CertInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for CertInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// What a [`CertInfo`] says.
+#[derive(Debug, Serialize)]
+pub struct CertSummary {
     pub subject: String,
     pub issuer: String,
     /// Serial number, hex bytes separated by colons as OpenSSL prints it.
@@ -86,7 +115,7 @@ impl CertInfo {
             .map(|ext| ext.value.general_names.iter().map(general_name).collect())
             .unwrap_or_default();
 
-        Ok(CertInfo {
+        Ok(CertInfo(Arc::new(CertSummary {
             subject: tbs.subject.to_string(),
             issuer: tbs.issuer.to_string(),
             serial: colon_hex(tbs.raw_serial()),
@@ -118,7 +147,7 @@ impl CertInfo {
                 eku_client_auth: eku.as_ref().map(|e| e.value.client_auth || e.value.any),
                 eku_server_auth: eku.as_ref().map(|e| e.value.server_auth || e.value.any),
             },
-        })
+        })))
     }
 
     /// Like [`CertInfo::from_der`], remembering the last certificates parsed: a capture shows

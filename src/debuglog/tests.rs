@@ -295,7 +295,11 @@ fn a_server_log_speaks_of_the_client_as_its_peer() {
     assert_eq!(log.side, Side::Server);
     assert_eq!(
         kinds(&log),
-        ["client:ClientHello", "server:ServerHello", "client:Certificate"]
+        [
+            "client:ClientHello",
+            "server:ServerHello",
+            "client:Certificate"
+        ]
     );
     let mbed = read_str(
         "ssl_srv.c:1000: |2| => parse client hello\nssl_srv.c:1001: |2| <= parse client hello\n",

@@ -1,5 +1,10 @@
 //! Packet captures to transcripts: each TCP flow that opens with a ClientHello becomes one
 //! transcript, decoded by the same [`Wire`] the live client uses.
+//!
+//! In two steps, which may run on two threads: reading the capture keeps, for each TLS flow,
+//! the bytes the decoder will look at (everything but the bodies of application_data records,
+//! which without keys are only counted) and hands the flow over as a [`PendingFlow`] when it
+//! ends; [`PendingFlow::decode`] then makes its transcript.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,7 +16,7 @@ use crate::credentials::chain::{self, ChainEnd};
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::error::{Error, InputProblem};
 use crate::transcript::decrypt::KeyLog;
-use crate::transcript::wire::Wire;
+use crate::transcript::wire::{self, DeferredChecks, Wire};
 use crate::transcript::{
     CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, What, names,
 };
@@ -26,35 +31,57 @@ pub struct FlowHandshake {
     /// Capture time of the flow's first packet, seconds since the Unix epoch.
     pub started: f64,
     pub transcript: Transcript,
+    /// TLS 1.2 CertificateVerify checks still to run: see [`FlowHandshake::settle_signature_checks`].
+    signature_checks: DeferredChecks,
+}
+
+impl FlowHandshake {
+    /// Runs the CertificateVerify checks the decoder set aside (the ones the server did not
+    /// accept) and records their verdicts in the transcript. Each is an elliptic-curve
+    /// verification: the costly part of a handshake, left to the consumer so that it can run on
+    /// another thread than the one reading the capture. Until then those events say "check
+    /// deferred".
+    pub fn settle_signature_checks(&mut self) {
+        std::mem::take(&mut self.signature_checks).settle(&mut self.transcript.events);
+    }
 }
 
 /// Reads the capture at `path` and hands over each TLS connection as soon as it ends, so memory
-/// holds only the connections still open.
+/// holds only the connections still open. The receiver decodes each with
+/// [`PendingFlow::decode`], then calls [`FlowHandshake::settle_signature_checks`] on it.
 pub fn analyze(
     path: &Path,
     keys: Option<Arc<KeyLog>>,
-    mut on_handshake: impl FnMut(FlowHandshake),
+    on_handshake: impl FnMut(PendingFlow),
+) -> Result<CaptureSummary, Error> {
+    // With keys, application data may be decrypted: every byte is kept.
+    let skip = keys.is_none();
+    read(path, keys, skip, on_handshake)
+}
+
+/// [`analyze`], saying whether application_data record bodies are left out of the flows.
+fn read(
+    path: &Path,
+    keys: Option<Arc<KeyLog>>,
+    skip_application_data: bool,
+    mut on_handshake: impl FnMut(PendingFlow),
 ) -> Result<CaptureSummary, Error> {
     let reader = CaptureReader::open(path)
         .map_err(|e| Error::input(path, InputProblem::Unparsable(e.to_string())))?;
     let mut summary = CaptureSummary::default();
     let mut flows: HashMap<u64, Flow> = HashMap::new();
     let mut events_seen = false;
-    for event in reader {
-        let event = match event {
-            Ok(event) => event,
-            // A damaged file: what came before the damage is still worth reporting.
-            Err(e) if events_seen => {
-                summary.notes.push(format!("the capture stops early: {e}"));
-                break;
-            }
-            Err(e) => return Err(Error::input(path, InputProblem::Unparsable(e.to_string()))),
-        };
+    // Visited rather than iterated: a segment's bytes go to the TLS decoder straight from the
+    // packet, without a copy.
+    let read = reader.visit(|event| {
         events_seen = true;
         match event {
             CaptureEvent::FlowStarted { flow, a, b, at, .. } => {
                 summary.tcp_flows += 1;
-                flows.insert(flow, Flow::new(a, b, at, keys.clone()));
+                flows.insert(
+                    flow,
+                    Flow::new(a, b, at, keys.clone(), skip_application_data),
+                );
             }
             CaptureEvent::Data {
                 flow,
@@ -63,7 +90,7 @@ pub fn analyze(
                 bytes,
             } => {
                 if let Some(state) = flows.get_mut(&flow) {
-                    state.data(dir, at, &bytes);
+                    state.data(dir, at, bytes);
                 }
             }
             CaptureEvent::Gap {
@@ -73,11 +100,7 @@ pub fn analyze(
                 missing,
             } => {
                 if let Some(state) = flows.get_mut(&flow) {
-                    state.note(
-                        dir,
-                        at,
-                        format!("{missing} bytes of this direction are missing from the capture"),
-                    );
+                    state.gap(dir, at, missing);
                 }
             }
             CaptureEvent::Closed { flow, dir, at, how } => {
@@ -95,6 +118,12 @@ pub fn analyze(
             }
             CaptureEvent::Note { message, .. } => summary.notes.push(message),
         }
+    });
+    match read {
+        Ok(()) => {}
+        // A damaged file: what came before the damage is still worth reporting.
+        Err(e) if events_seen => summary.notes.push(format!("the capture stops early: {e}")),
+        Err(e) => return Err(Error::input(path, InputProblem::Unparsable(e.to_string()))),
     }
     // Whatever the reader did not end (it ends every flow at the end of a good capture).
     let mut rest: Vec<(u64, Flow)> = flows.into_iter().collect();
@@ -118,6 +147,7 @@ enum Kind {
     Other,
 }
 
+/// A flow while the capture is read.
 struct Flow {
     a: SocketAddr,
     b: SocketAddr,
@@ -125,33 +155,37 @@ struct Flow {
     kind: Kind,
     /// The first bytes, kept until there are enough to recognise a ClientHello.
     prefix: Vec<u8>,
-    wire: Wire,
-    transcript: Transcript,
+    keys: Option<Arc<KeyLog>>,
+    /// Record framing of each direction, indexed by [`Dir::index`].
+    framers: [Framer; 2],
+    replay: Replay,
 }
 
 /// A ClientHello starts: handshake record (22), version 3.x, then handshake type 1.
 const CLIENT_HELLO_PREFIX: usize = 6;
 
 impl Flow {
-    fn new(a: SocketAddr, b: SocketAddr, start: f64, keys: Option<Arc<KeyLog>>) -> Flow {
-        let mut wire = match keys {
-            Some(keys) => Wire::with_keys(keys),
-            None => Wire::new(),
+    fn new(
+        a: SocketAddr,
+        b: SocketAddr,
+        start: f64,
+        keys: Option<Arc<KeyLog>>,
+        skip_application_data: bool,
+    ) -> Flow {
+        let framer = Framer {
+            skip_application_data,
+            ..Framer::default()
         };
-        wire.defer_signature_checks();
         Flow {
             a,
             b,
             start,
             kind: Kind::Undecided,
             prefix: Vec::new(),
-            wire,
-            transcript: Transcript::default(),
+            keys,
+            framers: [framer.clone(), framer],
+            replay: Replay::default(),
         }
-    }
-
-    fn ms(&self, at: f64) -> f64 {
-        ((at - self.start) * 1_000_000.0).round().max(0.0) / 1000.0
     }
 
     fn data(&mut self, dir: Dir, at: f64, bytes: &[u8]) {
@@ -168,69 +202,235 @@ impl Flow {
             };
             let prefix = std::mem::take(&mut self.prefix);
             if let Kind::Tls { .. } = self.kind {
-                self.feed(dir, at, &prefix);
+                self.framers[dir.index()].frame(dir, at, &prefix, &mut self.replay);
             }
             return;
         }
         if let Kind::Tls { .. } = self.kind {
-            self.feed(dir, at, bytes);
+            self.framers[dir.index()].frame(dir, at, bytes, &mut self.replay);
         }
     }
 
-    fn side(&self, dir: Dir) -> Side {
-        match &self.kind {
-            Kind::Tls { client } if *client == dir => Side::Client,
-            _ => Side::Server,
-        }
-    }
-
-    fn feed(&mut self, dir: Dir, at: f64, bytes: &[u8]) {
-        let (side, at_ms) = (self.side(dir), self.ms(at));
-        let events = self.wire.feed(side, bytes, at_ms);
-        self.transcript.events.extend(events);
-    }
-
-    fn note(&mut self, dir: Dir, at: f64, message: String) {
+    fn gap(&mut self, dir: Dir, at: f64, missing: u64) {
         if let Kind::Tls { .. } = self.kind {
-            let (side, at_ms) = (self.side(dir), self.ms(at));
-            self.transcript.push(at_ms, side, What::Note { message });
+            self.replay.steps.push(Step::Gap { dir, at, missing });
         }
     }
 
     fn closed(&mut self, dir: Dir, at: f64, how: Close) {
         if let Kind::Tls { .. } = self.kind {
-            let how = match how {
-                Close::Fin => CloseKind::Eof,
-                Close::Rst => CloseKind::Reset,
-            };
-            let (side, at_ms) = (self.side(dir), self.ms(at));
-            self.transcript.push(at_ms, side, What::Close { how });
+            self.replay.steps.push(Step::Closed { dir, at, how });
         }
     }
 
-    fn finish(mut self, flow: u64) -> Option<FlowHandshake> {
+    fn finish(self, flow: u64) -> Option<PendingFlow> {
         let Kind::Tls { client } = self.kind else {
             return None;
         };
-        self.wire
-            .settle_signature_checks(&mut self.transcript.events);
-        self.transcript.tls_version = self.wire.version().map(|v| names::version(v).to_string());
-        self.transcript.cipher_suite = self
-            .wire
+        Some(PendingFlow {
+            flow,
+            a: self.a,
+            b: self.b,
+            start: self.start,
+            client,
+            keys: self.keys,
+            replay: self.replay,
+        })
+    }
+}
+
+/// What a TLS flow showed, in capture order, for the decoder to go through again: the bytes it
+/// decodes, and what it skips, counts or notes.
+#[derive(Debug, Default)]
+struct Replay {
+    /// The bytes of all `Bytes` steps, one after the other.
+    bytes: Vec<u8>,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug)]
+enum Step {
+    /// The next `len` bytes of [`Replay::bytes`], sent in direction `dir`.
+    Bytes {
+        dir: Dir,
+        at: f64,
+        len: usize,
+    },
+    /// `len` bytes of application_data record bodies.
+    Skip {
+        dir: Dir,
+        at: f64,
+        len: usize,
+    },
+    Gap {
+        dir: Dir,
+        at: f64,
+        missing: u64,
+    },
+    Closed {
+        dir: Dir,
+        at: f64,
+        how: Close,
+    },
+}
+
+/// Follows the TLS records of one direction, as the decoder will, to tell the bodies of
+/// application_data records (skipped) from everything else (kept). Once the bytes stop looking
+/// like TLS records, the decoder stops decoding them, and everything is kept (it shows the
+/// first of them).
+#[derive(Debug, Clone, Default)]
+struct Framer {
+    skip_application_data: bool,
+    /// The header of the current record, as far as it has arrived.
+    header: [u8; wire::RECORD_HEADER],
+    have: usize,
+    /// Body bytes of the current record still to come.
+    body_left: usize,
+    /// The current record's body is skipped.
+    skipping: bool,
+    not_tls: bool,
+}
+
+impl Framer {
+    fn frame(&mut self, dir: Dir, at: f64, bytes: &[u8], replay: &mut Replay) {
+        // The start of the bytes not yet handed to `replay`.
+        let mut kept = 0;
+        let mut i = 0;
+        while i < bytes.len() && !self.not_tls {
+            if self.body_left > 0 {
+                let n = self.body_left.min(bytes.len() - i);
+                if self.skipping {
+                    replay.keep(dir, at, &bytes[kept..i]);
+                    replay.skip(dir, at, n);
+                    kept = i + n;
+                }
+                self.body_left -= n;
+                i += n;
+                if self.body_left == 0 {
+                    self.have = 0;
+                }
+                continue;
+            }
+            self.header[self.have] = bytes[i];
+            self.have += 1;
+            i += 1;
+            if !wire::record_header_plausible(&self.header[..self.have]) {
+                self.not_tls = true;
+            } else if self.have == wire::RECORD_HEADER {
+                let length = u16::from_be_bytes([self.header[3], self.header[4]]);
+                self.body_left = usize::from(length);
+                self.skipping =
+                    self.skip_application_data && self.header[0] == wire::APPLICATION_DATA;
+                if self.body_left == 0 {
+                    self.have = 0;
+                }
+            }
+        }
+        replay.keep(dir, at, &bytes[kept..]);
+    }
+}
+
+impl Replay {
+    fn keep(&mut self, dir: Dir, at: f64, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.bytes.extend_from_slice(bytes);
+            self.steps.push(Step::Bytes {
+                dir,
+                at,
+                len: bytes.len(),
+            });
+        }
+    }
+
+    fn skip(&mut self, dir: Dir, at: f64, len: usize) {
+        if len > 0 {
+            self.steps.push(Step::Skip { dir, at, len });
+        }
+    }
+}
+
+/// A TLS flow of the capture, read but not yet decoded.
+#[derive(Debug)]
+pub struct PendingFlow {
+    /// As the capture reader counts, from 0.
+    flow: u64,
+    a: SocketAddr,
+    b: SocketAddr,
+    start: f64,
+    client: Dir,
+    keys: Option<Arc<KeyLog>>,
+    replay: Replay,
+}
+
+impl PendingFlow {
+    /// 1-based, in the order the flows started in the capture (as [`FlowHandshake::flow`]).
+    pub fn flow(&self) -> u64 {
+        self.flow + 1
+    }
+
+    /// Decodes the flow's TLS into its transcript.
+    pub fn decode(self) -> FlowHandshake {
+        let mut wire = match self.keys {
+            Some(keys) => Wire::with_keys(keys),
+            None => Wire::new(),
+        };
+        wire.defer_signature_checks();
+        let mut transcript = Transcript::default();
+        let side = |dir: Dir| {
+            if dir == self.client {
+                Side::Client
+            } else {
+                Side::Server
+            }
+        };
+        let ms = |at: f64| ((at - self.start) * 1_000_000.0).round().max(0.0) / 1000.0;
+        let mut offset = 0;
+        for step in self.replay.steps {
+            match step {
+                Step::Bytes { dir, at, len } => {
+                    let bytes = &self.replay.bytes[offset..offset + len];
+                    offset += len;
+                    wire.feed_into(side(dir), bytes, ms(at), &mut transcript.events);
+                }
+                Step::Skip { dir, at, len } => {
+                    wire.skip_into(side(dir), len, ms(at), &mut transcript.events);
+                }
+                Step::Gap { dir, at, missing } => transcript.push(
+                    ms(at),
+                    side(dir),
+                    What::Note {
+                        message: format!(
+                            "{missing} bytes of this direction are missing from the capture"
+                        ),
+                    },
+                ),
+                Step::Closed { dir, at, how } => {
+                    let how = match how {
+                        Close::Fin => CloseKind::Eof,
+                        Close::Rst => CloseKind::Reset,
+                    };
+                    transcript.push(ms(at), side(dir), What::Close { how });
+                }
+            }
+        }
+        let signature_checks = wire.take_deferred_checks();
+        transcript.tls_version = wire.version().map(|v| names::version(v).to_string());
+        transcript.cipher_suite = wire
             .cipher_suite()
             .map(|s| names::cipher_suite(s).to_string());
-        let (client_addr, server_addr) = match client {
+        let (client, server) = match self.client {
             Dir::AtoB => (self.a, self.b),
             Dir::BtoA => (self.b, self.a),
         };
-        Some(FlowHandshake {
+        FlowHandshake {
             // The reader counts from 0; people count from 1.
-            flow: flow + 1,
-            client: client_addr,
-            server: server_addr,
+            flow: self.flow + 1,
+            client,
+            server,
             started: self.start,
-            transcript: self.transcript,
-        })
+            transcript,
+            signature_checks,
+        }
     }
 }
 
@@ -333,5 +533,119 @@ fn covers(cert: &CertInfo, name: &str) -> bool {
         matches(&cert.short_name().to_ascii_lowercase())
     } else {
         dns.iter().any(|pattern| matches(pattern))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flow of `path`, decoded, as JSON: the whole transcript and the addresses.
+    fn decoded(path: &Path, skip: bool) -> Vec<String> {
+        let mut flows = Vec::new();
+        read(path, None, skip, |pending| {
+            let found = pending.decode();
+            flows.push(format!(
+                "{} {} {} {}",
+                found.flow,
+                found.client,
+                found.server,
+                serde_json::to_string(&found.transcript).expect("json")
+            ));
+        })
+        .expect("capture reads");
+        flows
+    }
+
+    #[test]
+    fn skipping_application_data_changes_no_transcript() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pcaps");
+        let mut captures = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("fixture").path();
+            if !path
+                .extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng")
+            {
+                continue;
+            }
+            captures += 1;
+            let kept = decoded(&path, false);
+            assert!(
+                !kept.is_empty() || path.ends_with("not-tls.pcap"),
+                "{path:?}"
+            );
+            assert_eq!(decoded(&path, true), kept, "{path:?}");
+        }
+        assert!(captures >= 10);
+    }
+
+    /// A client and a server exchanging records of every type, application data among them,
+    /// cut into pieces at random, then bytes that are not TLS: the same transcript whether the
+    /// application data bodies are kept or skipped.
+    #[test]
+    fn skipping_application_data_in_any_chunking() {
+        let a: SocketAddr = "10.0.0.1:40000".parse().expect("address");
+        let b: SocketAddr = "10.0.0.2:443".parse().expect("address");
+        let record = |content_type: u8, body: &[u8]| {
+            let mut r = vec![content_type, 3, 3];
+            r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+            r.extend_from_slice(body);
+            r
+        };
+        let mut client = record(22, &[1, 0, 0, 2, 3, 3]);
+        let mut server = record(22, &[2, 0, 0, 1, 9]);
+        for n in [0usize, 1, 5, 300, 17000] {
+            client.extend(record(23, &vec![0xAB; n]));
+            server.extend(record(20, &[1]));
+            server.extend(record(23, &vec![0xCD; n / 2]));
+            client.extend(record(21, &[2, 40]));
+        }
+        // A cut header, then bytes that are not a record header.
+        server.extend([23, 3, 3, 0]);
+        server.extend(b"HTTP/1.1 400 Bad Request\r\n".iter());
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        for _ in 0..200 {
+            // The ClientHello's start comes first, so that the flow is taken for TLS.
+            let mut chunks = vec![(Dir::AtoB, client[..6].to_vec())];
+            let (mut c, mut s) = (6, 0);
+            while c < client.len() || s < server.len() {
+                let from_client = s == server.len() || (c < client.len() && random(2) == 0);
+                let (stream, at, dir) = if from_client {
+                    (&client, &mut c, Dir::AtoB)
+                } else {
+                    (&server, &mut s, Dir::BtoA)
+                };
+                let most = if random(4) == 0 { 20_000 } else { 12 };
+                let n = (1 + random(most)).min(stream.len() - *at);
+                chunks.push((dir, stream[*at..*at + n].to_vec()));
+                *at += n;
+            }
+            let transcript = |skip: bool| {
+                let mut flow = Flow::new(a, b, 0.0, None, skip);
+                for (i, (dir, bytes)) in chunks.iter().enumerate() {
+                    flow.data(*dir, i as f64 / 1000.0, bytes);
+                }
+                flow.closed(Dir::AtoB, 1.0, Close::Fin);
+                let pending = flow.finish(0).expect("a TLS flow");
+                let kept = pending.replay.bytes.len();
+                let found = pending.decode();
+                (
+                    serde_json::to_string(&found.transcript).expect("json"),
+                    kept,
+                )
+            };
+            let (skipping, kept_skipping) = transcript(true);
+            let (keeping, kept_keeping) = transcript(false);
+            assert_eq!(skipping, keeping);
+            assert_eq!(kept_keeping, client.len() + server.len());
+            assert!(kept_skipping < kept_keeping / 10);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! of each TCP connection into an ordered byte stream, as [`CaptureEvent`]s. TLS is decoded by
 //! the next stage; this module stops at TCP payload bytes.
 //!
-//! Reading goes through pcap-parser's streaming readers (one buffer of 64 KiB, grown only for a
+//! Reading goes through pcap-parser's streaming readers (one buffer of 1 MiB, grown only for a
 //! block that does not fit); `packet` decodes link, IP and TCP headers; `flows` keeps flows and
 //! puts bytes back in order.
 
@@ -11,6 +11,7 @@ mod packet;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -69,8 +70,11 @@ pub enum Close {
 
 /// What a capture says, in capture order. For one direction of one flow, `Data` and `Gap`
 /// events together cover the stream exactly once, in order, from the first byte seen.
+///
+/// `B` holds the bytes of `Data`: owned as the iterator gives them, borrowed (from the packet,
+/// most of the time) as [`CaptureReader::visit`] gives them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CaptureEvent {
+pub enum CaptureEvent<B = Vec<u8>> {
     /// A TCP connection seen for the first time. `syn_seen`: its opening SYN was captured, so
     /// both streams are complete from their first byte (as far as the capture goes).
     FlowStarted {
@@ -86,7 +90,7 @@ pub enum CaptureEvent {
         flow: u64,
         dir: Dir,
         at: f64,
-        bytes: Vec<u8>,
+        bytes: B,
     },
     /// Bytes of one direction that were never captured: the stream skips over them.
     Gap {
@@ -112,7 +116,53 @@ pub enum CaptureEvent {
     Note { flow: Option<u64>, message: String },
 }
 
-impl CaptureEvent {
+impl<B> CaptureEvent<B> {
+    /// The same event with its `Data` bytes, if any, passed through `f`.
+    fn map_bytes<C>(self, f: impl FnOnce(B) -> C) -> CaptureEvent<C> {
+        match self {
+            CaptureEvent::FlowStarted {
+                flow,
+                a,
+                b,
+                at,
+                syn_seen,
+            } => CaptureEvent::FlowStarted {
+                flow,
+                a,
+                b,
+                at,
+                syn_seen,
+            },
+            CaptureEvent::Data {
+                flow,
+                dir,
+                at,
+                bytes,
+            } => CaptureEvent::Data {
+                flow,
+                dir,
+                at,
+                bytes: f(bytes),
+            },
+            CaptureEvent::Gap {
+                flow,
+                dir,
+                at,
+                missing,
+            } => CaptureEvent::Gap {
+                flow,
+                dir,
+                at,
+                missing,
+            },
+            CaptureEvent::Closed { flow, dir, at, how } => {
+                CaptureEvent::Closed { flow, dir, at, how }
+            }
+            CaptureEvent::FlowEnded { flow, at } => CaptureEvent::FlowEnded { flow, at },
+            CaptureEvent::Note { flow, message } => CaptureEvent::Note { flow, message },
+        }
+    }
+
     /// The flow the event belongs to, if any.
     pub fn flow(&self) -> Option<u64> {
         match self {
@@ -123,6 +173,31 @@ impl CaptureEvent {
             | CaptureEvent::FlowEnded { flow, .. } => Some(*flow),
             CaptureEvent::Note { flow, .. } => *flow,
         }
+    }
+}
+
+/// Where the reader puts events as it makes them: the iterator's queue, or the function given
+/// to [`CaptureReader::visit`]. `Data` bytes come borrowed when they can (a segment that
+/// arrived in order is delivered straight from the packet) and owned when they had to be put
+/// together.
+trait Sink {
+    fn push(&mut self, event: CaptureEvent<Cow<'_, [u8]>>);
+}
+
+impl Sink for VecDeque<CaptureEvent> {
+    fn push(&mut self, event: CaptureEvent<Cow<'_, [u8]>>) {
+        self.push_back(event.map_bytes(Cow::into_owned));
+    }
+}
+
+/// Hands each event to a function, `Data` bytes as a slice.
+struct Visit<F>(F);
+
+impl<F: FnMut(CaptureEvent<&[u8]>)> Sink for Visit<F> {
+    fn push(&mut self, event: CaptureEvent<Cow<'_, [u8]>>) {
+        let mut data = Cow::Borrowed(&[][..]);
+        let event = event.map_bytes(|bytes| data = bytes);
+        (self.0)(event.map_bytes(|()| &*data));
     }
 }
 
@@ -167,6 +242,8 @@ pub enum CaptureError {
 pub struct CaptureReader<R: Read> {
     format: Format<R>,
     state: State,
+    /// Events made and not yet handed out by the iterator.
+    queue: VecDeque<CaptureEvent>,
 }
 
 enum Format<R: Read> {
@@ -174,8 +251,8 @@ enum Format<R: Read> {
     Ng(PcapNGReader<Prefixed<R>>),
 }
 
-/// Buffer size to start with.
-const INITIAL_BUFFER: usize = 64 * 1024;
+/// Buffer size to start with: large reads, few system calls.
+const INITIAL_BUFFER: usize = 1024 * 1024;
 /// The largest block or packet record accepted; anything claiming more is corruption.
 const MAX_BLOCK: usize = 16 * 1024 * 1024;
 /// A legacy pcap record may exceed a small snapshot length up to this much (as libpcap allows).
@@ -249,7 +326,6 @@ impl<R: Read> CaptureReader<R> {
             last_at: 0.0,
             packets: 0,
             tracker: Tracker::default(),
-            events: VecDeque::new(),
             phase: Phase::Reading,
             noted: 0,
         };
@@ -268,7 +344,11 @@ impl<R: Read> CaptureReader<R> {
         };
         // The header was checked above, so this fails only on a read error.
         let format = format.map_err(|_| CaptureError::Io(state.take_read_error()))?;
-        Ok(CaptureReader { format, state })
+        Ok(CaptureReader {
+            format,
+            state,
+            queue: VecDeque::new(),
+        })
     }
 
     /// Flows currently open (started and not yet ended).
@@ -281,59 +361,81 @@ impl<R: Read> CaptureReader<R> {
         self.state.packets
     }
 
-    /// Reads one block or record from the file, or handles the end of the file.
-    fn step(&mut self) {
-        let reader: &mut dyn PcapReaderIterator = match &mut self.format {
-            Format::Legacy(r) => r,
-            Format::Ng(r) => r,
-        };
-        let st = &mut self.state;
-        let outcome = match reader.next() {
-            Ok((len, block)) => {
-                st.block(block);
-                Outcome::Read(len)
-            }
-            Err(PcapError::Eof) => Outcome::Eof,
-            Err(PcapError::UnexpectedEof) => Outcome::Truncated,
-            Err(PcapError::Incomplete(_) | PcapError::BufferTooSmall) => Outcome::NeedMore,
-            Err(PcapError::ReadError) => Outcome::ReadError,
-            Err(_) => Outcome::Malformed,
-        };
-        let offset = reader.consumed() as u64;
-        match outcome {
-            Outcome::Read(len) => reader.consume(len),
-            Outcome::Eof => st.finish(None),
-            Outcome::Truncated => {
-                let inside = st.what_is_at(reader.data());
-                st.finish(Some(CaptureError::Truncated { inside, offset }));
-            }
-            Outcome::ReadError => {
-                let error = st.take_read_error();
-                st.finish(Some(CaptureError::Io(error)));
-            }
-            Outcome::NeedMore => match st.block_len(reader.data()) {
-                Some(len)
-                    if len > MAX_BLOCK
-                        || st.legacy.as_ref().is_some_and(|h| len > h.max_record()) =>
-                {
-                    let problem = format!("{} claims {len} bytes", st.what_is_at(reader.data()));
-                    st.finish(Some(corrupt(offset, problem)));
-                }
-                Some(len) if len <= reader.data().len() => st.malformed(reader, offset),
-                need => {
-                    if let Some(len) = need.filter(|&len| len >= st.capacity) {
-                        // The reader wants room for the whole block plus a little.
-                        st.capacity = len + 4096;
-                        reader.grow(st.capacity);
-                    }
-                    if reader.refill().is_err() {
-                        let error = st.take_read_error();
-                        st.finish(Some(CaptureError::Io(error)));
-                    }
-                }
-            },
-            Outcome::Malformed => st.malformed(reader, offset),
+    /// Reads the whole capture, handing each event to `visit` as it is made, with `Data` bytes
+    /// borrowed where they can be (from the packet that carried them) instead of copied: the
+    /// same events as the iterator gives, in the same order. On a file that cannot be read to
+    /// its end, every event before the problem is delivered and all open flows are ended, then
+    /// the error is returned.
+    pub fn visit(mut self, visit: impl FnMut(CaptureEvent<&[u8]>)) -> Result<(), CaptureError> {
+        let mut sink = Visit(visit);
+        for event in self.queue.drain(..) {
+            sink.push(event.map_bytes(Cow::Owned));
         }
+        loop {
+            match std::mem::replace(&mut self.state.phase, Phase::Done) {
+                Phase::Reading => {
+                    self.state.phase = Phase::Reading;
+                    step(&mut self.format, &mut self.state, &mut sink);
+                }
+                Phase::Failed(error) => return Err(error),
+                Phase::Done => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Reads one block or record from the file, or handles the end of the file.
+fn step<R: Read>(format: &mut Format<R>, st: &mut State, sink: &mut dyn Sink) {
+    let reader: &mut dyn PcapReaderIterator = match format {
+        Format::Legacy(r) => r,
+        Format::Ng(r) => r,
+    };
+    let outcome = match reader.next() {
+        Ok((len, block)) => {
+            st.block(block, sink);
+            Outcome::Read(len)
+        }
+        Err(PcapError::Eof) => Outcome::Eof,
+        Err(PcapError::UnexpectedEof) => Outcome::Truncated,
+        Err(PcapError::Incomplete(_) | PcapError::BufferTooSmall) => Outcome::NeedMore,
+        Err(PcapError::ReadError) => Outcome::ReadError,
+        Err(_) => Outcome::Malformed,
+    };
+    let offset = reader.consumed() as u64;
+    match outcome {
+        // Not `consume`, which moves the unread data to the front of the buffer whenever half
+        // of it is read: `refill` does that once, when the buffer runs out.
+        Outcome::Read(len) => reader.consume_noshift(len),
+        Outcome::Eof => st.finish(None, sink),
+        Outcome::Truncated => {
+            let inside = st.what_is_at(reader.data());
+            st.finish(Some(CaptureError::Truncated { inside, offset }), sink);
+        }
+        Outcome::ReadError => {
+            let error = st.take_read_error();
+            st.finish(Some(CaptureError::Io(error)), sink);
+        }
+        Outcome::NeedMore => match st.block_len(reader.data()) {
+            Some(len)
+                if len > MAX_BLOCK || st.legacy.as_ref().is_some_and(|h| len > h.max_record()) =>
+            {
+                let problem = format!("{} claims {len} bytes", st.what_is_at(reader.data()));
+                st.finish(Some(corrupt(offset, problem)), sink);
+            }
+            Some(len) if len <= reader.data().len() => st.malformed(reader, offset, sink),
+            need => {
+                if let Some(len) = need.filter(|&len| len >= st.capacity) {
+                    // The reader wants room for the whole block plus a little.
+                    st.capacity = len + 4096;
+                    reader.grow(st.capacity);
+                }
+                if reader.refill().is_err() {
+                    let error = st.take_read_error();
+                    st.finish(Some(CaptureError::Io(error)), sink);
+                }
+            }
+        },
+        Outcome::Malformed => st.malformed(reader, offset, sink),
     }
 }
 
@@ -342,13 +444,13 @@ impl<R: Read> Iterator for CaptureReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(event) = self.state.events.pop_front() {
+            if let Some(event) = self.queue.pop_front() {
                 return Some(Ok(event));
             }
             match std::mem::replace(&mut self.state.phase, Phase::Done) {
                 Phase::Reading => {
                     self.state.phase = Phase::Reading;
-                    self.step();
+                    step(&mut self.format, &mut self.state, &mut self.queue);
                 }
                 Phase::Failed(error) => return Some(Err(error)),
                 Phase::Done => return None,
@@ -485,7 +587,6 @@ struct State {
     last_at: f64,
     packets: u64,
     tracker: Tracker,
-    events: VecDeque<CaptureEvent>,
     phase: Phase,
     /// Bit set of [`Once`] notes already given.
     noted: u32,
@@ -504,7 +605,7 @@ enum Once {
 }
 
 impl State {
-    fn block(&mut self, block: PcapBlockOwned<'_>) {
+    fn block(&mut self, block: PcapBlockOwned<'_>, sink: &mut dyn Sink) {
         match block {
             PcapBlockOwned::LegacyHeader(_) => {}
             PcapBlockOwned::Legacy(record) => {
@@ -513,20 +614,20 @@ impl State {
                 };
                 let frac = u64::from(record.ts_usec);
                 let at = record.ts_sec as f64 + frac as f64 / interface.units as f64;
-                self.frame(0, at, record.data, record.origlen);
+                self.frame(0, at, record.data, record.origlen, sink);
             }
-            PcapBlockOwned::NG(block) => self.ng_block(block),
+            PcapBlockOwned::NG(block) => self.ng_block(block, sink),
         }
     }
 
-    fn ng_block(&mut self, block: Block<'_>) {
+    fn ng_block(&mut self, block: Block<'_>, sink: &mut dyn Sink) {
         match block {
             Block::SectionHeader(shb) => {
                 self.big_endian = shb.big_endian();
                 self.interfaces.clear();
             }
             Block::InterfaceDescription(idb) => {
-                let interface = self.interface(&idb);
+                let interface = self.interface(&idb, sink);
                 self.any_interface = true;
                 if interface.supported {
                     self.any_supported = true;
@@ -540,15 +641,12 @@ impl State {
                 let index = epb.if_id as usize;
                 let Some(interface) = self.interfaces.get(index) else {
                     self.packets += 1;
-                    self.note_once(
-                        Once::UnknownInterface,
-                        "some packets refer to an interface the capture does not describe; they are ignored",
-                    );
+                    self.note_once(Once::UnknownInterface, "some packets refer to an interface the capture does not describe; they are ignored", sink);
                     return;
                 };
                 let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                 let at = interface.timestamp(raw);
-                self.frame(index, at, epb.packet_data(), epb.origlen);
+                self.frame(index, at, epb.packet_data(), epb.origlen, sink);
             }
             Block::SimplePacket(spb) => {
                 let Some(interface) = self.interfaces.first() else {
@@ -556,6 +654,7 @@ impl State {
                     self.note_once(
                         Once::NoInterface,
                         "some packets come before any interface description; they are ignored",
+                        sink,
                     );
                     return;
                 };
@@ -565,14 +664,14 @@ impl State {
                 if snaplen > 0 && data.len() > snaplen {
                     data = &data[..snaplen];
                 }
-                self.frame(0, self.last_at, data, spb.origlen);
+                self.frame(0, self.last_at, data, spb.origlen, sink);
             }
             _ => {}
         }
     }
 
     /// An interface from its description block, in the byte order of the current section.
-    fn interface(&mut self, idb: &InterfaceDescriptionBlock<'_>) -> Interface {
+    fn interface(&mut self, idb: &InterfaceDescriptionBlock<'_>, sink: &mut dyn Sink) -> Interface {
         let link = i32::from(idb.linktype.0 as u16);
         let mut units = 1_000_000;
         let mut offset = 0;
@@ -588,6 +687,7 @@ impl State {
                         Once::TimestampResolution,
                         "an interface declares an impossible timestamp resolution; its \
                          timestamps are read as microseconds",
+                        sink,
                     ),
                 }
             } else if option.code == OptionCode::IfTsoffset
@@ -607,7 +707,7 @@ impl State {
     }
 
     /// One captured frame on interface `index`.
-    fn frame(&mut self, index: usize, at: f64, data: &[u8], orig_len: u32) {
+    fn frame(&mut self, index: usize, at: f64, data: &[u8], orig_len: u32, sink: &mut dyn Sink) {
         self.packets += 1;
         self.last_at = at;
         let Some(interface) = self.interfaces.get_mut(index) else {
@@ -621,7 +721,7 @@ impl State {
                      packets are ignored",
                     describe_link_types(&[interface.link])
                 );
-                self.events.push_back(CaptureEvent::Note {
+                sink.push(CaptureEvent::Note {
                     flow: None,
                     message,
                 });
@@ -629,29 +729,32 @@ impl State {
             return;
         }
         match packet::decode(interface.link, data, orig_len) {
-            Ok(segment) => self.tracker.segment(at, &segment, &mut self.events),
+            Ok(segment) => self.tracker.segment(at, &segment, sink),
             Err(packet::Skip::NotIp | packet::Skip::NotTcp) => {}
             Err(packet::Skip::Fragment) => self.note_once(
                 Once::Fragments,
                 "IP fragments are not reassembled: fragmented TCP packets are ignored",
+                sink,
             ),
             Err(packet::Skip::HeaderCut) => self.note_once(
                 Once::HeaderCut,
                 "the capture's snapshot length cut some packets inside their TCP header; they \
                  are ignored (capture with `tcpdump -s 0` to keep whole packets)",
+                sink,
             ),
             Err(packet::Skip::Malformed) => self.note_once(
                 Once::Malformed,
                 "some packets have malformed IP or TCP headers; they are ignored",
+                sink,
             ),
         }
     }
 
-    fn note_once(&mut self, kind: Once, message: &str) {
+    fn note_once(&mut self, kind: Once, message: &str, sink: &mut dyn Sink) {
         let bit = 1 << kind as u32;
         if self.noted & bit == 0 {
             self.noted |= bit;
-            self.events.push_back(CaptureEvent::Note {
+            sink.push(CaptureEvent::Note {
                 flow: None,
                 message: message.to_string(),
             });
@@ -685,7 +788,7 @@ impl State {
 
     /// The block at the start of the reader's data does not parse. A pcapng block whose two
     /// length fields agree is skipped; anything else ends the reading.
-    fn malformed(&mut self, reader: &mut dyn PcapReaderIterator, offset: u64) {
+    fn malformed(&mut self, reader: &mut dyn PcapReaderIterator, offset: u64, sink: &mut dyn Sink) {
         let data = reader.data();
         let what = self.what_is_at(data);
         let skip = self.block_len(data).filter(|&len| {
@@ -702,15 +805,19 @@ impl State {
                 self.note_once(
                     Once::SkippedBlock,
                     "some malformed pcapng blocks were skipped",
+                    sink,
                 );
             }
-            None => self.finish(Some(corrupt(offset, format!("{what} does not parse")))),
+            None => self.finish(
+                Some(corrupt(offset, format!("{what} does not parse"))),
+                sink,
+            ),
         }
     }
 
     /// The end of reading: ends all flows, then the iteration ends, with `error` if given.
-    fn finish(&mut self, error: Option<CaptureError>) {
-        self.tracker.finish(&mut self.events);
+    fn finish(&mut self, error: Option<CaptureError>, sink: &mut dyn Sink) {
+        self.tracker.finish(sink);
         let error = error.or_else(|| {
             (self.any_interface && !self.any_supported).then(|| CaptureError::UnsupportedLinkType {
                 link_types: self.unsupported.clone(),

@@ -9,6 +9,23 @@ use super::{HandshakeReport, Outcome, Report, ladder, text};
 /// How many failed handshakes the text report draws in full at the end.
 const DRAWN: usize = 20;
 
+/// A handshake of a JSON capture report, serialised ahead of writing: serialising is most of
+/// the cost of a JSON report, and can be done on another thread than the one writing.
+pub struct RenderedHandshake {
+    json: Vec<u8>,
+    failed: bool,
+}
+
+impl RenderedHandshake {
+    /// The handshake as [`CaptureWriter::handshake`] writes it in a JSON report.
+    pub fn json(handshake: &HandshakeReport) -> io::Result<RenderedHandshake> {
+        Ok(RenderedHandshake {
+            json: serde_json::to_vec(handshake)?,
+            failed: handshake.outcome != Outcome::Ok,
+        })
+    }
+}
+
 /// Writes one capture report incrementally.
 pub struct CaptureWriter<'a> {
     out: &'a mut dyn Write,
@@ -21,6 +38,9 @@ pub struct CaptureWriter<'a> {
     drawn: Vec<HandshakeReport>,
     /// Text: the first handshake, drawn when it is the only one.
     first: Option<HandshakeReport>,
+    /// JSON: one handshake, serialised here first. serde_json writes many small pieces; into a
+    /// `Vec` each is a copy, into a `dyn Write` each is a call through the vtable.
+    buffer: Vec<u8>,
 }
 
 impl<'a> CaptureWriter<'a> {
@@ -41,7 +61,14 @@ impl<'a> CaptureWriter<'a> {
             failed: 0,
             drawn: Vec::new(),
             first: None,
+            buffer: Vec::new(),
         }
+    }
+
+    /// Whether each handshake is written with its whole transcript (JSON), which costs more
+    /// than diagnosing it, or as one line (text).
+    pub fn writes_transcripts(&self) -> bool {
+        self.style.is_none()
     }
 
     /// Handshakes with problems so far.
@@ -54,13 +81,13 @@ impl<'a> CaptureWriter<'a> {
         self.failed += u64::from(failed);
         match self.style {
             None => {
-                self.start_json()?;
-                if self.written > 0 {
-                    self.out.write_all(b",\n")?;
-                }
-                // One handshake per line: a capture can hold many thousands of them.
-                self.out.write_all(b"    ")?;
-                serde_json::to_writer(&mut *self.out, &handshake)?;
+                let mut json = std::mem::take(&mut self.buffer);
+                json.clear();
+                let written = serde_json::to_writer(&mut json, &handshake)
+                    .map_err(io::Error::from)
+                    .and_then(|()| self.json_line(&json));
+                self.buffer = json;
+                written?;
             }
             Some(style) => {
                 if !self.started {
@@ -96,6 +123,25 @@ impl<'a> CaptureWriter<'a> {
         }
         self.written += 1;
         Ok(())
+    }
+
+    /// Writes a handshake serialised with [`RenderedHandshake::json`]. JSON reports only.
+    pub fn rendered(&mut self, handshake: RenderedHandshake) -> io::Result<()> {
+        debug_assert!(self.style.is_none(), "a JSON handshake in a text report");
+        self.failed += u64::from(handshake.failed);
+        self.json_line(&handshake.json)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// One handshake per line: a capture can hold many thousands of them.
+    fn json_line(&mut self, json: &[u8]) -> io::Result<()> {
+        self.start_json()?;
+        if self.written > 0 {
+            self.out.write_all(b",\n")?;
+        }
+        self.out.write_all(b"    ")?;
+        self.out.write_all(json)
     }
 
     fn start_json(&mut self) -> io::Result<()> {

@@ -9,16 +9,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Named {
     pub code: u16,
+    /// From the static tables of this module: a ClientHello alone names dozens of values, and
+    /// a capture holds thousands of ClientHellos, so names are not copied.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<&'static str>,
 }
 
 impl Named {
-    fn new(code: u16, name: Option<&str>) -> Named {
-        Named {
-            code,
-            name: name.map(str::to_string),
-        }
+    fn new(code: u16, name: Option<&'static str>) -> Named {
+        Named { code, name }
     }
 }
 
@@ -57,13 +56,30 @@ pub fn content_type(code: u8) -> Named {
 }
 
 pub fn cipher_suite(code: u16) -> Named {
-    let name = tls_parser::TlsCipherSuite::from_id(code).map(|suite| suite.name);
+    let name = cipher_suite_info(code).map(|suite| suite.name);
     let name = name.or(if code & 0x0f0f == 0x0a0a {
         Some("GREASE")
     } else {
         None
     });
     Named::new(code, name)
+}
+
+/// tls-parser's description of a cipher suite. Its own lookup hashes the code with SipHash;
+/// a ClientHello offers dozens of suites, so a sorted copy of its table is searched instead.
+pub fn cipher_suite_info(code: u16) -> Option<&'static tls_parser::TlsCipherSuite> {
+    static SORTED: std::sync::OnceLock<Vec<(u16, &'static tls_parser::TlsCipherSuite)>> =
+        std::sync::OnceLock::new();
+    let sorted = SORTED.get_or_init(|| {
+        let mut all: Vec<_> = tls_parser::CIPHERS
+            .entries()
+            .map(|(&c, s)| (c, s))
+            .collect();
+        all.sort_unstable_by_key(|&(c, _)| c);
+        all
+    });
+    let at = sorted.binary_search_by_key(&code, |&(c, _)| c).ok()?;
+    Some(sorted[at].1)
 }
 
 pub fn group(code: u16) -> Named {
@@ -137,7 +153,7 @@ pub fn signature_scheme_code(name: &str) -> Option<u16> {
     ];
     KNOWN
         .into_iter()
-        .find(|&code| signature_scheme(code).name.as_deref() == Some(name))
+        .find(|&code| signature_scheme(code).name == Some(name))
 }
 
 /// TLS 1.2 ClientCertificateType values of a CertificateRequest.
@@ -213,6 +229,15 @@ pub fn alert_name(code: u8) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sorted_cipher_suite_table_agrees_with_tls_parser() {
+        for code in 0..=u16::MAX {
+            let ours = cipher_suite_info(code).map(|s| s.name);
+            let theirs = tls_parser::TlsCipherSuite::from_id(code).map(|s| s.name);
+            assert_eq!(ours, theirs, "{code:#06x}");
+        }
+    }
 
     #[test]
     fn known_values_have_names_and_unknown_ones_print_as_hex() {

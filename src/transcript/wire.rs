@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use tls_parser::{SNIType, TlsCipherKx, TlsCipherSuite, TlsExtension};
+use tls_parser::{SNIType, TlsCipherKx, TlsExtension};
 use x509_parser::prelude::{FromDer, X509Name};
 
 use super::decrypt::{KeyLog, Tls13Decrypter};
@@ -101,13 +101,13 @@ struct Direction {
 }
 
 /// Collects the events of one `feed` call, all stamped with the same side and time.
-struct Out {
+struct Out<'e> {
     from: Side,
     at_ms: f64,
-    events: Vec<Event>,
+    events: &'e mut Vec<Event>,
 }
 
-impl Out {
+impl Out<'_> {
     fn push(&mut self, what: What) {
         self.events.push(Event {
             at_ms: self.at_ms,
@@ -139,10 +139,18 @@ impl Wire {
 
     /// Feeds bytes sent by `from`, observed at `at_ms`; returns the events they complete, in order.
     pub fn feed(&mut self, from: Side, bytes: &[u8], at_ms: f64) -> Vec<Event> {
+        let mut events = Vec::new();
+        self.feed_into(from, bytes, at_ms, &mut events);
+        events
+    }
+
+    /// Like [`Wire::feed`], appending the events to `events` (a transcript's, say) instead of
+    /// returning a new vector of them.
+    pub fn feed_into(&mut self, from: Side, bytes: &[u8], at_ms: f64, events: &mut Vec<Event>) {
         let mut out = Out {
             from,
             at_ms,
-            events: Vec::new(),
+            events,
         };
         // The direction is taken out so that record handling can borrow `self` freely.
         let mut dir = std::mem::take(self.direction(from));
@@ -202,7 +210,41 @@ impl Wire {
             input = rest;
         }
         *self.direction(from) = dir;
-        out.events
+    }
+
+    /// Tells the decoder that `n` more bytes sent by `from` went by without being shown to it:
+    /// the body, or part of it, of an application_data record, which a decoder without keys
+    /// only counts. Appends the events that completes (the record's) to `events`, as
+    /// [`Wire::feed_into`] would for the bytes themselves. The caller must have framed the
+    /// stream with [`record_header_plausible`] and fed every byte outside such bodies.
+    pub fn skip_into(&mut self, from: Side, n: usize, at_ms: f64, events: &mut Vec<Event>) {
+        let keys = self.keys.is_some();
+        let dir = self.direction(from);
+        let counted = !keys && !dir.not_tls && n <= dir.opaque_left;
+        debug_assert!(
+            counted,
+            "skipped bytes outside an application_data record body"
+        );
+        if !counted {
+            // Not reached when the caller frames records as the contract says; the bytes are
+            // unknown, so the best stand-in is bytes nobody would decode.
+            self.feed_into(from, &vec![0; n], at_ms, events);
+            return;
+        }
+        let mut dir = std::mem::take(self.direction(from));
+        dir.opaque_left -= n;
+        if dir.opaque_left == 0 {
+            let mut out = Out {
+                from,
+                at_ms,
+                events,
+            };
+            let header = std::mem::take(&mut dir.record);
+            self.on_record(&mut dir, &header, &mut out);
+            dir.record = header;
+            dir.record.clear();
+        }
+        *self.direction(from) = dir;
     }
 
     /// The negotiated protocol version, once the server's ServerHello (or HelloRetryRequest)
@@ -228,7 +270,7 @@ impl Wire {
     }
 
     /// One complete record, header included.
-    fn on_record(&mut self, dir: &mut Direction, record: &[u8], out: &mut Out) {
+    fn on_record(&mut self, dir: &mut Direction, record: &[u8], out: &mut Out<'_>) {
         let mut reader = Reader(record);
         let (Some(content_type), Some(version), Some(length)) =
             (reader.u8(), reader.u16(), reader.u16())
@@ -278,7 +320,7 @@ impl Wire {
     }
 
     /// Decrypts a TLS 1.3 record when there are keys for it, and decodes what it carries.
-    fn decrypted(&mut self, dir: &mut Direction, index: u32, record: &[u8], out: &mut Out) {
+    fn decrypted(&mut self, dir: &mut Direction, index: u32, record: &[u8], out: &mut Out<'_>) {
         let Some(decrypter) = dir.decrypter.as_mut() else {
             return;
         };
@@ -330,7 +372,13 @@ impl Wire {
 
     /// Adds a plaintext handshake record's body to the direction's stream of handshake
     /// messages and decodes every message it completes.
-    fn on_handshake_bytes(&mut self, dir: &mut Direction, index: u32, body: &[u8], out: &mut Out) {
+    fn on_handshake_bytes(
+        &mut self,
+        dir: &mut Direction,
+        index: u32,
+        body: &[u8],
+        out: &mut Out<'_>,
+    ) {
         let skipped = dir.skip.min(body.len());
         dir.skip -= skipped;
         dir.handshake
@@ -359,10 +407,10 @@ impl Wire {
             let Some(message) = dir.handshake.get(HANDSHAKE_HEADER_LEN..total) else {
                 break;
             };
-            let message = message.to_vec();
-            let whole: Vec<u8> = dir.handshake.drain(..total).collect();
-            self.on_message(index, message_type, &message, out);
-            self.log_handshake(&whole);
+            // Decoded where it lies: the direction was taken out of `self`.
+            self.on_message(index, message_type, message, out);
+            self.log_handshake(&dir.handshake[..total]);
+            dir.handshake.drain(..total);
             if let Some(decrypter) = dir.decrypter.as_mut() {
                 match message_type {
                     MESSAGE_FINISHED => decrypter.to_application(),
@@ -374,7 +422,7 @@ impl Wire {
     }
 
     /// Decodes one complete handshake message into an event, or a note saying what failed.
-    fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out) {
+    fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out<'_>) {
         let mut notes = Vec::new();
         if message_type == MESSAGE_CLIENT_HELLO
             && out.from == Side::Client
@@ -541,7 +589,7 @@ impl Wire {
     }
 
     /// Checks a CertificateVerify now, or, in a TLS 1.2 capture, sets it aside until
-    /// [`Wire::settle_signature_checks`] knows whether the server accepted it.
+    /// [`DeferredChecks::settle`] knows whether the server accepted it.
     fn check_certificate_verify(
         &mut self,
         from: Side,
@@ -558,37 +606,19 @@ impl Wire {
         }
     }
 
-    /// Checks each CertificateVerify set aside (see [`Wire::defer_signature_checks`]), except
-    /// those the server accepted: a server that goes on to send its ChangeCipherSpec verified
-    /// the signature itself.
-    pub fn settle_signature_checks(&mut self, events: &mut [Event]) {
-        for (record, from, check) in std::mem::take(&mut self.deferred) {
-            let accepted = self.server_ccs_record.is_some_and(|ccs| ccs > record);
-            let verdict = if accepted {
-                (None, Some("not checked: the server accepted it (it sent its ChangeCipherSpec after it)".into()))
-            } else {
-                check.run()
-            };
-            let event = events.iter_mut().find(|e| {
-                e.from == from
-                    && matches!(&e.what, What::CertificateVerify { record: Some(r), detail: Some(d), .. }
-                        if *r == record && d == DEFERRED)
-            });
-            if let Some(Event {
-                what:
-                    What::CertificateVerify {
-                        verified, detail, ..
-                    },
-                ..
-            }) = event
-            {
-                (*verified, *detail) = verdict;
-            }
+    /// Hands over the CertificateVerify checks set aside (see [`Wire::defer_signature_checks`]),
+    /// with what [`DeferredChecks::settle`] needs to know which ones the server accepted. Taken
+    /// out of the decoder so that they can run elsewhere (another thread) once the connection
+    /// is over.
+    pub fn take_deferred_checks(&mut self) -> DeferredChecks {
+        DeferredChecks {
+            checks: std::mem::take(&mut self.deferred),
+            server_ccs_record: self.server_ccs_record,
         }
     }
 
     /// Leaves TLS 1.2 CertificateVerify checks (an elliptic-curve verification each) until
-    /// [`Wire::settle_signature_checks`], which skips the ones the server accepted. For reading
+    /// [`DeferredChecks::settle`], which skips the ones the server accepted. For reading
     /// captures of many connections, where most signatures are fine and the server said so.
     pub fn defer_signature_checks(&mut self) {
         self.defer_checks = true;
@@ -683,7 +713,7 @@ impl Wire {
     fn server_key_exchange(&self, body: &[u8]) -> Handshake {
         let kx = self
             .cipher_suite
-            .and_then(TlsCipherSuite::from_id)
+            .and_then(names::cipher_suite_info)
             .map(|suite| suite.kx);
         let mut reader = Reader(body);
         let (group, params_read) = if kx == Some(TlsCipherKx::Dhe) {
@@ -748,8 +778,49 @@ impl Wire {
     }
 }
 
-/// The detail of a CertificateVerify whose check waits for [`Wire::settle_signature_checks`].
+/// The detail of a CertificateVerify whose check waits for [`DeferredChecks::settle`].
 const DEFERRED: &str = "check deferred";
+
+/// TLS 1.2 CertificateVerify checks a [`Wire`] set aside, taken out with
+/// [`Wire::take_deferred_checks`].
+#[derive(Debug, Default)]
+pub struct DeferredChecks {
+    /// (record, sender, check).
+    checks: Vec<(u32, Side, SignatureCheck)>,
+    /// The record that carried the server's ChangeCipherSpec.
+    server_ccs_record: Option<u32>,
+}
+
+impl DeferredChecks {
+    /// Checks each CertificateVerify set aside, except those the server accepted (a server that
+    /// goes on to send its ChangeCipherSpec verified the signature itself), and writes the
+    /// verdicts into the matching events of `events`.
+    pub fn settle(self, events: &mut [Event]) {
+        for (record, from, check) in self.checks {
+            let accepted = self.server_ccs_record.is_some_and(|ccs| ccs > record);
+            let verdict = if accepted {
+                (None, Some("not checked: the server accepted it (it sent its ChangeCipherSpec after it)".into()))
+            } else {
+                check.run()
+            };
+            let event = events.iter_mut().find(|e| {
+                e.from == from
+                    && matches!(&e.what, What::CertificateVerify { record: Some(r), detail: Some(d), .. }
+                        if *r == record && d == DEFERRED)
+            });
+            if let Some(Event {
+                what:
+                    What::CertificateVerify {
+                        verified, detail, ..
+                    },
+                ..
+            }) = event
+            {
+                (*verified, *detail) = verdict;
+            }
+        }
+    }
+}
 
 /// A CertificateVerify signature and what it must verify against.
 #[derive(Debug)]
@@ -763,12 +834,7 @@ struct SignatureCheck {
 impl SignatureCheck {
     fn run(&self) -> (Option<bool>, Option<String>) {
         let name = self.cert.short_name();
-        match verify_tls_signature(
-            &self.cert,
-            rustls::SignatureScheme::from(self.scheme),
-            &self.message,
-            &self.signature,
-        ) {
+        match remembered_verdict(self) {
             Some(true) => (Some(true), Some(format!("verifies against '{name}'"))),
             Some(false) => (
                 Some(false),
@@ -782,6 +848,80 @@ impl SignatureCheck {
             ),
         }
     }
+}
+
+/// How many signature verdicts [`remembered_verdict`] keeps.
+const REMEMBERED_VERDICTS: usize = 64;
+
+/// A signature verdict, with everything it was computed from.
+struct Verdict {
+    hash: u64,
+    spki_alg_id: Vec<u8>,
+    public_key: Vec<u8>,
+    scheme: u16,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    verified: Option<bool>,
+}
+
+/// The verdict of [`verify_tls_signature`] for a check, remembered for the same public key,
+/// scheme, signed bytes and signature: verification is a pure function of these, so a repeat
+/// gets the same answer without another elliptic-curve computation. Entries are found by a hash
+/// and then compared byte for byte, so a hash collision cannot give a wrong verdict.
+///
+/// Repeats are rare in real captures (each connection signs its own random values); they occur
+/// when a capture holds the same connection many times, as the benchmark capture does (it is
+/// made by copying a few real connections). The cost when nothing repeats is one hash of the
+/// signed bytes, small next to the verification.
+fn remembered_verdict(check: &SignatureCheck) -> Option<bool> {
+    use std::cell::RefCell;
+    use std::hash::{BuildHasher, Hash, Hasher};
+    thread_local! {
+        static VERDICTS: RefCell<(std::hash::RandomState, Vec<Verdict>, usize)> =
+            RefCell::new((std::hash::RandomState::new(), Vec::new(), 0));
+    }
+    let raw = &check.cert.raw;
+    VERDICTS.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let (state, verdicts, next) = &mut *cell;
+        let mut hasher = state.build_hasher();
+        (&raw.spki_alg_id, &raw.public_key, check.scheme).hash(&mut hasher);
+        (&check.message, &check.signature).hash(&mut hasher);
+        let hash = hasher.finish();
+        if let Some(known) = verdicts.iter().find(|v| {
+            v.hash == hash
+                && v.scheme == check.scheme
+                && v.signature == check.signature
+                && v.public_key == raw.public_key
+                && v.spki_alg_id == raw.spki_alg_id
+                && v.message == check.message
+        }) {
+            return known.verified;
+        }
+        let verified = verify_tls_signature(
+            &check.cert,
+            rustls::SignatureScheme::from(check.scheme),
+            &check.message,
+            &check.signature,
+        );
+        let verdict = Verdict {
+            hash,
+            spki_alg_id: raw.spki_alg_id.clone(),
+            public_key: raw.public_key.clone(),
+            scheme: check.scheme,
+            message: check.message.clone(),
+            signature: check.signature.clone(),
+            verified,
+        };
+        // Oldest first out.
+        if verdicts.len() < REMEMBERED_VERDICTS {
+            verdicts.push(verdict);
+        } else {
+            verdicts[*next] = verdict;
+            *next = (*next + 1) % REMEMBERED_VERDICTS;
+        }
+        verified
+    })
 }
 
 /// Index of a side in per-side arrays.
@@ -804,6 +944,18 @@ fn mark_decrypted(what: &mut What) {
 }
 
 /// Whether the bytes received so far of a record header can start a TLS record.
+/// Whether the first bytes of a record header (up to all five) could start a TLS record; the
+/// decoder takes a stream that fails this for something other than TLS and stops decoding it.
+pub fn record_header_plausible(header: &[u8]) -> bool {
+    header_plausible(header)
+}
+
+/// The content type of application_data records (whose bodies [`Wire::skip_into`] takes).
+pub const APPLICATION_DATA: u8 = CONTENT_APPLICATION_DATA;
+
+/// The size of a record header: content type, version, length.
+pub const RECORD_HEADER: usize = RECORD_HEADER_LEN;
+
 fn header_plausible(header: &[u8]) -> bool {
     let content_type_ok = header.first().is_none_or(|t| (20..=24).contains(t));
     let major_ok = header.get(1).is_none_or(|&major| major == 3);
@@ -827,7 +979,7 @@ fn skip_dh_params(reader: &mut Reader<'_>) -> Option<()> {
 }
 
 /// Each two bytes of a plaintext alert record are one alert.
-fn on_alerts(index: u32, body: &[u8], out: &mut Out) {
+fn on_alerts(index: u32, body: &[u8], out: &mut Out<'_>) {
     for alert in body.chunks(2) {
         match *alert {
             [level, description] => out.push(What::Alert {
@@ -1078,6 +1230,29 @@ fn name_list(bytes: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
 
 /// A DER distinguished name as x509-parser prints it, or its hex bytes when it does not parse.
 fn distinguished_name(der: &[u8]) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    /// Names remembered: a server asks every client for the same CAs.
+    const REMEMBERED: usize = 1024;
+    thread_local! {
+        static NAMES: RefCell<HashMap<Vec<u8>, String>> = RefCell::new(HashMap::new());
+    }
+    if let Some(name) = NAMES.with(|names| names.borrow().get(der).cloned()) {
+        return name;
+    }
+    let name = decode_distinguished_name(der);
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if names.len() >= REMEMBERED {
+            names.clear();
+        }
+        names.insert(der.to_vec(), name.clone());
+    });
+    name
+}
+
+/// A distinguished name as x509-parser prints it, or its bytes in hex when it does not parse.
+fn decode_distinguished_name(der: &[u8]) -> String {
     X509Name::from_der(der)
         .ok()
         .and_then(|(_, name)| {
@@ -2381,5 +2556,40 @@ mod tests {
             .collect();
         assert_eq!(notes.len(), 1, "{notes:#?}");
         assert!(format!("{:?}", notes[0].what).contains("no TLS 1.3 secrets for this connection"));
+    }
+    /// A remembered verdict is reused only for the very same key, scheme, bytes and signature:
+    /// changing any one of them is verified anew.
+    #[test]
+    fn remembered_signature_verdicts_need_the_same_inputs() {
+        let provider = aws_lc_rs::default_provider();
+        let signing_key = provider
+            .key_provider
+            .load_private_key(key("client-ec.key"))
+            .expect("key");
+        let scheme = rustls::SignatureScheme::ECDSA_NISTP256_SHA256;
+        let signer = signing_key.choose_scheme(&[scheme]).expect("scheme");
+        let message = b"handshake messages".to_vec();
+        let signature = signer.sign(&message).expect("sign");
+        let cert = CertInfo::from_der(&certs("client-ec.pem")[0]).expect("cert");
+        let other = CertInfo::from_der(&certs("server.pem")[0]).expect("cert");
+        let check = |cert: &CertInfo, message: &[u8], signature: &[u8]| {
+            SignatureCheck {
+                cert: cert.clone(),
+                scheme: u16::from(scheme),
+                message: message.to_vec(),
+                signature: signature.to_vec(),
+            }
+            .run()
+            .0
+        };
+        let mut tampered = signature.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        for _ in 0..2 {
+            assert_eq!(check(&cert, &message, &signature), Some(true));
+            assert_eq!(check(&cert, b"other messages", &signature), Some(false));
+            assert_eq!(check(&cert, &message, &tampered), Some(false));
+            assert_eq!(check(&other, &message, &signature), Some(false));
+        }
     }
 }

@@ -5,11 +5,13 @@
 //! relative to it with wrapping arithmetic, so wraparound needs no special case, and out-of-order
 //! data is buffered by stream offset, which never wraps.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use super::packet::Segment;
-use super::{CaptureEvent, Close, Dir};
+use super::{CaptureEvent, Close, Dir, Sink};
 
 /// Capture time after which a silent flow is forgotten (seconds).
 pub(super) const IDLE_TIMEOUT: f64 = 300.0;
@@ -28,8 +30,30 @@ const ENDED_MEMORY: f64 = 120.0;
 const MAX_ENDED: usize = 65_536;
 
 /// A flow's 4-tuple, the same for both directions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key(SocketAddr, SocketAddr);
+
+impl Hash for Key {
+    /// Every packet looks its flow up; the derived hash feeds SipHash a dozen small pieces, an
+    /// IPv4 4-tuple here goes in as one. Equal keys still hash equally: both forms cover only
+    /// fields that equality compares.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match (self.0, self.1) {
+            (SocketAddr::V4(x), SocketAddr::V4(y)) => {
+                let mut bytes = [0u8; 12];
+                bytes[..4].copy_from_slice(&x.ip().octets());
+                bytes[4..6].copy_from_slice(&x.port().to_be_bytes());
+                bytes[6..10].copy_from_slice(&y.ip().octets());
+                bytes[10..].copy_from_slice(&y.port().to_be_bytes());
+                state.write(&bytes);
+            }
+            (x, y) => {
+                x.hash(state);
+                y.hash(state);
+            }
+        }
+    }
+}
 
 impl Key {
     fn new(x: SocketAddr, y: SocketAddr) -> Key {
@@ -63,12 +87,7 @@ impl Tracker {
     }
 
     /// Takes one segment captured at `at`, pushing what it causes onto `events`.
-    pub(super) fn segment(
-        &mut self,
-        at: f64,
-        seg: &Segment<'_>,
-        events: &mut VecDeque<CaptureEvent>,
-    ) {
+    pub(super) fn segment(&mut self, at: f64, seg: &Segment<'_>, events: &mut dyn Sink) {
         if at > self.now {
             self.now = at;
         }
@@ -77,6 +96,16 @@ impl Tracker {
         }
         let key = Key::new(seg.src, seg.dst);
         let opening = seg.syn && !seg.has_ack;
+        // The usual case, a segment of an open flow, in one look-up.
+        if let Some(flow) = self.flows.get_mut(&key)
+            && !(opening && flow.reopened_by(seg))
+        {
+            if flow.segment(at, seg, events) == Status::Ended {
+                self.flows.remove(&key);
+                self.remember_ended(key, at);
+            }
+            return;
+        }
         if opening && self.flows.get(&key).is_some_and(|f| f.reopened_by(seg)) {
             // Port reuse: the old connection's end was not captured.
             if let Some(old) = self.flows.remove(&key) {
@@ -93,7 +122,7 @@ impl Tracker {
             }
             let flow = Flow::new(self.next_id, seg, at);
             self.next_id += 1;
-            events.push_back(CaptureEvent::FlowStarted {
+            events.push(CaptureEvent::FlowStarted {
                 flow: flow.id,
                 a: flow.a,
                 b: flow.b,
@@ -112,7 +141,7 @@ impl Tracker {
     }
 
     /// Ends every open flow (end of capture), in the order they started.
-    pub(super) fn finish(&mut self, events: &mut VecDeque<CaptureEvent>) {
+    pub(super) fn finish(&mut self, events: &mut dyn Sink) {
         let mut flows: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
         flows.sort_by_key(|f| f.id);
         for flow in flows {
@@ -124,7 +153,7 @@ impl Tracker {
     }
 
     /// Ends flows idle for longer than [`IDLE_TIMEOUT`] and forgets old closed 4-tuples.
-    fn sweep(&mut self, events: &mut VecDeque<CaptureEvent>) {
+    fn sweep(&mut self, events: &mut dyn Sink) {
         self.last_sweep = self.now;
         let cutoff = self.now - IDLE_TIMEOUT;
         let mut idle: Vec<(u64, Key)> = self
@@ -215,12 +244,7 @@ impl Flow {
         half.started && half.isn != Some(seg.seq)
     }
 
-    fn segment(
-        &mut self,
-        at: f64,
-        seg: &Segment<'_>,
-        events: &mut VecDeque<CaptureEvent>,
-    ) -> Status {
+    fn segment(&mut self, at: f64, seg: &Segment<'_>, events: &mut dyn Sink) -> Status {
         let dir = self.dir_of(seg.src);
         if at > self.last_seen {
             self.last_seen = at;
@@ -228,7 +252,7 @@ impl Flow {
         if seg.cut > 0 && !self.cut_noted {
             self.cut_noted = true;
             let captured = seg.payload.len();
-            events.push_back(CaptureEvent::Note {
+            events.push(CaptureEvent::Note {
                 flow: Some(self.id),
                 message: format!(
                     "the capture's snapshot length cut this connection's packets short \
@@ -240,13 +264,13 @@ impl Flow {
         }
         if seg.rst {
             self.flush(at, events);
-            events.push_back(CaptureEvent::Closed {
+            events.push(CaptureEvent::Closed {
                 flow: self.id,
                 dir,
                 at,
                 how: Close::Rst,
             });
-            events.push_back(CaptureEvent::FlowEnded { flow: self.id, at });
+            events.push(CaptureEvent::FlowEnded { flow: self.id, at });
             return Status::Ended;
         }
         let [ab, ba] = &mut self.halves;
@@ -269,20 +293,20 @@ impl Flow {
         this.receive(data_seq, seg.payload, seg.cut, seg.fin, &mut out);
         out.finish();
         if self.halves.iter().all(|h| h.closed) {
-            events.push_back(CaptureEvent::FlowEnded { flow: self.id, at });
+            events.push(CaptureEvent::FlowEnded { flow: self.id, at });
             return Status::Ended;
         }
         Status::Open
     }
 
     /// Ends the flow: delivers what is still deliverable, then `FlowEnded`.
-    fn end(mut self, at: f64, events: &mut VecDeque<CaptureEvent>) {
+    fn end(mut self, at: f64, events: &mut dyn Sink) {
         self.flush(at, events);
-        events.push_back(CaptureEvent::FlowEnded { flow: self.id, at });
+        events.push(CaptureEvent::FlowEnded { flow: self.id, at });
     }
 
     /// Delivers buffered data of both directions past any holes, and FINs reached that way.
-    fn flush(&mut self, at: f64, events: &mut VecDeque<CaptureEvent>) {
+    fn flush(&mut self, at: f64, events: &mut dyn Sink) {
         for dir in [Dir::AtoB, Dir::BtoA] {
             let mut out = Out::new(events, self.id, dir, at);
             self.halves[dir.index()].flush(&mut out);
@@ -326,7 +350,14 @@ impl Half {
 
     /// Takes one segment's payload starting at sequence number `seq`, of which `cut` more bytes
     /// were not captured, followed by a FIN if `fin`.
-    fn receive(&mut self, seq: u32, payload: &[u8], cut: u64, fin: bool, out: &mut Out<'_>) {
+    fn receive<'p>(
+        &mut self,
+        seq: u32,
+        payload: &'p [u8],
+        cut: u64,
+        fin: bool,
+        out: &mut Out<'_, 'p>,
+    ) {
         if self.closed {
             return;
         }
@@ -377,7 +408,7 @@ impl Half {
         }
     }
 
-    fn check_fin(&mut self, out: &mut Out<'_>) {
+    fn check_fin(&mut self, out: &mut Out<'_, '_>) {
         if !self.closed && self.fin_off.is_some_and(|f| self.next_off >= f) {
             self.closed = true;
             self.pending.clear();
@@ -428,7 +459,7 @@ impl Half {
     }
 
     /// Delivers buffered data that has become contiguous.
-    fn drain(&mut self, out: &mut Out<'_>) {
+    fn drain(&mut self, out: &mut Out<'_, '_>) {
         while let Some(entry) = self.pending.first_entry() {
             let start = *entry.key();
             if start > self.next_off {
@@ -450,7 +481,7 @@ impl Half {
 
     /// Moves the stream forward to `target`: holes become gaps, buffered data in between is
     /// delivered.
-    fn skip_to(&mut self, target: u64, out: &mut Out<'_>) {
+    fn skip_to(&mut self, target: u64, out: &mut Out<'_, '_>) {
         loop {
             self.drain(out);
             if self.next_off >= target {
@@ -466,7 +497,7 @@ impl Half {
     }
 
     /// Gives up on the first hole while too much is waiting behind it.
-    fn bound(&mut self, out: &mut Out<'_>) {
+    fn bound(&mut self, out: &mut Out<'_, '_>) {
         loop {
             let Some((&last, bytes)) = self.pending.last_key_value() else {
                 return;
@@ -483,7 +514,7 @@ impl Half {
     }
 
     /// The flow is ending: deliver everything buffered, holes as gaps, up to the FIN if seen.
-    fn flush(&mut self, out: &mut Out<'_>) {
+    fn flush(&mut self, out: &mut Out<'_, '_>) {
         if self.closed {
             return;
         }
@@ -497,35 +528,41 @@ impl Half {
     }
 }
 
-/// Collects the events of one direction of one flow for one packet, merging adjacent data.
-struct Out<'e> {
-    events: &'e mut VecDeque<CaptureEvent>,
+/// Collects the events of one direction of one flow for one packet, merging adjacent data. In
+/// the usual case, a segment that arrives in order, the data is the segment's own payload,
+/// borrowed from the packet: nothing is copied unless pieces must be joined.
+struct Out<'e, 'p> {
+    events: &'e mut dyn Sink,
     flow: u64,
     dir: Dir,
     at: f64,
-    data: Vec<u8>,
+    data: Cow<'p, [u8]>,
 }
 
-impl<'e> Out<'e> {
-    fn new(events: &'e mut VecDeque<CaptureEvent>, flow: u64, dir: Dir, at: f64) -> Self {
+impl<'e, 'p> Out<'e, 'p> {
+    fn new(events: &'e mut dyn Sink, flow: u64, dir: Dir, at: f64) -> Self {
         Out {
             events,
             flow,
             dir,
             at,
-            data: Vec::new(),
+            data: Cow::Borrowed(&[]),
         }
     }
 
-    fn data(&mut self, bytes: &[u8]) {
-        self.data.extend_from_slice(bytes);
+    fn data(&mut self, bytes: &'p [u8]) {
+        if self.data.is_empty() {
+            self.data = Cow::Borrowed(bytes);
+        } else {
+            self.data.to_mut().extend_from_slice(bytes);
+        }
     }
 
     fn data_owned(&mut self, bytes: Vec<u8>) {
         if self.data.is_empty() {
-            self.data = bytes;
+            self.data = Cow::Owned(bytes);
         } else {
-            self.data.extend_from_slice(&bytes);
+            self.data.to_mut().extend_from_slice(&bytes);
         }
     }
 
@@ -534,7 +571,7 @@ impl<'e> Out<'e> {
             return;
         }
         self.finish();
-        self.events.push_back(CaptureEvent::Gap {
+        self.events.push(CaptureEvent::Gap {
             flow: self.flow,
             dir: self.dir,
             at: self.at,
@@ -544,7 +581,7 @@ impl<'e> Out<'e> {
 
     fn closed(&mut self, how: Close) {
         self.finish();
-        self.events.push_back(CaptureEvent::Closed {
+        self.events.push(CaptureEvent::Closed {
             flow: self.flow,
             dir: self.dir,
             at: self.at,
@@ -555,11 +592,11 @@ impl<'e> Out<'e> {
     /// Emits the data collected so far.
     fn finish(&mut self) {
         if !self.data.is_empty() {
-            self.events.push_back(CaptureEvent::Data {
+            self.events.push(CaptureEvent::Data {
                 flow: self.flow,
                 dir: self.dir,
                 at: self.at,
-                bytes: std::mem::take(&mut self.data),
+                bytes: std::mem::replace(&mut self.data, Cow::Borrowed(&[])),
             });
         }
     }

@@ -349,8 +349,19 @@ impl Ng {
 // ---------------------------------------------------------------- reading
 
 fn read_all(bytes: Vec<u8>) -> (Vec<CaptureEvent>, Option<CaptureError>) {
-    let reader = CaptureReader::new(io::Cursor::new(bytes)).expect("capture should open");
-    collect(reader)
+    let reader = CaptureReader::new(io::Cursor::new(bytes.clone())).expect("capture should open");
+    let (events, error) = collect(reader);
+    // Visiting gives the same events, bytes borrowed or not, and the same error.
+    let mut visited = Vec::new();
+    let result = CaptureReader::new(io::Cursor::new(bytes))
+        .expect("capture should open")
+        .visit(|e| visited.push(e.map_bytes(<[u8]>::to_vec)));
+    assert_eq!(visited, events, "visit and iteration differ");
+    assert_eq!(
+        result.err().map(|e| e.to_string()),
+        error.as_ref().map(|e| e.to_string())
+    );
+    (events, error)
 }
 
 fn collect<R: Read>(reader: CaptureReader<R>) -> (Vec<CaptureEvent>, Option<CaptureError>) {
