@@ -144,6 +144,7 @@ fn explain(args: &ExplainArgs) -> Result<Report, Error> {
         StackChoice::Mbedtls => Stack::MbedTls,
         StackChoice::Openssl => Stack::OpenSsl,
         StackChoice::Gnutls => Stack::GnuTls,
+        StackChoice::Mqtt => Stack::Mqtt,
     });
     if let Some(path) = &args.log {
         return explain_log(path);

@@ -235,6 +235,10 @@ Examples:
   iotdoctor explain unable to get local issuer certificate
   iotdoctor explain 'error:0A000412:SSL routines::sslv3 alert bad certificate'
 
+  # What a broker's refusal means (MQTT CONNACK codes need --stack mqtt when given as numbers)
+  iotdoctor explain Connection Refused: not authorised.
+  iotdoctor explain 0x87 --stack mqtt
+
   # A whole debug log of the device's TLS stack (wolfSSL, mbedTLS, openssl s_client -msg/-state/-trace)
   iotdoctor explain --log device.log
   ./device 2>&1 | iotdoctor explain --log -";
@@ -347,6 +351,8 @@ pub enum StackChoice {
     Mbedtls,
     Openssl,
     Gnutls,
+    /// MQTT CONNACK return codes (3.1.1) and reason codes (5)
+    Mqtt,
 }
 
 /// What `analyze` reads.

@@ -313,3 +313,24 @@ fn what_is_not_a_log_is_an_input_error() {
     // A code and a log at once is a usage error.
     assert_eq!(iotdoctor(&["explain", "42", "--log", "x"]).code, 2);
 }
+
+#[test]
+fn a_broker_s_refusal_is_explained_too() {
+    let (code, report) =
+        iotdoctor_json(&["explain", "Connection", "Refused:", "not", "authorised."]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        reading_names(&report)[0],
+        "mqtt:CONNACK_REFUSED_NOT_AUTHORIZED"
+    );
+    assert_eq!(readings(&report)[0]["causes"][0]["id"], "mqtt-rejected");
+    assert!(
+        readings(&report)[0]["next"]
+            .as_str()
+            .unwrap()
+            .contains("--mqtt")
+    );
+    let (_, report) = iotdoctor_json(&["explain", "0x87", "--stack", "mqtt"]);
+    assert_eq!(reading_names(&report), ["mqtt:MQTT_RC_NOT_AUTHORIZED"]);
+    assert_eq!(readings(&report)[0]["versions"], "5");
+}

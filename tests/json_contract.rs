@@ -464,7 +464,8 @@ fn explain_reports_follow_the_contract() {
     assert_eq!(explanation.stack, None);
     for reading in &explanation.readings {
         assert!(
-            ["tls", "wolfssl", "mbedtls", "openssl", "gnutls"].contains(&reading.stack.as_str())
+            ["tls", "wolfssl", "mbedtls", "openssl", "gnutls", "mqtt"]
+                .contains(&reading.stack.as_str())
         );
         assert!(
             !reading.code.is_empty() && !reading.name.is_empty() && !reading.meaning.is_empty()

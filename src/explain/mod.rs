@@ -39,20 +39,24 @@ pub enum Stack {
     OpenSsl,
     #[serde(rename = "gnutls")]
     GnuTls,
+    /// MQTT's CONNACK return codes (3.1.1) and reason codes (5).
+    #[serde(rename = "mqtt")]
+    Mqtt,
 }
 
 impl Stack {
     /// Every stack, in the order readings are listed.
-    pub const ALL: [Stack; 5] = [
+    pub const ALL: [Stack; 6] = [
         Stack::Tls,
         Stack::WolfSsl,
         Stack::MbedTls,
         Stack::OpenSsl,
         Stack::GnuTls,
+        Stack::Mqtt,
     ];
 
     /// The id used on the command line and in JSON: `tls`, `wolfssl`, `mbedtls`, `openssl`,
-    /// `gnutls`.
+    /// `gnutls`, `mqtt`.
     pub fn id(self) -> &'static str {
         match self {
             Stack::Tls => "tls",
@@ -60,6 +64,7 @@ impl Stack {
             Stack::MbedTls => "mbedtls",
             Stack::OpenSsl => "openssl",
             Stack::GnuTls => "gnutls",
+            Stack::Mqtt => "mqtt",
         }
     }
 }
@@ -74,13 +79,14 @@ impl fmt::Display for Stack {
             Stack::MbedTls => "mbedTLS",
             Stack::OpenSsl => "OpenSSL",
             Stack::GnuTls => "GnuTLS",
+            Stack::Mqtt => "MQTT",
         })
     }
 }
 
 /// A name that is not one of the stacks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown TLS stack '{0}': expected one of tls, wolfssl, mbedtls, openssl, gnutls")]
+#[error("unknown stack '{0}': expected one of tls, wolfssl, mbedtls, openssl, gnutls, mqtt")]
 pub struct UnknownStack(pub String);
 
 /// Parses the id or the display name, in any case (`wolfssl`, `wolfSSL`, `mbed-tls`).
@@ -196,6 +202,8 @@ enum Hit {
     /// A reason of the OpenSSL library numbered `.0` (20 `ssl`, 11 `x509`, 9 `pem`).
     OsslReason(u32, &'static Entry),
     Gnu(&'static Entry),
+    /// A CONNACK return code (3.1.1) or reason code (5).
+    Mqtt(&'static Entry),
     GnuStatus(&'static Flag),
 }
 
@@ -214,6 +222,7 @@ impl Hit {
             }
             Hit::OsslVerify(_) | Hit::OsslGetError(_) | Hit::OsslReason(..) => Stack::OpenSsl,
             Hit::Gnu(_) | Hit::GnuStatus(_) => Stack::GnuTls,
+            Hit::Mqtt(_) => Stack::Mqtt,
         }
     }
 
@@ -293,6 +302,16 @@ impl Hit {
                 entry,
                 note(notes::GNUTLS, entry.name),
             ),
+            Hit::Mqtt(entry) => {
+                let mut reading = entry_reading(
+                    Stack::Mqtt,
+                    mqtt_code(entry.code),
+                    entry,
+                    note(notes::MQTT, entry.name),
+                );
+                reading.versions = Some(if entry.code < 0x80 { "3.1.1" } else { "5" });
+                reading
+            }
             Hit::GnuStatus(flag) => flag_reading(
                 Stack::GnuTls,
                 format!("0x{:x}", flag.bit),
@@ -479,6 +498,16 @@ fn mbed_combined_reading(high: &Entry, low: &Entry) -> Reading {
     reading
 }
 
+/// MQTT 5 reason codes are written in hex by the specification (`0x87`); 3.1.1 return codes as
+/// small numbers.
+fn mqtt_code(code: i64) -> String {
+    if code >= 0x80 {
+        format!("0x{code:02X}")
+    } else {
+        code.to_string()
+    }
+}
+
 /// mbedTLS codes print as `-0x7780`.
 fn mbed_code(code: i64) -> String {
     format!("-0x{:04X}", code.unsigned_abs())
@@ -580,6 +609,14 @@ fn allows(stack: Option<Stack>, candidate: Stack) -> bool {
 
 fn number_hits(number: Number, stack: Option<Stack>) -> Vec<Hit> {
     let mut hits = Vec::new();
+    // MQTT codes are small numbers every other table has too: only when asked for.
+    if stack == Some(Stack::Mqtt) {
+        return tables::MQTT
+            .iter()
+            .filter(|e| !number.negative && u64::try_from(e.code) == Ok(number.magnitude))
+            .map(Hit::Mqtt)
+            .collect();
+    }
     if number.hex {
         if allows(stack, Stack::MbedTls) {
             hits.extend(mbed_hits(number.magnitude));
@@ -643,6 +680,8 @@ const NAME_PREFIXES: &[&str] = &[
     "X509_R_",
     "PEM_R_",
     "WOLFSSL_",
+    "MQTT_RC_",
+    "CONNACK_REFUSED_",
 ];
 
 /// Prefixes of alert names in OpenSSL's and GnuTLS's headers.
@@ -698,6 +737,9 @@ fn named(stack: Option<Stack>) -> Vec<(&'static str, &'static [&'static str], Hi
                 .iter()
                 .map(|(lib, entry)| (entry.name, entry.alt_names, Hit::OsslReason(*lib, entry))),
         );
+    }
+    if allows(stack, Stack::Mqtt) {
+        all.extend(entries(tables::MQTT, Hit::Mqtt));
     }
     if allows(stack, Stack::GnuTls) {
         all.extend(entries(tables::GNUTLS, Hit::Gnu));
@@ -813,11 +855,12 @@ static TEXTS: LazyLock<Vec<Text>> = LazyLock::new(|| {
     for (code, _, name) in tables::GNUTLS_ALERTS {
         push(name, Hit::Alert(*code), true);
     }
-    let entries: [(&'static [Entry], MakeHit); 4] = [
+    let entries: [(&'static [Entry], MakeHit); 5] = [
         (tables::WOLFSSL, Hit::Wolf),
         (tables::MBEDTLS, Hit::Mbed),
         (tables::OPENSSL_VERIFY, Hit::OsslVerify),
         (tables::GNUTLS, Hit::Gnu),
+        (tables::MQTT, Hit::Mqtt),
     ];
     let reasons = tables::OPENSSL_REASONS
         .iter()
@@ -931,6 +974,12 @@ fn hinted_stacks(lower: &str) -> Vec<Stack> {
     }
     if lower.contains("gnutls") {
         stacks.push(Stack::GnuTls);
+    }
+    if ["mqtt", "connack", "mosquitto", "paho"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        stacks.push(Stack::Mqtt);
     }
     stacks
 }

@@ -22,6 +22,8 @@ pub(super) enum Next {
     ServerCa,
     /// Check the device's certificate and key offline.
     CheckCerts,
+    /// Go past the handshake: the MQTT CONNECT and the broker's answer.
+    Mqtt,
 }
 
 impl Next {
@@ -33,6 +35,9 @@ impl Next {
             }
             Next::ServerCa => "iotdoctor connect --endpoint HOST --ca CA",
             Next::CheckCerts => "iotdoctor check-certs --cert CERT --key KEY",
+            Next::Mqtt => {
+                "iotdoctor connect --endpoint HOST --ca CA --cert CERT --key KEY --mqtt --client-id ID"
+            }
         }
     }
 }
@@ -1525,3 +1530,143 @@ pub(super) const OPENSSL_SSL_GET_ERROR: &[Note] = &[
         Next::Connect,
     ),
 ];
+
+/// What a broker's refusals mean. In MQTT 3.1.1 a CONNACK return code, in MQTT 5 a CONNACK or
+/// DISCONNECT reason code; the TLS handshake before them succeeded.
+pub(super) const MQTT: &[Note] = &[
+    mqtt(
+        "CONNACK_REFUSED_PROTOCOL_VERSION",
+        "MQTT 3.1.1: the broker does not speak the protocol level of the CONNECT (3.1, 3.1.1 or 5). Configure the client for the version the broker accepts.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "CONNACK_REFUSED_IDENTIFIER_REJECTED",
+        "MQTT 3.1.1: the broker refuses the client id: empty where it needs one, too long, characters it does not allow, or a prefix its configuration requires.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "CONNACK_REFUSED_SERVER_UNAVAILABLE",
+        "MQTT 3.1.1: the broker is up but not taking connections now. Retry with back-off.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "CONNACK_REFUSED_BAD_USERNAME_PASSWORD",
+        "MQTT 3.1.1: the broker refuses the user name or password of the CONNECT (or wanted some and got none).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "CONNACK_REFUSED_NOT_AUTHORIZED",
+        "MQTT 3.1.1: the broker accepted the TLS handshake but does not authorise this client: its ACL or policy for this identity (client certificate, user name) and client id. AWS IoT Core does not answer so: it closes the connection (mqtt-closed-after-connect).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_UNSPECIFIED",
+        "MQTT 5: the broker refuses without saying why; its log says.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_MALFORMED_PACKET",
+        "MQTT 5: the broker could not parse the client's packet: a client library bug or a version mismatch (a 3.1.1 packet read as 5).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_PROTOCOL_ERROR",
+        "MQTT 5: the client broke the protocol (a second CONNECT, a property not allowed here).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_IMPLEMENTATION_SPECIFIC",
+        "MQTT 5: the broker refuses for a reason of its own; its log says.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION",
+        "MQTT 5: the broker does not speak the protocol level of the CONNECT. Configure the client for the version the broker accepts (3.1.1 or 5).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_CLIENTID_NOT_VALID",
+        "MQTT 5: the broker refuses the client id (empty, too long, characters or a prefix it does not allow).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_BAD_USERNAME_OR_PASSWORD",
+        "MQTT 5: the broker refuses the user name or password of the CONNECT (or wanted some and got none).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_NOT_AUTHORIZED",
+        "MQTT 5: the broker accepted the TLS handshake but does not authorise this client: its ACL or policy for this identity (client certificate, user name) and client id.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_SERVER_UNAVAILABLE",
+        "MQTT 5: the broker is not taking connections now. Retry with back-off.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_SERVER_BUSY",
+        "MQTT 5: the broker is busy. Retry with back-off.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_BANNED",
+        "MQTT 5: the broker's operator has banned this client.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_BAD_AUTHENTICATION_METHOD",
+        "MQTT 5: the broker does not support the authentication method of the CONNECT (the Authentication Method property).",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_KEEP_ALIVE_TIMEOUT",
+        "MQTT 5, DISCONNECT: the client sent nothing within one and a half keep-alive periods: it stopped sending PINGREQ (a blocked loop, a sleeping radio) or its keep-alive is longer than the network keeps idle connections.",
+        &[],
+    ),
+    mqtt(
+        "MQTT_RC_SESSION_TAKEN_OVER",
+        "MQTT 5, DISCONNECT: another connection with the same client id took this session over. Two devices (or two processes) share a client id, or a reconnect loop races itself; AWS IoT Core logs it as DUPLICATE_CLIENTID.",
+        &[],
+    ),
+    mqtt(
+        "MQTT_RC_PACKET_TOO_LARGE",
+        "MQTT 5: a packet is larger than the broker's maximum packet size (AWS IoT Core: 128 KB).",
+        &[],
+    ),
+    mqtt(
+        "MQTT_RC_QUOTA_EXCEEDED",
+        "MQTT 5: the client exceeded a quota of the broker (messages, connections, throughput).",
+        &[],
+    ),
+    mqtt(
+        "MQTT_RC_ADMINISTRATIVE_ACTION",
+        "MQTT 5, DISCONNECT: the broker's operator ended the connection (a certificate deactivated, a policy changed).",
+        &[],
+    ),
+    mqtt(
+        "MQTT_RC_USE_ANOTHER_SERVER",
+        "MQTT 5: the broker sends the client elsewhere (Server Reference property), for now.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_SERVER_MOVED",
+        "MQTT 5: the broker sends the client elsewhere (Server Reference property), for good: update the endpoint.",
+        &[MqttRejected],
+    ),
+    mqtt(
+        "MQTT_RC_CONNECTION_RATE_EXCEEDED",
+        "MQTT 5: the client connects too often. Reconnect with back-off (AWS IoT Core limits connections per client id per second).",
+        &[MqttRejected],
+    ),
+];
+
+const fn mqtt(name: &'static str, meaning: &'static str, causes: &'static [CauseId]) -> Note {
+    Note {
+        name,
+        meaning,
+        sender: Some("The MQTT broker, after a successful TLS handshake."),
+        causes,
+        next: Next::Mqtt,
+    }
+}

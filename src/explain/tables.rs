@@ -1495,3 +1495,89 @@ pub(super) const OPENSSL_SSL_GET_ERROR: &[Entry] = &[
     e(5, "SSL_ERROR_SYSCALL", ""),
     e(6, "SSL_ERROR_ZERO_RETURN", ""),
 ];
+
+/// MQTT's refusals: CONNACK return codes of MQTT 3.1.1 and the reason codes of MQTT 5 a
+/// broker refuses or ends a connection with. Names as mosquitto's `mqtt_protocol.h` writes them,
+/// texts as libmosquitto prints them (`mosquitto_connack_string`, `mosquitto_reason_string`),
+/// the 3.1.1 specification's words as the alternative text. Looked up by name and text, and by
+/// number only with `--stack mqtt` (small numbers are alerts and error codes too).
+pub(super) const MQTT: &[Entry] = &[
+    ea(
+        1,
+        "CONNACK_REFUSED_PROTOCOL_VERSION",
+        "Connection Refused: unacceptable protocol version.",
+        &["unacceptable protocol version"],
+    ),
+    ea(
+        2,
+        "CONNACK_REFUSED_IDENTIFIER_REJECTED",
+        "Connection Refused: identifier rejected.",
+        &["identifier rejected"],
+    ),
+    ea(
+        3,
+        "CONNACK_REFUSED_SERVER_UNAVAILABLE",
+        "Connection Refused: broker unavailable.",
+        &["server unavailable"],
+    ),
+    ea(
+        4,
+        "CONNACK_REFUSED_BAD_USERNAME_PASSWORD",
+        "Connection Refused: bad user name or password.",
+        &["bad user name or password"],
+    ),
+    ea(
+        5,
+        "CONNACK_REFUSED_NOT_AUTHORIZED",
+        "Connection Refused: not authorised.",
+        &["not authorized"],
+    ),
+    e(128, "MQTT_RC_UNSPECIFIED", "Unspecified error"),
+    e(129, "MQTT_RC_MALFORMED_PACKET", "Malformed Packet"),
+    e(130, "MQTT_RC_PROTOCOL_ERROR", "Protocol Error"),
+    e(
+        131,
+        "MQTT_RC_IMPLEMENTATION_SPECIFIC",
+        "Implementation specific error",
+    ),
+    e(
+        132,
+        "MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION",
+        "Unsupported Protocol Version",
+    ),
+    e(
+        133,
+        "MQTT_RC_CLIENTID_NOT_VALID",
+        "Client Identifier not valid",
+    ),
+    e(
+        134,
+        "MQTT_RC_BAD_USERNAME_OR_PASSWORD",
+        "Bad User Name or Password",
+    ),
+    e(135, "MQTT_RC_NOT_AUTHORIZED", "Not authorized"),
+    e(136, "MQTT_RC_SERVER_UNAVAILABLE", "Server unavailable"),
+    e(137, "MQTT_RC_SERVER_BUSY", "Server busy"),
+    e(138, "MQTT_RC_BANNED", "Banned"),
+    e(
+        140,
+        "MQTT_RC_BAD_AUTHENTICATION_METHOD",
+        "Bad authentication method",
+    ),
+    e(141, "MQTT_RC_KEEP_ALIVE_TIMEOUT", "Keep Alive timeout"),
+    e(142, "MQTT_RC_SESSION_TAKEN_OVER", "Session taken over"),
+    e(149, "MQTT_RC_PACKET_TOO_LARGE", "Packet too large"),
+    e(151, "MQTT_RC_QUOTA_EXCEEDED", "Quota exceeded"),
+    e(
+        152,
+        "MQTT_RC_ADMINISTRATIVE_ACTION",
+        "Administrative action",
+    ),
+    e(156, "MQTT_RC_USE_ANOTHER_SERVER", "Use another server"),
+    e(157, "MQTT_RC_SERVER_MOVED", "Server moved"),
+    e(
+        159,
+        "MQTT_RC_CONNECTION_RATE_EXCEEDED",
+        "Connection rate exceeded",
+    ),
+];

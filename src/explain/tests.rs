@@ -518,6 +518,7 @@ fn every_note_names_a_code_of_its_stack_once() {
             notes::OPENSSL_SSL_GET_ERROR,
             entry_names(tables::OPENSSL_SSL_GET_ERROR),
         ),
+        (notes::MQTT, entry_names(tables::MQTT)),
         (notes::GNUTLS, gnu),
     ] {
         for note in notes {
@@ -893,6 +894,10 @@ fn tables_agree_with_the_installed_headers() {
         );
     }
 
+    if let Some(header) = header_constants(&["/usr/include/mqtt_protocol.h"]) {
+        check_entries("mosquitto", tables::MQTT, &header);
+    }
+
     if let Some(header) = header_constants(&["/usr/include/gnutls/gnutls.h"]) {
         check_entries("GnuTLS", tables::GNUTLS, &header);
         check_flags("GnuTLS", tables::GNUTLS_VERIFY_STATUS, &header);
@@ -943,4 +948,59 @@ fn ssl_get_error_results_are_found_by_name_not_by_number() {
             .iter()
             .all(|r| !r.name.starts_with("SSL_ERROR_"))
     );
+}
+
+#[test]
+fn mqtt_refusals_are_read_by_name_and_text_and_by_number_only_when_asked() {
+    let r = one("Connection Refused: not authorised.", None);
+    assert_eq!(
+        (r.stack, r.code.as_str(), r.versions),
+        (Stack::Mqtt, "5", Some("3.1.1"))
+    );
+    assert_eq!(r.causes, [MqttRejected]);
+    assert_eq!(one("MQTT_RC_CLIENTID_NOT_VALID", None).code, "0x85");
+    assert_eq!(
+        one("session taken over", None).name,
+        "MQTT_RC_SESSION_TAKEN_OVER"
+    );
+    assert_eq!(
+        lookup("0x87", Some(Stack::Mqtt))[0].name,
+        "MQTT_RC_NOT_AUTHORIZED"
+    );
+    assert_eq!(
+        lookup("2", Some(Stack::Mqtt))[0].name,
+        "CONNACK_REFUSED_IDENTIFIER_REJECTED"
+    );
+    // Small numbers are alerts and error codes first: no MQTT reading unless asked.
+    for n in ["1", "2", "5", "135"] {
+        assert!(
+            lookup(n, None).iter().all(|r| r.stack != Stack::Mqtt),
+            "{n}"
+        );
+    }
+}
+
+#[test]
+fn mqtt_texts_agree_with_what_connect_and_serve_print() {
+    // The 3.1.1 entries carry the specification's words, which the transcript's CONNACK names
+    // use; the 5 entries libmosquitto's, which are the specification's too.
+    // Keep-alive timeout, session taken over, administrative action: DISCONNECT only.
+    const DISCONNECT_ONLY: [i64; 3] = [0x8D, 0x8E, 0x98];
+    for entry in tables::MQTT
+        .iter()
+        .filter(|e| !DISCONNECT_ONLY.contains(&e.code))
+    {
+        let code = u8::try_from(entry.code).unwrap();
+        let (level, text) = if code < 0x80 {
+            (4, entry.alt_messages[0])
+        } else {
+            (5, entry.message)
+        };
+        assert_eq!(
+            crate::transcript::mqtt::connack_name(level, code).to_ascii_lowercase(),
+            text.to_ascii_lowercase(),
+            "{}",
+            entry.name
+        );
+    }
 }

@@ -44,6 +44,8 @@ pub(super) fn render(
 fn render_reading(reading: &Reading, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let what = match (reading.stack, reading.versions) {
         (Stack::Tls, _) => "TLS alert".to_string(),
+        (Stack::Mqtt, Some("5")) => "MQTT 5 reason code".to_string(),
+        (Stack::Mqtt, Some(version)) => format!("MQTT {version} return code"),
         (stack, Some(versions)) => format!("{stack} {versions}"),
         (stack, None) => stack.to_string(),
     };
