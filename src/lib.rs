@@ -16,3 +16,6 @@ pub mod logging;
 pub mod produce;
 pub mod report;
 pub mod transcript;
+
+#[cfg(test)]
+mod test_support;

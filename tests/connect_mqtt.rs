@@ -190,92 +190,31 @@ fn a_tls_failure_is_not_called_an_mqtt_problem() {
 /// An `openssl s_server` requiring a client certificate that ends the connection (close_notify)
 /// as soon as the client's CONNECT arrives: s_server prints what it receives, and closes when
 /// its stdin ends.
-fn closing_server(tls: &str) -> (OpenSslServerWithOutput, u16) {
-    for _ in 0..5 {
-        let port = free_port();
-        let accept = format!("127.0.0.1:{port}");
-        let (cert, key, chain, root) = (
-            pki("server.pem"),
-            pki("server.key"),
-            pki("intermediate-ca.pem"),
-            pki("root-ca.pem"),
-        );
-        let version = format!("-tls{}", tls.replace('.', "_"));
-        let mut child = Command::new("openssl")
-            .args([
-                "s_server",
-                "-accept",
-                &accept,
-                "-quiet",
-                "-naccept",
-                "1",
-                "-cert",
-                &cert,
-                "-key",
-                &key,
-                "-cert_chain",
-                &chain,
-                "-CAfile",
-                &root,
-                "-Verify",
-                "3",
-                "-verify_return_error",
-                &version,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        if wait_listening(&mut child, port) {
-            let stdin = child.stdin.take().unwrap();
-            let stdout = child.stdout.take().unwrap();
-            // Close stdin (and so the connection) once the CONNECT's protocol name is printed.
-            let watcher = std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                for byte in BufReader::new(stdout).bytes() {
-                    let Ok(byte) = byte else { break };
-                    seen.push(byte);
-                    if seen.ends_with(b"MQTT") {
-                        break;
-                    }
-                }
-                drop(stdin);
-            });
-            return (
-                OpenSslServerWithOutput {
-                    child,
-                    watcher: Some(watcher),
-                },
-                port,
-            );
+fn closing_server(tls: &str) -> OpenSslServer {
+    let version = format!("-tls{}", tls.replace('.', "_"));
+    let mut server = mutual_tls_echoing_server(&["-naccept", "1", &version]);
+    let (stdin, stdout) = server.stdio();
+    let stdout = stdout.expect("echoing");
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for byte in BufReader::new(stdout).bytes() {
+            let Ok(byte) = byte else { break };
+            seen.push(byte);
+            if seen.ends_with(b"MQTT") {
+                break;
+            }
         }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("openssl s_server did not start");
-}
-
-struct OpenSslServerWithOutput {
-    child: Child,
-    watcher: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for OpenSslServerWithOutput {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(watcher) = self.watcher.take() {
-            let _ = watcher.join();
-        }
-    }
+        drop(stdin);
+    });
+    server
 }
 
 #[test]
 fn a_close_after_connect_is_told_from_a_refusal_and_a_tls_failure() {
     for tls in ["1.2", "1.3"] {
-        let (_server, port) = closing_server(tls);
-        let (exit, report) = connect_mqtt(&format!("localhost:{port}"), true, &["--tls", tls]);
+        let server = closing_server(tls);
+        let (exit, report) =
+            connect_mqtt(&format!("localhost:{}", server.port), true, &["--tls", tls]);
         assert_eq!(exit, 1, "{report:#}");
         assert_eq!(
             cause_ids(&report),
@@ -293,9 +232,9 @@ fn a_close_after_connect_is_told_from_a_refusal_and_a_tls_failure() {
 
 #[test]
 fn aws_iot_gets_the_reasons_aws_closes_and_where_to_read_them() {
-    let (_server, port) = closing_server("1.2");
+    let server = closing_server("1.2");
     let (_, report) = connect_mqtt(
-        &format!("localhost:{port}"),
+        &format!("localhost:{}", server.port),
         true,
         &["--profile", "aws-iot", "--client-id", "my-thing"],
     );

@@ -11,23 +11,22 @@ use std::time::Duration;
 use common::*;
 use serde_json::Value;
 
-/// Runs `openssl s_client` against the server, with the fixture root as its CA.
 impl Serve {
+    /// Runs `openssl s_client` against the server with SNI `localhost` and the fixture root as
+    /// its CA, plus `args`.
     fn s_client(&self, args: &[&str]) {
-        let connect = format!("127.0.0.1:{}", self.port);
         let root = pki("root-ca.pem");
-        let mut all = vec![
-            "s_client",
-            "-connect",
-            &connect,
-            "-servername",
-            "localhost",
-            "-CAfile",
-            &root,
-        ];
+        let mut all = vec!["-servername", "localhost", "-CAfile", &root];
         all.extend_from_slice(args);
+        self.s_client_with(&all);
+    }
+
+    /// Runs `openssl s_client -connect` to the server with exactly `args`.
+    fn s_client_with(&self, args: &[&str]) {
+        let connect = format!("127.0.0.1:{}", self.port);
         let mut client = Command::new("openssl")
-            .args(&all)
+            .args(["s_client", "-connect", &connect])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -40,10 +39,6 @@ impl Serve {
     }
 }
 
-fn top(report: &Value) -> Option<&str> {
-    report["diagnosis"]["causes"][0]["id"].as_str()
-}
-
 #[test]
 fn device_without_a_certificate_both_versions() {
     for version in ["-tls1_2", "-tls1_3"] {
@@ -52,7 +47,11 @@ fn device_without_a_certificate_both_versions() {
         let (code, report) = serve.report();
         assert_eq!(code, 1, "{version}: {report:#}");
         assert_eq!(report["command"], "serve");
-        assert_eq!(top(&report), Some("client-cert-not-sent"), "{version}");
+        assert_eq!(
+            top_cause(&report),
+            Some("client-cert-not-sent"),
+            "{version}"
+        );
         let certificates: Vec<&Value> = report["transcript"]["events"]
             .as_array()
             .unwrap()
@@ -105,7 +104,11 @@ fn device_certificate_from_an_untrusted_ca() {
     serve.s_client(&["-cert", &cert, "-key", &key, "-cert_chain", &chain]);
     let (code, report) = serve.report();
     assert_eq!(code, 1);
-    assert_eq!(top(&report), Some("client-ca-untrusted"), "{report:#}");
+    assert_eq!(
+        top_cause(&report),
+        Some("client-ca-untrusted"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -137,7 +140,7 @@ fn device_whose_key_does_not_match_its_certificate() {
         let (code, report) = serve.report();
         assert_eq!(code, 1, "{version}");
         assert_eq!(
-            top(&report),
+            top_cause(&report),
             Some("client-key-mismatch"),
             "{version}: {report:#}"
         );
@@ -157,7 +160,7 @@ fn device_speaking_plain_mqtt_to_the_tls_port() {
         .unwrap();
     let (code, report) = serve.report();
     assert_eq!(code, 1);
-    assert_eq!(top(&report), Some("not-tls"), "{report:#}");
+    assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
     assert!(
         report["diagnosis"]["causes"][0]["evidence"]
             .to_string()
@@ -171,7 +174,7 @@ fn silent_device_is_a_timeout_not_a_hang() {
     let _socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
     let (code, report) = serve.report();
     assert_eq!(code, 1);
-    assert_eq!(top(&report), Some("timeout"), "{report:#}");
+    assert_eq!(top_cause(&report), Some("timeout"), "{report:#}");
 }
 
 #[test]
@@ -218,7 +221,7 @@ fn the_wolfssl_classic_is_named() {
         let (code, report) = serve.report();
         assert_eq!(code, 1, "{version}");
         assert_eq!(
-            top(&report),
+            top_cause(&report),
             Some("client-cert-not-sent"),
             "{version}: {report:#}"
         );
@@ -421,29 +424,20 @@ fn mqtt_connect_is_read_and_answered() {
 fn device_rejecting_the_server_certificate_and_a_device_without_sni() {
     let serve = Serve::start(&["--tls", "1.2"]);
     let unrelated = pki("unrelated-ca.pem");
-    let connect = format!("127.0.0.1:{}", serve.port);
     // No -servername: no SNI. -verify_return_error: the device refuses a server it does not trust.
-    let mut client = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &connect,
-            "-CAfile",
-            &unrelated,
-            "-verify_return_error",
-            "-noservername",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    drop(client.stdin.take());
-    let _ = client.wait();
+    serve.s_client_with(&[
+        "-CAfile",
+        &unrelated,
+        "-verify_return_error",
+        "-noservername",
+    ]);
     let (code, report) = serve.report();
     assert_eq!(code, 1);
-    assert_eq!(top(&report), Some("server-ca-untrusted"), "{report:#}");
+    assert_eq!(
+        top_cause(&report),
+        Some("server-ca-untrusted"),
+        "{report:#}"
+    );
     let alert = report["transcript"]["events"]
         .as_array()
         .unwrap()
@@ -461,7 +455,7 @@ fn device_offering_only_tls_1_1_is_a_version_mismatch() {
     let (code, report) = serve.report();
     assert_eq!(code, 1);
     assert_eq!(
-        top(&report),
+        top_cause(&report),
         Some("protocol-version-mismatch"),
         "{report:#}"
     );

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::diagnose::{CauseId, log::diagnose};
+use crate::test_support::Rng;
 
 fn read_str(text: &str) -> DebugLog {
     read(text.as_bytes(), "test").unwrap()
@@ -270,18 +271,11 @@ fn hostile_bytes_never_panic() {
         let log = read(&bytes[..cut], "cut").unwrap();
         let _ = diagnose(&log);
     }
-    let mut state = 0x2545_f491_u32;
+    let alphabet = b"wolfSSL Entering: |0x[]>=<-, \n123abc";
+    let mut rng = Rng(0x2545_f491);
     for _ in 0..200 {
         let noise: Vec<u8> = (0..256)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                b"wolfSSL Entering: |0x[]>=<-, \n123abc"
-                    .get(state as usize % 38)
-                    .copied()
-                    .unwrap_or(b'x')
-            })
+            .map(|_| alphabet[rng.index(alphabet.len())])
             .collect();
         let _ = diagnose(&read(&noise[..], "noise").unwrap());
     }

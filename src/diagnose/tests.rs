@@ -58,12 +58,7 @@ use crate::credentials::inspect::CertInfo;
 use crate::transcript::{CloseKind, Handshake, Seen, Side, Transcript, What, names};
 
 fn fixture_cert(name: &str) -> CertInfo {
-    let path = format!("{}/fixtures/pki/{name}", env!("CARGO_MANIFEST_DIR"));
-    let block = pem::parse(std::fs::read(path).unwrap()).unwrap();
-    CertInfo::from_der(&rustls::pki_types::CertificateDer::from(
-        block.into_contents(),
-    ))
-    .unwrap()
+    CertInfo::from_der(&crate::test_support::certs(name)[0]).unwrap()
 }
 
 /// A TLS 1.2 exchange up to the client's Certificate, in which the server asked for one.

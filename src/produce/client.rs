@@ -281,14 +281,7 @@ impl Run {
             match fact {
                 HookFact::ServerChain { chain, result } => {
                     if self.tls13 {
-                        self.push(
-                            Side::Server,
-                            What::Certificate {
-                                record: None,
-                                seen: Seen::Decrypted,
-                                certificates: chain,
-                            },
-                        );
+                        self.push(Side::Server, What::decrypted_certificate(chain));
                     }
                     let (ok, detail) = match &result {
                         Ok(()) => (true, "the server's chain verifies against the trusted CAs and covers the name".to_string()),
@@ -309,14 +302,12 @@ impl Run {
                     result,
                 } => self.push(
                     Side::Server,
-                    What::CertificateVerify {
-                        record: None,
-                        seen: Seen::Decrypted,
-                        scheme: names::signature_scheme(u16::from(scheme)),
-                        signature_length: length,
-                        verified: Some(result.is_ok()),
-                        detail: result.err().map(|e| e.to_string()),
-                    },
+                    What::decrypted_verify(
+                        u16::from(scheme),
+                        length,
+                        Some(result.is_ok()),
+                        result.err().map(|e| e.to_string()),
+                    ),
                 ),
                 HookFact::ServerKeyExchangeSignature { scheme, result } => {
                     let verdict = match result {
@@ -335,16 +326,10 @@ impl Run {
                     if self.tls13 {
                         self.push(
                             Side::Server,
-                            What::CertificateRequest {
-                                record: None,
-                                seen: Seen::Decrypted,
-                                certificate_types: vec![],
-                                signature_schemes: schemes
-                                    .iter()
-                                    .map(|s| names::signature_scheme(u16::from(*s)))
-                                    .collect(),
+                            What::decrypted_request(
                                 ca_names,
-                            },
+                                schemes.iter().map(|s| u16::from(*s)),
+                            ),
                         );
                     }
                 }
@@ -359,14 +344,7 @@ impl Run {
                         );
                     }
                     if self.tls13 {
-                        self.push(
-                            Side::Client,
-                            What::Certificate {
-                                record: None,
-                                seen: Seen::Decrypted,
-                                certificates: chain,
-                            },
-                        );
+                        self.push(Side::Client, What::decrypted_certificate(chain));
                     }
                 }
                 // Facts of the server side of a connection: never raised in a client.
@@ -383,14 +361,12 @@ impl Run {
                     if self.tls13 {
                         self.push(
                             Side::Client,
-                            What::CertificateVerify {
-                                record: None,
-                                seen: Seen::Decrypted,
-                                scheme: names::signature_scheme(u16::from(scheme)),
-                                signature_length: length,
+                            What::decrypted_verify(
+                                u16::from(scheme),
+                                length,
                                 verified,
-                                detail: self_check_detail(verified),
-                            },
+                                self_check_detail(verified),
+                            ),
                         );
                     } else {
                         self.client_signature = Some(verified);
@@ -576,64 +552,51 @@ impl Run {
                 }
             };
             self.record(Side::Server, &buffer[..n]);
-            let events_before = self.rec.transcript.events.len();
             let mut offered = &buffer[..n];
+            let mut peer_closed = false;
             while !offered.is_empty() {
-                if conn.read_tls(&mut offered).is_err() || self.process(conn).is_err() {
-                    // An alert (TLS 1.3: the verdict on our certificate) or broken TLS.
-                    let _ = self.flush(conn, socket);
-                    return false;
+                let absorbed = match conn.read_tls(&mut offered) {
+                    Ok(_) => self.absorb(conn),
+                    Err(_) => Err(()),
+                };
+                match absorbed {
+                    Ok(closed) => peer_closed |= closed,
+                    Err(()) => {
+                        // An alert (TLS 1.3: the verdict on our certificate) or broken TLS.
+                        let _ = self.flush(conn, socket);
+                        return false;
+                    }
                 }
             }
-            // The plaintext so far; Ok(0) means the broker sent close_notify (maybe right
-            // after its CONNACK, in the same read).
+            // The plaintext so far, before the close_notify that may follow it in the same read.
             let mut chunk = [0u8; 4096];
-            let mut closed = false;
-            loop {
-                match conn.reader().read(&mut chunk) {
-                    Ok(0) => {
-                        closed = true;
-                        break;
-                    }
-                    Ok(n) => application.extend_from_slice(&chunk[..n]),
-                    Err(_) => break,
-                }
+            while let Ok(n @ 1..) = conn.reader().read(&mut chunk) {
+                application.extend_from_slice(&chunk[..n]);
             }
-            match mqtt::parse_connack(&application) {
-                Ok(None) if closed => return false,
+            let answer = mqtt::parse_connack(&application);
+            match &answer {
+                Ok(Some(code)) => self.push(
+                    Side::Server,
+                    What::MqttConnack {
+                        code: *code,
+                        name: mqtt::connack_name(request.level, *code).to_string(),
+                    },
+                ),
+                Err(why) => self.push(
+                    Side::Server,
+                    What::Note {
+                        message: why.clone(),
+                    },
+                ),
                 Ok(None) => {}
-                Ok(Some(code)) => {
-                    self.push(
-                        Side::Server,
-                        What::MqttConnack {
-                            code,
-                            name: mqtt::connack_name(request.level, code).to_string(),
-                        },
-                    );
-                    if closed {
-                        self.close_after_connack(events_before);
-                    }
-                    return !closed;
-                }
-                Err(why) => {
-                    self.push(Side::Server, What::Note { message: why });
-                    return !closed;
-                }
             }
-        }
-    }
-
-    /// The broker's close_notify came in the same read as its CONNACK, and was recorded first:
-    /// put it after the CONNACK, where the broker sent it.
-    fn close_after_connack(&mut self, events_before: usize) {
-        let events = &mut self.rec.transcript.events;
-        let close = events[events_before..]
-            .iter()
-            .position(|e| e.from == Side::Server && matches!(e.what, What::Close { .. }));
-        if let Some(position) = close {
-            let mut close = events.remove(events_before + position);
-            close.at_ms = events.last().map_or(close.at_ms, |last| last.at_ms);
-            events.push(close);
+            if peer_closed {
+                self.push_close_notify();
+                return false;
+            }
+            if answer != Ok(None) {
+                return true;
+            }
         }
     }
 
@@ -664,28 +627,36 @@ impl Run {
 
     /// Lets rustls process what it read. `Err(())` when the handshake failed.
     fn process(&mut self, conn: &mut ClientConnection) -> Result<(), ()> {
+        if self.absorb(conn)? {
+            self.push_close_notify();
+        }
+        Ok(())
+    }
+
+    /// [`Run::process`] without recording the server's close_notify: returns whether it came,
+    /// for a caller that records what preceded it first.
+    fn absorb(&mut self, conn: &mut ClientConnection) -> Result<bool, ()> {
         let result = conn.process_new_packets();
         if conn.protocol_version() == Some(ProtocolVersion::TLSv1_3) {
             self.tls13 = true;
         }
         self.absorb_facts();
         match result {
-            Ok(state) => {
-                if state.peer_has_closed() {
-                    self.push(
-                        Side::Server,
-                        What::Close {
-                            how: CloseKind::CloseNotify,
-                        },
-                    );
-                }
-                Ok(())
-            }
+            Ok(state) => Ok(state.peer_has_closed()),
             Err(error) => {
                 self.record_error(&error);
                 Err(())
             }
         }
+    }
+
+    fn push_close_notify(&mut self) {
+        self.push(
+            Side::Server,
+            What::Close {
+                how: CloseKind::CloseNotify,
+            },
+        );
     }
 
     fn record_error(&mut self, error: &rustls::Error) {
@@ -703,15 +674,7 @@ impl Run {
                         )
                 });
                 if !on_wire {
-                    self.push(
-                        Side::Server,
-                        What::Alert {
-                            record: None,
-                            seen: Seen::Decrypted,
-                            level: names::alert_level(2),
-                            description: names::alert(u8::from(*description)),
-                        },
-                    );
+                    self.push(Side::Server, What::decrypted_alert(u8::from(*description)));
                 }
             }
             rustls::Error::InvalidCertificate(e) => {
@@ -723,15 +686,7 @@ impl Run {
                     },
                 );
                 if self.tls13 {
-                    self.push(
-                        Side::Client,
-                        What::Alert {
-                            record: None,
-                            seen: Seen::Decrypted,
-                            level: names::alert_level(2),
-                            description: names::alert(u8::from(description)),
-                        },
-                    );
+                    self.push(Side::Client, What::decrypted_alert(u8::from(description)));
                 }
             }
             other => self.push(

@@ -14,7 +14,7 @@ use super::client::TlsVersion;
 use super::hooks::{Facts, HookFact, RecordingClientVerifier, describe_certificate_error};
 use super::recorder::Recorder;
 use crate::error::Error;
-use crate::transcript::{CloseKind, Seen, Side, Transcript, What, names};
+use crate::transcript::{CloseKind, Side, Transcript, What, names};
 
 /// Everything `serve` needs to know.
 #[derive(Debug)]
@@ -388,38 +388,15 @@ impl Run {
         for fact in facts {
             match fact {
                 HookFact::ClientCertificateArrived if self.tls13 && !chain_follows => {
-                    self.push(
-                        Side::Client,
-                        What::Certificate {
-                            record: None,
-                            seen: Seen::Decrypted,
-                            certificates: vec![],
-                        },
-                    );
+                    self.push(Side::Client, What::decrypted_certificate(vec![]));
                 }
                 HookFact::RequestSent { ca_names, schemes } if self.tls13 => self.pending.push((
                     Side::Server,
-                    What::CertificateRequest {
-                        record: None,
-                        seen: Seen::Decrypted,
-                        certificate_types: vec![],
-                        signature_schemes: schemes
-                            .iter()
-                            .map(|s| names::signature_scheme(u16::from(*s)))
-                            .collect(),
-                        ca_names,
-                    },
+                    What::decrypted_request(ca_names, schemes.iter().map(|s| u16::from(*s))),
                 )),
                 HookFact::ClientChain { chain, result } => {
                     if self.tls13 {
-                        self.push(
-                            Side::Client,
-                            What::Certificate {
-                                record: None,
-                                seen: Seen::Decrypted,
-                                certificates: chain,
-                            },
-                        );
+                        self.push(Side::Client, What::decrypted_certificate(chain));
                     }
                     let (ok, detail) = match &result {
                         Ok(()) => (
@@ -443,14 +420,12 @@ impl Run {
                     result,
                 } if self.tls13 => self.push(
                     Side::Client,
-                    What::CertificateVerify {
-                        record: None,
-                        seen: Seen::Decrypted,
-                        scheme: names::signature_scheme(u16::from(scheme)),
-                        signature_length: length,
-                        verified: Some(result.is_ok()),
-                        detail: result.err().map(|e| e.to_string()),
-                    },
+                    What::decrypted_verify(
+                        u16::from(scheme),
+                        length,
+                        Some(result.is_ok()),
+                        result.err().map(|e| e.to_string()),
+                    ),
                 ),
                 _ => {}
             }
@@ -476,25 +451,10 @@ impl Run {
             _ => None,
         };
         if let Some(description) = description {
-            self.pending.push((
-                Side::Server,
-                What::Alert {
-                    record: None,
-                    seen: Seen::Decrypted,
-                    level: names::alert_level(2),
-                    description: names::alert(u8::from(description)),
-                },
-            ));
+            self.pending
+                .push((Side::Server, What::decrypted_alert(u8::from(description))));
         } else if let rustls::Error::AlertReceived(description) = error {
-            self.push(
-                Side::Client,
-                What::Alert {
-                    record: None,
-                    seen: Seen::Decrypted,
-                    level: names::alert_level(2),
-                    description: names::alert(u8::from(*description)),
-                },
-            );
+            self.push(Side::Client, What::decrypted_alert(u8::from(*description)));
         }
     }
 }

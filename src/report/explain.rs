@@ -86,10 +86,7 @@ fn field(out: &mut dyn Write, style: Style, label: &str, text: &str) -> io::Resu
 
 pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let stacks: Vec<String> = log.stacks.iter().map(|s| s.to_string()).collect();
-    let side = match log.side {
-        Side::Client => "client",
-        Side::Server => "server",
-    };
+    let side = log.side.name();
     let version = log
         .tls_version
         .as_deref()
@@ -131,10 +128,6 @@ pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> i
 
 /// Who and what, for one step.
 fn step(what: &LogWhat) -> (&'static str, String) {
-    let side = |s: &Side| match s {
-        Side::Client => "client",
-        Side::Server => "server",
-    };
     match what {
         LogWhat::SessionCreated { call } => ("", format!("session created ({call})")),
         LogWhat::CredentialLoaded { call, item, scope } => {
@@ -151,7 +144,7 @@ fn step(what: &LogWhat) -> (&'static str, String) {
                 Some(n) => format!(": {n} certificate(s)"),
                 None => String::new(),
             };
-            (side(from), format!("{arrow} {message}{count}"))
+            (from.name(), format!("{arrow} {message}{count}"))
         }
         LogWhat::NoSignature { detail } => ("client", detail.clone()),
         LogWhat::Alert {
@@ -165,7 +158,7 @@ fn step(what: &LogWhat) -> (&'static str, String) {
                 .as_deref()
                 .map(|l| format!(" ({l})"))
                 .unwrap_or_default();
-            (side(from), format!("alert {code}{name}{level}"))
+            (from.name(), format!("alert {code}{name}{level}"))
         }
         LogWhat::Error {
             code,
@@ -192,6 +185,6 @@ fn step(what: &LogWhat) -> (&'static str, String) {
             )
         }
         LogWhat::HandshakeDone => ("", "handshake complete".into()),
-        LogWhat::ApplicationData { from } => (side(from), "application data".into()),
+        LogWhat::ApplicationData { from } => (from.name(), "application data".into()),
     }
 }

@@ -567,12 +567,10 @@ impl Tls13Decrypter {
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
-    use std::path::PathBuf;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use rustls::crypto::{CryptoProvider, aws_lc_rs};
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use rustls::pki_types::ServerName;
     use rustls::server::WebPkiClientVerifier;
     use rustls::{
         ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig, ServerConnection,
@@ -580,6 +578,7 @@ mod tests {
     };
 
     use super::*;
+    use crate::test_support::{CollectingKeyLog, Rng, certs, key, transfer};
 
     /// Hex in the RFC's dump layout (whitespace anywhere) to bytes.
     fn h(text: &str) -> Vec<u8> {
@@ -961,36 +960,21 @@ mod tests {
         assert_eq!(empty.malformed_lines(), 0);
     }
 
-    /// A small deterministic generator (xorshift64*), so the tests need no extra crate.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            usize::try_from(self.next() % n as u64).expect("fits")
-        }
-
-        fn bytes(&mut self, len: usize) -> Vec<u8> {
-            (0..len).map(|_| self.next().to_le_bytes()[3]).collect()
-        }
+    /// `len` random bytes.
+    fn random_bytes(random: &mut Rng, len: usize) -> Vec<u8> {
+        (0..len).map(|_| random.next().to_le_bytes()[3]).collect()
     }
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut random = Random(0x1234_5678_9abc_def1);
+        let mut random = Rng(0x1234_5678_9abc_def1);
         let mut decrypters: Vec<Tls13Decrypter> = [0x1301, 0x1302, 0x1303]
             .iter()
             .flat_map(|&suite| {
                 let len = if suite == 0x1302 { 48 } else { 32 };
                 let secrets = Tls13Secrets {
-                    server_handshake: Some(Zeroizing::new(random.bytes(len))),
-                    server_application: Some(Zeroizing::new(random.bytes(len))),
+                    server_handshake: Some(Zeroizing::new(random_bytes(&mut random, len))),
+                    server_application: Some(Zeroizing::new(random_bytes(&mut random, len))),
                     ..Tls13Secrets::default()
                 };
                 let decrypter = Tls13Decrypter::new(&secrets, suite, true).expect("decrypter");
@@ -1001,9 +985,9 @@ mod tests {
             .collect();
         decrypters.push(rfc_decrypter(true));
         for _ in 0..3000 {
-            let len = random.below(400);
-            let mut record = random.bytes(len);
-            if len >= HEADER_LEN && random.below(2) == 0 {
+            let len = random.index(400);
+            let mut record = random_bytes(&mut random, len);
+            if len >= HEADER_LEN && random.index(2) == 0 {
                 let body = u16::try_from(len - HEADER_LEN).expect("short");
                 record[..HEADER_LEN].copy_from_slice(&[23, 3, 3, 0, 0]);
                 record[3..HEADER_LEN].copy_from_slice(&body.to_be_bytes());
@@ -1018,43 +1002,15 @@ mod tests {
         // Key log text: arbitrary bytes, and lines built from the characters that matter.
         let alphabet = b"0123456789abcdefABCDEF _\t#\r\nCLIENT_RANDOM SERVER_TRAFFIC_SECRET_0 ";
         for _ in 0..500 {
-            let len = random.below(600);
-            let noise = String::from_utf8_lossy(&random.bytes(len)).into_owned();
+            let len = random.index(600);
+            let noise = String::from_utf8_lossy(&random_bytes(&mut random, len)).into_owned();
             let _ = KeyLog::parse(&noise);
             let text: String = (0..len)
-                .map(|_| char::from(alphabet[random.below(alphabet.len())]))
+                .map(|_| char::from(alphabet[random.index(alphabet.len())]))
                 .collect();
             let log = KeyLog::parse(&text);
             assert!(log.len() <= text.lines().count());
         }
-    }
-
-    /// Collects what rustls logs, as key log file lines.
-    #[derive(Debug, Default)]
-    struct Lines(Mutex<String>);
-
-    impl rustls::KeyLog for Lines {
-        fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-            let line = format!("{label} {} {}\n", to_hex(client_random), to_hex(secret));
-            self.0.lock().expect("lock").push_str(&line);
-        }
-    }
-
-    fn pki(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/pki")
-            .join(name)
-    }
-
-    fn certs(name: &str) -> Vec<CertificateDer<'static>> {
-        CertificateDer::pem_file_iter(pki(name))
-            .expect(name)
-            .collect::<Result<_, _>>()
-            .expect(name)
-    }
-
-    fn key(name: &str) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::from_pem_file(pki(name)).expect(name)
     }
 
     /// The bytes of one in-memory connection, each direction as one stream.
@@ -1063,23 +1019,6 @@ mod tests {
         server: Vec<u8>,
         key_log: String,
         suite: u16,
-    }
-
-    /// Moves everything `from` wants to write to `to`, appending it to `wire`.
-    fn transfer(from: &mut Connection, to: &mut Connection, wire: &mut Vec<u8>) {
-        while from.wants_write() {
-            let mut bytes = Vec::new();
-            from.write_tls(&mut bytes).expect("write_tls");
-            if bytes.is_empty() {
-                break;
-            }
-            let mut unread = &bytes[..];
-            while !unread.is_empty() {
-                to.read_tls(&mut unread).expect("read_tls");
-                to.process_new_packets().expect("peer accepts the bytes");
-            }
-            wire.extend_from_slice(&bytes);
-        }
     }
 
     /// Runs a rustls client and server against each other in memory with one TLS 1.3 suite:
@@ -1124,7 +1063,7 @@ mod tests {
         } else {
             client.with_no_client_auth()
         };
-        let lines = Arc::new(Lines::default());
+        let lines = Arc::new(CollectingKeyLog::default());
         client.key_log = lines.clone();
 
         let name = ServerName::try_from("localhost").expect("name");
@@ -1135,8 +1074,8 @@ mod tests {
         let (mut client_wire, mut server_wire) = (Vec::new(), Vec::new());
         let mut exchange = |client: &mut Connection, server: &mut Connection| {
             for _ in 0..20 {
-                transfer(client, server, &mut client_wire);
-                transfer(server, client, &mut server_wire);
+                transfer(client, server, |bytes| client_wire.extend(bytes));
+                transfer(server, client, |bytes| server_wire.extend(bytes));
                 if !client.wants_write() && !server.wants_write() {
                     break;
                 }
@@ -1158,7 +1097,7 @@ mod tests {
         exchange(&mut client, &mut server);
 
         let suite = client.negotiated_cipher_suite().expect("suite").suite();
-        let key_log = lines.0.lock().expect("lock").clone();
+        let key_log = lines.text();
         Capture {
             client: client_wire,
             server: server_wire,

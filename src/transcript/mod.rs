@@ -29,14 +29,19 @@ impl Side {
             Side::Server => Side::Client,
         }
     }
+
+    /// `client` or `server`, as reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
 }
 
 impl fmt::Display for Side {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -268,6 +273,58 @@ pub enum Handshake {
         message_type: u8,
         length: usize,
     },
+}
+
+/// Events a TLS library reports from inside the encrypted handshake (the hooks of the live
+/// client and server): no record number, seen [`Seen::Decrypted`].
+impl What {
+    pub fn decrypted_certificate(certificates: Vec<CertInfo>) -> What {
+        What::Certificate {
+            record: None,
+            seen: Seen::Decrypted,
+            certificates,
+        }
+    }
+
+    /// A CertificateRequest naming these CAs and signature schemes (IANA codes).
+    pub fn decrypted_request(
+        ca_names: Vec<String>,
+        schemes: impl IntoIterator<Item = u16>,
+    ) -> What {
+        What::CertificateRequest {
+            record: None,
+            seen: Seen::Decrypted,
+            certificate_types: vec![],
+            signature_schemes: schemes.into_iter().map(names::signature_scheme).collect(),
+            ca_names,
+        }
+    }
+
+    pub fn decrypted_verify(
+        scheme: u16,
+        signature_length: usize,
+        verified: Option<bool>,
+        detail: Option<String>,
+    ) -> What {
+        What::CertificateVerify {
+            record: None,
+            seen: Seen::Decrypted,
+            scheme: names::signature_scheme(scheme),
+            signature_length,
+            verified,
+            detail,
+        }
+    }
+
+    /// A fatal alert with this description.
+    pub fn decrypted_alert(description: u8) -> What {
+        What::Alert {
+            record: None,
+            seen: Seen::Decrypted,
+            level: names::alert_level(2),
+            description: names::alert(description),
+        }
+    }
 }
 
 impl Handshake {

@@ -1355,12 +1355,10 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
-    use std::path::PathBuf;
     use std::sync::Arc;
 
     use rustls::crypto::{CryptoProvider, aws_lc_rs};
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use rustls::pki_types::ServerName;
     use rustls::server::WebPkiClientVerifier;
     use rustls::{
         ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig, ServerConnection,
@@ -1368,6 +1366,7 @@ mod tests {
     };
 
     use super::*;
+    use crate::test_support::{CollectingKeyLog, Rng, certs, key, transfer};
     use crate::transcript::Named;
 
     const ALPN: &[u8] = b"x-amzn-mqtt-ca";
@@ -1390,36 +1389,6 @@ mod tests {
         suite: u16,
         /// The client's secrets, in the NSS key log format.
         keylog: String,
-    }
-
-    /// Collects the client's secrets as NSS key log lines.
-    #[derive(Debug, Default)]
-    struct CollectingKeyLog(std::sync::Mutex<String>);
-
-    impl rustls::KeyLog for CollectingKeyLog {
-        fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-            if let Ok(mut text) = self.0.lock() {
-                text.push_str(&format!("{label} {} {}\n", hex(client_random), hex(secret)));
-            }
-        }
-    }
-
-    fn pki(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/pki")
-            .join(name)
-    }
-
-    fn certs(name: &str) -> Vec<CertificateDer<'static>> {
-        CertificateDer::pem_file_iter(pki(name))
-            .expect(name)
-            .collect::<Result<_, _>>()
-            .expect(name)
-    }
-
-    fn key(name: &str) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::from_pem_file(pki(name)).expect(name)
     }
 
     /// Runs a rustls client and server against each other in memory, recording every chunk
@@ -1488,8 +1457,10 @@ mod tests {
 
         let mut chunks = Vec::new();
         for _ in 0..50 {
-            let client_moved = transfer(&mut client, &mut server, Side::Client, &mut chunks);
-            let server_moved = transfer(&mut server, &mut client, Side::Server, &mut chunks);
+            let client_moved =
+                transfer(&mut client, &mut server, |b| chunks.push((Side::Client, b)));
+            let server_moved =
+                transfer(&mut server, &mut client, |b| chunks.push((Side::Server, b)));
             if !client_moved && !server_moved {
                 break;
             }
@@ -1500,38 +1471,13 @@ mod tests {
         );
         let suite = client.negotiated_cipher_suite().expect("suite").suite();
         let version = client.protocol_version().expect("version");
-        let keylog = keylog.0.lock().map(|t| t.clone()).unwrap_or_default();
+        let keylog = keylog.text();
         Run {
             chunks,
             version: u16::from(version),
             suite: u16::from(suite),
             keylog,
         }
-    }
-
-    /// Moves everything `from` wants to write to `to`, recording each chunk.
-    fn transfer(
-        from: &mut Connection,
-        to: &mut Connection,
-        side: Side,
-        chunks: &mut Vec<(Side, Vec<u8>)>,
-    ) -> bool {
-        let mut moved = false;
-        while from.wants_write() {
-            let mut bytes = Vec::new();
-            from.write_tls(&mut bytes).expect("write_tls");
-            if bytes.is_empty() {
-                break;
-            }
-            let mut unread = &bytes[..];
-            while !unread.is_empty() {
-                to.read_tls(&mut unread).expect("read_tls");
-                to.process_new_packets().expect("peer accepts the bytes");
-            }
-            chunks.push((side, bytes));
-            moved = true;
-        }
-        moved
     }
 
     fn decode(chunks: &[(Side, Vec<u8>)]) -> (Wire, Vec<Event>) {
@@ -2319,33 +2265,17 @@ mod tests {
         assert_eq!(summary[1], "server server_hello_done");
     }
 
-    /// Deterministic pseudo-random numbers (xorshift64*).
-    struct Rng(u64);
+    /// Fewer than `max` random bytes.
+    fn bytes_below(rng: &mut Rng, max: usize) -> Vec<u8> {
+        let n = rng.index(max);
+        (0..n).map(|_| rng.next() as u8).collect()
+    }
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-
-        /// Fewer than `max` random bytes.
-        fn bytes_below(&mut self, max: usize) -> Vec<u8> {
-            let n = self.below(max);
-            (0..n).map(|_| self.next() as u8).collect()
-        }
-
-        fn side(&mut self) -> Side {
-            if self.next() & 1 == 0 {
-                Side::Client
-            } else {
-                Side::Server
-            }
+    fn random_side(rng: &mut Rng) -> Side {
+        if rng.next() & 1 == 0 {
+            Side::Client
+        } else {
+            Side::Server
         }
     }
 
@@ -2357,7 +2287,7 @@ mod tests {
         for (side, bytes) in chunks {
             let mut rest = &bytes[..];
             while !rest.is_empty() {
-                let (piece, tail) = rest.split_at(1 + rng.below(rest.len().min(3000)));
+                let (piece, tail) = rest.split_at(1 + rng.index(rest.len().min(3000)));
                 events.extend(wire.feed(*side, piece, 0.0));
                 rest = tail;
                 for dir in [&wire.client, &wire.server] {
@@ -2385,8 +2315,8 @@ mod tests {
     fn hostile_random_bytes() {
         let mut rng = Rng(0x1d0c_7e57_cafe_f00d);
         for _ in 0..300 {
-            let chunks: Vec<_> = (0..1 + rng.below(8))
-                .map(|_| (rng.side(), rng.bytes_below(2000)))
+            let chunks: Vec<_> = (0..1 + rng.index(8))
+                .map(|_| (random_side(&mut rng), bytes_below(&mut rng, 2000)))
                 .collect();
             feed_randomly(&mut rng, &chunks);
         }
@@ -2410,20 +2340,20 @@ mod tests {
             let hello = message(2, &server_hello_body(random, version, 0xc02b));
             chunks.push((Side::Server, records_of(22, &hello, 1000)));
             for _ in 0..10 {
-                let message_type = types[rng.below(types.len())];
-                let mut body = rng.bytes_below(300);
+                let message_type = types[rng.index(types.len())];
+                let mut body = bytes_below(&mut rng, 300);
                 // Plausible leading lengths make the decoders go deeper.
-                if body.len() > 4 && rng.below(2) == 0 {
+                if body.len() > 4 && rng.index(2) == 0 {
                     let inner = (body.len() - 3) as u32;
                     body[..3].copy_from_slice(&inner.to_be_bytes()[1..]);
                 }
-                let content_type = [20, 21, 22, 22, 22, 23, 24][rng.below(7)];
+                let content_type = [20, 21, 22, 22, 22, 23, 24][rng.index(7)];
                 let bytes = records_of(
                     content_type,
                     &message(message_type, &body),
-                    1 + rng.below(400),
+                    1 + rng.index(400),
                 );
-                chunks.push((rng.side(), bytes));
+                chunks.push((random_side(&mut rng), bytes));
             }
             count_kinds(&feed_randomly(&mut rng, &chunks), &mut counts);
         }
@@ -2448,19 +2378,19 @@ mod tests {
         for run in &runs {
             for _ in 0..150 {
                 let mut chunks = run.chunks.clone();
-                for _ in 0..1 + rng.below(4) {
-                    let which = rng.below(chunks.len());
+                for _ in 0..1 + rng.index(4) {
+                    let which = rng.index(chunks.len());
                     let bytes = &mut chunks[which].1;
-                    match rng.below(4) {
+                    match rng.index(4) {
                         0 if !bytes.is_empty() => {
-                            let at = rng.below(bytes.len());
-                            bytes[at] ^= 1 << rng.below(8);
+                            let at = rng.index(bytes.len());
+                            bytes[at] ^= 1 << rng.index(8);
                         }
                         1 if !bytes.is_empty() => {
-                            let at = rng.below(bytes.len());
+                            let at = rng.index(bytes.len());
                             bytes[at] = rng.next() as u8;
                         }
-                        2 => bytes.truncate(rng.below(bytes.len() + 1)),
+                        2 => bytes.truncate(rng.index(bytes.len() + 1)),
                         _ => {
                             chunks.remove(which);
                         }

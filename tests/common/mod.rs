@@ -115,6 +115,24 @@ impl OpenSslServer {
     /// Starts `openssl s_server` with the fixture server certificate (chain and key) and `extra`
     /// arguments, and waits until it accepts connections.
     pub fn start(extra: &[&str]) -> OpenSslServer {
+        OpenSslServer::spawn(extra, std::process::Stdio::null)
+    }
+
+    /// The same with s_server's stdout piped, where it prints what the client sends; take it
+    /// with [`OpenSslServer::stdio`].
+    pub fn start_echoing(extra: &[&str]) -> OpenSslServer {
+        OpenSslServer::spawn(extra, std::process::Stdio::piped)
+    }
+
+    /// s_server's stdin (closing it ends the connection) and, after `start_echoing`, its stdout.
+    pub fn stdio(&mut self) -> (std::process::ChildStdin, Option<std::process::ChildStdout>) {
+        (
+            self.child.stdin.take().expect("stdin is piped"),
+            self.child.stdout.take(),
+        )
+    }
+
+    fn spawn(extra: &[&str], stdout: fn() -> std::process::Stdio) -> OpenSslServer {
         for _ in 0..5 {
             let port = free_port();
             let accept = format!("127.0.0.1:{port}");
@@ -131,7 +149,7 @@ impl OpenSslServer {
             let child = std::process::Command::new("openssl")
                 .args(&args)
                 .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::null())
+                .stdout(stdout())
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .expect("openssl is installed (tests/run installs it)");
@@ -272,10 +290,19 @@ pub fn cause_ids(report: &Value) -> Vec<String> {
 /// An `openssl s_server` that requires a client certificate from the fixture PKI and rejects
 /// any it cannot verify, as AWS IoT Core does.
 pub fn mutual_tls_server(extra: &[&str]) -> OpenSslServer {
+    mutual_tls(extra, OpenSslServer::start)
+}
+
+/// The same, printing what the client sends (see [`OpenSslServer::start_echoing`]).
+pub fn mutual_tls_echoing_server(extra: &[&str]) -> OpenSslServer {
+    mutual_tls(extra, OpenSslServer::start_echoing)
+}
+
+fn mutual_tls(extra: &[&str], start: fn(&[&str]) -> OpenSslServer) -> OpenSslServer {
     let root = pki("root-ca.pem");
     let mut args = vec!["-CAfile", &root, "-Verify", "3", "-verify_return_error"];
     args.extend_from_slice(extra);
-    OpenSslServer::start(&args)
+    start(&args)
 }
 
 /// `iotdoctor serve --once --format json` on an ephemeral loopback port.

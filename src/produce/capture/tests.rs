@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use etherparse::{PacketBuilder, TcpHeader};
 
 use super::*;
+use crate::test_support::Rng;
 
 // ---------------------------------------------------------------- packets
 
@@ -1422,22 +1423,6 @@ fn small_reads_and_read_errors() {
 }
 
 // ---------------------------------------------------------------- tests: hostile input
-
-/// xorshift64*: deterministic randomness without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// Reads to the end, however bad the input, with a bound on the events.
 fn survive(bytes: Vec<u8>) {
