@@ -335,9 +335,9 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
 enum Handoff {
     /// Decoded, to be diagnosed by the writing thread.
     Found(analyze::FlowHandshake),
-    /// Diagnosed by the decoding thread already.
+    /// Diagnosed by the decoding thread already (text reports).
     Diagnosed(HandshakeReport),
-    /// Diagnosed and serialised (JSON) by the decoding thread already.
+    /// Diagnosed and serialised by the decoding thread already (JSON reports).
     Rendered(std::io::Result<RenderedHandshake>),
 }
 
@@ -368,13 +368,14 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
 
     // Three stages, one thread each, in a pipeline: a reading thread reads the capture,
     // reassembles TCP and keeps what each TLS flow's decoder needs; a decoding thread decodes
-    // each flow when it ends; this thread writes. Checking the deferred signatures, verifying
-    // server chains and diagnosing go where there is room: on this thread when writing is
-    // cheap (text: a line per handshake), on the decoding thread when writing is the costlier
-    // stage (JSON: the whole transcript of every handshake). The channels are FIFO with one
-    // consumer each, so handshakes come out in capture order, as before; they are bounded, so
-    // memory stays bounded whichever stage is slower.
-    let diagnose_while_decoding = writer.writes_transcripts();
+    // each flow when it ends; this thread checks the deferred signatures, verifies server
+    // chains, diagnoses and writes. Decoding is the cheapest stage, so when this thread falls
+    // behind (the channel is full) the decoding thread takes its batch all the way, up to the
+    // text of the JSON report: the two threads share the costliest work whichever it is
+    // (signatures, serialising). The channels are FIFO with one consumer each, so handshakes
+    // come out in capture order; they are bounded, so memory stays bounded whichever stage is
+    // slower.
+    let json = writer.writes_transcripts();
     let finish = |mut found: analyze::FlowHandshake| {
         found.settle_signature_checks();
         if !anchors.is_empty() {
@@ -407,30 +408,21 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
             for batch in receive_read {
                 let decoded: Vec<Handoff> = batch
                     .into_iter()
-                    .map(|pending| {
-                        let found = pending.decode();
-                        if diagnose_while_decoding {
-                            Handoff::Diagnosed(finish(found))
-                        } else {
-                            Handoff::Found(found)
-                        }
-                    })
+                    .map(|pending| Handoff::Found(pending.decode()))
                     .collect();
                 let decoded = match send_decoded.try_send(decoded) {
                     Ok(()) => continue,
                     Err(TrySendError::Disconnected(_)) => break,
-                    // The writing thread is behind: serialise this batch here (JSON), so that
-                    // the two share the costliest stage.
-                    Err(TrySendError::Full(decoded)) if diagnose_while_decoding => decoded
+                    Err(TrySendError::Full(decoded)) => decoded
                         .into_iter()
                         .map(|handoff| match handoff {
-                            Handoff::Diagnosed(report) => {
-                                Handoff::Rendered(RenderedHandshake::json(&report))
+                            Handoff::Found(found) if json => {
+                                Handoff::Rendered(RenderedHandshake::json(&finish(found)))
                             }
+                            Handoff::Found(found) => Handoff::Diagnosed(finish(found)),
                             other => other,
                         })
                         .collect(),
-                    Err(TrySendError::Full(decoded)) => decoded,
                 };
                 if send_decoded.send(decoded).is_err() {
                     break;

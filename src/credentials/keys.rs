@@ -186,12 +186,12 @@ pub fn verify_tls_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Option<bool> {
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let (_, algorithms) = provider
-        .signature_verification_algorithms
-        .mapping
-        .iter()
-        .find(|(s, _)| *s == scheme)?;
+    // Built once: a provider is a handful of vectors, and a capture may hold thousands of checks.
+    static VERIFIERS: std::sync::LazyLock<rustls::crypto::WebPkiSupportedAlgorithms> =
+        std::sync::LazyLock::new(|| {
+            rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
+        });
+    let (_, algorithms) = VERIFIERS.mapping.iter().find(|(s, _)| *s == scheme)?;
     let mut candidates = algorithms
         .iter()
         .filter(|alg| alg.public_key_alg_id().as_ref() == cert.raw.spki_alg_id.as_slice())

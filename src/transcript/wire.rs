@@ -834,7 +834,13 @@ struct SignatureCheck {
 impl SignatureCheck {
     fn run(&self) -> (Option<bool>, Option<String>) {
         let name = self.cert.short_name();
-        match remembered_verdict(self) {
+        let verified = verify_tls_signature(
+            &self.cert,
+            rustls::SignatureScheme::from(self.scheme),
+            &self.message,
+            &self.signature,
+        );
+        match verified {
             Some(true) => (Some(true), Some(format!("verifies against '{name}'"))),
             Some(false) => (
                 Some(false),
@@ -848,80 +854,6 @@ impl SignatureCheck {
             ),
         }
     }
-}
-
-/// How many signature verdicts [`remembered_verdict`] keeps.
-const REMEMBERED_VERDICTS: usize = 64;
-
-/// A signature verdict, with everything it was computed from.
-struct Verdict {
-    hash: u64,
-    spki_alg_id: Vec<u8>,
-    public_key: Vec<u8>,
-    scheme: u16,
-    message: Vec<u8>,
-    signature: Vec<u8>,
-    verified: Option<bool>,
-}
-
-/// The verdict of [`verify_tls_signature`] for a check, remembered for the same public key,
-/// scheme, signed bytes and signature: verification is a pure function of these, so a repeat
-/// gets the same answer without another elliptic-curve computation. Entries are found by a hash
-/// and then compared byte for byte, so a hash collision cannot give a wrong verdict.
-///
-/// Repeats are rare in real captures (each connection signs its own random values); they occur
-/// when a capture holds the same connection many times, as the benchmark capture does (it is
-/// made by copying a few real connections). The cost when nothing repeats is one hash of the
-/// signed bytes, small next to the verification.
-fn remembered_verdict(check: &SignatureCheck) -> Option<bool> {
-    use std::cell::RefCell;
-    use std::hash::{BuildHasher, Hash, Hasher};
-    thread_local! {
-        static VERDICTS: RefCell<(std::hash::RandomState, Vec<Verdict>, usize)> =
-            RefCell::new((std::hash::RandomState::new(), Vec::new(), 0));
-    }
-    let raw = &check.cert.raw;
-    VERDICTS.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let (state, verdicts, next) = &mut *cell;
-        let mut hasher = state.build_hasher();
-        (&raw.spki_alg_id, &raw.public_key, check.scheme).hash(&mut hasher);
-        (&check.message, &check.signature).hash(&mut hasher);
-        let hash = hasher.finish();
-        if let Some(known) = verdicts.iter().find(|v| {
-            v.hash == hash
-                && v.scheme == check.scheme
-                && v.signature == check.signature
-                && v.public_key == raw.public_key
-                && v.spki_alg_id == raw.spki_alg_id
-                && v.message == check.message
-        }) {
-            return known.verified;
-        }
-        let verified = verify_tls_signature(
-            &check.cert,
-            rustls::SignatureScheme::from(check.scheme),
-            &check.message,
-            &check.signature,
-        );
-        let verdict = Verdict {
-            hash,
-            spki_alg_id: raw.spki_alg_id.clone(),
-            public_key: raw.public_key.clone(),
-            scheme: check.scheme,
-            message: check.message.clone(),
-            signature: check.signature.clone(),
-            verified,
-        };
-        // Oldest first out.
-        if verdicts.len() < REMEMBERED_VERDICTS {
-            verdicts.push(verdict);
-        } else {
-            verdicts[*next] = verdict;
-            *next = (*next + 1) % REMEMBERED_VERDICTS;
-        }
-        verified
-    })
 }
 
 /// Index of a side in per-side arrays.
@@ -2487,10 +2419,10 @@ mod tests {
         assert_eq!(notes.len(), 1, "{notes:#?}");
         assert!(format!("{:?}", notes[0].what).contains("no TLS 1.3 secrets for this connection"));
     }
-    /// A remembered verdict is reused only for the very same key, scheme, bytes and signature:
-    /// changing any one of them is verified anew.
+    /// A signature verifies only with its own key, bytes and signature: changing any one of them
+    /// makes the check fail.
     #[test]
-    fn remembered_signature_verdicts_need_the_same_inputs() {
+    fn signature_checks_need_the_key_bytes_and_signature_that_made_them() {
         let provider = aws_lc_rs::default_provider();
         let signing_key = provider
             .key_provider
@@ -2515,11 +2447,9 @@ mod tests {
         let mut tampered = signature.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        for _ in 0..2 {
-            assert_eq!(check(&cert, &message, &signature), Some(true));
-            assert_eq!(check(&cert, b"other messages", &signature), Some(false));
-            assert_eq!(check(&cert, &message, &tampered), Some(false));
-            assert_eq!(check(&other, &message, &signature), Some(false));
-        }
+        assert_eq!(check(&cert, &message, &signature), Some(true));
+        assert_eq!(check(&cert, b"other messages", &signature), Some(false));
+        assert_eq!(check(&cert, &message, &tampered), Some(false));
+        assert_eq!(check(&other, &message, &signature), Some(false));
     }
 }

@@ -3,11 +3,12 @@
 
 Each handshake of the output is a copy of one fixture connection (good TLS 1.2 and 1.3 sessions,
 a missing client certificate, a key that does not match, the wolfSSL bug) with its own loopback
-client address and port, shifted in time, interleaved with the others. Good sessions carry
+client address and port and its own ClientHello random, shifted in time, interleaved with the
+others. Good sessions carry
 application data (16 KiB TLS records) so that the file is mostly what real device traffic is:
 encrypted records. Only loopback addresses (127.0.0.0/8) appear.
 
-usage: make-capture.py OUT.pcap [--handshakes N] [--megabytes M]
+usage: make-capture.py OUT.pcap [--handshakes N] [--megabytes M] [--connections NAME,NAME...]
 """
 import argparse
 import os
@@ -85,6 +86,8 @@ class Template:
             else:
                 seq, = struct.unpack_from("!I", frame, tcp + 4)
                 struct.pack_into("!I", frame, tcp + 4, (seq + shift) & 0xFFFFFFFF)
+            if from_client:
+                make_random_unique(frame, tcp, number)
             fix_ip_checksum(frame)
             out.append((t0 + offset, bytes(frame)))
         return out
@@ -115,6 +118,18 @@ class Template:
         return b""
 
 
+def make_random_unique(frame, tcp, number):
+    """Writes the copy's number into the ClientHello random, if this segment starts one.
+
+    Each copy then signs and hashes different bytes, as real connections do: nothing a tool
+    learnt from one copy's handshake (a signature verdict, say) applies to the next.
+    """
+    payload = tcp + (frame[tcp + 12] >> 4) * 4
+    # record header (5 bytes), handshake type 1 and length (4), client_version (2), random (32)
+    if len(frame) >= payload + 43 and frame[payload] == 22 and frame[payload + 5] == 1:
+        struct.pack_into("!I", frame, payload + 11, number)
+
+
 def fix_ip_checksum(frame):
     ihl = (frame[14] & 0x0F) * 4
     struct.pack_into("!H", frame, 14 + 10, 0)
@@ -131,9 +146,12 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--handshakes", type=int, default=50000)
     parser.add_argument("--megabytes", type=int, default=1024)
+    parser.add_argument("--connections", default=",".join(TEMPLATES),
+                        help="the fixture connections to copy, in turn (default: all six)")
     args = parser.parse_args()
-    templates = [Template(name) for name in TEMPLATES]
-    good = sum(1 for t in TEMPLATES if t in DATA_TEMPLATES)
+    names = args.connections.split(",")
+    templates = [Template(name) for name in names]
+    good = sum(1 for name in names if name in DATA_TEMPLATES)
     # Spread the data over the good sessions to reach the size asked for.
     handshake_bytes = sum(sum(len(f) + 16 for _, _, f, _ in t.packets) for t in templates) / len(templates)
     data_total = max(0, args.megabytes * 1024 * 1024 - args.handshakes * handshake_bytes)
