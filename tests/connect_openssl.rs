@@ -284,3 +284,55 @@ fn key_that_does_not_match_the_certificate() {
         );
     }
 }
+
+/// A key iotdoctor's TLS library refuses (RSA 1024, secp256k1): iotdoctor cannot present the
+/// certificate, so the server's refusal is to no certificate at all. The cause is the key, not
+/// the device's load order.
+#[test]
+fn key_iotdoctor_cannot_sign_with() {
+    for (name, finding) in [
+        ("client-rsa1024", "weak-key"),
+        ("client-secp256k1", "unsupported-key"),
+    ] {
+        for version in ["1.2", "1.3"] {
+            let server = mutual_tls_server(&[tls_flag(version)]);
+            let (code, report) = connect(
+                &server,
+                version,
+                &[
+                    "--cert",
+                    &pki(&format!("{name}.pem")),
+                    "--chain",
+                    &pki("intermediate-ca.pem"),
+                    "--key",
+                    &pki(&format!("{name}.key")),
+                ],
+            );
+            assert_eq!(code, 1, "{name}, TLS {version}");
+            assert_top(&report, "client-key-unusable");
+            let causes = report["diagnosis"]["causes"].as_array().unwrap();
+            assert!(
+                causes.iter().all(|c| c["id"] != "client-cert-not-sent"),
+                "{name}, TLS {version}: the device's load order is not in question: {causes:#?}"
+            );
+            let evidence = causes[0]["evidence"].to_string();
+            assert!(
+                evidence.contains("cannot sign with the client key"),
+                "{evidence}"
+            );
+            assert!(evidence.contains("preflight:"), "{evidence}");
+            assert_eq!(
+                events_of(&report, "client", "certificate_withheld")[0]["reason"],
+                "key-unusable"
+            );
+            assert!(
+                report["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["id"] == finding),
+                "{name}: {finding}"
+            );
+        }
+    }
+}

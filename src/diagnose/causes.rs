@@ -204,6 +204,7 @@ impl CauseId {
             AlertUnexplained => &["Read the alert's meaning and the peer's logs."],
             ClientKeyUnusable => &[
                 "Check that the key file loads: the load call's return value (mbedtls_pk_parse_keyfile returns 0, wolfSSL_CTX_use_PrivateKey_file WOLFSSL_SUCCESS, SSL_CTX_use_PrivateKey_file 1); an encrypted key needs its password; `iotdoctor check-certs --cert CERT --key KEY` reads it as the device would need it.",
+                "A key of a size or type servers refuse (RSA under 2048 bits, curves such as secp256k1): generate an EC P-256 or RSA 2048 key and have a new certificate issued for it.",
             ],
         }
     }

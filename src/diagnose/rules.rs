@@ -566,6 +566,26 @@ fn client_certificate(
                 f.at(cert_index)
             ),
         ];
+        // iotdoctor itself could not present the certificate: the server's answer is to no
+        // certificate, not to this one, and the device's load order is not in question.
+        if let Some((i, "key-unusable", message)) = f.withheld {
+            evidence.push(format!(
+                "{message}, so it connected without a certificate ({})",
+                f.at(i)
+            ));
+            evidence.extend(
+                findings
+                    .iter()
+                    .filter(|x| {
+                        matches!(x.id, FindingId::WeakKey | FindingId::UnsupportedKey)
+                            && x.severity == Severity::Error
+                    })
+                    .map(|x| format!("preflight: {}", x.message)),
+            );
+            evidence.push(rejected);
+            out.push(Proposal::new(CauseId::ClientKeyUnusable, 0.8, evidence));
+            return;
+        }
         if let Some((_, "not-configured", message)) = f.withheld {
             evidence.push(format!("{message}: iotdoctor connected without one"));
         }

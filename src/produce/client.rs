@@ -136,7 +136,7 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
         .map_err(|e| Error::Usage(format!("cannot build the server verifier: {e}")))?;
     let identity = match &options.identity {
         Some((chain, key)) => match provider.key_provider.load_private_key(key.clone_key()) {
-            Ok(key) => Some(Identity {
+            Ok(key) => Ok(Identity {
                 chain: chain.clone(),
                 key,
             }),
@@ -144,10 +144,18 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
                 tracing::warn!(
                     "the client key cannot be used by rustls ({e}); connecting without a client certificate"
                 );
-                None
+                Err((
+                    "key-unusable",
+                    format!(
+                        "iotdoctor's TLS library (rustls) cannot sign with the client key ({e})"
+                    ),
+                ))
             }
         },
-        None => None,
+        None => Err((
+            "not-configured",
+            "no client certificate was configured (--cert / --key)".into(),
+        )),
     };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)

@@ -189,7 +189,8 @@ impl ServerCertVerifier for RecordingVerifier {
 /// Offers our certificate (if any), recording the CertificateRequest and what we send.
 #[derive(Debug)]
 pub struct RecordingResolver {
-    identity: Option<Identity>,
+    /// Or why there is none to offer: a reason id and a sentence, as recorded.
+    identity: Result<Identity, (&'static str, String)>,
     facts: Facts,
 }
 
@@ -201,7 +202,7 @@ pub struct Identity {
 }
 
 impl RecordingResolver {
-    pub fn new(identity: Option<Identity>, facts: Facts) -> Self {
+    pub fn new(identity: Result<Identity, (&'static str, String)>, facts: Facts) -> Self {
         RecordingResolver { identity, facts }
     }
 }
@@ -220,15 +221,15 @@ impl ResolvesClientCert for RecordingResolver {
             ca_names: ca_names.clone(),
             schemes: sigschemes.to_vec(),
         });
-        let Some(identity) = &self.identity else {
-            self.facts.push(HookFact::ClientCertificate {
-                chain: vec![],
-                withheld: Some((
-                    "not-configured",
-                    "no client certificate was configured (--cert / --key)".into(),
-                )),
-            });
-            return None;
+        let identity = match &self.identity {
+            Ok(identity) => identity,
+            Err(withheld) => {
+                self.facts.push(HookFact::ClientCertificate {
+                    chain: vec![],
+                    withheld: Some(withheld.clone()),
+                });
+                return None;
+            }
         };
         let infos: Vec<CertInfo> = identity
             .chain
@@ -267,7 +268,7 @@ impl ResolvesClientCert for RecordingResolver {
     }
 
     fn has_certs(&self) -> bool {
-        self.identity.is_some()
+        self.identity.is_ok()
     }
 }
 

@@ -161,7 +161,8 @@ pub enum What {
         ca_names: Vec<String>,
     },
     /// A side that has (or was asked for) a certificate sends none, and why: `not-configured`,
-    /// or `no-matching-scheme` (its key can make none of the signature schemes the peer accepts).
+    /// `key-unusable` (iotdoctor's TLS library cannot sign with the key given), or
+    /// `no-matching-scheme` (its key can make none of the signature schemes the peer accepts).
     CertificateWithheld { reason: String, message: String },
     /// A signature proving possession of the certificate's key.
     CertificateVerify {
