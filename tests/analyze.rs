@@ -425,3 +425,63 @@ fn a_tls_client_against_an_http_server_is_not_tls() {
     let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
     assert!(evidence.contains("an HTTP server"), "{evidence}");
 }
+
+/// The packets of a little-endian microsecond pcap, without those numbered in `dropped`
+/// (1-based, as Wireshark numbers them).
+fn without_packets(pcap: &[u8], dropped: &[usize]) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    let mut offset = 24;
+    let mut number = 0;
+    while offset + 16 <= pcap.len() {
+        let length = u32::from_le_bytes(pcap[offset + 8..offset + 12].try_into().unwrap()) as usize;
+        let end = (offset + 16 + length).min(pcap.len());
+        number += 1;
+        if !dropped.contains(&number) {
+            out.extend_from_slice(&pcap[offset..end]);
+        }
+        offset = end;
+    }
+    out
+}
+
+#[test]
+fn a_handshake_that_stops_short_without_an_alert_is_not_ok() {
+    let original = std::fs::read(pcap("no-cert-tls12.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, bytes: Vec<u8>, expect: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, report) = iotdoctor_json(&["analyze", path.to_str().unwrap()]);
+        assert_eq!(code, 1, "{name}: {report:#}");
+        assert_eq!(handshake(&report)["outcome"], "problems", "{name}");
+        assert_eq!(top(&report), Some("handshake-incomplete"), "{name}");
+        let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+        for words in expect {
+            assert!(evidence.contains(words), "{name}: {words:?} in {evidence}");
+        }
+        handshake(&report)["diagnosis"]["causes"][0]["confidence"]
+            .as_f64()
+            .unwrap()
+    };
+    // Packets 8 and 9 (the client's last flight, the server's alert) lost: the stream shows
+    // the gap, so the capture itself is the likeliest culprit.
+    let lost = check(
+        "lost.pcap",
+        without_packets(&original, &[8, 9]),
+        &[
+            "ServerHelloDone",
+            "bytes the client sent are missing from the capture",
+            "the client closed the connection without an alert",
+        ],
+    );
+    // The ClientHello is answered by nothing: packets 5 on dropped, the capture ends there.
+    let unanswered = check(
+        "unanswered.pcap",
+        without_packets(&original, &[5, 6, 7, 8, 9, 10, 11, 12]),
+        &["got no ServerHello", "still open"],
+    );
+    assert!(
+        lost < unanswered,
+        "lost bytes make it less sure: {lost} vs {unanswered}"
+    );
+}

@@ -61,11 +61,13 @@ pub enum CauseId {
     /// The client's private key could not be used to sign (not loaded, wrong password, a type
     /// the stack cannot use).
     ClientKeyUnusable,
+    /// The handshake stopped before it finished, and nothing seen says why: no alert, no error.
+    HandshakeIncomplete,
 }
 
 impl CauseId {
     /// Every cause, in catalogue order.
-    pub const ALL: [CauseId; 26] = {
+    pub const ALL: [CauseId; 27] = {
         use CauseId::*;
         [
             ClientCertNotSent,
@@ -94,6 +96,7 @@ impl CauseId {
             MqttClosedAfterConnect,
             AlertUnexplained,
             ClientKeyUnusable,
+            HandshakeIncomplete,
         ]
     };
 
@@ -135,6 +138,9 @@ impl CauseId {
             }
             AlertUnexplained => "an alert no rule could attribute",
             ClientKeyUnusable => "the client's private key could not be used to sign",
+            HandshakeIncomplete => {
+                "the handshake stopped before it finished, with no alert to say why"
+            }
         }
     }
 
@@ -205,6 +211,11 @@ impl CauseId {
             ClientKeyUnusable => &[
                 "Check that the key file loads: the load call's return value (mbedtls_pk_parse_keyfile returns 0, wolfSSL_CTX_use_PrivateKey_file WOLFSSL_SUCCESS, SSL_CTX_use_PrivateKey_file 1); an encrypted key needs its password; `iotdoctor check-certs --cert CERT --key KEY` reads it as the device would need it.",
                 "A key of a size or type servers refuse (RSA under 2048 bits, curves such as secp256k1): generate an EC P-256 or RSA 2048 key and have a new certificate issued for it.",
+            ],
+            HandshakeIncomplete => &[
+                "If the capture stopped early or lost packets, capture again from before the connection starts, whole packets (tcpdump -s 0), on the device's side of any proxy.",
+                "A client that closes without an alert has usually given up on its own: read its log (a server certificate it does not trust, a credential it could not load, a timeout of its own).",
+                "A ClientHello that gets no answer: the server side is not a TLS server, or a firewall or load balancer holds the connection; try iotdoctor connect against the same address.",
             ],
         }
     }

@@ -297,8 +297,29 @@ impl<'a> Facts<'a> {
         (alert_sized && then_closed && nothing_else).then_some((reply, length))
     }
 
+    /// Whether the handshake can be seen to have finished: the server's ChangeCipherSpec (TLS
+    /// 1.2), or the server's acceptance or the client's encrypted last flight (TLS 1.3).
+    fn handshake_finished(&self) -> bool {
+        self.server_accepted
+            || (self.tls13
+                && self.encrypted_records.iter().any(|(i, from, _)| {
+                    *from == Side::Client && self.server_hello.is_some_and(|hello| *i > hello)
+                }))
+    }
+
+    /// A handshake that started and stopped short with nothing to say why: no alert, no error,
+    /// no refusal seen (a capture that stops or loses packets, a client that gives up).
+    fn stopped_short(&self) -> bool {
+        self.client_hello.is_some() && !self.handshake_finished() && !self.failed_visibly()
+    }
+
     /// Whether the connection failed rather than ended normally.
     fn failed(&self) -> bool {
+        self.failed_visibly() || self.stopped_short()
+    }
+
+    /// Whether something seen says the connection failed: an alert, an error, a refusal.
+    fn failed_visibly(&self) -> bool {
         let server_closed_first = !self.server_accepted
             && match (self.server_close, self.client_ended) {
                 (Some((close, _)), Some(ours)) => close < ours,
@@ -409,6 +430,7 @@ pub(super) fn propose(
     hello_refused(&f, context, &mut proposals);
     tls13_from_outside(&f, &mut proposals);
     mqtt(&f, context, &mut proposals);
+    stopped_short(&f, &mut proposals);
     peer_closed(
         &f,
         &proposals.iter().map(|p| p.id).collect::<Vec<_>>(),
@@ -1265,13 +1287,16 @@ fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
     let last_sent = f.events[..i]
         .iter()
         .rev()
-        .find_map(|e| match (&e.from, &e.what) {
-            (Side::Client, What::Handshake { message, .. }) => Some(message.name().to_string()),
-            (Side::Client, What::Certificate { .. }) => Some("Certificate".into()),
-            (Side::Client, What::CertificateVerify { .. }) => Some("CertificateVerify".into()),
-            _ => None,
+        .find(|e| {
+            e.from == Side::Client
+                && matches!(
+                    e.what,
+                    What::Handshake { .. }
+                        | What::Certificate { .. }
+                        | What::CertificateVerify { .. }
+                )
         })
-        .unwrap_or_else(|| "the connection".into());
+        .map_or_else(|| "the connection".into(), |e| message_name(&e.what));
     let how = if how == CloseKind::Reset {
         "reset the connection"
     } else {
@@ -1286,6 +1311,88 @@ fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
             f.at(i)
         )],
     ));
+}
+
+/// A handshake that stopped before it finished, with no alert or error: say how far it got,
+/// who closed, and whether the capture lost bytes that may hold the rest.
+fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
+    if !f.stopped_short() {
+        return;
+    }
+    let mut evidence = Vec::new();
+    match f.server_hello {
+        None => evidence.push(format!(
+            "the ClientHello ({}) got no ServerHello in what was seen",
+            f.at(f.client_hello.unwrap_or(0))
+        )),
+        Some(_) => {
+            if let Some(last) = f.events.iter().rposition(|e| {
+                matches!(
+                    e.what,
+                    What::Handshake { .. }
+                        | What::Certificate { .. }
+                        | What::CertificateRequest { .. }
+                        | What::CertificateVerify { .. }
+                )
+            }) {
+                evidence.push(format!(
+                    "the last handshake message seen is the {}'s {} ({}); the handshake does not finish after it",
+                    f.events[last].from.name(),
+                    message_name(&f.events[last].what),
+                    f.at(last)
+                ));
+            }
+        }
+    }
+    let gaps: Vec<String> = f
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e.what {
+            What::CaptureGap { missing } => Some(format!(
+                "{missing} bytes the {} sent are missing from the capture ({}): the rest of the handshake may be in them",
+                e.from.name(),
+                f.at(i)
+            )),
+            _ => None,
+        })
+        .collect();
+    let lost_bytes = !gaps.is_empty();
+    evidence.extend(gaps);
+    let client_closed = f
+        .client_ended
+        .filter(|ours| f.server_close.is_none_or(|(theirs, _)| theirs > *ours));
+    match (client_closed, f.server_close) {
+        (Some(i), _) => evidence.push(format!(
+            "the client closed the connection without an alert ({}), before the handshake finished",
+            f.at(i)
+        )),
+        (None, Some(_)) => {}
+        (None, None) => {
+            evidence.push("the connection is still open at the end of what was seen".into())
+        }
+    }
+    let confidence = match (lost_bytes, client_closed) {
+        (true, _) => 0.3,
+        (false, Some(_)) => 0.6,
+        (false, None) => 0.5,
+    };
+    out.push(Proposal::new(
+        CauseId::HandshakeIncomplete,
+        confidence,
+        evidence,
+    ));
+}
+
+/// The name of a handshake event, as the RFCs name the message.
+fn message_name(what: &What) -> String {
+    match what {
+        What::Handshake { message, .. } => message.name().to_string(),
+        What::Certificate { .. } => "Certificate".into(),
+        What::CertificateRequest { .. } => "CertificateRequest".into(),
+        What::CertificateVerify { .. } => "CertificateVerify".into(),
+        _ => "message".into(),
+    }
 }
 
 /// A failure no rule explained: say what the alert (or our error) means.

@@ -223,6 +223,18 @@ fn preflight_findings_become_causes_only_when_the_handshake_failed() {
         fixture_cert("client-ec.pem"),
         fixture_cert("intermediate-ca.pem"),
     ]);
+    // The server's ChangeCipherSpec: it accepted the client's flight.
+    ok.push(
+        4.0,
+        Side::Server,
+        What::Record {
+            index: 9,
+            content_type: names::content_type(20),
+            version: names::version(0x0303),
+            length: 1,
+            encrypted: false,
+        },
+    );
     ok.push(
         5.0,
         Side::Client,
@@ -433,4 +445,56 @@ fn a_close_after_connect_is_surer_when_the_server_had_accepted_the_handshake() {
             .iter()
             .any(|e| e.contains("would look the same"))
     );
+}
+
+/// A ClientHello and the server's first flight, then a record from `last`.
+fn hello_exchange(last: Option<(Side, What)>) -> Transcript {
+    let mut t = asked_for_a_certificate(vec![]);
+    // Keep the ClientHello, ServerHello and CertificateRequest only.
+    t.events.truncate(3);
+    if let Some((side, what)) = last {
+        t.push(5.0, side, what);
+    }
+    t
+}
+
+#[test]
+fn a_handshake_that_stops_short_is_incomplete_not_ok() {
+    let closed = hello_exchange(Some((
+        Side::Client,
+        What::Close {
+            how: CloseKind::Eof,
+        },
+    )));
+    let diagnosis = diagnose(&[], Some(&closed), &Context::default());
+    let cause = &diagnosis.causes[0];
+    assert_eq!(cause.id, CauseId::HandshakeIncomplete);
+    assert!(
+        cause
+            .evidence
+            .iter()
+            .any(|e| e.contains("the client closed the connection")),
+        "{cause:#?}"
+    );
+    // Still open where the transcript ends: incomplete, a little less sure.
+    let open = hello_exchange(None);
+    let (id, confidence) = top(&open, &[]);
+    assert_eq!(id, CauseId::HandshakeIncomplete);
+    assert!(confidence < cause.confidence);
+}
+
+#[test]
+fn a_tls12_server_that_sent_its_change_cipher_spec_finished_the_handshake() {
+    let accepted = hello_exchange(Some((
+        Side::Server,
+        What::Record {
+            index: 9,
+            content_type: names::content_type(20),
+            version: names::version(0x0303),
+            length: 1,
+            encrypted: false,
+        },
+    )));
+    let diagnosis = diagnose(&[], Some(&accepted), &Context::default());
+    assert!(diagnosis.causes.is_empty(), "{diagnosis:#?}");
 }

@@ -395,15 +395,9 @@ impl PendingFlow {
                 Step::Skip { dir, at, len } => {
                     wire.skip_into(side(dir), len, ms(at), &mut transcript.events);
                 }
-                Step::Gap { dir, at, missing } => transcript.push(
-                    ms(at),
-                    side(dir),
-                    What::Note {
-                        message: format!(
-                            "{missing} bytes of this direction are missing from the capture"
-                        ),
-                    },
-                ),
+                Step::Gap { dir, at, missing } => {
+                    transcript.push(ms(at), side(dir), What::CaptureGap { missing })
+                }
                 Step::Closed { dir, at, how } => {
                     let how = match how {
                         Close::Fin => CloseKind::Eof,

@@ -195,6 +195,12 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
         }
         What::Error { message } => line.local(out, &style.error(message)),
         What::CertificateWithheld { message, .. } => line.local(out, &style.warning(message)),
+        What::CaptureGap { missing } => line.local(
+            out,
+            &style.dim(&format!(
+                "{missing} bytes of this direction are missing from the capture"
+            )),
+        ),
         What::Note { message } => line.local(out, &style.dim(message)),
         What::MqttConnect { connect } => {
             let version = match connect.level {

@@ -215,6 +215,8 @@ pub enum What {
     },
     /// The answer to an MQTT CONNECT: its return code (3.x) or reason code (5).
     MqttConnack { code: u8, name: String },
+    /// Bytes of this direction's stream that the capture does not hold (lost or cut packets).
+    CaptureGap { missing: u64 },
     /// A fact worth showing that is none of the above.
     Note { message: String },
 }
