@@ -346,12 +346,24 @@ enum Handoff {
 const HANDOFF: usize = 64;
 
 fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report, Error> {
+    let mut keylog_note = None;
     let keys = match &args.keylog {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
             let keys = KeyLog::parse(&text);
-            if keys.is_empty() {
+            // A key log of comments only is what OpenSSL leaves when no handshake got as far
+            // as its first secret: analyse without keys, and say so.
+            let only_comments = text
+                .lines()
+                .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
+            if keys.is_empty() && only_comments {
+                keylog_note = Some(format!(
+                    "the key log {} holds no secrets (a client writes them only once a handshake gets far enough): analysed without keys",
+                    path.display()
+                ));
+                None
+            } else if keys.is_empty() {
                 return Err(Error::input(
                     path,
                     InputProblem::WrongKind {
@@ -359,8 +371,9 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
                         found: "no TLS secrets".into(),
                     },
                 ));
+            } else {
+                Some(Arc::new(keys))
             }
-            Some(Arc::new(keys))
         }
         None => None,
     };
@@ -385,7 +398,7 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
     };
     let mut shown = 0u64;
     let mut write_error = None;
-    let summary = std::thread::scope(|scope| {
+    let mut summary = std::thread::scope(|scope| {
         let (send_read, receive_read) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
         let (send_decoded, receive_decoded) = std::sync::mpsc::sync_channel::<Vec<Handoff>>(2);
         let reader = scope.spawn(move || {
@@ -455,6 +468,7 @@ fn analyze(args: &AnalyzeArgs, writer: &mut CaptureWriter<'_>) -> Result<Report,
         )));
     }
     report_write_error(write_error.map_or(Ok(()), Err));
+    summary.notes.extend(keylog_note);
     Ok(Report::new("analyze", vec![], Diagnosis::default()).with_capture(summary, writer.failed()))
 }
 

@@ -311,7 +311,7 @@ pub struct ServeArgs {
     pub once: bool,
 
     /// Seconds to wait for a device's next bytes before giving up on it.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
     pub timeout: f64,
 }
 
@@ -431,7 +431,7 @@ pub struct ConnectArgs {
     pub tls: Option<TlsChoice>,
 
     /// Seconds to wait for the connection and for each answer.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
     pub timeout: f64,
 
     /// Seconds to wait, after a TLS 1.3 handshake, for the server's verdict on the client
@@ -499,4 +499,18 @@ pub enum TlsChoice {
 pub enum Profile {
     /// AWS IoT Core: key and signature algorithms it accepts, Amazon Root CA 1 / 3 in the CA file.
     AwsIot,
+}
+
+/// A time limit in seconds: more than zero, at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if value > 0.0 && value <= 86_400.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "'{text}': give a number of seconds above 0 and up to 86400"
+        ))
+    }
 }

@@ -75,6 +75,8 @@ pub enum ErrorKind {
 pub enum InputProblem {
     #[error("cannot read: {}", io_reason(.0))]
     Unreadable(#[from] std::io::Error),
+    #[error("cannot write: {}", io_reason(.0))]
+    Unwritable(std::io::Error),
     #[error("the file is empty")]
     Empty,
     #[error("not PEM or DER: {0}")]

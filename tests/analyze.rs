@@ -307,6 +307,25 @@ fn a_key_log_that_is_not_one_exits_3() {
     assert!(run.stderr.contains("NSS key log"), "{}", run.stderr);
 }
 
+/// OpenSSL writes only its header line when no handshake reached a secret: analyse anyway.
+#[test]
+fn a_key_log_of_comments_only_is_a_note_not_an_error() {
+    let (code, report) = iotdoctor_json(&[
+        "analyze",
+        &pcap("wrong-server-ca.pcap"),
+        "--keylog",
+        &pcap("wrong-server-ca.keys"),
+    ]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top(&report), Some("server-ca-untrusted"));
+    assert!(
+        report["capture"]["notes"]
+            .to_string()
+            .contains("holds no secrets"),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
     let dir = tempfile::tempdir().unwrap();

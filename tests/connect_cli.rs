@@ -150,6 +150,19 @@ fn keylog_file_gets_the_tls13_secrets() {
 }
 
 #[test]
+fn a_keylog_that_cannot_be_written_says_so() {
+    let run = iotdoctor(&[
+        "connect",
+        "--endpoint",
+        "127.0.0.1:1",
+        "--keylog",
+        "/nonexistent-dir/keys.log",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot write"), "{}", run.stderr);
+}
+
+#[test]
 fn insecure_is_loud_and_still_reports_the_bad_server_certificate() {
     let server = OpenSslServer::start(&["-tls1_3"]);
     let unrelated = pki("unrelated-ca.pem");
@@ -263,6 +276,16 @@ fn usage_errors_exit_2() {
         vec!["connect", "--endpoint", "host:notaport"],
         vec!["connect", "--endpoint", "[::1"],
         vec!["connect", "--endpoint", "127.0.0.1:1", "--timeout", "-1"],
+        vec!["connect", "--endpoint", "127.0.0.1:1", "--timeout", "0"],
+        vec![
+            "serve",
+            "--cert",
+            "c.pem",
+            "--client-ca",
+            "ca.pem",
+            "--timeout",
+            "0",
+        ],
     ] {
         let run = iotdoctor(&args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

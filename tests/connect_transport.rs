@@ -22,6 +22,15 @@ fn closed_port_is_connect_refused_with_exit_code_4() {
 }
 
 #[test]
+fn an_ipv6_endpoint_is_reported_in_brackets() {
+    let port = free_port();
+    let endpoint = format!("[::1]:{port}");
+    let (code, report) = connect_json(&endpoint, &[]);
+    assert_eq!(code, 4, "{report:#}");
+    assert_eq!(report["target"]["endpoint"], endpoint.as_str());
+}
+
+#[test]
 fn unresolvable_name_is_dns_failed_with_exit_code_4() {
     // `.invalid` is reserved (RFC 6761): it never resolves, and the resolver answers locally.
     let (code, report) = connect_json("no-such-host.invalid:8883", &[]);

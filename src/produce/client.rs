@@ -79,7 +79,12 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
         client_signature: None,
     };
     let mut target = Target {
-        endpoint: format!("{}:{}", options.host, options.port),
+        // An IPv6 literal in brackets, so that the endpoint can be read back (and pasted).
+        endpoint: if options.host.contains(':') {
+            format!("[{}]:{}", options.host, options.port)
+        } else {
+            format!("{}:{}", options.host, options.port)
+        },
         sni: options.sni.clone(),
         address: None,
     };
@@ -867,7 +872,7 @@ impl FileKeyLog {
             .append(true)
             .open(path)
             .map(|f| FileKeyLog(Mutex::new(f)))
-            .map_err(|e| Error::input(path, crate::error::InputProblem::Unreadable(e)))
+            .map_err(|e| Error::input(path, crate::error::InputProblem::Unwritable(e)))
     }
 }
 
