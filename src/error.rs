@@ -105,7 +105,7 @@ pub enum InputProblem {
     #[error("holds {0} private keys; give the one that belongs to the certificate")]
     SeveralKeys(usize),
     #[error(
-        "none of its {0} lines is a line of a wolfSSL, mbedTLS or OpenSSL debug log iotdoctor knows (wolfSSL_Debugging_ON output, mbedTLS debug callback lines, openssl s_client -msg/-state/-trace output, OpenSSL error lines)"
+        "none of its {0} lines is a line of a wolfSSL, mbedTLS, OpenSSL or GnuTLS debug log iotdoctor knows (wolfSSL_Debugging_ON output, mbedTLS debug callback lines, openssl s_client -msg/-state/-trace output, OpenSSL error lines, gnutls-cli -d output)"
     )]
     NotALog(usize),
 }

@@ -202,6 +202,8 @@ fn logs_of_good_handshakes_are_healthy() {
         "openssl-ok-tls12",
         "openssl-ok-tls13",
         "openssl-msg-ok-tls13",
+        "gnutls-ok-tls12",
+        "gnutls-ok-tls13",
     ] {
         let (code, top, report) = explain_log(name);
         assert_eq!((code, top), (0, None), "{name}: {report:#}");
@@ -225,6 +227,11 @@ fn a_missing_client_certificate_is_found_in_every_log_format() {
         // The server's own error says it.
         ("openssl-server-no-cert-tls12", 0.75),
         ("openssl-server-no-cert-tls13", 0.75),
+        ("gnutls-no-cert-tls12", 0.9),
+        ("gnutls-no-cert-tls13", 0.9),
+        ("gnutls-no-cert-tls13-d5", 0.9),
+        // gnutls-cli without -d: its certificate callback says it gave 0 certificates.
+        ("gnutls-plain-no-cert-tls12", 0.9),
     ] {
         let (code, top, report) = explain_log(name);
         assert_eq!(code, 1, "{name}");
@@ -253,7 +260,11 @@ fn a_missing_client_certificate_is_found_in_every_log_format() {
 
 #[test]
 fn the_server_chain_and_the_key_are_told_apart() {
-    for name in ["openssl-wrong-ca", "openssl-wrong-ca-verify-return-error"] {
+    for name in [
+        "openssl-wrong-ca",
+        "openssl-wrong-ca-verify-return-error",
+        "gnutls-wrong-ca",
+    ] {
         let (code, top, report) = explain_log(name);
         assert_eq!(code, 1);
         assert_eq!(top.as_deref(), Some("server-ca-untrusted"), "{name}");
@@ -271,6 +282,130 @@ fn the_server_chain_and_the_key_are_told_apart() {
             .to_string()
             .contains("mbedtls_pk_sign")
     );
+}
+
+#[test]
+fn gnutls_cli_debug_logs_are_read_line_by_line() {
+    for (name, version, alert) in [
+        (
+            "gnutls-no-cert-tls12",
+            "TLSv1.2",
+            "alert 40 handshake_failure",
+        ),
+        (
+            "gnutls-no-cert-tls13",
+            "TLSv1.3",
+            "alert 116 certificate_required",
+        ),
+    ] {
+        let (_, _, report) = explain_log(name);
+        assert_eq!(report["log"]["stacks"], serde_json::json!(["gnutls"]));
+        assert_eq!(report["log"]["tls_version"], version, "{name}");
+        let evidence: Vec<String> = cause(&report, "client-cert-not-sent")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect();
+        // The CertificateRequest received and the empty Certificate queued, each by its line.
+        assert!(
+            evidence[0].starts_with("line ") && evidence[0].contains("CERTIFICATE REQUEST (13)"),
+            "{name}: {evidence:?}"
+        );
+        assert!(
+            evidence[1].starts_with("line ") && evidence[1].contains("CERTIFICATE was queued ["),
+            "{name}: {evidence:?}"
+        );
+        assert!(evidence[1].contains("was empty"));
+        let text = iotdoctor(&["explain", "--log", &log_path(name), "--color", "never"]);
+        assert!(
+            text.stdout.contains("(GnuTLS client log, "),
+            "{}",
+            text.stdout
+        );
+        assert!(text.stdout.contains("client -> Certificate: EMPTY"));
+        assert!(
+            text.stdout
+                .contains("error -12 GNUTLS_E_FATAL_ALERT_RECEIVED")
+        );
+        assert!(text.stdout.contains(alert), "{name}: {}", text.stdout);
+    }
+    // The server's chain: the issuer of its last certificate (the intermediate) is unknown.
+    let (_, _, report) = explain_log("gnutls-wrong-ca");
+    let steps = report["log"]["events"].to_string();
+    assert!(steps.contains("GNUTLS_CERT_SIGNER_NOT_FOUND"), "{steps}");
+    assert!(steps.contains("iotdoctor Test Intermediate CA"));
+    assert!(steps.contains("GNUTLS_E_CERTIFICATE_ERROR"));
+}
+
+/// What `explain --log` finds in each log of `fixtures/logs`: its exit code and top cause. A
+/// log added without its line here fails `every_fixture_log_has_its_verdict`.
+const FIXTURE_LOG_VERDICTS: &[(&str, Option<&str>)] = &[
+    ("gnutls-no-cert-tls12", Some("client-cert-not-sent")),
+    ("gnutls-no-cert-tls13", Some("client-cert-not-sent")),
+    ("gnutls-no-cert-tls13-d5", Some("client-cert-not-sent")),
+    ("gnutls-ok-tls12", None),
+    ("gnutls-ok-tls13", None),
+    ("gnutls-plain-no-cert-tls12", Some("client-cert-not-sent")),
+    ("gnutls-wrong-ca", Some("server-ca-untrusted")),
+    ("mbedtls-bad-key-tls12", Some("client-key-unusable")),
+    ("mbedtls-no-cert-tls12", Some("client-cert-not-sent")),
+    ("mbedtls-no-cert-tls12-level3", Some("client-cert-not-sent")),
+    ("mbedtls-ok-tls12", None),
+    ("openssl-msg-no-cert-tls12", Some("client-cert-not-sent")),
+    ("openssl-msg-no-cert-tls13", Some("client-cert-not-sent")),
+    ("openssl-msg-ok-tls13", None),
+    ("openssl-no-cert-tls12", Some("client-cert-not-sent")),
+    ("openssl-no-cert-tls13", Some("client-cert-not-sent")),
+    ("openssl-ok-tls12", None),
+    ("openssl-ok-tls13", None),
+    ("openssl-server-no-cert-tls12", Some("client-cert-not-sent")),
+    ("openssl-server-no-cert-tls13", Some("client-cert-not-sent")),
+    ("openssl-state-no-cert-tls12", Some("client-cert-not-sent")),
+    ("openssl-state-no-cert-tls13", Some("client-cert-not-sent")),
+    ("openssl-trace-no-cert-tls12", Some("client-cert-not-sent")),
+    ("openssl-trace-no-cert-tls13", Some("client-cert-not-sent")),
+    ("openssl-wrong-ca", Some("server-ca-untrusted")),
+    (
+        "openssl-wrong-ca-verify-return-error",
+        Some("server-ca-untrusted"),
+    ),
+    ("wolfssl-late-cert-tls12", Some("client-cert-not-sent")),
+    ("wolfssl-late-cert-tls13", Some("client-cert-not-sent")),
+    ("wolfssl-ok-tls12", None),
+    ("wolfssl-ok-tls13", None),
+];
+
+#[test]
+fn every_fixture_log_has_its_verdict() {
+    let dir = format!("{}/fixtures/logs", env!("CARGO_MANIFEST_DIR"));
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".log").map(str::to_string)
+        })
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = FIXTURE_LOG_VERDICTS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "fixtures/logs and FIXTURE_LOG_VERDICTS differ"
+    );
+    for (name, expected) in FIXTURE_LOG_VERDICTS {
+        let (code, top, report) = explain_log(name);
+        let expected_code = if expected.is_some() { 1 } else { 0 };
+        assert_eq!(
+            (code, top.as_deref()),
+            (expected_code, *expected),
+            "{name}: {report:#}"
+        );
+    }
 }
 
 #[test]

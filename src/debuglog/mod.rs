@@ -5,11 +5,14 @@
 //! than the wire (no certificates, often no message contents), so it has a model of its own,
 //! diagnosed by `diagnose::log` with the same cause ids. Each stack has a module that knows its
 //! log lines: wolfSSL's debug output (`wolfSSL_Debugging_ON`), mbedTLS's debug callback lines
-//! (`file.c:line: |level| message`), and OpenSSL's: `s_client`/`s_server` with `-msg`, `-state`,
-//! `-trace`, and the `error:...` lines every OpenSSL program prints. Lines nobody recognises are
-//! skipped; no line is echoed unless recognised, so key material dumped by a verbose log never
-//! reaches the report.
+//! (`file.c:line: |level| message`), OpenSSL's: `s_client`/`s_server` with `-msg`, `-state`,
+//! `-trace`, and the `error:...` lines every OpenSSL program prints, and GnuTLS's: `gnutls-cli
+//! -d N` (`|<4>| HSK[0x...]: ...`) and the lines gnutls-cli prints itself (`- Status: ...`,
+//! `*** Fatal error: ...`). Lines nobody recognises are skipped; no line is echoed unless
+//! recognised, so key material dumped by a verbose log (mbedTLS level 4, gnutls-cli `-d 9`)
+//! never reaches the report.
 
+mod gnutls;
 mod mbedtls;
 mod openssl;
 mod wolfssl;
@@ -91,9 +94,14 @@ pub enum LogWhat {
         name: Option<String>,
         message: String,
     },
-    /// A certificate chain did not verify (OpenSSL `verify error:num=N`).
+    /// A certificate chain did not verify (OpenSSL `verify error:num=N`, GnuTLS `- Status: The
+    /// certificate is NOT trusted. ...`).
     VerifyError {
+        /// OpenSSL's verify error number (`20`), or GnuTLS's status bit (`64`,
+        /// `GNUTLS_CERT_SIGNER_NOT_FOUND`).
         code: u32,
+        /// Where in the chain it failed, 0 being the peer's own certificate. GnuTLS names no
+        /// depth: for an issuer it could not find, this is the last certificate the peer sent.
         #[serde(skip_serializing_if = "Option::is_none")]
         depth: Option<u32>,
         /// The certificate at that depth, as the log names it.
@@ -135,6 +143,7 @@ struct Reader {
     wolfssl: wolfssl::State,
     mbedtls: mbedtls::State,
     openssl: openssl::State,
+    gnutls: gnutls::State,
 }
 
 impl Reader {
@@ -151,6 +160,7 @@ impl Reader {
             wolfssl: wolfssl::State::default(),
             mbedtls: mbedtls::State::default(),
             openssl: openssl::State::default(),
+            gnutls: gnutls::State::default(),
         }
     }
 
@@ -164,7 +174,8 @@ impl Reader {
         // Each stack's module recognises only its own lines; the first that does wins.
         let _ = self.wolfssl.line(line, &mut out)
             || self.mbedtls.line(line, &mut out)
-            || self.openssl.line(line, &mut out);
+            || self.openssl.line(line, &mut out)
+            || self.gnutls.line(line, &mut out);
     }
 
     fn finish(self) -> DebugLog {

@@ -272,27 +272,15 @@ fn verification(log: &DebugLog, out: &mut Vec<Proposal>) {
         let LogWhat::VerifyError { code, depth, .. } = &event.what else {
             continue;
         };
-        if seen.contains(code) {
+        if seen.contains(&(event.stack, *code)) {
             continue;
         }
-        seen.push(*code);
+        seen.push((event.stack, *code));
         // A client's log verifies the server's chain; a server's log, the client's.
         let server_chain = log.side == Side::Client;
-        let causes: Vec<CauseId> = match (code, depth) {
-            // The issuer of the leaf was not found: the intermediate was not sent, or the CA
-            // is another.
-            (20, Some(0)) | (21, _) => {
-                vec![chain_incomplete(server_chain), ca_untrusted(server_chain)]
-            }
-            (20 | 2 | 19, _) => vec![ca_untrusted(server_chain), chain_incomplete(server_chain)],
-            _ => explain::lookup(&code.to_string(), Some(Stack::OpenSsl))
-                .into_iter()
-                .find(|r| r.stack == Stack::OpenSsl)
-                .map(|r| r.causes)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|c| server_chain == c.to_string().starts_with("server-"))
-                .collect(),
+        let causes = match event.stack {
+            Stack::GnuTls => gnutls_status_causes(*code, *depth, server_chain),
+            _ => openssl_verify_causes(*code, *depth, server_chain),
         };
         for (rank, cause) in causes.into_iter().enumerate() {
             let confidence = if rank == 0 { 0.85 } else { 0.4 };
@@ -308,6 +296,53 @@ fn verification(log: &DebugLog, out: &mut Vec<Proposal>) {
             ));
         }
     }
+}
+
+/// OpenSSL's verify error number, at its depth.
+fn openssl_verify_causes(code: u32, depth: Option<u32>, server_chain: bool) -> Vec<CauseId> {
+    match code {
+        // The issuer of the certificate at that depth was not found.
+        20 => issuer_not_found(depth, server_chain),
+        // The issuer of the leaf, whatever depth is printed.
+        21 => issuer_not_found(Some(0), server_chain),
+        2 | 19 => issuer_not_found(None, server_chain),
+        _ => catalogue_causes(&code.to_string(), Stack::OpenSsl, server_chain),
+    }
+}
+
+/// GnuTLS's `GNUTLS_CERT_SIGNER_NOT_FOUND`: "The certificate issuer is unknown."
+const GNUTLS_CERT_SIGNER_NOT_FOUND: u32 = 1 << 6;
+
+/// A GnuTLS status bit; an unknown issuer at the depth the reader found for it.
+fn gnutls_status_causes(bit: u32, depth: Option<u32>, server_chain: bool) -> Vec<CauseId> {
+    if bit == GNUTLS_CERT_SIGNER_NOT_FOUND {
+        return issuer_not_found(depth, server_chain);
+    }
+    match explain::gnutls_status(bit) {
+        Some(status) => catalogue_causes(status.name, Stack::GnuTls, server_chain),
+        None => Vec::new(),
+    }
+}
+
+/// The issuer of the certificate at `depth` was not found. At the leaf, the peer most likely
+/// did not send its intermediate; higher up, the chain leads to a CA the verifier does not hold.
+fn issuer_not_found(depth: Option<u32>, server_chain: bool) -> Vec<CauseId> {
+    match depth {
+        Some(0) => vec![chain_incomplete(server_chain), ca_untrusted(server_chain)],
+        _ => vec![ca_untrusted(server_chain), chain_incomplete(server_chain)],
+    }
+}
+
+/// The causes the catalogue gives a code of this stack, those about the chain verified.
+fn catalogue_causes(code: &str, stack: Stack, server_chain: bool) -> Vec<CauseId> {
+    explain::lookup(code, Some(stack))
+        .into_iter()
+        .find(|r| r.stack == stack)
+        .map(|r| r.causes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| server_chain == c.to_string().starts_with("server-"))
+        .collect()
 }
 
 fn chain_incomplete(server: bool) -> CauseId {

@@ -758,6 +758,58 @@ pub fn alert_code(name: &str) -> Option<u8> {
     name_key(name).and_then(|key| alert_by_name(&key))
 }
 
+/// The GnuTLS error code whose `gnutls_strerror()` text this is, exactly (`A TLS fatal alert has
+/// been received.` is -12): how a program's error line is named when it prints no number.
+pub fn gnutls_error_code(message: &str) -> Option<i64> {
+    let message = message.trim();
+    tables::GNUTLS
+        .iter()
+        .find(|entry| entry.message == message || entry.alt_messages.contains(&message))
+        .map(|entry| entry.code)
+}
+
+/// A GnuTLS certificate verification status bit (`GNUTLS_CERT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GnutlsStatus {
+    pub bit: u32,
+    pub name: &'static str,
+    /// The text `gnutls_certificate_verification_status_print()` gives the bit.
+    pub message: &'static str,
+}
+
+impl GnutlsStatus {
+    fn of(flag: &Flag) -> GnutlsStatus {
+        GnutlsStatus {
+            bit: flag.bit,
+            name: flag.name,
+            message: flag.message,
+        }
+    }
+}
+
+/// The status bits whose texts a printed verification status holds, in the order printed:
+/// `The certificate is NOT trusted. The certificate issuer is unknown.` is
+/// `GNUTLS_CERT_INVALID` then `GNUTLS_CERT_SIGNER_NOT_FOUND`.
+pub fn gnutls_statuses(text: &str) -> Vec<GnutlsStatus> {
+    let mut found: Vec<(usize, GnutlsStatus)> = tables::GNUTLS_VERIFY_STATUS
+        .iter()
+        .filter_map(|flag| {
+            text.find(flag.message)
+                .map(|at| (at, GnutlsStatus::of(flag)))
+        })
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, status)| status).collect()
+}
+
+/// The status bit of this value (`64`: `GNUTLS_CERT_SIGNER_NOT_FOUND`).
+pub fn gnutls_status(bit: u32) -> Option<GnutlsStatus> {
+    tables::GNUTLS_VERIFY_STATUS
+        .iter()
+        .find(|flag| flag.bit == bit)
+        .map(GnutlsStatus::of)
+}
+
 /// The alert of a name: `bad_certificate`, `BAD CERTIFICATE`, `SSL_AD_BAD_CERTIFICATE`,
 /// `GNUTLS_A_BAD_CERTIFICATE`.
 fn alert_by_name(key: &str) -> Option<u8> {

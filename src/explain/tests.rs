@@ -1004,3 +1004,27 @@ fn mqtt_texts_agree_with_what_connect_and_serve_print() {
         );
     }
 }
+
+#[test]
+fn gnutls_texts_are_named_exactly() {
+    assert_eq!(
+        gnutls_error_code("A TLS fatal alert has been received."),
+        Some(-12)
+    );
+    assert_eq!(gnutls_error_code(" Error in the certificate. "), Some(-43));
+    // Only the whole text: a part of it, or another stack's, is not a GnuTLS error.
+    assert_eq!(gnutls_error_code("A TLS fatal alert"), None);
+    assert_eq!(gnutls_error_code("certificate verify failed"), None);
+
+    let statuses =
+        gnutls_statuses("The certificate is NOT trusted. The certificate issuer is unknown.");
+    let names: Vec<&str> = statuses.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        ["GNUTLS_CERT_INVALID", "GNUTLS_CERT_SIGNER_NOT_FOUND"]
+    );
+    assert_eq!(statuses[1].bit, 64);
+    assert_eq!(gnutls_status(64), Some(statuses[1]));
+    assert_eq!(gnutls_status(3), None);
+    assert!(gnutls_statuses("The certificate is trusted.").is_empty());
+}
