@@ -318,6 +318,7 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Report, Error> {
         alpn_offered: !args.alpn.is_empty(),
         at: Some(checks::now()),
         aws_iot: aws,
+        observed: false,
     };
     let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
     let report = Report::new("connect", findings, diagnosis).with_connection(
@@ -487,6 +488,7 @@ fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> Ha
         alpn_offered,
         at: Some(found.started as i64),
         aws_iot: sni.as_deref().is_some_and(aws_iot::is_endpoint),
+        observed: true,
     };
     let diagnosis = diagnose::diagnose(&[], Some(&found.transcript), &context);
     let outcome = if diagnosis.causes.is_empty() {
@@ -696,6 +698,7 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
         alpn_offered: false,
         at: Some(checks::now()),
         aws_iot: false,
+        observed: false,
     };
     let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
     let hello_seen = run.transcript.events.iter().any(|e| {

@@ -216,6 +216,16 @@ fn ca_verifies_the_server_chains_in_the_capture() {
         "{:?}",
         causes(&report)
     );
+    // The handshake went on: the device does not check the chain against this CA.
+    let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("the client went on with the handshake all the same"),
+        "{evidence}"
+    );
+    // A client that refused the chain itself (alert 48) did not go on.
+    let (_, refused) = analyze("wrong-server-ca", &["--ca", &unrelated]);
+    let evidence = handshake(&refused)["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(!evidence.contains("went on"), "{evidence}");
     let root = pki("root-ca.pem");
     let (code, _) = analyze("ok-tls12", &["--ca", &root]);
     assert_eq!(code, 0);
@@ -234,7 +244,7 @@ fn text_report_lists_handshakes_and_draws_the_failed_ones() {
         "client-cert-not-sent (95%)",
         "Certificate: EMPTY, no certificate",
         "Alert fatal 40 handshake_failure",
-        "PROBLEMS FOUND: 1 of 1 handshake(s) failed",
+        "PROBLEMS FOUND in 1 of 1 handshake(s)",
     ] {
         assert!(
             run.stdout.contains(expected),

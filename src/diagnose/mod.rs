@@ -47,6 +47,9 @@ pub struct Context {
     /// The server is AWS IoT Core (its endpoint name, or `--profile aws-iot`): its habits are
     /// part of the evidence and its consoles part of the fixes.
     pub aws_iot: bool,
+    /// The handshake was made by others and only observed (a capture): "the client" is the
+    /// device, whose choices are evidence, not iotdoctor.
+    pub observed: bool,
 }
 
 /// Confidence of a cause established by reading the credential files themselves: a fact,

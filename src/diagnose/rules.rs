@@ -900,8 +900,22 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
     out.push(proposal);
 }
 
-/// Our verification of the server failed.
+/// Our verification of the server failed. In a capture the client may have gone on regardless:
+/// then the chain is still not what `--ca` expects, and the client does not check it that way.
 fn server_certificate(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
+    let start = out.len();
+    server_chain_rejected(f, context, out);
+    if context.observed && f.handshake_finished() {
+        for proposal in &mut out[start..] {
+            proposal.evidence.push(
+                "the client went on with the handshake all the same: it trusts another CA than the one given, or does not verify the server's certificate"
+                    .into(),
+            );
+        }
+    }
+}
+
+fn server_chain_rejected(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
     let Some((i, false, problem, detail)) = f.verification else {
         return;
     };

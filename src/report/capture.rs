@@ -229,13 +229,16 @@ impl<'a> CaptureWriter<'a> {
             0 => writeln!(
                 self.out,
                 "{}",
-                style.good(&format!("OK: {} handshake(s), none failed", self.written))
+                style.good(&format!(
+                    "OK: {} handshake(s), no problems found",
+                    self.written
+                ))
             ),
             n => writeln!(
                 self.out,
                 "{}",
                 style.error(&format!(
-                    "PROBLEMS FOUND: {n} of {} handshake(s) failed",
+                    "PROBLEMS FOUND in {n} of {} handshake(s)",
                     self.written
                 ))
             ),
