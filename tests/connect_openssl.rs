@@ -336,3 +336,19 @@ fn key_iotdoctor_cannot_sign_with() {
         }
     }
 }
+
+/// A server that signs only with SHA-1 schemes, which iotdoctor does not offer: it refuses the
+/// ClientHello, and the report names what the ClientHello offered, signature schemes included.
+#[test]
+fn server_restricted_to_signature_schemes_the_client_does_not_offer() {
+    let server = OpenSslServer::start(&["-tls1_2", "-sigalgs", "ECDSA+SHA1"]);
+    let (code, report) = connect(&server, "1.2", &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_top(&report, "no-common-cipher");
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("signature schemes ecdsa_"), "{evidence}");
+    assert!(
+        !evidence.contains("rustls"),
+        "a capture's client is not iotdoctor: {evidence}"
+    );
+}

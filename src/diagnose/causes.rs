@@ -188,6 +188,7 @@ impl CauseId {
             }
             NoCommonCipher => &[
                 "Enable a cipher suite and group the other side supports (ECDHE with AES-GCM is the common ground).",
+                "A server restricted to a few signature schemes (OpenSSL -sigalgs or SSL_CTX_set1_sigalgs_list) must keep one its certificate's key can make and the client offers: ecdsa_secp256r1_sha256 for a P-256 key, rsa_pss_rsae_sha256 for RSA.",
             ],
             SniRequired => &["Send SNI with the server's host name."],
             AlpnMismatch => &[

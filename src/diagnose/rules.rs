@@ -4,6 +4,7 @@
 
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::credentials::{Finding, FindingId, Severity};
+use crate::transcript::names::Named;
 use crate::transcript::{CloseKind, Event, Handshake, Seen, Side, Transcript, What};
 
 use super::alerts;
@@ -1103,11 +1104,7 @@ fn hello_refused(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
             out.push(Proposal::new(
                 CauseId::NoCommonCipher,
                 0.6,
-                vec![
-                    alert_line.clone(),
-                    before.clone(),
-                    "iotdoctor (rustls) offers only ECDHE key exchange with AEAD suites: a server limited to CBC or static-RSA suites, or to groups it did not offer, answers this way".into(),
-                ],
+                vec![alert_line.clone(), before.clone(), offered_line(f)],
             ));
             if !f.sni_sent {
                 out.push(Proposal::new(
@@ -1122,6 +1119,41 @@ fn hello_refused(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
         }
         _ => {}
     }
+}
+
+/// What the ClientHello offered to negotiate, for a server that found nothing in it.
+fn offered_line(f: &Facts<'_>) -> String {
+    let Some(i) = f.client_hello else {
+        return "the ClientHello was not seen: what it offered is unknown".into();
+    };
+    let What::Handshake {
+        message:
+            Handshake::ClientHello {
+                cipher_suites,
+                groups,
+                signature_schemes,
+                ..
+            },
+        ..
+    } = &f.events[i].what
+    else {
+        return "the ClientHello was not seen: what it offered is unknown".into();
+    };
+    let list = |names: &[Named]| {
+        let shown: Vec<String> = names.iter().take(4).map(|n| n.to_string()).collect();
+        match names.len() {
+            0 => "none".to_string(),
+            n if n > 4 => format!("{} (+{} more)", shown.join(", "), n - 4),
+            _ => shown.join(", "),
+        }
+    };
+    format!(
+        "the ClientHello ({}) offered cipher suites {}; groups {}; signature schemes {}: a server that accepts none of the suites or groups, or whose certificate key can make none of the signature schemes, answers this way",
+        f.at(i),
+        list(cipher_suites),
+        list(groups),
+        list(signature_schemes)
+    )
 }
 
 fn sni_line(f: &Facts<'_>) -> String {
