@@ -448,6 +448,64 @@ fn device_rejecting_the_server_certificate_and_a_device_without_sni() {
     assert_eq!(finding(&report, "sni-not-sent")["severity"], "warning");
 }
 
+/// The report on a device trusting only `device_ca` that connects with `version` to `serve`
+/// presenting `serve_cert`, and rejects it with alert 48 unknown_ca.
+fn device_rejecting(serve_cert: &str, device_ca: &str, version: &str) -> Value {
+    let cert = pki(serve_cert);
+    let serve = Serve::start(&["--cert", &cert]);
+    let ca = pki(device_ca);
+    serve.s_client_with(&[
+        version,
+        "-CAfile",
+        &ca,
+        "-verify_return_error",
+        "-servername",
+        "localhost",
+    ]);
+    let (code, report) = serve.report();
+    assert_eq!(code, 1, "{version}: {report:#}");
+    let alerts = events_of(&report, "client", "alert");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "{version}: the device's one alert, once: {report:#}"
+    );
+    assert_eq!(alerts[0]["description"]["code"], 48, "{version}");
+    let server_chains = events_of(&report, "server", "certificate");
+    assert_eq!(
+        server_chains.len(),
+        1,
+        "{version}: the server's Certificate is shown, encrypted or not: {report:#}"
+    );
+    report
+}
+
+#[test]
+fn device_trusting_another_ca_rejects_the_server_both_versions() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let report = device_rejecting("server-chain.pem", "unrelated-ca.pem", version);
+        assert_eq!(
+            top_cause(&report),
+            Some("server-ca-untrusted"),
+            "{version}: {report:#}"
+        );
+    }
+}
+
+#[test]
+fn server_sending_only_its_leaf_is_an_incomplete_chain_both_versions() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let report = device_rejecting("server.pem", "root-ca.pem", version);
+        assert_eq!(
+            top_cause(&report),
+            Some("server-chain-incomplete"),
+            "{version}: {report:#}"
+        );
+        let certificates = &events_of(&report, "server", "certificate")[0]["certificates"];
+        assert_eq!(certificates.as_array().unwrap().len(), 1, "{version}");
+    }
+}
+
 #[test]
 fn device_offering_only_tls_1_1_is_a_version_mismatch() {
     let serve = Serve::start(&[]);

@@ -886,19 +886,49 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             short_dn(&c.issuer)
         )
     });
-    let proposal = match alert.code {
-        48 | 42 | 46 | 43 => Proposal::new(
-            CauseId::ServerCaUntrusted,
-            if alert.code == 48 { 0.85 } else { 0.5 },
-            vec![format!(
-                "{line}, right after the server's Certificate{}",
-                top.unwrap_or_default()
-            )],
-        ),
-        45 => Proposal::new(CauseId::ServerCertExpired, 0.8, vec![line]),
-        _ => return,
-    };
-    out.push(proposal);
+    let confidence = if alert.code == 48 { 0.85 } else { 0.5 };
+    let after_certificate = format!(
+        "{line}, right after the server's Certificate{}",
+        top.unwrap_or_default()
+    );
+    match alert.code {
+        48 | 42 | 46 | 43 => match only_leaf_sent(chain) {
+            Some(leaf) => {
+                let issuer = short_dn(&leaf.issuer);
+                out.push(Proposal::new(
+                    CauseId::ServerChainIncomplete,
+                    confidence - 0.1,
+                    vec![
+                        after_certificate,
+                        format!("the server sent only its certificate '{}', not its issuer '{issuer}': a client that trusts the root above '{issuer}' cannot build the chain", leaf.short_name()),
+                    ],
+                ));
+                out.push(Proposal::new(
+                    CauseId::ServerCaUntrusted,
+                    0.35,
+                    vec![format!(
+                        "if '{issuer}' is itself a root, the client does not trust it"
+                    )],
+                ));
+            }
+            None => out.push(Proposal::new(
+                CauseId::ServerCaUntrusted,
+                confidence,
+                vec![after_certificate],
+            )),
+        },
+        45 => out.push(Proposal::new(CauseId::ServerCertExpired, 0.8, vec![line])),
+        _ => {}
+    }
+}
+
+/// The server's chain when it is one certificate that is not its own issuer: its issuer, an
+/// intermediate or a root, was not sent.
+fn only_leaf_sent(chain: &[CertInfo]) -> Option<&CertInfo> {
+    match chain {
+        [leaf] if !leaf.self_issued => Some(leaf),
+        _ => None,
+    }
 }
 
 /// Our verification of the server failed. In a capture the client may have gone on regardless:

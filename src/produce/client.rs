@@ -13,6 +13,7 @@ use rustls::{ClientConfig, ClientConnection, ProtocolVersion, RootCertStore};
 
 use super::hooks::{
     Facts, HookFact, Identity, RecordingResolver, RecordingVerifier, describe_certificate_error,
+    own_signature_detail,
 };
 use super::recorder::Recorder;
 use crate::error::Error;
@@ -366,7 +367,7 @@ impl Run {
                 | HookFact::ClientChain { .. }
                 | HookFact::ClientSignatureChecked { .. } => {}
                 HookFact::ClientNote(message) => self.push(Side::Client, What::Note { message }),
-                HookFact::ClientSignature {
+                HookFact::OwnSignature {
                     scheme,
                     length,
                     verified,
@@ -378,7 +379,7 @@ impl Run {
                                 u16::from(scheme),
                                 length,
                                 verified,
-                                self_check_detail(verified),
+                                own_signature_detail(verified),
                             ),
                         );
                     } else {
@@ -780,21 +781,10 @@ impl Run {
                     });
             if let Some((slot, detail)) = ours {
                 *slot = verified;
-                *detail = self_check_detail(verified);
+                *detail = own_signature_detail(verified);
             }
         }
     }
-}
-
-fn self_check_detail(verified: Option<bool>) -> Option<String> {
-    Some(
-        match verified {
-            Some(true) => "our signature verifies against our own certificate",
-            Some(false) => "our signature does NOT verify against our own certificate: the key does not belong to it",
-            None => "could not check our signature against our certificate",
-        }
-        .to_string(),
-    )
 }
 
 /// Why a server certificate was rejected, in the terms the rules reason with.

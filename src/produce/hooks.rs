@@ -64,8 +64,9 @@ pub enum HookFact {
         length: usize,
         result: Result<(), Error>,
     },
-    /// Our CertificateVerify, checked against our own certificate.
-    ClientSignature {
+    /// A signature made with our key (a CertificateVerify, or a TLS 1.2 ServerKeyExchange),
+    /// checked against our own certificate.
+    OwnSignature {
         scheme: SignatureScheme,
         length: usize,
         verified: Option<bool>,
@@ -259,11 +260,11 @@ impl ResolvesClientCert for RecordingResolver {
                 withheld: None,
             });
         }
-        let key = Arc::new(RecordingKey {
-            inner: identity.key.clone(),
+        let key = Arc::new(RecordingKey::new(
+            identity.key.clone(),
             leaf,
-            facts: self.facts.clone(),
-        });
+            self.facts.clone(),
+        ));
         Some(Arc::new(CertifiedKey::new(identity.chain.clone(), key)))
     }
 
@@ -324,10 +325,29 @@ fn distinguished_name(der: &[u8]) -> String {
 
 /// Our signing key, recording each signature and checking it against our own certificate.
 #[derive(Debug)]
-struct RecordingKey {
+pub struct RecordingKey {
     inner: Arc<dyn SigningKey>,
     leaf: CertInfo,
     facts: Facts,
+}
+
+impl RecordingKey {
+    /// `leaf` is the certificate `inner` should belong to.
+    pub fn new(inner: Arc<dyn SigningKey>, leaf: CertInfo, facts: Facts) -> Self {
+        RecordingKey { inner, leaf, facts }
+    }
+}
+
+/// What the check of our own signature against our certificate found, for the transcript.
+pub fn own_signature_detail(verified: Option<bool>) -> Option<String> {
+    Some(
+        match verified {
+            Some(true) => "our signature verifies against our own certificate",
+            Some(false) => "our signature does NOT verify against our own certificate: the key does not belong to it",
+            None => "could not check our signature against our certificate",
+        }
+        .to_string(),
+    )
 }
 
 impl SigningKey for RecordingKey {
@@ -360,7 +380,7 @@ impl Signer for RecordingSigner {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let signature = self.inner.sign(message)?;
         let scheme = self.inner.scheme();
-        self.facts.push(HookFact::ClientSignature {
+        self.facts.push(HookFact::OwnSignature {
             scheme,
             length: signature.len(),
             verified: verify_tls_signature(&self.leaf, scheme, message, &signature),

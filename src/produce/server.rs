@@ -11,8 +11,12 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme};
 
 use super::client::TlsVersion;
-use super::hooks::{Facts, HookFact, RecordingClientVerifier, describe_certificate_error};
+use super::hooks::{
+    Facts, HookFact, RecordingClientVerifier, RecordingKey, describe_certificate_error,
+    own_signature_detail,
+};
 use super::recorder::Recorder;
+use crate::credentials::inspect::CertInfo;
 use crate::error::Error;
 use crate::transcript::{CloseKind, Side, Transcript, What, names};
 
@@ -52,6 +56,8 @@ struct Parts {
     mandatory: bool,
     schemes: Option<Vec<SignatureScheme>>,
     chain: Vec<CertificateDer<'static>>,
+    /// The same chain, summarised for the transcript (TLS 1.3 sends it encrypted).
+    chain_infos: Vec<CertInfo>,
     key: Arc<dyn rustls::sign::SigningKey>,
     versions: &'static [&'static rustls::SupportedProtocolVersion],
     alpn: Vec<Vec<u8>>,
@@ -93,6 +99,11 @@ impl Server {
             mandatory: !options.optional_client_cert,
             schemes: options.client_sigalgs.clone(),
             chain: options.chain.clone(),
+            chain_infos: options
+                .chain
+                .iter()
+                .filter_map(|der| CertInfo::from_der(der).ok())
+                .collect(),
             key,
             versions,
             alpn: options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
@@ -114,6 +125,7 @@ impl Server {
             facts: facts.clone(),
             tls13: false,
             pending: Vec::new(),
+            own_chain: self.parts.chain_infos.clone(),
         };
         run.push(Side::Client, What::Connected { address: peer });
         let config = match self.parts.config(facts) {
@@ -166,12 +178,19 @@ impl Parts {
             self.inner.clone(),
             self.mandatory,
             self.schemes.clone(),
-            facts,
+            facts.clone(),
         );
-        let certified = Arc::new(rustls::sign::CertifiedKey::new(
-            self.chain.clone(),
-            self.key.clone(),
-        ));
+        // Our key records its signatures: in TLS 1.3 the one of our CertificateVerify marks
+        // where our (encrypted) Certificate went out.
+        let key: Arc<dyn rustls::sign::SigningKey> = match self.chain_infos.first() {
+            Some(leaf) => Arc::new(RecordingKey::new(
+                self.key.clone(),
+                leaf.clone(),
+                facts.clone(),
+            )),
+            None => self.key.clone(),
+        };
+        let certified = Arc::new(rustls::sign::CertifiedKey::new(self.chain.clone(), key));
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(self.versions)
             .map_err(|e| Error::Usage(format!("TLS versions: {e}")))?
@@ -207,6 +226,8 @@ struct Run {
     tls13: bool,
     /// Events about what the server is sending, shown once its bytes are on the wire.
     pending: Vec<(Side, What)>,
+    /// Our certificate chain, as we send it.
+    own_chain: Vec<CertInfo>,
 }
 
 impl Run {
@@ -414,6 +435,27 @@ impl Run {
                         },
                     );
                 }
+                HookFact::OwnSignature {
+                    scheme,
+                    length,
+                    verified,
+                } if self.tls13 => {
+                    // rustls signs our CertificateVerify right after queueing our Certificate;
+                    // both go out encrypted in the flight being written.
+                    self.pending.push((
+                        Side::Server,
+                        What::decrypted_certificate(self.own_chain.clone()),
+                    ));
+                    self.pending.push((
+                        Side::Server,
+                        What::decrypted_verify(
+                            u16::from(scheme),
+                            length,
+                            verified,
+                            own_signature_detail(verified),
+                        ),
+                    ));
+                }
                 HookFact::ClientSignatureChecked {
                     scheme,
                     length,
@@ -433,6 +475,13 @@ impl Run {
     }
 
     fn record_error(&mut self, error: &rustls::Error) {
+        // The device's TLS 1.3 alert is encrypted: shown as rustls read it, before its reaction.
+        if let rustls::Error::AlertReceived(description) = error
+            && self.tls13
+            && !self.client_sent_plaintext_alert()
+        {
+            self.push(Side::Client, What::decrypted_alert(u8::from(*description)));
+        }
         self.push(
             Side::Server,
             What::Error {
@@ -453,9 +502,27 @@ impl Run {
         if let Some(description) = description {
             self.pending
                 .push((Side::Server, What::decrypted_alert(u8::from(description))));
-        } else if let rustls::Error::AlertReceived(description) = error {
-            self.push(Side::Client, What::decrypted_alert(u8::from(*description)));
         }
+    }
+
+    /// Whether the device's last record was a plaintext alert, which the wire already shows:
+    /// some stacks (OpenSSL) send an alert in the clear while still reading the server's
+    /// TLS 1.3 flight, before they encrypt anything.
+    fn client_sent_plaintext_alert(&self) -> bool {
+        self.rec
+            .transcript
+            .events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.what {
+                What::Record {
+                    content_type,
+                    encrypted,
+                    ..
+                } if e.from == Side::Client => Some(content_type.code == 21 && !encrypted),
+                _ => None,
+            })
+            .unwrap_or(false)
     }
 }
 

@@ -323,25 +323,20 @@ impl Serve {
         Serve::spawn(&args)
     }
 
-    /// `iotdoctor serve` on an ephemeral loopback port with the fixture server chain, requiring
-    /// client certificates of the fixture root, plus `extra`; stdout and stderr piped.
+    /// `iotdoctor serve` on an ephemeral loopback port with the fixture server chain (unless
+    /// `extra` gives a `--cert`), requiring client certificates of the fixture root, plus `extra`;
+    /// stdout and stderr piped.
     pub fn spawn(extra: &[&str]) -> Serve {
         let (cert, key, ca) = (
             pki("server-chain.pem"),
             pki("server.key"),
             pki("root-ca.pem"),
         );
-        let mut args = vec![
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-            "--client-ca",
-            &ca,
-        ];
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        if !extra.contains(&"--cert") {
+            args.extend(["--cert", &cert]);
+        }
+        args.extend(["--key", &key, "--client-ca", &ca]);
         args.extend_from_slice(extra);
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
             .args(&args)
