@@ -507,6 +507,27 @@ fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> Ha
     }
 }
 
+/// A server whose key is not its certificate's fails every handshake, and the devices look to
+/// blame: refuse to start, with the same check `check-certs` makes.
+fn refuse_key_of_another_certificate(
+    creds: &Credentials,
+    key: &crate::credentials::LoadedKey,
+) -> Result<(), Error> {
+    let Some(leaf) = creds.device.first() else {
+        return Ok(());
+    };
+    match checks::key_mismatch(key, &leaf.info) {
+        Some(finding) => Err(Error::input(
+            &key.path,
+            InputProblem::KeyNotForCertificate {
+                cert: leaf.origin.path.clone(),
+                why: finding.message,
+            },
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Serves devices until interrupted (or one, with `--once`), writing each connection's report
 /// when it ends. Returns the exit code: with `--once`, that of the one connection.
 fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
@@ -523,6 +544,7 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
             "the server needs its private key: give --key (or put it in the --cert file)".into(),
         )
     })?;
+    refuse_key_of_another_certificate(&creds, key)?;
     let mut client_sigalgs = None;
     if !args.client_sigalgs.is_empty() {
         let mut schemes = Vec::new();

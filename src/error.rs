@@ -105,6 +105,11 @@ pub enum InputProblem {
     #[error("holds {0} private keys; give the one that belongs to the certificate")]
     SeveralKeys(usize),
     #[error(
+        "{why}. The server needs the key of the first certificate in {cert}: devices reject signatures made with any other (alert 51 decrypt_error)",
+        cert = cert.display()
+    )]
+    KeyNotForCertificate { cert: PathBuf, why: String },
+    #[error(
         "none of its {0} lines is a line of a wolfSSL, mbedTLS, OpenSSL or GnuTLS debug log iotdoctor knows (wolfSSL_Debugging_ON output, mbedTLS debug callback lines, openssl s_client -msg/-state/-trace output, OpenSSL error lines, gnutls-cli -d output)"
     )]
     NotALog(usize),

@@ -573,3 +573,35 @@ fn unknown_signature_scheme_names_are_usage_errors() {
         run.stderr
     );
 }
+
+#[test]
+fn a_server_key_that_is_not_its_certificates_is_refused_at_start() {
+    let (cert, key, ca) = (
+        pki("server-chain.pem"),
+        pki("stranger.key"),
+        pki("root-ca.pem"),
+    );
+    let run = iotdoctor(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--client-ca",
+        &ca,
+        "--once",
+    ]);
+    assert_eq!(run.code, 3, "an input problem: {}", run.stderr);
+    assert!(!run.stderr.contains("serving TLS"), "{}", run.stderr);
+    for named in [&key, &cert] {
+        assert!(run.stderr.contains(named.as_str()), "{}", run.stderr);
+    }
+    assert!(
+        run.stderr
+            .contains("does not belong to certificate 'localhost'"),
+        "{}",
+        run.stderr
+    );
+}

@@ -11,7 +11,7 @@ use super::finding::{Finding, FindingId, Severity};
 use super::inspect::{CertInfo, PublicKeyInfo, short_dn};
 use super::keys::{KeyInfo, KeyMatch};
 use super::load::{Container, KeyEncoding, Other};
-use super::{Credentials, LoadedCert, Role, aws_iot};
+use super::{Credentials, LoadedCert, LoadedKey, Role, aws_iot};
 
 /// Knobs of the checks.
 #[derive(Debug, Clone, Copy)]
@@ -250,6 +250,21 @@ fn pick_leaf(device: &[LoadedCert], key: Option<&KeyInfo>) -> Option<usize> {
         .iter()
         .position(|c| !issues_another(c))
         .or(if device.is_empty() { None } else { Some(0) })
+}
+
+/// The check `check` makes of a key against its certificate, alone: the finding that says the
+/// key does not belong to `cert`, if it does not. For a caller that must refuse such a pair (a
+/// server's own certificate and key).
+pub fn key_mismatch(key: &LoadedKey, cert: &CertInfo) -> Option<Finding> {
+    let info = KeyInfo::inspect(&key.key.der);
+    key_findings(
+        key.path.display().to_string(),
+        &info,
+        info.matches(cert),
+        cert,
+    )
+    .into_iter()
+    .find(|finding| finding.id == FindingId::ClientKeyMismatch)
 }
 
 fn key_findings(
