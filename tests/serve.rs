@@ -23,19 +23,27 @@ impl Serve {
 
     /// Runs `openssl s_client -connect` to the server with exactly `args`.
     fn s_client_with(&self, args: &[&str]) {
+        self.s_client_output(args);
+    }
+
+    /// Runs `openssl s_client -connect` to the server with exactly `args`; returns what it
+    /// printed, stdout then stderr.
+    fn s_client_output(&self, args: &[&str]) -> String {
         let connect = format!("127.0.0.1:{}", self.port);
         let mut client = Command::new("openssl")
             .args(["s_client", "-connect", &connect])
             .args(args)
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         // Keep stdin open a moment so that s_client reads the server's verdict.
         std::thread::sleep(Duration::from_millis(500));
         drop(client.stdin.take());
-        let _ = client.wait();
+        let output = client.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr)
     }
 }
 
@@ -66,6 +74,34 @@ fn device_without_a_certificate_both_versions() {
             "{version}: the empty Certificate is shown"
         );
     }
+}
+
+#[test]
+fn device_without_a_certificate_on_tls_1_2_gets_116_and_the_report_says_what_a_broker_sends() {
+    let serve = Serve::start(&["--tls", "1.2"]);
+    let root = pki("root-ca.pem");
+    let printed = serve.s_client_output(&["-tls1_2", "-CAfile", &root, "-servername", "localhost"]);
+    // rustls lets no server choose this alert: the device receives TLS 1.3's certificate_required.
+    assert!(printed.contains("SSL alert number 116"), "{printed}");
+    let (code, report) = serve.report();
+    assert_eq!(code, 1);
+    assert_eq!(
+        top_cause(&report),
+        Some("client-cert-not-sent"),
+        "{report:#}"
+    );
+    let alert = &events_of(&report, "server", "alert")[0];
+    assert_eq!(alert["description"]["code"], 116);
+    let notes = events_of(&report, "server", "note");
+    assert!(
+        notes.iter().any(|n| {
+            let message = n["message"].as_str().unwrap();
+            message.contains("42 bad_certificate") && message.contains("40 handshake_failure")
+        }),
+        "{report:#}"
+    );
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("in TLS 1.2 too"), "{evidence}");
 }
 
 #[test]

@@ -39,7 +39,9 @@ pub fn meaning(code: u8) -> &'static str {
         110 => "an extension was received that the sender did not offer",
         112 => "the server does not recognise the name sent in SNI (or needs one)",
         113 => "the certificate status (OCSP) response was invalid",
-        116 => "the server requires a client certificate and none was sent (TLS 1.3)",
+        116 => {
+            "the server requires a client certificate and none was sent (an alert of TLS 1.3; rustls servers send it in TLS 1.2 too, where others send 40 or 42)"
+        }
         120 => "the server supports none of the ALPN protocols offered",
         _ => "an alert iotdoctor has no description for",
     }

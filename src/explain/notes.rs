@@ -396,7 +396,7 @@ pub(super) const ALERTS: &[AlertNote] = &[
     },
     AlertNote {
         code: 116,
-        meaning: "The server requires a client certificate and the client sent none (TLS 1.3). It comes after the client already considers the handshake complete, so the device sees it on its first read or write, not when connecting (observed with wolfSSL: wolfSSL_connect() succeeds, wolfSSL_read() fails with -313).",
+        meaning: "The server requires a client certificate and the client sent none (TLS 1.3, which defined this alert; rustls servers, iotdoctor serve among them, send it in TLS 1.2 too, where other servers send 40 handshake_failure or 42 bad_certificate). In TLS 1.3 it comes after the client already considers the handshake complete, so the device sees it on its first read or write, not when connecting (observed with wolfSSL: wolfSSL_connect() succeeds, wolfSSL_read() fails with -313).",
         sender: "The server (observed from OpenSSL and GnuTLS servers).",
         from_server: &[ClientCertNotSent],
         from_client: &[],

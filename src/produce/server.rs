@@ -490,6 +490,14 @@ impl Run {
         );
         if !self.tls13 {
             // TLS 1.2 alerts before the ChangeCipherSpec are plaintext: the wire shows ours.
+            if matches!(error, rustls::Error::NoCertificatesPresented) {
+                self.pending.push((
+                    Side::Server,
+                    What::Note {
+                        message: TLS12_CERTIFICATE_REQUIRED.into(),
+                    },
+                ));
+            }
             return;
         }
         let description = match error {
@@ -525,6 +533,13 @@ impl Run {
             .unwrap_or(false)
     }
 }
+
+/// rustls answers a missing client certificate with certificate_required whatever the version,
+/// and lets no server choose another alert: said next to it, so that the device's 116 is not
+/// taken for what a TLS 1.2 broker would send.
+const TLS12_CERTIFICATE_REQUIRED: &str = "alert 116 certificate_required is TLS 1.3's: the TLS library \
+     behind iotdoctor (rustls) sends it in TLS 1.2 too, where a broker usually answers a missing \
+     certificate with 42 bad_certificate (AWS IoT Core) or 40 handshake_failure (OpenSSL)";
 
 fn close_kind(e: &io::Error) -> CloseKind {
     match e.kind() {
