@@ -588,7 +588,7 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
     let listener = server::listen(args.listen)?;
     let local = listener
         .local_addr()
-        .map_err(|e| Error::Usage(format!("--listen: {e}")))?;
+        .map_err(|e| Error::Network(format!("--listen: {e}")))?;
     eprintln!("iotdoctor: serving TLS on {local}");
 
     // Each connection is served on a thread of its own; reports come back here to be written

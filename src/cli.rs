@@ -272,12 +272,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 
-    /// CA certificate(s) device certificates must chain to (repeatable); named in the CertificateRequest.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "optional_client_cert"
-    )]
+    /// CA certificate(s) device certificates must chain to (repeatable); named in the
+    /// CertificateRequest. Required, with --optional-client-cert too: a certificate a device
+    /// sends is verified against them.
+    #[arg(long, value_name = "FILE", required = true)]
     pub client_ca: Vec<PathBuf>,
 
     /// Accept devices that send no certificate (asked for, not required).

@@ -37,6 +37,11 @@ pub enum Error {
     /// The command line asks for something impossible (clap catches most of these itself).
     #[error("{0}")]
     Usage(String),
+
+    /// The network failed before TLS could start on our side (an address that cannot be
+    /// listened on).
+    #[error("{0}")]
+    Network(String),
 }
 
 impl Error {
@@ -51,6 +56,7 @@ impl Error {
         match self {
             Error::Input { .. } | Error::Password(_) => exit::INPUT,
             Error::Usage(_) => exit::USAGE,
+            Error::Network(_) => exit::NETWORK,
         }
     }
 
@@ -59,6 +65,7 @@ impl Error {
         match self {
             Error::Input { .. } | Error::Password(_) => ErrorKind::Input,
             Error::Usage(_) => ErrorKind::Usage,
+            Error::Network(_) => ErrorKind::Network,
         }
     }
 }
@@ -68,6 +75,7 @@ impl Error {
 pub enum ErrorKind {
     Input,
     Usage,
+    Network,
 }
 
 /// Why an input file could not be used. Messages say what the file is instead.

@@ -641,3 +641,60 @@ fn a_server_key_that_is_not_its_certificates_is_refused_at_start() {
         run.stderr
     );
 }
+
+#[test]
+fn a_listen_address_already_in_use_is_a_network_failure() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (cert, key, ca) = (
+        pki("server-chain.pem"),
+        pki("server.key"),
+        pki("root-ca.pem"),
+    );
+    let args = [
+        "serve",
+        "--listen",
+        &address,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--client-ca",
+        &ca,
+        "--once",
+    ];
+    let run = iotdoctor(&args);
+    assert_eq!(run.code, 4, "network failure before TLS: {}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("cannot listen on {address}"))
+            && run.stderr.contains("already in use"),
+        "{}",
+        run.stderr
+    );
+    let (code, report) = iotdoctor_json(&args);
+    assert_eq!(code, 4);
+    assert_eq!(report["error"]["kind"], "network", "{report:#}");
+}
+
+#[test]
+fn client_ca_is_required_and_the_usage_line_says_so() {
+    let help = iotdoctor(&["serve", "--help"]);
+    let usage = help
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .unwrap();
+    assert!(usage.contains("--client-ca <FILE>"), "{usage}");
+    // Also with --optional-client-cert: a certificate that is sent is verified against them.
+    let (cert, key) = (pki("server-chain.pem"), pki("server.key"));
+    let run = iotdoctor(&[
+        "serve",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--optional-client-cert",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--client-ca <FILE>"), "{}", run.stderr);
+}

@@ -216,7 +216,24 @@ impl rustls::server::ResolvesServerCert for SingleCert {
 
 /// Binds the listening socket.
 pub fn listen(address: SocketAddr) -> Result<TcpListener, Error> {
-    TcpListener::bind(address).map_err(|e| Error::Usage(format!("--listen {address}: {e}")))
+    TcpListener::bind(address).map_err(|e| cannot_listen(address, &e))
+}
+
+/// Why `address` cannot be listened on, and what to do about it.
+fn cannot_listen(address: SocketAddr, error: &io::Error) -> Error {
+    let why = match error.kind() {
+        io::ErrorKind::AddrInUse => {
+            "the address is already in use: another server listens on this port; stop it, or give --listen another port".to_string()
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            "the address is not one of this machine's: give one of its addresses, 127.0.0.1, or 0.0.0.0 for all".to_string()
+        }
+        io::ErrorKind::PermissionDenied => {
+            "permission denied: ports below 1024 need privileges; give --listen a higher port (8883 is MQTT over TLS)".to_string()
+        }
+        _ => error.to_string(),
+    };
+    Error::Network(format!("cannot listen on {address} (--listen): {why}"))
 }
 
 /// The state of one recorded connection, server side.
