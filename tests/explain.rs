@@ -85,6 +85,31 @@ fn mbedtls_codes_renumbered_in_3x_show_both_versions() {
 }
 
 #[test]
+fn an_openssl_1_1_code_of_decimal_digits_is_read_as_the_packed_code() {
+    for (query, reason, alert) in [
+        (
+            "14094412",
+            "openssl:SSL_R_SSLV3_ALERT_BAD_CERTIFICATE",
+            "tls:bad_certificate",
+        ),
+        (
+            "14094410",
+            "openssl:SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE",
+            "tls:handshake_failure",
+        ),
+    ] {
+        let (code, report) = iotdoctor_json(&["explain", query]);
+        assert_eq!(code, 0, "{query}: {report:#}");
+        let names = reading_names(&report);
+        assert_eq!(names[0], reason, "{query}");
+        assert!(names.contains(&alert.to_string()), "{query}: {names:?}");
+    }
+    let text = iotdoctor(&["explain", "14094412", "--color", "never"]);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("received alert 42 bad_certificate"));
+}
+
+#[test]
 fn messages_are_read_with_or_without_quotes() {
     let quoted = iotdoctor_json(&["explain", "unable to get local issuer certificate"]).1;
     let words = iotdoctor_json(&[
