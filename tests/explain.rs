@@ -377,6 +377,12 @@ const FIXTURE_LOG_VERDICTS: &[(&str, Option<&str>)] = &[
     ("mbedtls-no-cert-tls12", Some("client-cert-not-sent")),
     ("mbedtls-no-cert-tls12-level3", Some("client-cert-not-sent")),
     ("mbedtls-ok-tls12", None),
+    ("openssl-client-expired-tls12", Some("client-cert-expired")),
+    ("openssl-client-expired-tls13", Some("client-cert-expired")),
+    (
+        "openssl-client-unknown-ca-tls12",
+        Some("client-ca-untrusted"),
+    ),
     ("openssl-msg-no-cert-tls12", Some("client-cert-not-sent")),
     ("openssl-msg-no-cert-tls13", Some("client-cert-not-sent")),
     ("openssl-msg-ok-tls13", None),
@@ -384,6 +390,7 @@ const FIXTURE_LOG_VERDICTS: &[(&str, Option<&str>)] = &[
     ("openssl-no-cert-tls13", Some("client-cert-not-sent")),
     ("openssl-ok-tls12", None),
     ("openssl-ok-tls13", None),
+    ("openssl-refused", Some("connect-refused")),
     ("openssl-server-no-cert-tls12", Some("client-cert-not-sent")),
     ("openssl-server-no-cert-tls13", Some("client-cert-not-sent")),
     ("openssl-state-no-cert-tls12", Some("client-cert-not-sent")),
@@ -430,6 +437,59 @@ fn every_fixture_log_has_its_verdict() {
             (expected_code, *expected),
             "{name}: {report:#}"
         );
+    }
+}
+
+#[test]
+fn a_refused_connection_is_named_from_the_error_line() {
+    let (code, top, report) = explain_log("openssl-refused");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top.as_deref(), Some("connect-refused"));
+    let evidence = cause(&report, "connect-refused")["evidence"].to_string();
+    assert!(evidence.contains("line 1: "), "{evidence}");
+    assert!(evidence.contains("Connection refused"), "{evidence}");
+    assert_eq!(report["log"]["events"][0]["kind"], "connection_failed");
+    assert_eq!(report["log"]["events"][0]["failure"], "refused");
+}
+
+#[test]
+fn a_client_certificate_the_server_refused_is_named_by_its_alert() {
+    for (name, top_cause, certificate_line, alert_line) in [
+        (
+            "openssl-client-expired-tls12",
+            "client-cert-expired",
+            127,
+            215,
+        ),
+        (
+            "openssl-client-expired-tls13",
+            "client-cert-expired",
+            155,
+            291,
+        ),
+        (
+            "openssl-client-unknown-ca-tls12",
+            "client-ca-untrusted",
+            127,
+            184,
+        ),
+    ] {
+        let (code, top, report) = explain_log(name);
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(top.as_deref(), Some(top_cause), "{name}: {report:#}");
+        let cause = cause(&report, top_cause);
+        let confidence = cause["confidence"].as_f64().unwrap();
+        // The log shows that a certificate was sent, never the certificate itself.
+        assert!((0.7..0.9).contains(&confidence), "{name}: {confidence}");
+        let evidence = cause["evidence"].to_string();
+        for line in [certificate_line, alert_line] {
+            assert!(
+                evidence.contains(&format!("line {line}: ")),
+                "{name}: {evidence}"
+            );
+        }
+        assert!(evidence.contains("Certificate"), "{name}: {evidence}");
+        assert!(!evidence.contains("does not show more"), "{name}");
     }
 }
 

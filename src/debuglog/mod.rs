@@ -15,6 +15,7 @@
 mod gnutls;
 mod mbedtls;
 mod openssl;
+mod socket;
 mod wolfssl;
 
 use std::io::{self, BufRead};
@@ -23,6 +24,8 @@ use serde::Serialize;
 
 use crate::explain::{self, Stack};
 use crate::transcript::Side;
+
+pub use socket::ConnectionFailure;
 
 /// What a log showed.
 #[derive(Debug, Clone, Serialize)]
@@ -108,6 +111,13 @@ pub enum LogWhat {
         #[serde(skip_serializing_if = "Option::is_none")]
         subject: Option<String>,
         message: String,
+    },
+    /// The connection failed beneath TLS: refused, reset or closed by the peer, timed out, no
+    /// route, or the host name did not resolve.
+    ConnectionFailed {
+        failure: ConnectionFailure,
+        /// What the log says: `error 8000006F: Connection refused`, `write:errno=104`.
+        detail: String,
     },
     /// The handshake completed, as the stack itself reports it.
     HandshakeDone,
@@ -284,6 +294,17 @@ impl Out<'_> {
                 message: message.to_string(),
             },
         );
+    }
+
+    /// A failure of the connection beneath TLS, unless the log said the same one before
+    /// (s_client prints a refused connection in its error line and again as `connect:errno=`).
+    fn connection_failed(&mut self, stack: Stack, failure: ConnectionFailure, detail: String) {
+        let said = self.log.events.iter().any(
+            |e| matches!(e.what, LogWhat::ConnectionFailed { failure: f, .. } if f == failure),
+        );
+        if !said {
+            self.push(stack, LogWhat::ConnectionFailed { failure, detail });
+        }
     }
 
     fn version(&mut self, version: &str) {
