@@ -494,6 +494,47 @@ fn a_client_certificate_the_server_refused_is_named_by_its_alert() {
 }
 
 #[test]
+fn a_timestamp_or_console_prefix_on_every_line_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "wolfssl-late-cert-tls12",
+        "openssl-msg-no-cert-tls12",
+        "mbedtls-no-cert-tls12",
+    ] {
+        let (code, top, report) = explain_log(name);
+        let original = std::fs::read_to_string(log_path(name)).unwrap();
+        for prefix in [
+            "[00:01:02.345] ",
+            "[  12.345678] ",
+            "2026-11-26 12:34:56.789 ",
+            "2026-11-26T12:34:56Z ",
+            "12:34:56.789 ",
+            "I (1234) tls: ",
+            "Nov 26 12:34:56 host device[123]: ",
+            "[RX] ",
+        ] {
+            let prefixed: String = original
+                .lines()
+                .map(|line| format!("{prefix}{line}\n"))
+                .collect();
+            let path = dir.path().join(format!("{name}.log"));
+            std::fs::write(&path, prefixed).unwrap();
+            let (prefixed_code, prefixed_report) =
+                iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
+            assert_eq!(prefixed_code, code, "{name} {prefix:?}");
+            assert_eq!(top_cause(&prefixed_report), top.as_deref());
+            // The same steps from the same lines, and the same evidence: the prefix is not
+            // part of the text cited.
+            assert_eq!(
+                prefixed_report["log"]["events"], report["log"]["events"],
+                "{name} {prefix:?}"
+            );
+            assert_eq!(prefixed_report["diagnosis"], report["diagnosis"]);
+        }
+    }
+}
+
+#[test]
 fn a_log_can_come_on_standard_input() {
     let log = std::fs::read(log_path("openssl-msg-no-cert-tls13")).unwrap();
     let output = assert_cmd::Command::cargo_bin("iotdoctor")

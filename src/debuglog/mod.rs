@@ -15,6 +15,7 @@
 mod gnutls;
 mod mbedtls;
 mod openssl;
+mod prefix;
 mod socket;
 mod wolfssl;
 
@@ -51,7 +52,8 @@ pub struct LogEvent {
     pub stack: Stack,
     #[serde(flatten)]
     pub what: LogWhat,
-    /// The line as written (trimmed, at most 200 characters).
+    /// The line as the stack wrote it: trimmed, without a timestamp or console prefix, at most
+    /// 200 characters.
     pub text: String,
 }
 
@@ -126,9 +128,12 @@ pub enum LogWhat {
 }
 
 /// Reads a log to its end. Never fails on content: unrecognised or binary lines are skipped.
+/// A timestamp or console prefix in front of a line is removed before the line is read.
 pub fn read(input: impl BufRead, source: &str) -> io::Result<DebugLog> {
     let mut reader = Reader::new(source);
-    for_each_line(input, |number, line| reader.line(number, line))?;
+    for_each_line(input, |number, line| {
+        reader.line(number, prefix::strip(line))
+    })?;
     Ok(reader.finish())
 }
 
