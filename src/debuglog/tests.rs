@@ -302,6 +302,19 @@ fn openssl_connection_failures_beneath_tls_are_named() {
 }
 
 #[test]
+fn gnutls_cli_connection_failures_are_named() {
+    // gnutls-cli 3.7 writes its error on stderr, before its progress lines on stdout.
+    let refused = read_str(
+        "Could not connect to 127.0.0.1:1: Connection refused\nProcessed 144 CA certificate(s).\nResolving '127.0.0.1:1'...\nConnecting to '127.0.0.1:1'...\n",
+    );
+    assert_eq!(kinds(&refused), ["connection Refused"]);
+    assert_eq!(top(&refused), Some(CauseId::ConnectRefused));
+    let unresolved = read_str("Cannot resolve broker.example:8883: Name or service not known\n");
+    assert_eq!(top(&unresolved), Some(CauseId::DnsFailed));
+    assert!(kinds(&read_str("Could not connect to x: something else\n")).is_empty());
+}
+
+#[test]
 fn a_close_after_the_peer_s_alert_or_handshake_is_not_the_cause() {
     let after_alert = read_str(
         "<<< TLS 1.2, Handshake [length 0076], CertificateRequest\n>>> TLS 1.2, Handshake [length 0007], Certificate\n<<< TLS 1.2, Alert [length 0002], fatal handshake_failure\nread:errno=0\n",
