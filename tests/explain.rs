@@ -85,6 +85,31 @@ fn mbedtls_codes_renumbered_in_3x_show_both_versions() {
 }
 
 #[test]
+fn an_openssl_1_1_code_of_decimal_digits_is_read_as_the_packed_code() {
+    for (query, reason, alert) in [
+        (
+            "14094412",
+            "openssl:SSL_R_SSLV3_ALERT_BAD_CERTIFICATE",
+            "tls:bad_certificate",
+        ),
+        (
+            "14094410",
+            "openssl:SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE",
+            "tls:handshake_failure",
+        ),
+    ] {
+        let (code, report) = iotdoctor_json(&["explain", query]);
+        assert_eq!(code, 0, "{query}: {report:#}");
+        let names = reading_names(&report);
+        assert_eq!(names[0], reason, "{query}");
+        assert!(names.contains(&alert.to_string()), "{query}: {names:?}");
+    }
+    let text = iotdoctor(&["explain", "14094412", "--color", "never"]);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("received alert 42 bad_certificate"));
+}
+
+#[test]
 fn messages_are_read_with_or_without_quotes() {
     let quoted = iotdoctor_json(&["explain", "unable to get local issuer certificate"]).1;
     let words = iotdoctor_json(&[
@@ -352,6 +377,12 @@ const FIXTURE_LOG_VERDICTS: &[(&str, Option<&str>)] = &[
     ("mbedtls-no-cert-tls12", Some("client-cert-not-sent")),
     ("mbedtls-no-cert-tls12-level3", Some("client-cert-not-sent")),
     ("mbedtls-ok-tls12", None),
+    ("openssl-client-expired-tls12", Some("client-cert-expired")),
+    ("openssl-client-expired-tls13", Some("client-cert-expired")),
+    (
+        "openssl-client-unknown-ca-tls12",
+        Some("client-ca-untrusted"),
+    ),
     ("openssl-msg-no-cert-tls12", Some("client-cert-not-sent")),
     ("openssl-msg-no-cert-tls13", Some("client-cert-not-sent")),
     ("openssl-msg-ok-tls13", None),
@@ -359,6 +390,7 @@ const FIXTURE_LOG_VERDICTS: &[(&str, Option<&str>)] = &[
     ("openssl-no-cert-tls13", Some("client-cert-not-sent")),
     ("openssl-ok-tls12", None),
     ("openssl-ok-tls13", None),
+    ("openssl-refused", Some("connect-refused")),
     ("openssl-server-no-cert-tls12", Some("client-cert-not-sent")),
     ("openssl-server-no-cert-tls13", Some("client-cert-not-sent")),
     ("openssl-state-no-cert-tls12", Some("client-cert-not-sent")),
@@ -405,6 +437,100 @@ fn every_fixture_log_has_its_verdict() {
             (expected_code, *expected),
             "{name}: {report:#}"
         );
+    }
+}
+
+#[test]
+fn a_refused_connection_is_named_from_the_error_line() {
+    let (code, top, report) = explain_log("openssl-refused");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top.as_deref(), Some("connect-refused"));
+    let evidence = cause(&report, "connect-refused")["evidence"].to_string();
+    assert!(evidence.contains("line 1: "), "{evidence}");
+    assert!(evidence.contains("Connection refused"), "{evidence}");
+    assert_eq!(report["log"]["events"][0]["kind"], "connection_failed");
+    assert_eq!(report["log"]["events"][0]["failure"], "refused");
+}
+
+#[test]
+fn a_client_certificate_the_server_refused_is_named_by_its_alert() {
+    for (name, top_cause, certificate_line, alert_line) in [
+        (
+            "openssl-client-expired-tls12",
+            "client-cert-expired",
+            127,
+            215,
+        ),
+        (
+            "openssl-client-expired-tls13",
+            "client-cert-expired",
+            155,
+            291,
+        ),
+        (
+            "openssl-client-unknown-ca-tls12",
+            "client-ca-untrusted",
+            127,
+            184,
+        ),
+    ] {
+        let (code, top, report) = explain_log(name);
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(top.as_deref(), Some(top_cause), "{name}: {report:#}");
+        let cause = cause(&report, top_cause);
+        let confidence = cause["confidence"].as_f64().unwrap();
+        // The log shows that a certificate was sent, never the certificate itself.
+        assert!((0.7..0.9).contains(&confidence), "{name}: {confidence}");
+        let evidence = cause["evidence"].to_string();
+        for line in [certificate_line, alert_line] {
+            assert!(
+                evidence.contains(&format!("line {line}: ")),
+                "{name}: {evidence}"
+            );
+        }
+        assert!(evidence.contains("Certificate"), "{name}: {evidence}");
+        assert!(!evidence.contains("does not show more"), "{name}");
+    }
+}
+
+#[test]
+fn a_timestamp_or_console_prefix_on_every_line_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "wolfssl-late-cert-tls12",
+        "openssl-msg-no-cert-tls12",
+        "mbedtls-no-cert-tls12",
+    ] {
+        let (code, top, report) = explain_log(name);
+        let original = std::fs::read_to_string(log_path(name)).unwrap();
+        for prefix in [
+            "[00:01:02.345] ",
+            "[  12.345678] ",
+            "2026-11-26 12:34:56.789 ",
+            "2026-11-26T12:34:56Z ",
+            "12:34:56.789 ",
+            "I (1234) tls: ",
+            "Nov 26 12:34:56 host device[123]: ",
+            "[RX] ",
+        ] {
+            let prefixed: String = original
+                .lines()
+                .map(|line| format!("{prefix}{line}\n"))
+                .collect();
+            let path = dir.path().join(format!("{name}.log"));
+            std::fs::write(&path, prefixed).unwrap();
+            let (prefixed_code, prefixed_report) =
+                iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
+            assert_eq!(prefixed_code, code, "{name} {prefix:?}");
+            assert_eq!(top_cause(&prefixed_report), top.as_deref());
+            // The same steps from the same lines, and the same evidence: the prefix is not
+            // part of the text cited.
+            assert_eq!(
+                prefixed_report["log"]["events"], report["log"]["events"],
+                "{name} {prefix:?}"
+            );
+            assert_eq!(prefixed_report["diagnosis"], report["diagnosis"]);
+        }
     }
 }
 

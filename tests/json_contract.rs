@@ -440,6 +440,7 @@ fn log_event_fields(kind: &str) -> &'static [&'static str] {
         "alert" => &["from", "level", "code", "name"],
         "error" => &["code", "name", "message"],
         "verify_error" => &["code", "depth", "subject", "message"],
+        "connection_failed" => &["failure", "detail"],
         "handshake_done" => &[],
         "application_data" => &["from"],
         other => panic!("undocumented log event kind {other}"),

@@ -3,7 +3,7 @@
 //! lines of the gnutls-cli program itself (`- Successfully sent 0 certificate(s) to server.`,
 //! `- Status: ...`, `*** Fatal error: ...`, `*** Received alert [40]: ...`).
 
-use super::{LogWhat, Out, empty_certificate_message, message_name};
+use super::{ConnectionFailure, LogWhat, Out, empty_certificate_message, message_name};
 use crate::explain::{self, GnutlsStatus, Stack};
 use crate::transcript::Side;
 
@@ -177,6 +177,9 @@ impl State {
         }
         if let Some(rest) = text.strip_prefix("- ") {
             return self.info_line(rest.trim(), out);
+        }
+        if text.starts_with("Could not connect to ") || text.starts_with("Cannot resolve ") {
+            return connection_line(text, out);
         }
         false
     }
@@ -444,6 +447,16 @@ fn version_name(name: &str) -> Option<&'static str> {
         "DTLS1.2" => "DTLSv1.2",
         _ => return None,
     })
+}
+
+/// gnutls-cli's own line for a connection that failed before TLS: `Could not connect to
+/// 127.0.0.1:1: Connection refused`, `Cannot resolve broker:8883: Name or service not known`.
+fn connection_line(text: &str, out: &mut Out<'_>) -> bool {
+    let Some(failure) = ConnectionFailure::in_text(text) else {
+        return false;
+    };
+    out.connection_failed(STACK, failure, text.to_string());
+    true
 }
 
 #[cfg(test)]

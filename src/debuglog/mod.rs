@@ -15,6 +15,8 @@
 mod gnutls;
 mod mbedtls;
 mod openssl;
+mod prefix;
+mod socket;
 mod wolfssl;
 
 use std::io::{self, BufRead};
@@ -23,6 +25,8 @@ use serde::Serialize;
 
 use crate::explain::{self, Stack};
 use crate::transcript::Side;
+
+pub use socket::ConnectionFailure;
 
 /// What a log showed.
 #[derive(Debug, Clone, Serialize)]
@@ -48,7 +52,8 @@ pub struct LogEvent {
     pub stack: Stack,
     #[serde(flatten)]
     pub what: LogWhat,
-    /// The line as written (trimmed, at most 200 characters).
+    /// The line as the stack wrote it: trimmed, without a timestamp or console prefix, at most
+    /// 200 characters.
     pub text: String,
 }
 
@@ -109,6 +114,13 @@ pub enum LogWhat {
         subject: Option<String>,
         message: String,
     },
+    /// The connection failed beneath TLS: refused, reset or closed by the peer, timed out, no
+    /// route, or the host name did not resolve.
+    ConnectionFailed {
+        failure: ConnectionFailure,
+        /// What the log says: `error 8000006F: Connection refused`, `write:errno=104`.
+        detail: String,
+    },
     /// The handshake completed, as the stack itself reports it.
     HandshakeDone,
     /// Application data arrived: the peer accepted the handshake.
@@ -116,9 +128,12 @@ pub enum LogWhat {
 }
 
 /// Reads a log to its end. Never fails on content: unrecognised or binary lines are skipped.
+/// A timestamp or console prefix in front of a line is removed before the line is read.
 pub fn read(input: impl BufRead, source: &str) -> io::Result<DebugLog> {
     let mut reader = Reader::new(source);
-    for_each_line(input, |number, line| reader.line(number, line))?;
+    for_each_line(input, |number, line| {
+        reader.line(number, prefix::strip(line))
+    })?;
     Ok(reader.finish())
 }
 
@@ -284,6 +299,17 @@ impl Out<'_> {
                 message: message.to_string(),
             },
         );
+    }
+
+    /// A failure of the connection beneath TLS, unless the log said the same one before
+    /// (s_client prints a refused connection in its error line and again as `connect:errno=`).
+    fn connection_failed(&mut self, stack: Stack, failure: ConnectionFailure, detail: String) {
+        let said = self.log.events.iter().any(
+            |e| matches!(e.what, LogWhat::ConnectionFailed { failure: f, .. } if f == failure),
+        );
+        if !said {
+            self.push(stack, LogWhat::ConnectionFailed { failure, detail });
+        }
     }
 
     fn version(&mut self, version: &str) {

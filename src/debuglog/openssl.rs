@@ -2,9 +2,10 @@
 //! Certificate`), `-state` (`SSL_connect:SSLv3/TLS write client certificate`), `-trace` (`Sent
 //! Record` ... `Certificate, Length=3`), the verification lines (`depth=1 ...`, `verify
 //! error:num=20:...`), and the `...:error:0A000410:SSL routines:...` lines any OpenSSL program
-//! prints.
+//! prints; among them, and in s_client's `connect:errno=111` lines, failures of the connection
+//! beneath TLS.
 
-use super::{LogWhat, Out, empty_certificate_message, message_name};
+use super::{ConnectionFailure, LogWhat, Out, empty_certificate_message, message_name};
 use crate::explain::Stack;
 use crate::transcript::Side;
 
@@ -137,7 +138,7 @@ impl State {
             }
             return true;
         }
-        if error_line(text, self, out) {
+        if socket_errno_line(text, out) || error_line(text, self, out) {
             return true;
         }
         false
@@ -282,9 +283,13 @@ fn error_line(text: &str, state: &State, out: &mut Out<'_>) -> bool {
     else {
         return false;
     };
-    let _library = fields.next();
+    let library = fields.next().unwrap_or_default();
     let _function = fields.next();
     let reason = fields.next().unwrap_or_default().trim();
+    if let Some((failure, said)) = connection_failure(library, reason, rest) {
+        out.connection_failed(STACK, failure, format!("error {code}: {said}"));
+        return true;
+    }
     out.error(STACK, code, reason);
     if let Some((_, number)) = text.rsplit_once("SSL alert number ")
         && let Ok(alert) = number.trim().parse::<u8>()
@@ -292,6 +297,49 @@ fn error_line(text: &str, state: &State, out: &mut Out<'_>) -> bool {
         // The alert the peer sent; unless the log showed it already (-msg, -state, -trace).
         let from = state.perspective(Side::Server, out);
         out.alert(STACK, from, Some("fatal"), Some(alert), "");
+    }
+    true
+}
+
+/// OpenSSL 3's reason for a peer that closed the connection without an alert or close_notify.
+const UNEXPECTED_EOF: &str = "unexpected eof while reading";
+
+/// What an error line says of the connection beneath TLS, and the words that say it: a system
+/// error's message, as the reason (`system library:BIO_connect:Connection refused`) or, after
+/// the reason `system lib`, at the end of the line (`BIO_lookup_ex:system lib:...:Name or
+/// service not known`); or OpenSSL's own unexpected end of file.
+fn connection_failure<'a>(
+    library: &str,
+    reason: &'a str,
+    rest: &'a str,
+) -> Option<(ConnectionFailure, &'a str)> {
+    if reason.eq_ignore_ascii_case(UNEXPECTED_EOF) {
+        return Some((ConnectionFailure::Closed, reason));
+    }
+    let said = match (library, reason) {
+        ("system library", _) => reason,
+        (_, "system lib") => rest.rsplit(':').map(str::trim).find(|f| !f.is_empty())?,
+        _ => return None,
+    };
+    Some((ConnectionFailure::in_text(said)?, said))
+}
+
+/// s_client's own line for a failed socket call: `connect:errno=111`, `write:errno=104`,
+/// `read:errno=0`.
+fn socket_errno_line(text: &str, out: &mut Out<'_>) -> bool {
+    let Some((call, errno)) = text.split_once(":errno=") else {
+        return false;
+    };
+    let on_open_connection = match call {
+        "connect" => false,
+        "read" | "write" => true,
+        _ => return false,
+    };
+    let Ok(errno) = errno.trim().parse::<u32>() else {
+        return false;
+    };
+    if let Some(failure) = ConnectionFailure::of_errno(errno, on_open_connection) {
+        out.connection_failed(STACK, failure, text.to_string());
     }
     true
 }

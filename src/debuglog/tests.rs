@@ -27,6 +27,7 @@ fn kinds(log: &DebugLog) -> Vec<String> {
             LogWhat::CredentialLoaded { item, scope, .. } => format!("{item}@{scope}"),
             LogWhat::NoSignature { .. } => "no-signature".into(),
             LogWhat::VerifyError { code, .. } => format!("verify {code}"),
+            LogWhat::ConnectionFailed { failure, .. } => format!("connection {failure:?}"),
             LogWhat::HandshakeDone => "done".into(),
             LogWhat::ApplicationData { from } => format!("{from}:data"),
         })
@@ -234,6 +235,176 @@ fn openssl_verify_errors_point_at_the_chain_by_depth() {
     assert_eq!(top(&at_leaf), Some(CauseId::ServerChainIncomplete));
     let expired = read_str("depth=0 CN = broker\nverify error:num=10:certificate has expired\n");
     assert_eq!(top(&expired), Some(CauseId::ServerCertExpired));
+}
+
+#[test]
+fn openssl_connection_failures_beneath_tls_are_named() {
+    for (text, kind, cause) in [
+        // OpenSSL 3.0 s_client, nothing listening.
+        (
+            "40F0:error:8000006F:system library:BIO_connect:Connection refused:../crypto/bio/bio_sock2.c:117:calling connect()\n40F0:error:10000067:BIO routines:BIO_connect:connect error:../crypto/bio/bio_sock2.c:119:\nconnect:errno=111\n",
+            "connection Refused",
+            CauseId::ConnectRefused,
+        ),
+        // OpenSSL 1.1.1.
+        (
+            "1403:error:0200206F:system library:connect:Connection refused:crypto/bio/b_sock2.c:110:\nconnect:errno=111\n",
+            "connection Refused",
+            CauseId::ConnectRefused,
+        ),
+        (
+            "40E0:error:8000006E:system library:BIO_connect:Connection timed out:../crypto/bio/bio_sock2.c:117:calling connect()\n",
+            "connection TimedOut",
+            CauseId::Timeout,
+        ),
+        (
+            "4077:error:10080002:BIO routines:BIO_lookup_ex:system lib:../crypto/bio/bio_addr.c:746:Name or service not known\nconnect:errno=0\n",
+            "connection NameNotResolved",
+            CauseId::DnsFailed,
+        ),
+        (
+            "1407:error:2008F002:BIO routines:BIO_lookup_ex:system lib:crypto/bio/b_addr.c:726:Temporary failure in name resolution\n",
+            "connection NameNotResolved",
+            CauseId::DnsFailed,
+        ),
+        (
+            "40E0:error:80000071:system library:BIO_connect:No route to host:../crypto/bio/bio_sock2.c:117:calling connect()\n",
+            "connection Unreachable",
+            CauseId::NetworkUnreachable,
+        ),
+        // The server resets the connection on the ClientHello.
+        ("write:errno=104\n", "connection Reset", CauseId::PeerClosed),
+        // OpenSSL 1.1.1: the server closed it.
+        ("read:errno=0\n", "connection Closed", CauseId::PeerClosed),
+        (
+            "4027:error:0A000126:SSL routines:ssl3_read_n:unexpected eof while reading:../ssl/record/rec_layer_s3.c:318:\n",
+            "connection Closed",
+            CauseId::PeerClosed,
+        ),
+    ] {
+        let log = read_str(&format!(
+            ">>> TLS 1.3, Handshake [length 0124], ClientHello\n{text}"
+        ));
+        assert_eq!(kinds(&log)[1], kind, "{text}");
+        let diagnosis = diagnose(&log);
+        let first = &diagnosis.causes[0];
+        assert_eq!(first.id, cause, "{text}");
+        assert!(first.evidence[0].starts_with("line 2: "), "{text}");
+    }
+    // A failure said twice (error line, then errno) is one step.
+    let log = read_str(
+        "1403:error:0200206F:system library:connect:Connection refused:x.c:1:\nconnect:errno=111\n",
+    );
+    assert_eq!(kinds(&log), ["connection Refused"]);
+    // Other errno values and other calls are no failure of the connection.
+    let log = read_str("connect:errno=0\nread:errno=11\nfoo:errno=104\n");
+    assert!(kinds(&log).is_empty(), "{:?}", kinds(&log));
+}
+
+#[test]
+fn gnutls_cli_connection_failures_are_named() {
+    // gnutls-cli 3.7 writes its error on stderr, before its progress lines on stdout.
+    let refused = read_str(
+        "Could not connect to 127.0.0.1:1: Connection refused\nProcessed 144 CA certificate(s).\nResolving '127.0.0.1:1'...\nConnecting to '127.0.0.1:1'...\n",
+    );
+    assert_eq!(kinds(&refused), ["connection Refused"]);
+    assert_eq!(top(&refused), Some(CauseId::ConnectRefused));
+    let unresolved = read_str("Cannot resolve broker.example:8883: Name or service not known\n");
+    assert_eq!(top(&unresolved), Some(CauseId::DnsFailed));
+    assert!(kinds(&read_str("Could not connect to x: something else\n")).is_empty());
+}
+
+#[test]
+fn a_close_after_the_peer_s_alert_or_handshake_is_not_the_cause() {
+    let after_alert = read_str(
+        "<<< TLS 1.2, Handshake [length 0076], CertificateRequest\n>>> TLS 1.2, Handshake [length 0007], Certificate\n<<< TLS 1.2, Alert [length 0002], fatal handshake_failure\nread:errno=0\n",
+    );
+    let diagnosis = diagnose(&after_alert);
+    assert_eq!(diagnosis.causes[0].id, CauseId::ClientCertNotSent);
+    assert!(diagnosis.causes.iter().all(|c| c.id != CauseId::PeerClosed));
+
+    let after_handshake = read_str(
+        "SSL_connect:SSLv3/TLS write finished\nSSL_connect:SSL negotiation finished successfully\nread:errno=0\n",
+    );
+    let diagnosis = diagnose(&after_handshake);
+    assert_eq!(diagnosis.causes[0].id, CauseId::PeerClosed);
+    assert!(diagnosis.causes[0].confidence <= 0.5);
+}
+
+/// A TLS 1.2 client that sent its certificate and signed, then the server's alert `alert`.
+fn client_certificate_refused_with(alert: &str) -> DebugLog {
+    read_str(&format!(
+        "\
+<<< TLS 1.2, Handshake [length 0076], CertificateRequest
+<<< TLS 1.2, Handshake [length 0004], ServerHelloDone
+>>> TLS 1.2, Handshake [length 03e1], Certificate
+>>> TLS 1.2, Handshake [length 0025], ClientKeyExchange
+>>> TLS 1.2, Handshake [length 004e], CertificateVerify
+>>> TLS 1.2, Handshake [length 0010], Finished
+<<< TLS 1.2, Alert [length 0002], fatal {alert}
+"
+    ))
+}
+
+#[test]
+fn a_server_alert_on_the_client_certificate_names_its_reason() {
+    for (alert, cause, at_most) in [
+        ("certificate_expired", CauseId::ClientCertExpired, 0.9),
+        ("unknown_ca", CauseId::ClientCaUntrusted, 0.8),
+        ("certificate_revoked", CauseId::ClientCertRevoked, 0.8),
+        ("unsupported_certificate", CauseId::ClientCertUsage, 0.6),
+    ] {
+        let diagnosis = diagnose(&client_certificate_refused_with(alert));
+        let first = &diagnosis.causes[0];
+        assert_eq!(first.id, cause, "{alert}: {diagnosis:?}");
+        assert!(first.confidence <= at_most, "{alert}");
+        assert!(first.evidence[0].starts_with("line 3: "), "{alert}");
+        assert!(first.evidence[1].starts_with("line 7: "), "{alert}");
+    }
+    let unknown_ca = diagnose(&client_certificate_refused_with("unknown_ca"));
+    assert!(
+        unknown_ca
+            .causes
+            .iter()
+            .any(|c| c.id == CauseId::ClientChainIncomplete)
+    );
+    // 42 and 46 name no reason: the alert alone, saying the log shows the handshake.
+    for alert in ["bad_certificate", "certificate_unknown"] {
+        let diagnosis = diagnose(&client_certificate_refused_with(alert));
+        assert_eq!(diagnosis.causes[0].id, CauseId::AlertUnexplained, "{alert}");
+        let evidence = diagnosis.causes[0].evidence.join("\n");
+        assert!(
+            evidence.contains("shows the handshake messages"),
+            "{evidence}"
+        );
+        assert!(!evidence.contains("does not show"), "{evidence}");
+    }
+    // Without the messages, the alert alone says what is missing.
+    let bare = read_str(
+        "40C0:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:x.c:1:SSL alert number 42\n",
+    );
+    let diagnosis = diagnose(&bare);
+    assert_eq!(diagnosis.causes[0].id, CauseId::AlertUnexplained);
+    assert!(
+        diagnosis.causes[0]
+            .evidence
+            .join("\n")
+            .contains("does not show the handshake messages")
+    );
+}
+
+#[test]
+fn an_alert_about_a_certificate_the_client_did_not_send_is_not_its_certificate_s_fault() {
+    // The server went on after the client's Certificate: its alert is about something later.
+    let later = read_str(
+        ">>> TLS 1.2, Handshake [length 03e1], Certificate\n>>> TLS 1.2, Handshake [length 004e], CertificateVerify\n<<< TLS 1.2, Handshake [length 0010], Finished\n<<< TLS 1.2, Alert [length 0002], fatal certificate_expired\n",
+    );
+    assert_ne!(top(&later), Some(CauseId::ClientCertExpired));
+    // An empty Certificate: the missing certificate, whatever the alert says.
+    let empty = read_str(
+        "<<< TLS 1.2, Handshake [length 0076], CertificateRequest\n>>> TLS 1.2, Handshake [length 0007], Certificate\n<<< TLS 1.2, Alert [length 0002], fatal unknown_ca\n",
+    );
+    assert_eq!(top(&empty), Some(CauseId::ClientCertNotSent));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use super::rules::Proposal;
 use super::{CauseId, Diagnosis, merge, sort};
-use crate::debuglog::{DebugLog, LogEvent, LogWhat};
+use crate::debuglog::{ConnectionFailure, DebugLog, LogEvent, LogWhat};
 use crate::explain::{self, Stack};
 use crate::transcript::Side;
 
@@ -16,6 +16,8 @@ pub fn diagnose(log: &DebugLog) -> Diagnosis {
     empty_certificate(log, &mut proposals);
     verification(log, &mut proposals);
     unusable_key(log, &mut proposals);
+    refused_client_certificate(log, &mut proposals);
+    connection_failure(log, &mut proposals);
     if proposals.is_empty() {
         from_codes(log, &mut proposals);
     }
@@ -35,12 +37,13 @@ fn events(log: &DebugLog) -> impl Iterator<Item = (usize, &LogEvent)> {
     log.events.iter().enumerate()
 }
 
-/// The first fatal alert the peer sent, and the first error, after event `index`.
+/// The first fatal alert the peer sent, the first error, or the connection failing, after
+/// event `index`.
 fn rejection_after(log: &DebugLog, index: usize) -> Option<&LogEvent> {
     let peer = log.side.peer();
     log.events[index..].iter().find(|e| match &e.what {
         LogWhat::Alert { from, code, .. } => *from == peer && *code != Some(0),
-        LogWhat::Error { .. } => true,
+        LogWhat::Error { .. } | LogWhat::ConnectionFailed { .. } => true,
         _ => false,
     })
 }
@@ -265,6 +268,206 @@ fn unusable_key(log: &DebugLog, out: &mut Vec<Proposal>) {
     ));
 }
 
+/// What a server's alert says of the client certificate it refused: the cause, its
+/// confidence, what the alert tells, and what would show the rest. The log shows that a
+/// certificate was sent, not the certificate: the confidences stay below what seeing it gives.
+/// 42 bad_certificate and 46 certificate_unknown name no reason: they are left to the codes.
+fn client_certificate_alert(alert: u8) -> Option<(CauseId, f32, &'static str, &'static str)> {
+    Some(match alert {
+        45 => (
+            CauseId::ClientCertExpired,
+            0.85,
+            "the server found a certificate of the client's chain expired or not yet valid, by its own clock",
+            "the log does not show the certificates' dates: iotdoctor check-certs --cert CERT shows each one's validity",
+        ),
+        44 => (
+            CauseId::ClientCertRevoked,
+            0.8,
+            "the server found the client certificate revoked",
+            "the log does not show which certificate: the server's CRL or OCSP responder, or the certificate's status with its CA (AWS IoT: the certificate's status in the registry), tells",
+        ),
+        48 => (
+            CauseId::ClientCaUntrusted,
+            0.75,
+            "the server found no CA it trusts for the client certificate's chain",
+            "the log does not show the certificates: iotdoctor check-certs --cert CERT --ca CA shows whom the chain leads to (an intermediate the client did not send gives the same alert)",
+        ),
+        43 => (
+            CauseId::ClientCertUsage,
+            0.55,
+            "the server does not accept this certificate for client authentication, most often for want of the clientAuth extended key usage",
+            "the log does not show the certificate's extensions: iotdoctor check-certs --cert CERT shows its key usage and extended key usage",
+        ),
+        _ => return None,
+    })
+}
+
+/// The client sent a certificate and the server's next word was an alert about it: the
+/// server refused that certificate, for the reason its alert names.
+fn refused_client_certificate(log: &DebugLog, out: &mut Vec<Proposal>) {
+    if log.side != Side::Client {
+        return;
+    }
+    let Some((sent_at, sent)) = sent_client_certificate(log) else {
+        return;
+    };
+    let Some((alert, code)) = server_answer(log, sent_at) else {
+        return;
+    };
+    let Some((cause, confidence, meaning, unseen)) = client_certificate_alert(code) else {
+        return;
+    };
+    let name = crate::transcript::names::alert_name(code).unwrap_or("unknown");
+    let evidence = vec![
+        format!("{}: the client sent its certificate", at(sent)),
+        format!(
+            "{}: the server's answer to it was alert {code} {name}: {meaning}",
+            at(alert)
+        ),
+        unseen.to_string(),
+    ];
+    out.push(Proposal::new(cause, confidence, evidence.clone()));
+    if cause == CauseId::ClientCaUntrusted {
+        // OpenSSL, among others, answers a chain it cannot complete with unknown_ca as well.
+        let mut evidence = evidence;
+        evidence[1] = format!(
+            "{}: alert 48 unknown_ca: the server could not chain the client certificate to a CA it trusts, which a missing intermediate also causes",
+            at(alert)
+        );
+        out.push(Proposal::new(
+            CauseId::ClientChainIncomplete,
+            0.45,
+            evidence,
+        ));
+    }
+}
+
+/// The client's Certificate message, when the log shows it held a certificate: it lists
+/// some, or a CertificateVerify follows it (a client signs one only with a certificate), and
+/// no line says the client had nothing to sign with.
+fn sent_client_certificate(log: &DebugLog) -> Option<(usize, &LogEvent)> {
+    if log
+        .events
+        .iter()
+        .any(|e| matches!(e.what, LogWhat::NoSignature { .. }))
+    {
+        return None;
+    }
+    let (index, event) = events(log).find(|(_, e)| {
+        matches!(&e.what, LogWhat::Message { from: Side::Client, message, .. } if message == "Certificate")
+    })?;
+    let LogWhat::Message { certificates, .. } = &event.what else {
+        return None;
+    };
+    let signed = log.events[index..].iter().any(|e| {
+        matches!(&e.what, LogWhat::Message { from: Side::Client, message, .. } if message == "CertificateVerify")
+    });
+    let holds_one = match certificates {
+        Some(count) => *count > 0,
+        None => signed,
+    };
+    holds_one.then_some((index, event))
+}
+
+/// The server's first word after event `index`, when it is an alert with its number: no
+/// handshake message of the server's came between.
+fn server_answer(log: &DebugLog, index: usize) -> Option<(&LogEvent, u8)> {
+    for event in &log.events[index..] {
+        match &event.what {
+            LogWhat::Message {
+                from: Side::Server, ..
+            } => return None,
+            LogWhat::Alert {
+                from: Side::Server,
+                code: Some(code),
+                ..
+            } => return Some((event, *code)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The connection failed beneath TLS: refused, the name did not resolve, no route, timed out;
+/// or the peer closed or reset it without an alert.
+fn connection_failure(log: &DebugLog, out: &mut Vec<Proposal>) {
+    let Some((index, event, failure)) = events(log).find_map(|(i, e)| match e.what {
+        LogWhat::ConnectionFailed { failure, .. } => Some((i, e, failure)),
+        _ => None,
+    }) else {
+        return;
+    };
+    let (cause, confidence, meaning) = match failure {
+        ConnectionFailure::Refused => (
+            CauseId::ConnectRefused,
+            0.95,
+            "nothing accepted the TCP connection: no server listens on that address and port, or a firewall rejects it; TLS never started",
+        ),
+        ConnectionFailure::NameNotResolved => (
+            CauseId::DnsFailed,
+            0.95,
+            "the host name did not resolve to an address; TLS never started",
+        ),
+        ConnectionFailure::Unreachable => (
+            CauseId::NetworkUnreachable,
+            0.9,
+            "the system has no route to the host; TLS never started",
+        ),
+        ConnectionFailure::TimedOut => (CauseId::Timeout, 0.85, "the peer did not answer in time"),
+        ConnectionFailure::Reset | ConnectionFailure::Closed => {
+            if peer_alert_before(log, index) {
+                // The alert said why; the connection closing after it is no news.
+                return;
+            }
+            if handshake_completed_before(log, index) {
+                // The handshake went through: the close refused what followed (a TLS 1.3
+                // server checks the client certificate after the client has finished), or ended
+                // the session without close_notify.
+                (
+                    CauseId::PeerClosed,
+                    0.5,
+                    "the handshake had completed; then the peer ended the connection without an alert",
+                )
+            } else {
+                (
+                    CauseId::PeerClosed,
+                    0.75,
+                    "the peer ended the connection during the handshake without sending an alert",
+                )
+            }
+        }
+    };
+    let mut evidence = vec![format!("{}: {meaning}", at(event))];
+    if cause == CauseId::PeerClosed
+        && let Some(last) = log.events[..index]
+            .iter()
+            .rev()
+            .find(|e| matches!(e.what, LogWhat::Message { .. }))
+    {
+        evidence.push(format!(
+            "{}: the last handshake message before it",
+            at(last)
+        ));
+    }
+    out.push(Proposal::new(cause, confidence, evidence));
+}
+
+fn handshake_completed_before(log: &DebugLog, index: usize) -> bool {
+    log.events[..index].iter().any(|e| {
+        matches!(
+            e.what,
+            LogWhat::HandshakeDone | LogWhat::ApplicationData { .. }
+        )
+    })
+}
+
+fn peer_alert_before(log: &DebugLog, index: usize) -> bool {
+    let peer = log.side.peer();
+    log.events[..index]
+        .iter()
+        .any(|e| matches!(e.what, LogWhat::Alert { from, .. } if from == peer))
+}
+
 /// Verification errors: what the verify code says of the chain, at the depth it failed.
 fn verification(log: &DebugLog, out: &mut Vec<Proposal>) {
     let mut seen = Vec::new();
@@ -365,7 +568,7 @@ fn ca_untrusted(server: bool) -> CauseId {
 /// plainly marked as coming from the code alone.
 fn from_codes(log: &DebugLog, out: &mut Vec<Proposal>) {
     let peer = log.side.peer();
-    let more = "the log does not show more: a log with the handshake messages, a capture (iotdoctor analyze) or iotdoctor connect would";
+    let more = what_would_tell_more(log);
     let alert = log.events.iter().find_map(|e| match e.what {
         LogWhat::Alert {
             from,
@@ -383,10 +586,7 @@ fn from_codes(log: &DebugLog, out: &mut Vec<Proposal>) {
         out.push(Proposal::new(
             CauseId::AlertUnexplained,
             0.3,
-            vec![
-                format!("{}: alert {code}: {meaning}", at(event)),
-                more.into(),
-            ],
+            vec![format!("{}: alert {code}: {meaning}", at(event)), more],
         ));
         return;
     }
@@ -409,10 +609,25 @@ fn from_codes(log: &DebugLog, out: &mut Vec<Proposal>) {
         // The library's code names one cause ("peer did not return a certificate").
         let proposal = match reading.causes.as_slice() {
             [only] => Proposal::new(*only, 0.8, vec![said]),
-            _ => Proposal::new(CauseId::AlertUnexplained, 0.3, vec![said, more.into()]),
+            _ => Proposal::new(CauseId::AlertUnexplained, 0.3, vec![said, more]),
         };
         out.push(proposal);
         return;
+    }
+}
+
+/// What a log that explains no failure lacks, and what would supply it: the handshake
+/// messages, or, when the log has them, the reason the peer kept to itself.
+fn what_would_tell_more(log: &DebugLog) -> String {
+    let shows = |side: Side| {
+        log.events
+            .iter()
+            .any(|e| matches!(e.what, LogWhat::Message { from, .. } if from == side))
+    };
+    if shows(Side::Client) && shows(Side::Server) {
+        "the log shows the handshake messages but not the reason the peer kept to itself: the peer's own log, iotdoctor check-certs on the credentials used, or iotdoctor connect with them would tell more".into()
+    } else {
+        "the log does not show the handshake messages: a log with them (openssl -msg, wolfSSL debug, mbedTLS debug level 3, gnutls-cli -d 4), a capture (iotdoctor analyze) or iotdoctor connect would tell more".into()
     }
 }
 

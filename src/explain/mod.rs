@@ -158,7 +158,11 @@ pub fn lookup(query: &str, stack: Option<Stack>) -> Vec<Reading> {
         return Vec::new();
     }
     let hits = match parse_number(query) {
-        Some(number) => number_hits(number, stack),
+        Some(number) => {
+            let mut hits = packed_digits_hits(query, stack);
+            hits.extend(number_hits(number, stack));
+            hits
+        }
         None => {
             let mut hits = name_hits(query, stack);
             // A name is one word; words with spaces may also be a message ("certificate verify
@@ -643,6 +647,21 @@ fn number_hits(number: Number, stack: Option<Stack>) -> Vec<Hit> {
     // wolfSSL and GnuTLS codes are negative: `313` is read as -313 too.
     hits.extend(negative_hits(number.magnitude, stack, false));
     hits
+}
+
+/// The OpenSSL reading of a query of exactly eight hex digits written without `0x`, the way
+/// OpenSSL prints its packed codes (`error:14094412:...`). Such a code can be all decimal
+/// digits (`14094412`, `14094410`): it is read as hex here, beside its decimal readings.
+fn packed_digits_hits(query: &str, stack: Option<Stack>) -> Vec<Hit> {
+    let packed_form = query.len() == 8 && query.bytes().all(|b| b.is_ascii_hexdigit());
+    if !packed_form || !allows(stack, Stack::OpenSsl) {
+        return Vec::new();
+    }
+    u64::from_str_radix(query, 16)
+        .ok()
+        .and_then(openssl_packed_hit)
+        .into_iter()
+        .collect()
 }
 
 /// An OpenSSL packed error code: `0A000086` (OpenSSL 3: library << 23 | reason) or `14094412`

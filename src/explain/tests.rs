@@ -318,6 +318,45 @@ fn openssl_error_codes_are_read_in_both_packings() {
 }
 
 #[test]
+fn an_openssl_1_1_packed_code_of_decimal_digits_is_read_as_hex() {
+    // As printed in `error:14094412:SSL routines:...`, without the rest of the line.
+    for (query, reason, alert) in [
+        (
+            "14094412",
+            "SSL_R_SSLV3_ALERT_BAD_CERTIFICATE",
+            "bad_certificate",
+        ),
+        (
+            "14094410",
+            "SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE",
+            "handshake_failure",
+        ),
+    ] {
+        let readings = lookup(query, None);
+        assert_eq!(readings[0].stack, Stack::OpenSsl, "{query}");
+        assert_eq!(readings[0].name, reason, "{query}");
+        assert!(has(&readings, Stack::Tls, alert), "{query}");
+        assert_eq!(
+            names(&lookup(query, Some(Stack::OpenSsl))),
+            names(&readings)
+        );
+        assert!(lookup(query, Some(Stack::WolfSsl)).is_empty(), "{query}");
+    }
+    let r = one("14094412", None);
+    assert!(r.meaning.contains("received alert 42"), "{}", r.meaning);
+    // Eight digits that are also a decimal code of another table keep that reading too:
+    // `00000042` is alert 42 in decimal (as hex, 0x42 packs no known OpenSSL reason).
+    assert!(has(
+        &lookup("00000042", None),
+        Stack::Tls,
+        "bad_certificate"
+    ));
+    // Other lengths are decimal only.
+    assert!(lookup("4094412", None).is_empty());
+    assert!(lookup("140944120", None).is_empty());
+}
+
+#[test]
 fn common_openssl_reasons_have_causes() {
     for (query, name, cause) in [
         ("wrong version number", "SSL_R_WRONG_VERSION_NUMBER", NotTls),

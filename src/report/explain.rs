@@ -110,9 +110,10 @@ pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> i
     for event in &log.events {
         let (who, text) = step(&event.what);
         let text = match &event.what {
-            LogWhat::Alert { .. } | LogWhat::Error { .. } | LogWhat::VerifyError { .. } => {
-                style.error(&text)
-            }
+            LogWhat::Alert { .. }
+            | LogWhat::Error { .. }
+            | LogWhat::VerifyError { .. }
+            | LogWhat::ConnectionFailed { .. } => style.error(&text),
             LogWhat::NoSignature { .. } => style.warning(&text),
             _ => text,
         };
@@ -183,6 +184,9 @@ fn step(what: &LogWhat) -> (&'static str, String) {
                 "",
                 format!("certificate verification error {code}{at}: {message}"),
             )
+        }
+        LogWhat::ConnectionFailed { failure, detail } => {
+            ("", format!("{}: {detail}", failure.describe()))
         }
         LogWhat::HandshakeDone => ("", "handshake complete".into()),
         LogWhat::ApplicationData { from } => (from.name(), "application data".into()),
