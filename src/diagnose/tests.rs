@@ -118,6 +118,17 @@ fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
     t
 }
 
+/// A TLS 1.2 ChangeCipherSpec record: from the server, it accepted the client's flight.
+fn change_cipher_spec() -> What {
+    What::Record {
+        index: 9,
+        content_type: names::content_type(20),
+        version: names::version(0x0303),
+        length: 1,
+        encrypted: false,
+    }
+}
+
 fn alert(t: &mut Transcript, code: u8) {
     t.push(
         4.0,
@@ -224,17 +235,7 @@ fn preflight_findings_become_causes_only_when_the_handshake_failed() {
         fixture_cert("intermediate-ca.pem"),
     ]);
     // The server's ChangeCipherSpec: it accepted the client's flight.
-    ok.push(
-        4.0,
-        Side::Server,
-        What::Record {
-            index: 9,
-            content_type: names::content_type(20),
-            version: names::version(0x0303),
-            length: 1,
-            encrypted: false,
-        },
-    );
+    ok.push(4.0, Side::Server, change_cipher_spec());
     ok.push(
         5.0,
         Side::Client,
@@ -485,16 +486,7 @@ fn a_handshake_that_stops_short_is_incomplete_not_ok() {
 
 #[test]
 fn a_tls12_server_that_sent_its_change_cipher_spec_finished_the_handshake() {
-    let accepted = hello_exchange(Some((
-        Side::Server,
-        What::Record {
-            index: 9,
-            content_type: names::content_type(20),
-            version: names::version(0x0303),
-            length: 1,
-            encrypted: false,
-        },
-    )));
+    let accepted = hello_exchange(Some((Side::Server, change_cipher_spec())));
     let diagnosis = diagnose(&[], Some(&accepted), &Context::default());
     assert!(diagnosis.causes.is_empty(), "{diagnosis:#?}");
 }
