@@ -595,3 +595,88 @@ fn a_broker_s_refusal_is_explained_too() {
     assert_eq!(reading_names(&report), ["mqtt:MQTT_RC_NOT_AUTHORIZED"]);
     assert_eq!(readings(&report)[0]["versions"], "5");
 }
+
+/// An mbedTLS debug line as the library's callback gets it: the text before it on the same
+/// line (an application's progress dots), the file, the line number, the level and the message.
+fn mbedtls_debug_parts(line: &str) -> Option<(&str, &str, &str, u8, &str)> {
+    let bar = line.find(": |")?;
+    let (before, number) = line[..bar].rsplit_once(':')?;
+    // `  . Performing the SSL/TLS handshake...ssl_tls.c`: the file begins after the last "..."
+    // or space.
+    let file_start = before
+        .rfind("...")
+        .map(|i| i + 3)
+        .or_else(|| before.rfind(' ').map(|i| i + 1))
+        .unwrap_or(0);
+    let (level, message) = line[bar + 3..].split_once("| ")?;
+    let message = match message.split_once(": ") {
+        Some((address, text)) if address.starts_with("0x") => text,
+        _ => message,
+    };
+    Some((
+        &before[..file_start],
+        &before[file_start..],
+        number,
+        level.trim().parse().ok()?,
+        message,
+    ))
+}
+
+/// ESP-IDF's callback (`mbedtls_esp_enable_debug_log`) prints `file:line message` under a log
+/// header whose letter is the level, and newer Zephyr's `file:line: message`: neither has the
+/// `|level|` of mbedTLS's example programs. The same logs in those shapes give the same verdicts.
+#[test]
+fn mbedtls_lines_without_their_level_as_esp_idf_and_zephyr_print_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "mbedtls-no-cert-tls12",
+        "mbedtls-no-cert-tls12-level3",
+        "mbedtls-ok-tls12",
+    ] {
+        let (code, top, report) = explain_log(name);
+        let original = std::fs::read_to_string(log_path(name)).unwrap();
+        let esp_idf = |line: &str| match mbedtls_debug_parts(line) {
+            Some((before, file, number, level, message)) => {
+                let letter = ["W", "W", "I", "D", "V"][usize::from(level.min(4))];
+                let number = number.trim_start_matches('0');
+                format!("{before}\n{letter} (1234) mbedtls: {file}:{number} {message}\n")
+            }
+            None => format!("{line}\n"),
+        };
+        let zephyr = |line: &str| match mbedtls_debug_parts(line) {
+            Some((before, file, number, _, message)) => {
+                format!("{before}\n[00:00:01.234,000] <dbg> mbedtls: {file}:{number}: {message}\n")
+            }
+            None => format!("{line}\n"),
+        };
+        for (shape, convert) in [
+            ("esp-idf", &esp_idf as &dyn Fn(&str) -> String),
+            ("zephyr", &zephyr),
+        ] {
+            let converted: String = original.lines().map(convert).collect();
+            assert!(
+                !converted.contains(": |"),
+                "{name} {shape}: every debug line converted"
+            );
+            let path = dir.path().join(format!("{name}-{shape}.log"));
+            std::fs::write(&path, converted).unwrap();
+            let (converted_code, converted_report) =
+                iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
+            assert_eq!(converted_code, code, "{name} {shape}: {converted_report:#}");
+            assert_eq!(
+                top_cause(&converted_report),
+                top.as_deref(),
+                "{name} {shape}"
+            );
+            let kinds = |r: &Value| -> Vec<String> {
+                r["log"]["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| format!("{} {}", e["kind"], e["message"]))
+                    .collect()
+            };
+            assert_eq!(kinds(&converted_report), kinds(&report), "{name} {shape}");
+        }
+    }
+}

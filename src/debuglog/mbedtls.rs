@@ -152,7 +152,9 @@ impl State {
 /// The line may start with an application's progress text (`  . Performing the SSL/TLS
 /// handshake...ssl_tls.c:5804: |2| ...`).
 fn debug_message(line: &str) -> Option<(&str, u8, &str)> {
-    let bar = line.find(": |")?;
+    let Some(bar) = line.find(": |") else {
+        return levelless_message(line);
+    };
     let before = &line[..bar];
     // `ssl_tls.c:5804`: a C file name and a line number just before.
     let (file, number) = before.rsplit_once(':')?;
@@ -178,6 +180,34 @@ fn debug_message(line: &str) -> Option<(&str, u8, &str)> {
         .and_then(|f| f.rsplit(' ').next())
         .unwrap_or(file);
     Some((file, level, message.trim()))
+}
+
+/// A debug line of a callback that leaves out the level: ESP-IDF's (`ssl_tls.c:2755 => write
+/// certificate`, after its `D (1234) mbedtls: ` header) and newer Zephyr's
+/// (`ssl_tls.c:2755: => write certificate`). The level is returned as 0 (unknown). Only a line
+/// that starts with one of mbedTLS's own source files is taken: the format is too plain to
+/// take on less.
+fn levelless_message(line: &str) -> Option<(&str, u8, &str)> {
+    const SOURCES: [&str; 10] = [
+        "ssl_",
+        "x509",
+        "pk",
+        "debug.c",
+        "ecp",
+        "ecdh",
+        "ecdsa",
+        "rsa",
+        "bignum",
+        "net_sockets",
+    ];
+    let line = line.trim_start();
+    let (location, message) = line.split_once(' ')?;
+    let (file, number) = location.trim_end_matches(':').split_once(':')?;
+    let known = file.ends_with(".c") && SOURCES.iter().any(|source| file.starts_with(source));
+    if !known || number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((file, 0, message.trim()))
 }
 
 /// The error code of `... returned -30592 (-0x7780)` or `... returned -0x7780`; `None` for the
