@@ -230,6 +230,7 @@ impl CauseId {
                 "wolfSSL: load the certificate and key into the WOLFSSL_CTX (wolfSSL_CTX_use_certificate_file / wolfSSL_CTX_use_PrivateKey_file) BEFORE wolfSSL_new(): a session copies the context's credentials when it is created. Or load them on the session with wolfSSL_use_certificate_file / wolfSSL_use_PrivateKey_file. Check every call returns WOLFSSL_SUCCESS.",
                 "mbedTLS: call mbedtls_ssl_conf_own_cert() before mbedtls_ssl_setup(), and check its return value.",
                 "OpenSSL: SSL_CTX_use_certificate_chain_file() and SSL_CTX_use_PrivateKey_file() before SSL_new(), or SSL_use_certificate() / SSL_use_PrivateKey() on the SSL itself; SSL_CTX_check_private_key() confirms the pair.",
+                "GnuTLS: gnutls_certificate_set_x509_key_file() on the certificate credentials, then gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, cred) before gnutls_handshake(); check both return 0.",
                 "AWS IoT Core answers a missing client certificate with alert 42 bad_certificate; OpenSSL servers with 40 (TLS 1.2) or 116 (TLS 1.3).",
             ],
             _ => &[],
