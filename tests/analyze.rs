@@ -161,6 +161,19 @@ fn tls13_without_keys_says_what_is_hidden_with_low_confidence() {
     }
 }
 
+/// Seen without keys, the end of a good TLS 1.3 session can look like a refusal: the client's
+/// close_notify and the server's are both the size of an alert, and the server's FIN may come
+/// first. Tickets (records bigger than an alert) after the client's flight, or the client's own
+/// close_notify before the server's, say the session was fine.
+#[test]
+fn tls13_sessions_that_end_well_are_ok_whichever_side_closes_first() {
+    for name in ["ok-tls13-client-closes", "ok-tls13-server-closes"] {
+        let (code, report) = analyze(name, &[]);
+        assert_eq!(code, 0, "{name}: {:?}", causes(&report));
+        assert_eq!(handshake(&report)["outcome"], "ok", "{name}");
+    }
+}
+
 #[test]
 fn tls13_with_the_key_log_is_diagnosed_fully() {
     for (capture, expected) in [
@@ -352,15 +365,15 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
     let (code, report) = iotdoctor_json(&["analyze", &all, "--keylog", keylog.to_str().unwrap()]);
     assert_eq!(code, 1);
     let handshakes = report["handshakes"].as_array().unwrap();
-    assert_eq!(handshakes.len(), 14);
-    assert_eq!(report["capture"]["tls_flows"], 14);
+    assert_eq!(handshakes.len(), 16);
+    assert_eq!(report["capture"]["tls_flows"], 16);
     let flows: Vec<u64> = handshakes
         .iter()
         .map(|h| h["flow"].as_u64().unwrap())
         .collect();
     assert_eq!(
         flows,
-        (1..=14).collect::<Vec<_>>(),
+        (1..=16).collect::<Vec<_>>(),
         "flows numbered from 1 in capture order"
     );
     let verdict = |port: u16| -> String {
@@ -390,8 +403,10 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
         // wolfSSL wrote no key log: TLS 1.3 stays opaque.
         "alert-unexplained",
         "not-tls",
+        "ok",
+        "ok",
     ];
-    let got: Vec<String> = (19101..=19114).map(verdict).collect();
+    let got: Vec<String> = (19101..=19116).map(verdict).collect();
     assert_eq!(got, expected);
 }
 
@@ -513,4 +528,42 @@ fn a_handshake_that_stops_short_without_an_alert_is_not_ok() {
         lost < unanswered,
         "lost bytes make it less sure: {lost} vs {unanswered}"
     );
+}
+
+/// Every packet of a little-endian microsecond pcap cut to `snaplen` bytes, as `tcpdump -s`
+/// writes them.
+fn with_snaplen(pcap: &[u8], snaplen: usize) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    let mut offset = 24;
+    while offset + 16 <= pcap.len() {
+        let length = u32::from_le_bytes(pcap[offset + 8..offset + 12].try_into().unwrap()) as usize;
+        let kept = length.min(snaplen);
+        out.extend_from_slice(&pcap[offset..offset + 8]);
+        out.extend_from_slice(&(kept as u32).to_le_bytes());
+        out.extend_from_slice(&pcap[offset + 12..offset + 16]);
+        out.extend_from_slice(&pcap[offset + 16..offset + 16 + kept]);
+        offset += 16 + length;
+    }
+    out
+}
+
+/// Packets cut so short that no handshake message is whole: nothing can be told, and that is
+/// not "ok".
+#[test]
+fn a_capture_too_short_to_show_any_message_is_not_ok() {
+    let original = std::fs::read(pcap("ok-tls13.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.pcap");
+    std::fs::write(&path, with_snaplen(&original, 96)).unwrap();
+    let (code, report) = iotdoctor_json(&["analyze", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top(&report), Some("handshake-incomplete"));
+    let cause = &handshake(&report)["diagnosis"]["causes"][0];
+    assert!(
+        cause["evidence"]
+            .to_string()
+            .contains("no handshake message"),
+        "{cause:#}"
+    );
+    assert!(cause["confidence"].as_f64().unwrap() < 0.5);
 }

@@ -265,7 +265,40 @@ impl<'a> Facts<'a> {
             });
             f.server_accepted = answered || f.mqtt_connack.is_some();
         }
+        if f.tls13 && !f.saw_inside {
+            f.infer_from_record_sizes();
+        }
         f
+    }
+
+    /// TLS 1.3 seen from outside (a capture without keys): record sizes are all there is. A
+    /// record from the server bigger than an alert after the client's flight (a ticket, data)
+    /// means the server accepted the handshake. The client's last record, the size of an alert
+    /// and after a bigger one (its Finished, or data), is its close_notify or an alert of its
+    /// own: the client ended the connection there, whatever the order of the FINs.
+    fn infer_from_record_sizes(&mut self) {
+        let client: Vec<(usize, u16)> = self
+            .encrypted_records
+            .iter()
+            .filter(|(_, from, _)| *from == Side::Client)
+            .map(|(i, _, length)| (*i, *length))
+            .collect();
+        let Some(&(flight, _)) = client.first() else {
+            return;
+        };
+        if self.server_alert.is_none()
+            && self.encrypted_records.iter().any(|(i, from, length)| {
+                *from == Side::Server && *i > flight && !alert_sized(*length)
+            })
+        {
+            self.server_accepted = true;
+        }
+        if let [.., (_, before), (last, length)] = client[..]
+            && alert_sized(length)
+            && !alert_sized(before)
+        {
+            self.client_ended = Some(self.client_ended.map_or(last, |ended| ended.min(last)));
+        }
     }
 
     /// TLS 1.3 seen from outside (a capture without keys): after the client's last flight the
@@ -288,8 +321,7 @@ impl<'a> Facts<'a> {
         if self.client_ended.is_some_and(|ended| ended < reply) {
             return None;
         }
-        // An alert is 2 bytes + the content type + a 16-byte tag; allow a little padding.
-        let alert_sized = (19..=32).contains(&length);
+        let alert_sized = alert_sized(length);
         let then_closed = self.server_close.is_some_and(|(close, _)| close > reply);
         let nothing_else = !self
             .encrypted_records
@@ -311,7 +343,16 @@ impl<'a> Facts<'a> {
     /// A handshake that started and stopped short with nothing to say why: no alert, no error,
     /// no refusal seen (a capture that stops or loses packets, a client that gives up).
     fn stopped_short(&self) -> bool {
-        self.client_hello.is_some() && !self.handshake_finished() && !self.failed_visibly()
+        (self.client_hello.is_some() || self.lost_bytes())
+            && !self.handshake_finished()
+            && !self.failed_visibly()
+    }
+
+    /// Whether the capture lost bytes of this connection.
+    fn lost_bytes(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e.what, What::CaptureGap { .. }))
     }
 
     /// Whether the connection failed rather than ended normally.
@@ -399,6 +440,12 @@ impl<'a> Facts<'a> {
             _ => None,
         }
     }
+}
+
+/// Whether an encrypted TLS 1.3 record has the size of an alert: 2 bytes, the content type and
+/// a 16-byte tag, with a little padding allowed.
+fn alert_sized(length: u16) -> bool {
+    (19..=32).contains(&length)
 }
 
 fn alert_code(rejection: Rejection<'_>) -> Option<u8> {
@@ -1396,12 +1443,14 @@ fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         return;
     }
     let mut evidence = Vec::new();
-    match f.server_hello {
-        None => evidence.push(format!(
+    match (f.client_hello, f.server_hello) {
+        (None, _) => evidence
+            .push("no handshake message of this connection is whole in what was seen".into()),
+        (Some(hello), None) => evidence.push(format!(
             "the ClientHello ({}) got no ServerHello in what was seen",
-            f.at(f.client_hello.unwrap_or(0))
+            f.at(hello)
         )),
-        Some(_) => {
+        (Some(_), Some(_)) => {
             if let Some(last) = f.events.iter().rposition(|e| {
                 matches!(
                     e.what,
@@ -1434,7 +1483,12 @@ fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         })
         .collect();
     let lost_bytes = !gaps.is_empty();
-    evidence.extend(gaps);
+    const SHOWN: usize = 3;
+    let more = gaps.len().saturating_sub(SHOWN);
+    evidence.extend(gaps.into_iter().take(SHOWN));
+    if more > 0 {
+        evidence.push(format!("and {more} more gap(s) in the capture"));
+    }
     let client_closed = f
         .client_ended
         .filter(|ours| f.server_close.is_none_or(|(theirs, _)| theirs > *ours));
