@@ -140,7 +140,7 @@ pub enum Command {
     #[command(
         long_about = "See iotdoctor at work, with no files and no network: a server on a loopback port with \
         an embedded test PKI, and three devices connecting to it: one that sends no client certificate (the \
-        classic alert 42 story), one whose key does not belong to its certificate, and one that gets \
+        classic story behind alert 42; this server answers 116), one whose key does not belong to its certificate, and one that gets \
         everything right. Each handshake is drawn and diagnosed. Exit code 0 when all three are diagnosed \
         as expected."
     )]
@@ -159,7 +159,8 @@ Examples:
   DEVICE_PASS=secret iotdoctor check-certs --p12 device.p12 --key-pass-env DEVICE_PASS
 
   # Credentials for AWS IoT Core, with the Amazon root the device trusts
-  iotdoctor check-certs --profile aws-iot --cert device.pem.crt --key private.pem.key --ca AmazonRootCA1.pem
+  iotdoctor check-certs --profile aws-iot --cert device.pem.crt --key private.pem.key \\
+      --ca AmazonRootCA1.pem
 
   # In CI: JSON report, exit code 0 when healthy, 1 on problems, 3 on unreadable input
   iotdoctor check-certs --cert device.pem --key device.key --format json";
@@ -239,23 +240,28 @@ Examples:
   iotdoctor explain Connection Refused: not authorised.
   iotdoctor explain 0x87 --stack mqtt
 
-  # A whole debug log of the device's TLS stack (wolfSSL, mbedTLS, openssl s_client -msg/-state/-trace)
+  # A whole debug log of the device's TLS stack: wolfSSL, mbedTLS (ESP-IDF and Zephyr too),
+  # openssl s_client -msg/-state/-trace, gnutls-cli -d 4
   iotdoctor explain --log device.log
   ./device 2>&1 | iotdoctor explain --log -";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
   # Stand in for the broker on 8883; devices must present a certificate from device-ca.pem
-  iotdoctor serve --listen 0.0.0.0:8883 --cert server.pem --key server.key --client-ca device-ca.pem
+  iotdoctor serve --listen 0.0.0.0:8883 --cert server.pem --key server.key \\
+      --client-ca device-ca.pem
 
   # One connection, then exit with its verdict (for scripts and CI)
-  iotdoctor serve --listen 127.0.0.1:8883 --cert server.pem --key server.key --client-ca ca.pem --once
+  iotdoctor serve --listen 127.0.0.1:8883 --cert server.pem --key server.key \\
+      --client-ca ca.pem --once
 
   # Let the device complete its MQTT connection, or refuse it as AWS IoT would (5: not authorized)
-  iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem --mqtt --mqtt-return-code 5
+  iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem \\
+      --mqtt --mqtt-return-code 5
 
   # Allow only RSA-PSS client signatures, TLS 1.2 only: does the device cope?
-  iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem --tls 1.2 --client-sigalgs rsa_pss_rsae_sha256";
+  iotdoctor serve --cert server.pem --key server.key --client-ca ca.pem \\
+      --tls 1.2 --client-sigalgs rsa_pss_rsae_sha256";
 
 /// What `serve` needs.
 #[derive(Debug, Args)]
@@ -334,7 +340,8 @@ pub struct ExplainArgs {
     #[arg(long, value_enum)]
     pub stack: Option<StackChoice>,
 
-    /// A debug log of wolfSSL, mbedTLS or OpenSSL (s_client -msg, -state, -trace) to diagnose;
+    /// A debug log of wolfSSL, mbedTLS, OpenSSL (s_client -msg, -state, -trace) or GnuTLS
+    /// (gnutls-cli -d 4 or more) to diagnose; timestamps and console prefixes are skipped;
     /// '-' reads standard input.
     #[arg(long, value_name = "FILE|-")]
     pub log: Option<PathBuf>,

@@ -1,6 +1,7 @@
 //! `iotdoctor demo`: no files, no network. A server on a loopback port with a small embedded
-//! test PKI, and three devices connecting to it: one without its certificate (the classic
-//! alert 42 story), one whose key is not its certificate's, and one that does everything right.
+//! test PKI, and three devices connecting to it: one without its certificate (the classic story
+//! behind alert 42; this server answers 116), one whose key is not its certificate's, and one
+//! that does everything right.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

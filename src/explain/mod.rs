@@ -644,6 +644,11 @@ fn number_hits(number: Number, stack: Option<Stack>) -> Vec<Hit> {
     {
         hits.extend(by_code(tables::OPENSSL_VERIFY, code).map(Hit::OsslVerify));
     }
+    // ERR_get_error() printed with %lu (336151570 is 0x14094412): no other table's codes are
+    // this large.
+    if number.magnitude >= 1 << 24 && allows(stack, Stack::OpenSsl) {
+        hits.extend(openssl_packed_hit(number.magnitude));
+    }
     // wolfSSL and GnuTLS codes are negative: `313` is read as -313 too.
     hits.extend(negative_hits(number.magnitude, stack, false));
     hits

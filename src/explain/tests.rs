@@ -1067,3 +1067,17 @@ fn gnutls_texts_are_named_exactly() {
     assert_eq!(gnutls_status(3), None);
     assert!(gnutls_statuses("The certificate is trusted.").is_empty());
 }
+
+#[test]
+fn err_get_error_printed_in_decimal_is_an_openssl_packed_code() {
+    // 336151570 = 0x14094412, as `printf("%lu", ERR_get_error())` prints it.
+    let readings = lookup("336151570", None);
+    assert_eq!(readings[0].stack, Stack::OpenSsl);
+    assert_eq!(readings[0].name, "SSL_R_SSLV3_ALERT_BAD_CERTIFICATE");
+    // Small numbers stay what they were.
+    assert!(
+        lookup("42", Some(Stack::OpenSsl))
+            .iter()
+            .all(|r| r.name != "SSL_R_SSLV3_ALERT_BAD_CERTIFICATE")
+    );
+}
