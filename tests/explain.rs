@@ -509,6 +509,7 @@ fn a_timestamp_or_console_prefix_on_every_line_changes_nothing() {
             "2026-11-26 12:34:56.789 ",
             "2026-11-26T12:34:56Z ",
             "12:34:56.789 ",
+            "12:34:56.789 -> ",
             "I (1234) tls: ",
             "Nov 26 12:34:56 host device[123]: ",
             "[RX] ",
@@ -678,5 +679,27 @@ fn mbedtls_lines_without_their_level_as_esp_idf_and_zephyr_print_them() {
             };
             assert_eq!(kinds(&converted_report), kinds(&report), "{name} {shape}");
         }
+    }
+}
+
+/// Some serial consoles save lines ending in a lone CR, or in CRLF: the log reads the same.
+#[test]
+fn line_endings_cr_and_crlf_read_like_lf() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "wolfssl-late-cert-tls12";
+    let (code, top, report) = explain_log(name);
+    let original = std::fs::read_to_string(log_path(name)).unwrap();
+    for (ending, label) in [("\r", "cr"), ("\r\n", "crlf")] {
+        let path = dir.path().join(format!("{name}-{label}.log"));
+        let text: String = original.lines().map(|l| format!("{l}{ending}")).collect();
+        std::fs::write(&path, text).unwrap();
+        let (converted_code, converted) =
+            iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
+        assert_eq!(converted_code, code, "{label}");
+        assert_eq!(top_cause(&converted), top.as_deref(), "{label}");
+        assert_eq!(
+            converted["log"]["events"], report["log"]["events"],
+            "{label}"
+        );
     }
 }

@@ -137,7 +137,8 @@ pub fn read(input: impl BufRead, source: &str) -> io::Result<DebugLog> {
     Ok(reader.finish())
 }
 
-/// Calls `each` with every line (lossily decoded, without its line ending), 1-based.
+/// Calls `each` with every line (lossily decoded, without its line ending), 1-based. Lines end
+/// with LF, CRLF, or a lone CR (as some serial consoles save them).
 fn for_each_line(mut input: impl BufRead, mut each: impl FnMut(usize, &str)) -> io::Result<usize> {
     let mut buffer = Vec::new();
     let mut number = 0;
@@ -146,9 +147,11 @@ fn for_each_line(mut input: impl BufRead, mut each: impl FnMut(usize, &str)) -> 
         if input.read_until(b'\n', &mut buffer)? == 0 {
             return Ok(number);
         }
-        number += 1;
         let text = String::from_utf8_lossy(&buffer);
-        each(number, text.trim_end_matches(['\n', '\r']));
+        for line in text.trim_end_matches(['\n', '\r']).split('\r') {
+            number += 1;
+            each(number, line);
+        }
     }
 }
 

@@ -87,11 +87,13 @@ fn iso_date_time(line: &str) -> Option<&str> {
     Some(host_and_process(rest).unwrap_or(rest))
 }
 
-/// `12:34:56.789 ` or `12:34:56 `: a time of day alone.
+/// `12:34:56.789 ` or `12:34:56 `: a time of day alone (with the Arduino serial monitor's `-> `).
 fn time_of_day(line: &str) -> Option<&str> {
     let mut at = Cursor(line);
     at.clock()?;
-    at.space()
+    let rest = at.space()?;
+    // The Arduino IDE's serial monitor: `12:34:56.789 -> `.
+    Some(rest.strip_prefix("-> ").unwrap_or(rest))
 }
 
 /// BSD syslog, as `/var/log/syslog` and journalctl write it: `Nov 26 12:34:56 host prog[123]: `
@@ -230,6 +232,7 @@ mod tests {
             "2026-11-26T12:34:56Z ",
             "2026-11-26T12:34:56.123456+01:00 host device[123]: ",
             "12:34:56.789 ",
+            "12:34:56.789 -> ",
             "12:34:56 ",
             "I (1234) wolfssl: ",
             "W (12:34:56.789) esp-tls: ",
