@@ -482,6 +482,59 @@ fn device_rejecting_the_server_certificate_and_a_device_without_sni() {
         .expect("the device's alert");
     assert_eq!(alert["description"]["code"], 48);
     assert_eq!(finding(&report, "sni-not-sent")["severity"], "warning");
+    // Without SNI, the name the device checked is unknown: no mismatch is claimed.
+    assert!(
+        !cause_ids(&report).contains(&"server-name-mismatch".to_string()),
+        "{report:#}"
+    );
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("sent no SNI") && evidence.contains("cannot be known"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn device_checking_a_name_the_server_certificate_does_not_cover_both_versions() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let serve = Serve::start(&[]);
+        let root = pki("root-ca.pem");
+        serve.s_client_with(&[
+            version,
+            "-servername",
+            "broker.invalid",
+            "-verify_hostname",
+            "broker.invalid",
+            "-CAfile",
+            &root,
+            "-verify_return_error",
+        ]);
+        let (code, report) = serve.report();
+        assert_eq!(code, 1, "{version}: {report:#}");
+        // OpenSSL's alert for a name mismatch blames the certificate, not the name.
+        assert_eq!(
+            events_of(&report, "client", "alert")[0]["description"]["code"],
+            42,
+            "{version}"
+        );
+        assert_eq!(
+            top_cause(&report),
+            Some("server-name-mismatch"),
+            "{version}: {report:#}"
+        );
+        let cause = &report["diagnosis"]["causes"][0];
+        let evidence = cause["evidence"].to_string();
+        assert!(
+            evidence.contains("'broker.invalid'") && evidence.contains("localhost, 127.0.0.1, ::1"),
+            "{version}: {evidence}"
+        );
+        let fix = cause["fixes"][0].as_str().unwrap();
+        assert!(
+            fix.contains("must cover the name the device connects to")
+                && fix.contains("DNS:broker.invalid"),
+            "{version}: {fix}"
+        );
+    }
 }
 
 /// The report on a device trusting only `device_ca` that connects with `version` to `serve`
@@ -523,6 +576,11 @@ fn device_trusting_another_ca_rejects_the_server_both_versions() {
         assert_eq!(
             top_cause(&report),
             Some("server-ca-untrusted"),
+            "{version}: {report:#}"
+        );
+        // The device asked for localhost, which the certificate covers: the name is not in question.
+        assert!(
+            !cause_ids(&report).contains(&"server-name-mismatch".to_string()),
             "{version}: {report:#}"
         );
     }
