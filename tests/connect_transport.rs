@@ -63,6 +63,28 @@ fn http_server_is_not_tls() {
 }
 
 #[test]
+fn an_http_server_s_cookie_is_not_copied_into_the_report() {
+    let port = tcp_server(|mut stream| {
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(
+            b"HTTP/1.1 401 Unauthorized\r\nSet-Cookie: sid=0ddc0ffee\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let (_, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    assert_top_cause(&report, "not-tls");
+    let preview = events_of(&report, "server", "not_tls")[0]["preview"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        preview.starts_with("HTTP/1.1 401 Unauthorized\\x0d\\x0aSet-Cookie: (not shown)"),
+        "{preview}"
+    );
+    assert!(!report.to_string().contains("0ddc0ffee"), "{report:#}");
+}
+
+#[test]
 fn plain_mqtt_broker_is_not_tls() {
     let port = tcp_server(|mut stream| {
         let mut buf = [0u8; 1024];

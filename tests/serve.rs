@@ -204,6 +204,84 @@ fn device_speaking_plain_mqtt_to_the_tls_port() {
     );
 }
 
+/// An MQTT 3.1.1 CONNECT, client id "dev1", username "devuser", password "S3cretPassw0rd".
+const CONNECT_WITH_PASSWORD: &[u8] =
+    b"\x10\x29\x00\x04MQTT\x04\xc2\x00\x3c\x00\x04dev1\x00\x07devuser\x00\x0eS3cretPassw0rd";
+
+/// What `serve --once` printed, stdout and stderr, in `format`, for a device that sent `bytes`
+/// over plain TCP, and its exit code.
+fn serve_plain_bytes(bytes: &[u8], format: &str) -> (i32, String, String) {
+    let mut serve = Serve::spawn(&["--once", "--timeout", "3", "--format", format]);
+    let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    socket.write_all(bytes).unwrap();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    serve
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    serve
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let code = serve.child.wait().unwrap().code().unwrap();
+    (code, stdout, stderr)
+}
+
+#[test]
+fn a_plain_mqtt_password_is_never_copied_into_the_report() {
+    for format in ["text", "json"] {
+        let (code, stdout, stderr) = serve_plain_bytes(CONNECT_WITH_PASSWORD, format);
+        assert_eq!(code, 1, "{format}: {stdout}");
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("S3cretPassw0rd"), "{format}: {output}");
+        }
+        assert!(
+            stdout.contains("an MQTT 3.1.1 CONNECT in plain text: client id 'dev1', a username and a password (not shown)"),
+            "{format}: {stdout}"
+        );
+        if format == "json" {
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
+            let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+            assert!(
+                evidence.contains("MQTT CONNECT in plain text"),
+                "{evidence}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_plain_http_request_is_cut_to_its_request_line() {
+    let request =
+        b"GET /status?token=Qm9vbXRva2Vu HTTP/1.1\r\nAuthorization: Bearer s3cr3t-t0ken\r\n\r\n";
+    for format in ["text", "json"] {
+        let (code, stdout, stderr) = serve_plain_bytes(request, format);
+        assert_eq!(code, 1, "{format}: {stdout}");
+        for output in [&stdout, &stderr] {
+            assert!(
+                !output.contains("s3cr3t-t0ken") && !output.contains("Qm9vbXRva2Vu"),
+                "{format}: {output}"
+            );
+        }
+        assert!(
+            stdout
+                .contains("GET /status?(query not shown) HTTP/1.1 (an HTTP request in plain text"),
+            "{format}: {stdout}"
+        );
+        if format == "json" {
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
+        }
+    }
+}
+
 #[test]
 fn silent_device_is_a_timeout_not_a_hang() {
     let serve = Serve::start(&["--timeout", "1"]);
@@ -482,6 +560,59 @@ fn device_rejecting_the_server_certificate_and_a_device_without_sni() {
         .expect("the device's alert");
     assert_eq!(alert["description"]["code"], 48);
     assert_eq!(finding(&report, "sni-not-sent")["severity"], "warning");
+    // Without SNI, the name the device checked is unknown: no mismatch is claimed.
+    assert!(
+        !cause_ids(&report).contains(&"server-name-mismatch".to_string()),
+        "{report:#}"
+    );
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("sent no SNI") && evidence.contains("cannot be known"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn device_checking_a_name_the_server_certificate_does_not_cover_both_versions() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let serve = Serve::start(&[]);
+        let root = pki("root-ca.pem");
+        serve.s_client_with(&[
+            version,
+            "-servername",
+            "broker.invalid",
+            "-verify_hostname",
+            "broker.invalid",
+            "-CAfile",
+            &root,
+            "-verify_return_error",
+        ]);
+        let (code, report) = serve.report();
+        assert_eq!(code, 1, "{version}: {report:#}");
+        // OpenSSL's alert for a name mismatch blames the certificate, not the name.
+        assert_eq!(
+            events_of(&report, "client", "alert")[0]["description"]["code"],
+            42,
+            "{version}"
+        );
+        assert_eq!(
+            top_cause(&report),
+            Some("server-name-mismatch"),
+            "{version}: {report:#}"
+        );
+        let cause = &report["diagnosis"]["causes"][0];
+        let evidence = cause["evidence"].to_string();
+        assert!(
+            evidence.contains("'broker.invalid'") && evidence.contains("localhost, 127.0.0.1, ::1"),
+            "{version}: {evidence}"
+        );
+        let fix = cause["fixes"][0].as_str().unwrap();
+        assert!(
+            fix.contains("must cover the name the device connects to")
+                && fix.contains("DNS:broker.invalid"),
+            "{version}: {fix}"
+        );
+    }
 }
 
 /// The report on a device trusting only `device_ca` that connects with `version` to `serve`
@@ -523,6 +654,11 @@ fn device_trusting_another_ca_rejects_the_server_both_versions() {
         assert_eq!(
             top_cause(&report),
             Some("server-ca-untrusted"),
+            "{version}: {report:#}"
+        );
+        // The device asked for localhost, which the certificate covers: the name is not in question.
+        assert!(
+            !cause_ids(&report).contains(&"server-name-mismatch".to_string()),
             "{version}: {report:#}"
         );
     }

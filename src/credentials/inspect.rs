@@ -1,6 +1,7 @@
 //! What a certificate says about itself: an owned, serialisable summary parsed once with x509-parser.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
@@ -181,6 +182,60 @@ impl CertInfo {
     /// A short name for messages: the CN when there is one, else the whole subject.
     pub fn short_name(&self) -> String {
         short_dn(&self.subject)
+    }
+
+    /// Whether the certificate covers a host name or address as a TLS client checks it: a name
+    /// against its DNS subjectAltNames (one leading wildcard label allowed) or, when it has none,
+    /// its common name; an IP address against its IP subjectAltNames too.
+    pub fn covers(&self, name: &str) -> bool {
+        let host = name.trim_end_matches('.').to_ascii_lowercase();
+        let dns = self.dns_names();
+        let by_name = if dns.is_empty() {
+            dns_name_matches(&self.short_name().to_ascii_lowercase(), &host)
+        } else {
+            dns.iter().any(|pattern| dns_name_matches(pattern, &host))
+        };
+        let by_address = name
+            .parse::<IpAddr>()
+            .is_ok_and(|address| self.ip_addresses().contains(&address));
+        by_name || by_address
+    }
+
+    /// The names and addresses [`CertInfo::covers`] checks, for messages: its DNS and IP
+    /// subjectAltNames, and its common name when it has no DNS one.
+    pub fn covered_names(&self) -> Vec<String> {
+        let mut names = self.dns_names();
+        if names.is_empty() {
+            names.push(self.short_name());
+        }
+        names.extend(self.ip_addresses().iter().map(IpAddr::to_string));
+        names
+    }
+
+    /// The DNS subjectAltNames, lower case.
+    fn dns_names(&self) -> Vec<String> {
+        self.subject_alt_names
+            .iter()
+            .filter_map(|san| san.strip_prefix("DNS:").map(str::to_ascii_lowercase))
+            .collect()
+    }
+
+    fn ip_addresses(&self) -> Vec<IpAddr> {
+        self.subject_alt_names
+            .iter()
+            .filter_map(|san| san.strip_prefix("IP:")?.parse().ok())
+            .collect()
+    }
+}
+
+/// Whether a certificate's DNS name (lower case; `*` allowed as its whole first label) matches
+/// a lower-case host name: the wildcard stands for exactly one label.
+fn dns_name_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
+        None => pattern == host,
     }
 }
 
@@ -530,6 +585,46 @@ mod tests {
         assert_eq!(short_dn("O=acme, CN=device 1"), "device 1");
         assert_eq!(short_dn("O=acme"), "O=acme");
         assert_eq!(short_dn(""), "(empty name)");
+    }
+
+    fn fixture(name: &str) -> CertInfo {
+        CertInfo::from_der(&crate::test_support::certs(name)[0]).unwrap()
+    }
+
+    #[test]
+    fn a_certificate_covers_its_dns_names_and_addresses() {
+        // subjectAltName DNS:localhost, IP:127.0.0.1, IP:::1
+        let server = fixture("server.pem");
+        for covered in [
+            "localhost",
+            "LOCALHOST.",
+            "127.0.0.1",
+            "::1",
+            "0:0:0:0:0:0:0:1",
+        ] {
+            assert!(server.covers(covered), "{covered}");
+        }
+        for not_covered in ["broker.invalid", "sub.localhost", "127.0.0.2", ""] {
+            assert!(!server.covers(not_covered), "{not_covered}");
+        }
+        assert_eq!(server.covered_names(), ["localhost", "127.0.0.1", "::1"]);
+    }
+
+    #[test]
+    fn without_dns_names_the_common_name_is_the_name() {
+        let v1 = fixture("client-v1.pem");
+        assert!(v1.covers("iotdoctor test device v1"));
+        assert!(!v1.covers("localhost"));
+        assert_eq!(v1.covered_names(), ["iotdoctor test device v1"]);
+    }
+
+    #[test]
+    fn a_wildcard_stands_for_one_label() {
+        assert!(dns_name_matches("*.iot.example", "a.iot.example"));
+        assert!(!dns_name_matches("*.iot.example", "a.b.iot.example"));
+        assert!(!dns_name_matches("*.iot.example", "iot.example"));
+        assert!(!dns_name_matches("*.iot.example", ".iot.example"));
+        assert!(dns_name_matches("iot.example", "iot.example"));
     }
 
     #[test]

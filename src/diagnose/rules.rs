@@ -938,6 +938,7 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         "{line}, right after the server's Certificate{}",
         top.unwrap_or_default()
     );
+    let start = out.len();
     match alert.code {
         48 | 42 | 46 | 43 => match only_leaf_sent(chain) {
             Some(leaf) => {
@@ -946,7 +947,7 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
                     CauseId::ServerChainIncomplete,
                     confidence - 0.1,
                     vec![
-                        after_certificate,
+                        after_certificate.clone(),
                         format!("the server sent only its certificate '{}', not its issuer '{issuer}': a client that trusts the root above '{issuer}' cannot build the chain", leaf.short_name()),
                     ],
                 ));
@@ -961,12 +962,96 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             None => out.push(Proposal::new(
                 CauseId::ServerCaUntrusted,
                 confidence,
-                vec![after_certificate],
+                vec![after_certificate.clone()],
             )),
         },
         45 => out.push(Proposal::new(CauseId::ServerCertExpired, 0.8, vec![line])),
         _ => {}
     }
+    if let Some(leaf) = chain.first()
+        && let Some(mismatch) = judge_the_name(f, alert, leaf, &mut out[start..])
+    {
+        out.push(mismatch);
+    }
+}
+
+/// What the client's SNI says about its rejection of `leaf`: a name the certificate does not
+/// cover is a cause of its own (returned). Without SNI, the client checked some name or none,
+/// which cannot be known: the first of the proposals already `made` says so.
+fn judge_the_name(
+    f: &Facts<'_>,
+    alert: AlertAt<'_>,
+    leaf: &CertInfo,
+    made: &mut [Proposal],
+) -> Option<Proposal> {
+    match client_sni(f) {
+        Some((hello, sni)) => {
+            (!leaf.covers(sni)).then(|| name_not_covered(f, alert, (hello, sni), leaf))
+        }
+        None => {
+            if let Some(first) = made.first_mut() {
+                first.evidence.push(format!(
+                    "the client sent no SNI: the name it checked the certificate against, if any, cannot be known; the certificate '{}' covers {}",
+                    leaf.short_name(),
+                    leaf.covered_names().join(", ")
+                ));
+            }
+            None
+        }
+    }
+}
+
+/// The client's SNI, with the index of its ClientHello, when it sent one.
+fn client_sni<'a>(f: &Facts<'a>) -> Option<(usize, &'a str)> {
+    let hello = f.client_hello?;
+    match &f.events[hello].what {
+        What::Handshake {
+            message: Handshake::ClientHello { sni, .. },
+            ..
+        } => sni.as_deref().map(|sni| (hello, sni)),
+        _ => None,
+    }
+}
+
+/// The client rejected a server certificate that does not cover the name it asked for. A
+/// client checks the certificate against the name it connects to, which is the name it sends
+/// as SNI; alerts that blame another problem (unknown_ca, certificate_expired) are stacks
+/// reporting the check that failed first, and the name would fail next.
+fn name_not_covered(
+    f: &Facts<'_>,
+    alert: AlertAt<'_>,
+    (hello, sni): (usize, &str),
+    leaf: &CertInfo,
+) -> Proposal {
+    let confidence = if [48, 45].contains(&alert.code) {
+        0.6
+    } else {
+        0.9
+    };
+    let covered = leaf.covered_names().join(", ");
+    let kind = if sni.parse::<std::net::IpAddr>().is_ok() {
+        "IP"
+    } else {
+        "DNS"
+    };
+    Proposal::new(
+        CauseId::ServerNameMismatch,
+        confidence,
+        vec![
+            format!(
+                "{}, right after the server's Certificate",
+                f.alert_line(alert)
+            ),
+            format!(
+                "the client asked for '{sni}' (SNI, {}); the server's certificate '{}' covers {covered}, not '{sni}'",
+                f.at(hello),
+                leaf.short_name()
+            ),
+        ],
+    )
+    .fix(format!(
+        "The server's certificate must cover the name the device connects to: issue it with {kind}:{sni} among its subjectAltNames, or have the device connect with a name it covers ({covered})."
+    ))
 }
 
 /// The server's chain when it is one certificate that is not its own issuer: its issuer, an

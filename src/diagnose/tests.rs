@@ -490,3 +490,95 @@ fn a_tls12_server_that_sent_its_change_cipher_spec_finished_the_handshake() {
     let diagnosis = diagnose(&[], Some(&accepted), &Context::default());
     assert!(diagnosis.causes.is_empty(), "{diagnosis:#?}");
 }
+
+/// A TLS 1.2 ClientHello with `sni`, the server's Certificate (`localhost`, its intermediate),
+/// and the client's alert `code` right after it.
+fn client_rejects_localhost(sni: Option<&str>, code: u8) -> Transcript {
+    let mut t = asked_for_a_certificate(vec![]);
+    t.events.truncate(2);
+    let What::Handshake {
+        message: Handshake::ClientHello { sni: sent, .. },
+        ..
+    } = &mut t.events[0].what
+    else {
+        unreachable!()
+    };
+    *sent = sni.map(str::to_string);
+    t.push(
+        2.0,
+        Side::Server,
+        What::Certificate {
+            record: Some(3),
+            seen: Seen::Wire,
+            certificates: vec![
+                fixture_cert("server.pem"),
+                fixture_cert("intermediate-ca.pem"),
+            ],
+        },
+    );
+    t.push(
+        3.0,
+        Side::Client,
+        What::Alert {
+            record: Some(4),
+            seen: Seen::Wire,
+            level: names::alert_level(2),
+            description: names::alert(code),
+        },
+    );
+    t
+}
+
+fn causes_of(t: &Transcript) -> Vec<Cause> {
+    diagnose(&[], Some(t), &Context::default()).causes
+}
+
+#[test]
+fn a_client_rejecting_a_certificate_that_does_not_cover_its_sni_is_a_name_mismatch() {
+    for code in [42, 46, 43] {
+        let causes = causes_of(&client_rejects_localhost(Some("broker.invalid"), code));
+        let top = &causes[0];
+        assert_eq!(top.id, CauseId::ServerNameMismatch, "alert {code}");
+        let evidence = top.evidence.join("\n");
+        assert!(
+            evidence.contains("'broker.invalid'") && evidence.contains("localhost, 127.0.0.1, ::1"),
+            "{evidence}"
+        );
+        assert!(
+            top.fixes[0].contains("DNS:broker.invalid"),
+            "{:?}",
+            top.fixes
+        );
+    }
+}
+
+#[test]
+fn unknown_ca_stays_first_and_the_name_comes_second() {
+    let causes = causes_of(&client_rejects_localhost(Some("broker.invalid"), 48));
+    let ids: Vec<CauseId> = causes.iter().map(|c| c.id).collect();
+    assert_eq!(
+        ids[..2],
+        [CauseId::ServerCaUntrusted, CauseId::ServerNameMismatch]
+    );
+}
+
+#[test]
+fn a_covered_sni_or_none_makes_no_name_mismatch() {
+    for (sni, code) in [
+        (Some("localhost"), 42),
+        (Some("LocalHost."), 48),
+        (None, 42),
+    ] {
+        let causes = causes_of(&client_rejects_localhost(sni, code));
+        assert_eq!(causes[0].id, CauseId::ServerCaUntrusted, "{sni:?} {code}");
+        assert!(
+            causes.iter().all(|c| c.id != CauseId::ServerNameMismatch),
+            "{sni:?} {code}: {causes:#?}"
+        );
+        let no_sni_said = causes[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("sent no SNI") && e.contains("cannot be known"));
+        assert_eq!(no_sni_said, sni.is_none(), "{sni:?}");
+    }
+}

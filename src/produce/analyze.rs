@@ -472,7 +472,7 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
                         cert.not_after.date()
                     ),
                 ),
-                (None, Some(name)) if !covers(leaf, name) => (
+                (None, Some(name)) if !leaf.covers(name) => (
                     false,
                     Some("name-mismatch"),
                     format!("'{}' does not cover the SNI '{name}'", leaf.short_name()),
@@ -506,28 +506,6 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
             },
         },
     );
-}
-
-/// Whether a certificate covers a host name: its DNS subjectAltNames (one leading wildcard
-/// label allowed) or, without any, its common name.
-fn covers(cert: &CertInfo, name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let dns: Vec<String> = cert
-        .subject_alt_names
-        .iter()
-        .filter_map(|san| san.strip_prefix("DNS:").map(str::to_ascii_lowercase))
-        .collect();
-    let matches = |pattern: &str| match pattern.strip_prefix("*.") {
-        Some(suffix) => name
-            .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
-        None => pattern == name,
-    };
-    if dns.is_empty() {
-        matches(&cert.short_name().to_ascii_lowercase())
-    } else {
-        dns.iter().any(|pattern| matches(pattern))
-    }
 }
 
 #[cfg(test)]

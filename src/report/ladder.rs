@@ -203,12 +203,7 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
         ),
         What::Note { message } => line.local(out, &style.dim(message)),
         What::MqttConnect { connect } => {
-            let version = match connect.level {
-                3 => "3.1",
-                4 => "3.1.1",
-                5 => "5",
-                _ => "?",
-            };
+            let version = crate::transcript::mqtt::version_name(connect.level);
             line.arrow(
                 out,
                 &format!("MQTT CONNECT client id '{}'", connect.client_id),

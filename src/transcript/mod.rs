@@ -4,6 +4,7 @@
 pub mod decrypt;
 pub mod mqtt;
 pub mod names;
+pub mod plaintext;
 pub mod wire;
 
 use std::fmt;

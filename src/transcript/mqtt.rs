@@ -55,11 +55,62 @@ pub fn parse_connect(bytes: &[u8]) -> Result<Option<(Connect, usize)>, String> {
             keep_alive,
             clean_start: flags & 0x02 != 0,
             will: flags & 0x04 != 0,
-            password: flags & 0x40 != 0,
-            username: flags & 0x80 != 0,
+            password: flags & PASSWORD_FLAG != 0,
+            username: flags & USERNAME_FLAG != 0,
         },
         total,
     )))
+}
+
+/// Connect flags: a username, a password follow the client id (and the will, if any).
+const USERNAME_FLAG: u8 = 0x80;
+const PASSWORD_FLAG: u8 = 0x40;
+
+/// The start of a CONNECT, as far as bytes that may stop before it ends hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectStart {
+    /// The length of the fixed header and the protocol name, which say nothing of the device's
+    /// own (its client id, username and password come later).
+    pub head_len: usize,
+    /// 3 (MQTT 3.1), 4 (3.1.1) or 5, once the bytes reach it.
+    pub level: Option<u8>,
+    /// Whether a username and a password follow, once the bytes reach the connect flags.
+    pub credentials: Option<(bool, bool)>,
+}
+
+/// Reads the start of a CONNECT from bytes that may stop before it ends (the first bytes of a
+/// stream that is not TLS): `None` unless they begin like one, with the fixed header 0x10, a
+/// remaining length and the protocol name `MQTT` (3.1.1, 5) or `MQIsdp` (3.1).
+pub fn connect_start(bytes: &[u8]) -> Option<ConnectStart> {
+    if bytes.first() != Some(&0x10) {
+        return None;
+    }
+    let (_, length_len) = varint(&bytes[1..]).ok().flatten()?;
+    let mut r = Reader(&bytes[1 + length_len..]);
+    let protocol = r.string()?;
+    if protocol != "MQTT" && protocol != "MQIsdp" {
+        return None;
+    }
+    let head_len = bytes.len() - r.0.len();
+    let level = r.u8();
+    let credentials = r
+        .u8()
+        .map(|flags| (flags & USERNAME_FLAG != 0, flags & PASSWORD_FLAG != 0));
+    Some(ConnectStart {
+        head_len,
+        level,
+        credentials,
+    })
+}
+
+/// The MQTT version of a protocol level, as people name it.
+pub fn version_name(level: u8) -> &'static str {
+    match level {
+        3 => "3.1",
+        4 => "3.1.1",
+        5 => "5",
+        _ => "?",
+    }
 }
 
 /// What `connect --mqtt` sends.
@@ -345,6 +396,38 @@ mod tests {
         );
         assert!(parse_connack(&[0x20, 0x01, 0x00]).is_err());
         assert!(parse_connack(b"HTTP/1.1 400").is_err());
+    }
+
+    #[test]
+    fn the_start_of_a_connect_is_read_however_short() {
+        let with_credentials = [
+            0x10, 0x16, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0xc2, 0x00, 0x1e,
+        ];
+        let read = |bytes: &[u8]| connect_start(bytes);
+        assert_eq!(
+            read(&with_credentials),
+            Some(ConnectStart {
+                head_len: 8,
+                level: Some(5),
+                credentials: Some((true, true)),
+            })
+        );
+        assert_eq!(
+            read(&CONNECT_311[..9]),
+            Some(ConnectStart {
+                head_len: 8,
+                level: Some(4),
+                credentials: None,
+            })
+        );
+        let mqisdp = [0x10, 0x20, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p'];
+        assert_eq!(read(&mqisdp).map(|s| s.head_len), Some(10));
+        for cut in 0..8 {
+            assert_eq!(read(&CONNECT_311[..cut]), None, "cut at {cut}");
+        }
+        assert_eq!(read(b"GET / HTTP/1.1"), None);
+        assert_eq!(read(&[0x10, 0x05, 0x00, 0x03, b'F', b'O', b'O']), None);
+        assert_eq!(version_name(4), "3.1.1");
     }
 
     #[test]

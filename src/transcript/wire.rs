@@ -197,7 +197,7 @@ impl Wire {
                     let mut seen = std::mem::take(&mut dir.record);
                     seen.extend(input.iter().take(PREVIEW_LEN.saturating_sub(seen.len())));
                     out.push(What::NotTls {
-                        preview: preview(&seen),
+                        preview: super::plaintext::preview(&seen),
                     });
                     dir.not_tls = true;
                 }
@@ -1200,7 +1200,7 @@ fn decode_distinguished_name(der: &[u8]) -> String {
 
 /// Printable ASCII as it is, every other byte as `\xNN`. Keeps peer-chosen text (a banner,
 /// a host name) from carrying control characters into a terminal.
-fn preview(bytes: &[u8]) -> String {
+pub(super) fn preview(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len());
     for &b in bytes {
         if (0x20..=0x7e).contains(&b) {
