@@ -278,6 +278,12 @@ fn a_plain_http_request_is_cut_to_its_request_line() {
         if format == "json" {
             let report: Value = serde_json::from_str(&stdout).unwrap();
             assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
+            assert!(
+                report["diagnosis"]["causes"][0]["evidence"]
+                    .to_string()
+                    .contains("this looks like an HTTP request in plain text"),
+                "{report:#}"
+            );
         }
     }
 }

@@ -519,10 +519,13 @@ fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
     if let Some((i, preview)) = f.client_not_tls {
         // Seen from the server: the device spoke first, and not TLS.
         let mqtt = preview.starts_with("\\x10") && preview.contains("MQTT");
+        let http = preview.contains("(an HTTP request in plain text");
         let what = if mqtt {
             "an MQTT CONNECT in plain text: the device does not use TLS on this port"
+        } else if http {
+            "an HTTP request in plain text: the device does not use TLS on this port"
         } else {
-            "not a TLS ClientHello"
+            "something other than a TLS ClientHello"
         };
         out.push(
             Proposal::new(
