@@ -4,6 +4,11 @@
 //! number (bytes delivered plus bytes skipped as gaps). Incoming sequence numbers are placed
 //! relative to it with wrapping arithmetic, so wraparound needs no special case, and out-of-order
 //! data is buffered by stream offset, which never wraps.
+//!
+//! A hole waits for a retransmission to fill it, until the other side acknowledges bytes past
+//! it: the receiver had them, so the capture lost them, and the hole is declared a gap right
+//! away. Buffered bytes keep the capture time of the segment that brought them, and a gap
+//! carries the time of the segment after the hole, so that both are reported where they are.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -287,6 +292,12 @@ impl Flow {
                 other.start(seg.ack);
             }
         }
+        if seg.has_ack && other.note_acknowledged(seg.ack) {
+            // The bytes behind the acknowledged hole were sent before this segment: they go first.
+            let mut out = Out::new(events, self.id, dir.reverse(), at);
+            other.release_acknowledged(&mut out);
+            out.finish();
+        }
         let data_seq = seg.seq.wrapping_add(u32::from(seg.syn));
         this.start(data_seq);
         let mut out = Out::new(events, self.id, dir, at);
@@ -328,10 +339,76 @@ struct Half {
     isn: Option<u32>,
     /// The stream offset where this side's FIN sits, once seen.
     fin_off: Option<u64>,
+    /// The capture time of the segment that carried the FIN.
+    fin_at: f64,
     /// The FIN was reached: `Closed` was emitted, later data is ignored.
     closed: bool,
     /// Out-of-order data by stream offset; pieces never overlap and all start after `next_off`.
-    pending: BTreeMap<u64, Vec<u8>>,
+    pending: BTreeMap<u64, Piece>,
+    /// The furthest stream offset the other side acknowledged: it received every byte before
+    /// it, so a hole there was lost by the capture, not on the network.
+    acknowledged: u64,
+}
+
+/// Out-of-order bytes, with the capture time of the segments they came in.
+#[derive(Debug)]
+struct Piece {
+    bytes: Vec<u8>,
+    /// The capture time of the segment the first bytes came in.
+    at: f64,
+    /// Where segments captured at another time start in `bytes`, and their times, in order. Empty
+    /// in the usual case, one segment per piece.
+    later: Vec<(usize, f64)>,
+}
+
+impl Piece {
+    fn new(bytes: &[u8], at: f64) -> Piece {
+        Piece {
+            bytes: bytes.to_vec(),
+            at,
+            later: Vec::new(),
+        }
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        start + self.bytes.len() as u64
+    }
+
+    fn append(&mut self, bytes: &[u8], at: f64) {
+        let last_at = self.later.last().map_or(self.at, |&(_, t)| t);
+        if at != last_at {
+            self.later.push((self.bytes.len(), at));
+        }
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.bytes.truncate(len);
+        self.later.retain(|&(from, _)| from < len);
+    }
+
+    /// Hands the bytes from `skip` on to `out`, each stretch with its capture time, or all of
+    /// them at `delivered_at`.
+    fn deliver(mut self, skip: usize, delivered_at: Option<f64>, out: &mut Out<'_, '_>) {
+        if self.later.is_empty() || delivered_at.is_some() {
+            if skip > 0 {
+                self.bytes.drain(..skip);
+            }
+            out.data_owned(self.bytes, delivered_at.unwrap_or(self.at));
+            return;
+        }
+        let mut starts = vec![(0, self.at)];
+        starts.extend_from_slice(&self.later);
+        for (i, &(from, at)) in starts.iter().enumerate() {
+            let to = starts
+                .get(i + 1)
+                .map_or(self.bytes.len(), |&(next, _)| next);
+            let from = from.max(skip);
+            if from < to {
+                out.data_owned(self.bytes[from..to].to_vec(), at);
+            }
+        }
+    }
 }
 
 impl Half {
@@ -367,7 +444,7 @@ impl Half {
         let mut data_end = start + payload.len() as i64;
         let mut wire_end = data_end + cut as i64;
         if fin && self.fin_off.is_none() && wire_end >= next {
-            self.set_fin(wire_end as u64);
+            self.set_fin(wire_end as u64, out.at);
         }
         if let Some(fin_off) = self.fin_off {
             // Nothing exists past the FIN.
@@ -382,24 +459,31 @@ impl Half {
                     self.advance(fresh.len() as u64);
                 } else {
                     // Where buffered copies exist they win; this copy fills the rest.
-                    self.buffer(self.next_off, fresh);
+                    self.buffer(self.next_off, fresh, out.at);
                 }
             }
+            self.drain(out);
             if wire_end > self.next_off as i64 {
                 // The snapshot length cut the rest: a gap, unless other copies filled it.
-                self.skip_to(wire_end as u64, out);
+                self.skip_to(wire_end as u64, out.at, out);
             }
             self.drain(out);
         } else if cut == 0 && data_end > start {
             // Out of order. A cut segment here is dropped: its data is not contiguous.
-            self.buffer(start as u64, &payload[..(data_end - start) as usize]);
+            self.buffer(
+                start as u64,
+                &payload[..(data_end - start) as usize],
+                out.at,
+            );
+            self.release_acknowledged(out);
             self.bound(out);
         }
         self.check_fin(out);
     }
 
-    fn set_fin(&mut self, fin_off: u64) {
+    fn set_fin(&mut self, fin_off: u64, at: f64) {
         self.fin_off = Some(fin_off);
+        self.fin_at = at;
         drop(self.pending.split_off(&fin_off));
         if let Some(mut last) = self.pending.last_entry() {
             let start = *last.key();
@@ -408,90 +492,124 @@ impl Half {
         }
     }
 
+    /// Takes the other side's acknowledgment number; true when it covers a hole with data
+    /// buffered behind it, which [`Half::release_acknowledged`] then delivers.
+    fn note_acknowledged(&mut self, ack: u32) -> bool {
+        if !self.started || self.closed {
+            return false;
+        }
+        let ahead = ack.wrapping_sub(self.next_seq) as i32;
+        if ahead <= 0 {
+            return false;
+        }
+        self.acknowledged = self.acknowledged.max(self.next_off + ahead as u64);
+        !self.pending.is_empty()
+    }
+
+    /// Declares the holes the other side acknowledged as gaps and delivers the data behind them:
+    /// no retransmission will fill them. Only up to the data buffered: past it the
+    /// acknowledgment may cover a FIN, or bytes the capture has not shown yet.
+    fn release_acknowledged(&mut self, out: &mut Out<'_, '_>) {
+        let Some((&start, piece)) = self.pending.last_key_value() else {
+            return;
+        };
+        let target = self.acknowledged.min(piece.end(start));
+        if target > self.next_off {
+            self.skip_to(target, out.at, out);
+            self.check_fin(out);
+        }
+    }
+
     fn check_fin(&mut self, out: &mut Out<'_, '_>) {
         if !self.closed && self.fin_off.is_some_and(|f| self.next_off >= f) {
             self.closed = true;
             self.pending.clear();
-            out.closed(Close::Fin);
+            out.closed(Close::Fin, self.fin_at);
         }
     }
 
-    /// Stores bytes at stream offset `start` (at or after `next_off`), keeping bytes already
-    /// buffered where they overlap: the first copy of a byte wins.
-    fn buffer(&mut self, start: u64, data: &[u8]) {
+    /// Stores bytes captured at `at` at stream offset `start` (at or after `next_off`), keeping
+    /// bytes already buffered where they overlap: the first copy of a byte wins.
+    fn buffer(&mut self, start: u64, data: &[u8], at: f64) {
         if data.is_empty() {
             return;
         }
         let end = start + data.len() as u64;
         let mut cursor = start;
-        if let Some((&s, v)) = self.pending.range(..=start).next_back() {
-            cursor = cursor.max(s + v.len() as u64);
+        if let Some((&s, piece)) = self.pending.range(..=start).next_back() {
+            cursor = cursor.max(piece.end(s));
         }
         let inside: Vec<(u64, u64)> = self
             .pending
             .range(start + 1..end)
-            .map(|(&s, v)| (s, s + v.len() as u64))
+            .map(|(&s, piece)| (s, piece.end(s)))
             .collect();
         for (s, e) in inside {
             if s > cursor {
                 self.insert_piece(
                     cursor,
                     &data[(cursor - start) as usize..(s - start) as usize],
+                    at,
                 );
             }
             cursor = cursor.max(e);
         }
         if cursor < end {
-            self.insert_piece(cursor, &data[(cursor - start) as usize..]);
+            self.insert_piece(cursor, &data[(cursor - start) as usize..], at);
         }
     }
 
     /// Adds a piece that overlaps nothing buffered, appending it to the piece just before when
     /// they touch (the usual case: the segments that follow one lost segment).
-    fn insert_piece(&mut self, at: u64, bytes: &[u8]) {
-        if let Some((&s, prev)) = self.pending.range_mut(..at).next_back()
-            && s + prev.len() as u64 == at
+    fn insert_piece(&mut self, offset: u64, bytes: &[u8], at: f64) {
+        if let Some((&s, prev)) = self.pending.range_mut(..offset).next_back()
+            && prev.end(s) == offset
         {
-            prev.extend_from_slice(bytes);
+            prev.append(bytes, at);
             return;
         }
-        self.pending.insert(at, bytes.to_vec());
+        self.pending.insert(offset, Piece::new(bytes, at));
     }
 
-    /// Delivers buffered data that has become contiguous.
+    /// Delivers buffered data that a segment made contiguous, at that segment's time: the
+    /// receiver could read them only then.
     fn drain(&mut self, out: &mut Out<'_, '_>) {
+        self.deliver_contiguous(Some(out.at), out);
+    }
+
+    /// Delivers buffered data that has become contiguous, at `delivered_at` or, when `None`,
+    /// each byte at the time it was captured.
+    fn deliver_contiguous(&mut self, delivered_at: Option<f64>, out: &mut Out<'_, '_>) {
         while let Some(entry) = self.pending.first_entry() {
             let start = *entry.key();
             if start > self.next_off {
                 break;
             }
-            let mut bytes = entry.remove();
-            let end = start + bytes.len() as u64;
+            let piece = entry.remove();
+            let end = piece.end(start);
             if end > self.next_off {
                 let skip = (self.next_off - start) as usize;
-                let len = end - self.next_off;
-                if skip > 0 {
-                    bytes.drain(..skip);
-                }
-                out.data_owned(bytes);
-                self.advance(len);
+                piece.deliver(skip, delivered_at, out);
+                self.advance(end - self.next_off);
             }
         }
     }
 
     /// Moves the stream forward to `target`: holes become gaps, buffered data in between is
-    /// delivered.
-    fn skip_to(&mut self, target: u64, out: &mut Out<'_, '_>) {
+    /// delivered. A gap carries the capture time of the data right after it, or `end_at` when
+    /// it runs to `target` with nothing buffered there; the data keeps the time it was captured
+    /// at, as no segment filled the hole before it.
+    fn skip_to(&mut self, target: u64, end_at: f64, out: &mut Out<'_, '_>) {
         loop {
-            self.drain(out);
+            self.deliver_contiguous(None, out);
             if self.next_off >= target {
                 return;
             }
-            let hole_end = self
-                .pending
-                .first_key_value()
-                .map_or(target, |(&s, _)| s.min(target));
-            out.gap(hole_end - self.next_off);
+            let (hole_end, at) = match self.pending.first_key_value() {
+                Some((&s, piece)) if s <= target => (s, piece.at),
+                _ => (target, end_at),
+            };
+            out.gap(hole_end - self.next_off, at);
             self.advance(hole_end - self.next_off);
         }
     }
@@ -499,17 +617,17 @@ impl Half {
     /// Gives up on the first hole while too much is waiting behind it.
     fn bound(&mut self, out: &mut Out<'_, '_>) {
         loop {
-            let Some((&last, bytes)) = self.pending.last_key_value() else {
+            let Some((&last, piece)) = self.pending.last_key_value() else {
                 return;
             };
-            let span = (last + bytes.len() as u64).saturating_sub(self.next_off);
+            let span = piece.end(last).saturating_sub(self.next_off);
             if span <= MAX_OUT_OF_ORDER && self.pending.len() <= MAX_OUT_OF_ORDER_PIECES {
                 return;
             }
             let Some(&first) = self.pending.keys().next() else {
                 return;
             };
-            self.skip_to(first, out);
+            self.skip_to(first, out.at, out);
         }
     }
 
@@ -521,9 +639,15 @@ impl Half {
         let buffered_end = self
             .pending
             .last_key_value()
-            .map_or(0, |(&s, v)| s + v.len() as u64);
+            .map_or(0, |(&s, piece)| piece.end(s));
         let target = buffered_end.max(self.fin_off.unwrap_or(0));
-        self.skip_to(target, out);
+        // A hole that runs to the FIN is reported when the FIN was seen.
+        let end_at = if self.fin_off.is_some() {
+            self.fin_at
+        } else {
+            out.at
+        };
+        self.skip_to(target, end_at, out);
         self.check_fin(out);
     }
 }
@@ -535,8 +659,12 @@ struct Out<'e, 'p> {
     events: &'e mut dyn Sink,
     flow: u64,
     dir: Dir,
+    /// The capture time of the packet being taken.
     at: f64,
     data: Cow<'p, [u8]>,
+    /// The capture time of the bytes in `data`: the packet's, or an earlier one for bytes that
+    /// waited behind a hole.
+    data_at: f64,
 }
 
 impl<'e, 'p> Out<'e, 'p> {
@@ -547,10 +675,12 @@ impl<'e, 'p> Out<'e, 'p> {
             dir,
             at,
             data: Cow::Borrowed(&[]),
+            data_at: at,
         }
     }
 
     fn data(&mut self, bytes: &'p [u8]) {
+        self.start_data_at(self.at);
         if self.data.is_empty() {
             self.data = Cow::Borrowed(bytes);
         } else {
@@ -558,7 +688,9 @@ impl<'e, 'p> Out<'e, 'p> {
         }
     }
 
-    fn data_owned(&mut self, bytes: Vec<u8>) {
+    /// Bytes captured at `at`.
+    fn data_owned(&mut self, bytes: Vec<u8>, at: f64) {
+        self.start_data_at(at);
         if self.data.is_empty() {
             self.data = Cow::Owned(bytes);
         } else {
@@ -566,7 +698,15 @@ impl<'e, 'p> Out<'e, 'p> {
         }
     }
 
-    fn gap(&mut self, missing: u64) {
+    /// Data captured at another time than the data collected so far is another event.
+    fn start_data_at(&mut self, at: f64) {
+        if self.data_at != at {
+            self.finish();
+            self.data_at = at;
+        }
+    }
+
+    fn gap(&mut self, missing: u64, at: f64) {
         if missing == 0 {
             return;
         }
@@ -574,17 +714,18 @@ impl<'e, 'p> Out<'e, 'p> {
         self.events.push(CaptureEvent::Gap {
             flow: self.flow,
             dir: self.dir,
-            at: self.at,
+            at,
             missing,
         });
     }
 
-    fn closed(&mut self, how: Close) {
+    /// The side closed its direction, as a segment captured at `at` said.
+    fn closed(&mut self, how: Close, at: f64) {
         self.finish();
         self.events.push(CaptureEvent::Closed {
             flow: self.flow,
             dir: self.dir,
-            at: self.at,
+            at,
             how,
         });
     }
@@ -595,7 +736,7 @@ impl<'e, 'p> Out<'e, 'p> {
             self.events.push(CaptureEvent::Data {
                 flow: self.flow,
                 dir: self.dir,
-                at: self.at,
+                at: self.data_at,
                 bytes: std::mem::replace(&mut self.data, Cow::Borrowed(&[])),
             });
         }

@@ -726,6 +726,119 @@ fn a_hole_becomes_a_gap() {
     assert_eq!(s[s.len() - 2..], ["closed 0 > Fin", "end 0"]);
 }
 
+/// The capture time of the `i`th packet (from 0) of the captures built here.
+fn packet_time(i: usize) -> f64 {
+    T0 as f64 / 1e9 + i as f64 / 1000.0
+}
+
+/// The times of a direction's data and gaps, in order.
+fn times(events: &[CaptureEvent], dir: Dir) -> Vec<(String, f64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            CaptureEvent::Data {
+                dir: d, at, bytes, ..
+            } if *d == dir => Some((String::from_utf8_lossy(bytes).into_owned(), *at)),
+            CaptureEvent::Gap {
+                dir: d,
+                at,
+                missing,
+                ..
+            } if *d == dir => Some((format!("[gap {missing}]"), *at)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn assert_times(actual: &[(String, f64)], expected: &[(&str, usize)]) {
+    assert_eq!(actual.len(), expected.len(), "{actual:?}");
+    for ((what, at), (expected, packet)) in actual.iter().zip(expected) {
+        assert_eq!(what, expected);
+        assert!(
+            (at - packet_time(*packet)).abs() < 1e-6,
+            "{what} at {at}: {actual:?}"
+        );
+    }
+}
+
+#[test]
+fn a_gap_and_the_data_behind_it_carry_the_time_they_were_captured() {
+    let mut conn = client_server();
+    let mut p = conn.handshake();
+    p.push(conn.c(b"before")); // packet 3
+    conn.c(b"lost!"); // never captured
+    p.push(conn.c(b"after")); // 4
+    p.push(conn.c(b"more")); // 5
+    p.push(conn.client_sends("FA", b"")); // 6
+    // Nothing acknowledges the hole: it is declared when the capture ends, yet reported where
+    // it was, with the data after it.
+    let ev = events(eth_pcap(&p));
+    assert_times(
+        &times(&ev, Dir::AtoB),
+        &[("before", 3), ("[gap 5]", 4), ("after", 4), ("more", 5)],
+    );
+}
+
+#[test]
+fn a_hole_the_receiver_acknowledged_is_declared_at_once() {
+    let mut conn = client_server();
+    let mut p = conn.handshake();
+    p.push(conn.c(b"before")); // packet 3
+    conn.c(b"lost!"); // never captured
+    p.push(conn.c(b"after")); // 4
+    // The server acknowledges every byte: the hole was lost by the capture, not the network.
+    p.push(conn.s(b"ok")); // 5
+    p.push(conn.s(b"more")); // 6
+    let ev = events(eth_pcap(&p));
+    assert_eq!(
+        summary(&ev)[1..6],
+        [
+            "data 0 > before",
+            "gap 0 > 5",
+            "data 0 > after",
+            "data 0 < ok",
+            "data 0 < more"
+        ]
+    );
+    assert_times(
+        &times(&ev, Dir::AtoB),
+        &[("before", 3), ("[gap 5]", 4), ("after", 4)],
+    );
+    // The acknowledgment may come first: the hole is declared when data arrives behind it.
+    let mut conn = client_server();
+    let mut p = conn.handshake();
+    p.push(conn.c(b"before")); // 3
+    conn.c(b"lost!");
+    p.push(conn.s(b"ok")); // 4, acknowledging the lost bytes
+    p.push(conn.c(b"after")); // 5
+    p.push(conn.s(b"more")); // 6
+    let ev = events(eth_pcap(&p));
+    assert_eq!(
+        summary(&ev)[1..6],
+        [
+            "data 0 > before",
+            "data 0 < ok",
+            "gap 0 > 5",
+            "data 0 > after",
+            "data 0 < more"
+        ]
+    );
+}
+
+#[test]
+fn a_hole_filled_later_is_no_gap_whatever_the_acknowledgments() {
+    // Out of order, not lost: the receiver acknowledges only what it has, so the hole waits.
+    let mut conn = client_server();
+    let mut p = conn.handshake();
+    let first = conn.c(b"first");
+    let second = conn.c(b"second");
+    let mut ack = conn.s(b"ok");
+    ack.ack = first.seq; // acknowledges nothing of this data yet
+    p.extend([second, ack, first]);
+    let ev = events(eth_pcap(&p));
+    assert_eq!(stream(&ev, 0, Dir::AtoB), "firstsecond");
+}
+
 #[test]
 fn a_hole_with_more_than_a_mebibyte_behind_it_is_skipped() {
     let mut conn = client_server();
