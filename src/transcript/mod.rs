@@ -5,6 +5,7 @@ pub mod decrypt;
 pub mod mqtt;
 pub mod names;
 pub mod plaintext;
+pub mod resync;
 pub mod wire;
 
 use std::fmt;

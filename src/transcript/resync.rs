@@ -1,0 +1,239 @@
+//! Where TLS records start again in a stream after some of its bytes went missing.
+//!
+//! Past a hole the record framing is unknown: the bytes that follow may begin anywhere in a
+//! record. The next record is taken to start at the first position where a strictly plausible
+//! record header (content type 20 to 23, version SSL 3.0 to TLS 1.3, a length TLS allows) is
+//! followed, right after the record it announces, by another one of the same version, or by the
+//! end of the bytes captured so far (peers write whole records, so packets tend to end where a
+//! record does). Random bytes pass one such header check about once in two million positions;
+//! with a second header, or a length that lands exactly on the end of the bytes, practically
+//! never.
+
+use super::wire::RECORD_HEADER;
+
+/// The longest record accepted: TLS 1.3's limit for protected records (2^14 + 256), which no
+/// record of earlier versions exceeds in practice either.
+const MAX_RECORD_BODY: usize = (1 << 14) + 256;
+
+const CHANGE_CIPHER_SPEC: u8 = 20;
+const APPLICATION_DATA: u8 = 23;
+
+/// What [`record_start`] can tell from the bytes it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordStart {
+    /// The next record starts at this offset.
+    At(usize),
+    /// No record starts before this offset; whether one starts there takes more bytes.
+    NotBefore(usize),
+}
+
+/// Where the first record starts in `bytes`, the bytes that follow a hole as far as they were
+/// captured. `complete`: no bytes follow them (the stream ended, or another hole starts
+/// there), so a record that would need more does not start there.
+///
+/// A caller may ask again with more bytes appended, from the offset of a
+/// [`RecordStart::NotBefore`] on.
+pub fn record_start(bytes: &[u8], complete: bool) -> RecordStart {
+    for start in 0..bytes.len() {
+        match record_at(&bytes[start..], complete) {
+            Candidate::Yes => return RecordStart::At(start),
+            Candidate::No => {}
+            Candidate::NeedMore => return RecordStart::NotBefore(start),
+        }
+    }
+    RecordStart::NotBefore(bytes.len())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Candidate {
+    Yes,
+    No,
+    NeedMore,
+}
+
+/// Whether a record starts at the beginning of `rest`.
+fn record_at(rest: &[u8], complete: bool) -> Candidate {
+    let Some((version, body)) = strict_header(rest) else {
+        return if prefix_plausible(rest, None) && !complete {
+            Candidate::NeedMore
+        } else {
+            Candidate::No
+        };
+    };
+    if rest[0] == CHANGE_CIPHER_SPEC && rest.get(RECORD_HEADER).is_some_and(|&b| b != 1) {
+        return Candidate::No;
+    }
+    let end = RECORD_HEADER + body;
+    let Some(after) = rest.get(end..) else {
+        return if complete {
+            Candidate::No
+        } else {
+            Candidate::NeedMore
+        };
+    };
+    if after.len() >= RECORD_HEADER {
+        return match strict_header(after) {
+            Some((next_version, _)) if next_version == version => Candidate::Yes,
+            _ => Candidate::No,
+        };
+    }
+    // The record ends with the bytes, or with at most part of a header after it.
+    match (
+        prefix_plausible(after, Some(version)),
+        after.is_empty() || complete,
+    ) {
+        (false, _) => Candidate::No,
+        (true, true) => Candidate::Yes,
+        (true, false) => Candidate::NeedMore,
+    }
+}
+
+/// The version and body length of a record header at the start of `bytes`, if all five bytes
+/// are there and plausible.
+fn strict_header(bytes: &[u8]) -> Option<(u16, usize)> {
+    let header = bytes.get(..RECORD_HEADER)?;
+    if !prefix_plausible(header, None) {
+        return None;
+    }
+    let version = u16::from_be_bytes([header[1], header[2]]);
+    let body = usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let fits = match header[0] {
+        CHANGE_CIPHER_SPEC => body == 1,
+        _ => (1..=MAX_RECORD_BODY).contains(&body),
+    };
+    fits.then_some((version, body))
+}
+
+/// Whether the first bytes of a record header (up to all five) are plausible; with `version`,
+/// whether they can start a header of that version.
+fn prefix_plausible(bytes: &[u8], version: Option<u16>) -> bool {
+    let version = version.map(u16::to_be_bytes);
+    let type_ok = bytes
+        .first()
+        .is_none_or(|t| (CHANGE_CIPHER_SPEC..=APPLICATION_DATA).contains(t));
+    let major_ok = bytes
+        .get(1)
+        .is_none_or(|&major| version.map_or(major == 3, |v| major == v[0]));
+    let minor_ok = bytes
+        .get(2)
+        .is_none_or(|&minor| version.map_or(minor <= 4, |v| minor == v[1]));
+    let length_ok = match (bytes.get(3), bytes.get(4)) {
+        (Some(&high), Some(&low)) => {
+            usize::from(u16::from_be_bytes([high, low])) <= MAX_RECORD_BODY
+        }
+        (Some(&high), None) => usize::from(high) << 8 <= MAX_RECORD_BODY,
+        _ => true,
+    };
+    type_ok && major_ok && minor_ok && length_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::Rng;
+
+    fn record(content_type: u8, body_len: usize) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend_from_slice(&(body_len as u16).to_be_bytes());
+        r.extend((0..body_len).map(|i| (i * 7 + 0x41) as u8));
+        r
+    }
+
+    #[test]
+    fn a_record_boundary_right_after_the_hole_is_found_at_once() {
+        let mut bytes = record(22, 40);
+        bytes.extend(record(23, 100));
+        assert_eq!(record_start(&bytes, false), RecordStart::At(0));
+    }
+
+    #[test]
+    fn the_rest_of_a_cut_record_is_passed_over() {
+        let mut bytes: Vec<u8> = (0..300u32).map(|i| (i * 31 % 251) as u8 | 0x80).collect();
+        let tail = bytes.len();
+        bytes.extend(record(21, 2));
+        bytes.extend(record(23, 30));
+        assert_eq!(record_start(&bytes, false), RecordStart::At(tail));
+    }
+
+    #[test]
+    fn a_record_that_ends_with_the_bytes_is_taken() {
+        let mut bytes = vec![0xEE; 10];
+        bytes.extend(record(21, 26));
+        assert_eq!(record_start(&bytes, false), RecordStart::At(10));
+        // Part of a next header after it: more bytes tell, unless none will come.
+        bytes.extend([23, 3]);
+        assert_eq!(record_start(&bytes, false), RecordStart::NotBefore(10));
+        assert_eq!(record_start(&bytes, true), RecordStart::At(10));
+        // Cut short, it is not a record.
+        bytes.truncate(bytes.len() - 3);
+        assert_eq!(record_start(&bytes, false), RecordStart::NotBefore(10));
+        assert_eq!(
+            record_start(&bytes, true),
+            RecordStart::NotBefore(bytes.len())
+        );
+    }
+
+    #[test]
+    fn a_header_followed_by_no_second_one_is_not_taken() {
+        // Plausible on its own, but what follows its body is not a header.
+        let mut bytes = vec![22, 3, 3, 0, 4, 1, 2, 3, 4, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        let start = bytes.len();
+        bytes.extend(record(22, 4));
+        bytes.extend(record(20, 1));
+        assert_eq!(record_start(&bytes, false), RecordStart::At(start));
+    }
+
+    #[test]
+    fn change_cipher_spec_must_be_exact() {
+        let mut bytes = vec![20, 3, 3, 0, 1, 7];
+        bytes.extend(record(23, 10));
+        assert_eq!(record_start(&bytes, true), RecordStart::At(6));
+    }
+
+    /// Whatever random bytes come before it, the record is found where it starts, and so it is
+    /// when the bytes come piece by piece (asking again from where the previous answer left off).
+    #[test]
+    fn random_bytes_before_records_and_any_split() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for round in 0..300 {
+            let noise: Vec<u8> = (0..rng.index(3000)).map(|_| rng.next() as u8).collect();
+            let mut bytes = noise.clone();
+            let mut records = Vec::new();
+            for _ in 0..3 {
+                records.extend(record([21, 22, 23][rng.index(3)], 1 + rng.index(2000)));
+            }
+            bytes.extend(&records);
+            let whole = record_start(&bytes, true);
+            let RecordStart::At(found) = whole else {
+                panic!("round {round}: {whole:?}");
+            };
+            assert!(
+                found <= noise.len(),
+                "round {round}: {found} > {}",
+                noise.len()
+            );
+            if found < noise.len() {
+                // Random bytes that happen to chain: the odds are far below one in 300.
+                panic!("round {round}: a false start at {found}");
+            }
+            // Fed piece by piece, keeping only what is not ruled out.
+            let mut held: Vec<u8> = Vec::new();
+            let mut dropped = 0;
+            let mut at = 0;
+            let found_split = loop {
+                let n = (1 + rng.index(700)).min(bytes.len() - at);
+                held.extend_from_slice(&bytes[at..at + n]);
+                at += n;
+                match record_start(&held, at == bytes.len()) {
+                    RecordStart::At(start) => break dropped + start,
+                    RecordStart::NotBefore(start) => {
+                        held.drain(..start);
+                        dropped += start;
+                    }
+                }
+                assert!(at < bytes.len(), "round {round}: not found");
+            };
+            assert_eq!(found_split, found, "round {round}");
+        }
+    }
+}
