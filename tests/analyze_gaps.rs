@@ -340,6 +340,17 @@ fn a_gap_in_the_client_direction_is_not_a_device_without_tls() {
     );
 }
 
+/// The server's whole first flight lost: the alert it sent later does not refuse the
+/// ClientHello, and names no cause it cannot show.
+#[test]
+fn an_alert_after_a_lost_server_hello_is_not_a_refused_client_hello() {
+    let damaged = Pcap::read(&fixture("no-cert-tls12.pcap")).without(&[6]);
+    let report = analyze(&damaged, &[]);
+    let h = only_handshake(&report);
+    let verdicts = ["alert-unexplained", "handshake-incomplete"];
+    assert_sound(h, &[("server", 40)], &verdicts, "server flight lost");
+}
+
 /// A hole is reported at the time of the packets around it, not when the connection ends.
 #[test]
 fn gaps_are_reported_where_they_are() {

@@ -1223,6 +1223,13 @@ fn hello_refused(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
     if f.server_hello.is_some_and(|hello| hello < alert.index) {
         return;
     }
+    // Bytes of the server missing from a capture before its alert may hold its ServerHello.
+    let server_bytes_lost = f.events[..alert.index]
+        .iter()
+        .any(|e| e.from == Side::Server && matches!(e.what, What::CaptureGap { .. }));
+    if server_bytes_lost {
+        return;
+    }
     let alert_line = f.alert_line(alert);
     let before = "before any ServerHello: the server refused the ClientHello itself".to_string();
     // What the ClientHello offered settles a version mismatch, whatever the alert says (rustls
