@@ -470,3 +470,74 @@ fn no_single_loss_makes_a_capture_not_tls_or_invents_an_alert() {
     }
     assert!(runs >= 400, "{runs}");
 }
+
+/// The cause of a handshake: its id and confidence, and its evidence as one string.
+fn top_cause(handshake: &Value) -> (String, f64, String) {
+    let cause = &handshake["diagnosis"]["causes"][0];
+    (
+        verdict(handshake),
+        cause["confidence"].as_f64().unwrap_or(0.0),
+        cause["evidence"].to_string(),
+    )
+}
+
+/// A handshake that stops short with no alert is not "ok": how far it got, who closed, and
+/// what the capture lost are its evidence, and lost bytes make it less sure.
+#[test]
+fn a_handshake_that_stops_short_without_an_alert_is_not_ok() {
+    let original = Pcap::read(&fixture("no-cert-tls12.pcap"));
+    // Packets 8 and 9 (the client's last flight, the server's alert) lost.
+    let lost = analyze(
+        &Pcap::read(&fixture("no-cert-tls12.pcap")).without(&[8, 9]),
+        &[],
+    );
+    let (id, lost_confidence, evidence) = top_cause(only_handshake(&lost));
+    assert_eq!(id, "handshake-incomplete");
+    for words in [
+        "ServerHelloDone",
+        "bytes the client sent are missing from the capture",
+        "the client closed the connection without an alert",
+    ] {
+        assert!(evidence.contains(words), "{words:?} in {evidence}");
+    }
+    // The ClientHello answered by nothing: everything after it dropped.
+    let unanswered = analyze(&original.without(&[5, 6, 7, 8, 9, 10, 11, 12]), &[]);
+    let (id, confidence, evidence) = top_cause(only_handshake(&unanswered));
+    assert_eq!(id, "handshake-incomplete");
+    assert!(evidence.contains("got no ServerHello"), "{evidence}");
+    assert!(evidence.contains("still open"), "{evidence}");
+    assert!(
+        lost_confidence < confidence,
+        "{lost_confidence} vs {confidence}"
+    );
+}
+
+/// Packets cut so short that no handshake message is whole: nothing can be told, and that is
+/// not "ok".
+#[test]
+fn a_capture_too_short_to_show_any_message_is_not_ok() {
+    let report = analyze(&Pcap::read(&fixture("ok-tls13.pcap")).snaplen(96), &[]);
+    let (id, confidence, evidence) = top_cause(only_handshake(&report));
+    assert_eq!(id, "handshake-incomplete");
+    assert!(evidence.contains("no handshake message"), "{evidence}");
+    assert!(confidence < 0.5);
+}
+
+/// TLS 1.3 without keys: the server's verdict on the client's flight is its next record. When
+/// the capture lost it (here the alert 116 record, packet 9), the verdict is unknown, not "ok".
+#[test]
+fn a_lost_tls13_verdict_is_unknown_not_ok() {
+    let report = analyze(
+        &Pcap::read(&fixture("no-cert-tls13.pcap")).without(&[9]),
+        &[],
+    );
+    let h = only_handshake(&report);
+    assert_sound(h, &[], &["handshake-incomplete"], "packet 9 lost");
+    let (_, confidence, evidence) = top_cause(h);
+    assert!(evidence.contains("is not in what was seen"), "{evidence}");
+    assert!(
+        evidence.contains("bytes the server sent are missing"),
+        "{evidence}"
+    );
+    assert!(confidence < 0.5);
+}

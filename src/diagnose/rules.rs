@@ -333,11 +333,23 @@ impl<'a> Facts<'a> {
     /// Whether the handshake can be seen to have finished: the server's ChangeCipherSpec (TLS
     /// 1.2), or the server's acceptance or the client's encrypted last flight (TLS 1.3).
     fn handshake_finished(&self) -> bool {
-        self.server_accepted
-            || (self.tls13
-                && self.encrypted_records.iter().any(|(i, from, _)| {
-                    *from == Side::Client && self.server_hello.is_some_and(|hello| *i > hello)
-                }))
+        if self.server_accepted {
+            return true;
+        }
+        if !self.tls13 {
+            return false;
+        }
+        let Some(flight) = self.encrypted_records.iter().find_map(|(i, from, _)| {
+            (*from == Side::Client && self.server_hello.is_some_and(|hello| *i > hello))
+                .then_some(*i)
+        }) else {
+            return false;
+        };
+        // What the server sent after the client's flight is its verdict on it: bytes of it
+        // that the capture lost leave the verdict unknown.
+        !self.events[flight..]
+            .iter()
+            .any(|e| e.from == Side::Server && matches!(e.what, What::CaptureGap { .. }))
     }
 
     /// A handshake that started and stopped short with nothing to say why: no alert, no error,
@@ -1545,6 +1557,22 @@ fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             "the ClientHello ({}) got no ServerHello in what was seen",
             f.at(hello)
         )),
+        (Some(_), Some(_)) if f.tls13 && !f.saw_inside => {
+            if let Some((flight, _, _)) = f
+                .encrypted_records
+                .iter()
+                .find(|(i, from, _)| *from == Side::Client && f.server_hello < Some(*i))
+            {
+                evidence.push(format!(
+                    "TLS 1.3 encrypts the rest of the handshake: the client sent its last flight ({}), and the server's answer to it, its verdict, is not in what was seen",
+                    f.at(*flight)
+                ));
+            } else {
+                evidence.push(
+                    "TLS 1.3 encrypts the rest of the handshake: the client's last flight is not in what was seen".into(),
+                );
+            }
+        }
         (Some(_), Some(_)) => {
             if let Some(last) = f.events.iter().rposition(|e| {
                 matches!(
@@ -1588,6 +1616,11 @@ fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         .client_ended
         .filter(|ours| f.server_close.is_none_or(|(theirs, _)| theirs > *ours));
     match (client_closed, f.server_close) {
+        // Without keys, a TLS 1.3 client's alert would be encrypted: only its close is seen.
+        (Some(i), _) if f.tls13 && !f.saw_inside => evidence.push(format!(
+            "the client closed the connection ({}) before the server's verdict was seen",
+            f.at(i)
+        )),
         (Some(i), _) => evidence.push(format!(
             "the client closed the connection without an alert ({}), before the handshake finished",
             f.at(i)
