@@ -174,6 +174,27 @@ fn tls13_sessions_that_end_well_are_ok_whichever_side_closes_first() {
     }
 }
 
+/// A client that sends data at once: its first record of data is the size of an alert (and
+/// comes before the server's), yet the server's alert-sized answer and close are still read as
+/// the likely refusal, at low confidence; the key log settles it.
+#[test]
+fn tls13_client_data_before_the_refusal_does_not_hide_it() {
+    let (code, report) = analyze("no-cert-tls13-with-data", &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top(&report), Some("alert-unexplained"));
+    let cause = &handshake(&report)["diagnosis"]["causes"][0];
+    assert!(cause["confidence"].as_f64().unwrap() < 0.5);
+    assert!(
+        cause["evidence"]
+            .to_string()
+            .contains("most likely the server rejected the client's certificate"),
+        "{cause:#}"
+    );
+    let (code, report) = with_keys("no-cert-tls13-with-data");
+    assert_eq!(code, 1);
+    assert_eq!(top(&report), Some("client-cert-not-sent"));
+}
+
 #[test]
 fn tls13_with_the_key_log_is_diagnosed_fully() {
     for (capture, expected) in [
@@ -365,15 +386,15 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
     let (code, report) = iotdoctor_json(&["analyze", &all, "--keylog", keylog.to_str().unwrap()]);
     assert_eq!(code, 1);
     let handshakes = report["handshakes"].as_array().unwrap();
-    assert_eq!(handshakes.len(), 16);
-    assert_eq!(report["capture"]["tls_flows"], 16);
+    assert_eq!(handshakes.len(), 17);
+    assert_eq!(report["capture"]["tls_flows"], 17);
     let flows: Vec<u64> = handshakes
         .iter()
         .map(|h| h["flow"].as_u64().unwrap())
         .collect();
     assert_eq!(
         flows,
-        (1..=16).collect::<Vec<_>>(),
+        (1..=17).collect::<Vec<_>>(),
         "flows numbered from 1 in capture order"
     );
     let verdict = |port: u16| -> String {
@@ -405,8 +426,9 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
         "not-tls",
         "ok",
         "ok",
+        "client-cert-not-sent",
     ];
-    let got: Vec<String> = (19101..=19116).map(verdict).collect();
+    let got: Vec<String> = (19101..=19117).map(verdict).collect();
     assert_eq!(got, expected);
 }
 

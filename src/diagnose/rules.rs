@@ -273,9 +273,9 @@ impl<'a> Facts<'a> {
 
     /// TLS 1.3 seen from outside (a capture without keys): record sizes are all there is. A
     /// record from the server bigger than an alert after the client's flight (a ticket, data)
-    /// means the server accepted the handshake. The client's last record, the size of an alert
-    /// and after a bigger one (its Finished, or data), is its close_notify or an alert of its
-    /// own: the client ended the connection there, whatever the order of the FINs.
+    /// means the server accepted the handshake. The client's last record, exactly the size of an
+    /// unpadded alert and after a bigger one (its Finished, or data), is its close_notify or an
+    /// alert of its own: the client ended the connection there, whatever the order of the FINs.
     fn infer_from_record_sizes(&mut self) {
         let client: Vec<(usize, u16)> = self
             .encrypted_records
@@ -293,8 +293,9 @@ impl<'a> Facts<'a> {
         {
             self.server_accepted = true;
         }
-        if let [.., (_, before), (last, length)] = client[..]
-            && alert_sized(length)
+        // Exactly an unpadded alert: a client's first bytes of data (`hello\n`, 23 bytes) are
+        // alert-sized too, and must not hide the server's refusal that follows them.
+        if let [.., (_, before), (last, UNPADDED_ALERT)] = client[..]
             && !alert_sized(before)
         {
             self.client_ended = Some(self.client_ended.map_or(last, |ended| ended.min(last)));
@@ -454,10 +455,12 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Whether an encrypted TLS 1.3 record has the size of an alert: 2 bytes, the content type and
-/// a 16-byte tag, with a little padding allowed.
+/// An encrypted TLS 1.3 alert without padding: 2 bytes, the content type and a 16-byte tag.
+const UNPADDED_ALERT: u16 = 19;
+
+/// Whether an encrypted TLS 1.3 record has the size of an alert, with a little padding allowed.
 fn alert_sized(length: u16) -> bool {
-    (19..=32).contains(&length)
+    (UNPADDED_ALERT..=32).contains(&length)
 }
 
 fn alert_code(rejection: Rejection<'_>) -> Option<u8> {
