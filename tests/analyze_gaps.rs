@@ -21,6 +21,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A little-endian microsecond pcap of Ethernet frames, as the fixtures are: its file header
 /// and its packets, each with its original length on the wire.
+#[derive(Clone)]
 struct Pcap {
     header: Vec<u8>,
     packets: Vec<Packet>,
@@ -540,4 +541,27 @@ fn a_lost_tls13_verdict_is_unknown_not_ok() {
         "{evidence}"
     );
     assert!(confidence < 0.5);
+}
+
+/// The server's alert-sized answer to the client's flight is its refusal whoever closes first
+/// and whether the capture shows the close: the capture stopped before the server's FIN, or the
+/// client dropped the connection before the alert came (the client's FIN moved before it).
+#[test]
+fn a_tls13_refusal_is_seen_whoever_closes_and_whether_the_close_was_captured() {
+    let original = Pcap::read(&fixture("no-cert-tls13.pcap"));
+    let no_fins = original.clone().without(&[10, 11, 12]);
+    let mut client_first = original.clone();
+    // Packet 11, the client's FIN, before packet 9, the server's alert record.
+    let fin = client_first.packets.remove(10);
+    client_first.packets.insert(8, fin);
+    for (what, damaged) in [("no FINs", no_fins), ("client FIN first", client_first)] {
+        let report = analyze(&damaged, &[]);
+        let (id, confidence, evidence) = top_cause(only_handshake(&report));
+        assert_eq!(id, "alert-unexplained", "{what}: {evidence}");
+        assert!(confidence < 0.5, "{what}");
+        assert!(
+            evidence.contains("most likely the server rejected the client's certificate"),
+            "{what}: {evidence}"
+        );
+    }
 }

@@ -273,9 +273,10 @@ impl<'a> Facts<'a> {
 
     /// TLS 1.3 seen from outside (a capture without keys): record sizes are all there is. A
     /// record from the server bigger than an alert after the client's flight (a ticket, data)
-    /// means the server accepted the handshake. The client's last record, exactly the size of an
-    /// unpadded alert and after a bigger one (its Finished, or data), is its close_notify or an
-    /// alert of its own: the client ended the connection there, whatever the order of the FINs.
+    /// means the server accepted the handshake. The client's last record, after its flight and
+    /// exactly the size of an unpadded alert, is its close_notify or an alert of its own (a
+    /// Finished is bigger): the client ended the connection there, whatever the order of the
+    /// FINs.
     fn infer_from_record_sizes(&mut self) {
         let client: Vec<(usize, u16)> = self
             .encrypted_records
@@ -295,9 +296,7 @@ impl<'a> Facts<'a> {
         }
         // Exactly an unpadded alert: a client's first bytes of data (`hello\n`, 23 bytes) are
         // alert-sized too, and must not hide the server's refusal that follows them.
-        if let [.., (_, before), (last, UNPADDED_ALERT)] = client[..]
-            && !alert_sized(before)
-        {
+        if let [_, .., (last, UNPADDED_ALERT)] = client[..] {
             self.client_ended = Some(self.client_ended.map_or(last, |ended| ended.min(last)));
         }
     }
@@ -319,16 +318,17 @@ impl<'a> Facts<'a> {
             .encrypted_records
             .iter()
             .find(|(i, from, _)| *i > client_flight && *from == Side::Server)?;
-        if self.client_ended.is_some_and(|ended| ended < reply) {
-            return None;
-        }
-        let alert_sized = alert_sized(length);
-        let then_closed = self.server_close.is_some_and(|(close, _)| close > reply);
+        // The client's own close_notify first: the server's record answers it.
+        let client_closed_first = self.encrypted_records.iter().any(|(i, from, length)| {
+            *from == Side::Client && *i > client_flight && *i < reply && *length == UNPADDED_ALERT
+        });
+        // Nothing more from the server, whoever closes the connection and whether the capture
+        // shows it: a device that drops the socket at once still gets the server's alert.
         let nothing_else = !self
             .encrypted_records
             .iter()
             .any(|(i, from, _)| *i > reply && *from == Side::Server);
-        (alert_sized && then_closed && nothing_else).then_some((reply, length))
+        (alert_sized(length) && nothing_else && !client_closed_first).then_some((reply, length))
     }
 
     /// Whether the handshake can be seen to have finished: the server's ChangeCipherSpec (TLS
@@ -1366,8 +1366,13 @@ fn tls13_from_outside(f: &Facts<'_>, out: &mut Vec<Proposal>) {
                     .into(),
                 format!(
                     "after the client's last flight the server sent one encrypted record of {length} bytes ({}), the size \
-                     of an alert, and closed the connection",
-                    f.at(reply)
+                     of an alert, and nothing more{}",
+                    f.at(reply),
+                    if f.server_close.is_some_and(|(close, _)| close > reply) {
+                        ": it closed the connection"
+                    } else {
+                        ""
+                    }
                 ),
                 "most likely the server rejected the client's certificate (none sent, an untrusted CA, or a key that \
                  does not match): the key log would tell which"
@@ -1535,15 +1540,57 @@ fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
     } else {
         "closed the connection"
     };
-    let confidence = if already.is_empty() { 0.7 } else { 0.4 };
-    out.push(Proposal::new(
-        CauseId::PeerClosed,
-        confidence,
-        vec![format!(
-            "the server {how} without an alert ({}), after the client's {last_sent}",
-            f.at(i)
-        )],
-    ));
+    let mut evidence = vec![format!(
+        "the server {how} without an alert ({}), after the client's {last_sent}",
+        f.at(i)
+    )];
+    // An alert the capture lost looks like no alert at all, and the client's lost bytes may
+    // be what the server refused.
+    // (A hole shows when the bytes after it arrive, which may be after the close.)
+    let lost = |side: Side| -> u64 {
+        f.events
+            .iter()
+            .filter(|e| e.from == side)
+            .filter_map(|e| match e.what {
+                What::CaptureGap { missing } => Some(missing),
+                _ => None,
+            })
+            .sum()
+    };
+    let (server_lost, client_lost) = (lost(Side::Server), lost(Side::Client));
+    if server_lost > 0 {
+        evidence.push(format!(
+            "{server_lost} bytes the server sent are missing from the capture: an alert may have been among them"
+        ));
+    }
+    if client_lost > 0 {
+        evidence.push(format!(
+            "{client_lost} bytes the client sent are missing from the capture: what the server answered to them is unknown"
+        ));
+    }
+    // TLS 1.3 without keys, after the client's whole flight: a server that simply closes
+    // without a close_notify looks the same as one that refused the client in silence.
+    let after_flight = f.tls13
+        && !f.saw_inside
+        && f.encrypted_records
+            .iter()
+            .any(|(r, from, _)| *from == Side::Client && *r < i);
+    if after_flight {
+        evidence.push(
+            "TLS 1.3 hides the rest: the client had sent its whole flight, so this may be a refusal without an alert, or the end of a session that sent no ticket".into(),
+        );
+    }
+    let confidence = match (
+        server_lost + client_lost > 0,
+        after_flight,
+        already.is_empty(),
+    ) {
+        (true, _, _) => 0.3,
+        (false, true, _) => 0.45,
+        (false, false, true) => 0.7,
+        (false, false, false) => 0.4,
+    };
+    out.push(Proposal::new(CauseId::PeerClosed, confidence, evidence));
 }
 
 /// A handshake that stopped before it finished, with no alert or error: say how far it got,
