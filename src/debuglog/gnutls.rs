@@ -118,14 +118,7 @@ impl State {
             let empty = name == "Certificate"
                 && body.is_some_and(|n| empty_certificate_message(n.saturating_add(4)));
             let from = out.log.side.peer();
-            out.push(
-                STACK,
-                LogWhat::Message {
-                    from,
-                    message: name.to_string(),
-                    certificates: empty.then_some(0),
-                },
-            );
+            out.counted_message(STACK, from, name, empty.then_some(0));
         } else if let Some((name, rest)) = text.split_once(" was queued [") {
             let Some(name) = message_name(name) else {
                 return;
@@ -156,14 +149,7 @@ impl State {
             Some(length) if empty_certificate_message(length) => Some(0),
             _ => given.filter(|n| *n > 0),
         };
-        out.push(
-            STACK,
-            LogWhat::Message {
-                from,
-                message: name.to_string(),
-                certificates,
-            },
-        );
+        out.counted_message(STACK, from, name, certificates);
     }
 
     /// What gnutls-cli prints itself, with or without `-d`.
@@ -272,14 +258,7 @@ impl State {
         if !out.saw(Side::Server, "CertificateRequest") {
             out.message(STACK, Side::Server, "CertificateRequest");
         }
-        out.push(
-            STACK,
-            LogWhat::Message {
-                from: Side::Client,
-                message: "Certificate".into(),
-                certificates: Some(count),
-            },
-        );
+        out.counted_message(STACK, Side::Client, "Certificate", Some(count));
     }
 
     /// `The certificate is NOT trusted. The certificate issuer is unknown.`: one verification

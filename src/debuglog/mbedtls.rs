@@ -66,14 +66,7 @@ impl State {
                         .filter(|length| empty_certificate_message(*length))
                         .map(|_| 0),
                 };
-                out.push(
-                    STACK,
-                    LogWhat::Message {
-                        from: Side::Client,
-                        message: "Certificate".into(),
-                        certificates,
-                    },
-                );
+                out.counted_message(STACK, Side::Client, "Certificate", certificates);
             }
             "<= skip write certificate verify" if out.saw(Side::Server, "CertificateRequest") => {
                 out.push(

@@ -223,12 +223,23 @@ impl Out<'_> {
     }
 
     fn message(&mut self, stack: Stack, from: Side, message: &str) {
+        self.counted_message(stack, from, message, None);
+    }
+
+    /// A message with what the log tells of the certificates it carried (a Certificate's).
+    fn counted_message(
+        &mut self,
+        stack: Stack,
+        from: Side,
+        message: &str,
+        certificates: Option<usize>,
+    ) {
         self.push(
             stack,
             LogWhat::Message {
                 from,
                 message: message.to_string(),
-                certificates: None,
+                certificates,
             },
         );
     }

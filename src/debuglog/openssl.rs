@@ -259,14 +259,7 @@ fn msg_line(rest: &str, from: Side, out: &mut Out<'_>) {
 /// A message, with what its length tells of a Certificate's emptiness.
 fn certificate_or_message(name: &str, from: Side, length: usize, out: &mut Out<'_>) {
     let certificates = (name == "Certificate" && empty_certificate_message(length)).then_some(0);
-    out.push(
-        STACK,
-        LogWhat::Message {
-            from,
-            message: name.to_string(),
-            certificates,
-        },
-    );
+    out.counted_message(STACK, from, name, certificates);
 }
 
 /// `40D04DE9157F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake
