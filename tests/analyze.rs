@@ -195,6 +195,25 @@ fn tls13_client_data_before_the_refusal_does_not_hide_it() {
     assert_eq!(top(&report), Some("client-cert-not-sent"));
 }
 
+/// A TLS 1.3 client that refuses the server's chain answers the server's encrypted flight with
+/// its alert before any flight of its own: without keys that still names the cause, less
+/// surely than with them.
+#[test]
+fn tls13_client_refusing_the_server_chain_without_keys() {
+    let (code, report) = analyze("wrong-server-ca-tls13", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(top(&report), Some("server-ca-untrusted"));
+    let without = handshake(&report)["diagnosis"]["causes"][0]["confidence"]
+        .as_f64()
+        .unwrap();
+    let (_, report) = with_keys("wrong-server-ca-tls13");
+    assert_eq!(top(&report), Some("server-ca-untrusted"));
+    let with = handshake(&report)["diagnosis"]["causes"][0]["confidence"]
+        .as_f64()
+        .unwrap();
+    assert!(without < with, "{without} vs {with}");
+}
+
 #[test]
 fn tls13_with_the_key_log_is_diagnosed_fully() {
     for (capture, expected) in [
@@ -386,15 +405,15 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
     let (code, report) = iotdoctor_json(&["analyze", &all, "--keylog", keylog.to_str().unwrap()]);
     assert_eq!(code, 1);
     let handshakes = report["handshakes"].as_array().unwrap();
-    assert_eq!(handshakes.len(), 17);
-    assert_eq!(report["capture"]["tls_flows"], 17);
+    assert_eq!(handshakes.len(), 18);
+    assert_eq!(report["capture"]["tls_flows"], 18);
     let flows: Vec<u64> = handshakes
         .iter()
         .map(|h| h["flow"].as_u64().unwrap())
         .collect();
     assert_eq!(
         flows,
-        (1..=17).collect::<Vec<_>>(),
+        (1..=18).collect::<Vec<_>>(),
         "flows numbered from 1 in capture order"
     );
     let verdict = |port: u16| -> String {
@@ -427,8 +446,9 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
         "ok",
         "ok",
         "client-cert-not-sent",
+        "server-ca-untrusted",
     ];
-    let got: Vec<String> = (19101..=19117).map(verdict).collect();
+    let got: Vec<String> = (19101..=19118).map(verdict).collect();
     assert_eq!(got, expected);
 }
 

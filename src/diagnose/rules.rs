@@ -938,8 +938,19 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
     let after_server_certificate = f.events[..alert.index]
         .iter()
         .any(|e| e.from == Side::Server && matches!(&e.what, What::Certificate { .. }));
+    // TLS 1.3 without keys: the server's Certificate is inside its encrypted flight, and a
+    // client that refuses it answers before sending a flight of its own.
+    let after_hidden_certificate = f.tls13
+        && !f.saw_inside
+        && f.encrypted_records
+            .iter()
+            .any(|(i, from, _)| *from == Side::Server && *i < alert.index)
+        && !f
+            .encrypted_records
+            .iter()
+            .any(|(i, from, _)| *from == Side::Client && *i < alert.index);
     let before_own_certificate = f.client_cert.is_none_or(|(i, _)| i > alert.index);
-    if !after_server_certificate || !before_own_certificate {
+    if !(after_server_certificate || after_hidden_certificate) || !before_own_certificate {
         return;
     }
     let line = f.alert_line(alert);
@@ -951,11 +962,22 @@ fn client_rejected_server(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             short_dn(&c.issuer)
         )
     });
-    let confidence = if alert.code == 48 { 0.85 } else { 0.5 };
-    let after_certificate = format!(
-        "{line}, right after the server's Certificate{}",
-        top.unwrap_or_default()
-    );
+    let confidence = match (alert.code, after_server_certificate) {
+        (48, true) => 0.85,
+        (48, false) => 0.7,
+        (_, true) => 0.5,
+        (_, false) => 0.4,
+    };
+    let after_certificate = if after_server_certificate {
+        format!(
+            "{line}, right after the server's Certificate{}",
+            top.unwrap_or_default()
+        )
+    } else {
+        format!(
+            "{line}, right after the server's encrypted flight (TLS 1.3, no key log: its Certificate is in it) and before any flight of the client's own"
+        )
+    };
     let start = out.len();
     match alert.code {
         48 | 42 | 46 | 43 => match only_leaf_sent(chain) {
