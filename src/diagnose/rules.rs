@@ -253,11 +253,7 @@ impl<'a> Facts<'a> {
         // after the client's last flight that is not an alert (a ticket, data, a CONNACK) means
         // it accepted the handshake, client certificate included.
         if f.tls13 && f.saw_inside && f.server_alert.is_none() {
-            let flight = f
-                .encrypted_records
-                .iter()
-                .find(|(_, from, _)| *from == Side::Client)
-                .map(|(i, _, _)| *i);
+            let flight = f.client_flight();
             let answered = flight.is_some_and(|flight| {
                 f.encrypted_records
                     .iter()
@@ -271,6 +267,28 @@ impl<'a> Facts<'a> {
         f
     }
 
+    /// TLS 1.3: the client's first encrypted record after the ServerHello, which starts its last
+    /// flight (Certificate, CertificateVerify, Finished). Records before the ServerHello would
+    /// be early data.
+    fn client_flight(&self) -> Option<usize> {
+        self.encrypted_records.iter().find_map(|(i, from, _)| {
+            (*from == Side::Client && self.server_hello.is_some_and(|hello| *i > hello))
+                .then_some(*i)
+        })
+    }
+
+    /// Bytes `side` sent that the capture lost, among `events` (indices into the events).
+    fn lost(&self, side: Side, events: std::ops::Range<usize>) -> u64 {
+        self.events[events]
+            .iter()
+            .filter(|e| e.from == side)
+            .filter_map(|e| match e.what {
+                What::CaptureGap { missing } => Some(missing),
+                _ => None,
+            })
+            .sum()
+    }
+
     /// TLS 1.3 seen from outside (a capture without keys): record sizes are all there is. A
     /// record from the server bigger than an alert after the client's flight (a ticket, data)
     /// means the server accepted the handshake. The client's last record, after its flight and
@@ -278,15 +296,15 @@ impl<'a> Facts<'a> {
     /// Finished is bigger): the client ended the connection there, whatever the order of the
     /// FINs.
     fn infer_from_record_sizes(&mut self) {
+        let Some(flight) = self.client_flight() else {
+            return;
+        };
         let client: Vec<(usize, u16)> = self
             .encrypted_records
             .iter()
-            .filter(|(_, from, _)| *from == Side::Client)
+            .filter(|(i, from, _)| *from == Side::Client && *i >= flight)
             .map(|(i, _, length)| (*i, *length))
             .collect();
-        let Some(&(flight, _)) = client.first() else {
-            return;
-        };
         if self.server_alert.is_none()
             && self.encrypted_records.iter().any(|(i, from, length)| {
                 *from == Side::Server && *i > flight && !alert_sized(*length)
@@ -310,10 +328,7 @@ impl<'a> Facts<'a> {
         }
         // The client's first protected flight (its Certificate, CertificateVerify, Finished),
         // and the server's first record after it: a ticket or data when all is well.
-        let (client_flight, _, _) = *self
-            .encrypted_records
-            .iter()
-            .find(|(_, from, _)| *from == Side::Client)?;
+        let client_flight = self.client_flight()?;
         let (reply, _, length) = *self
             .encrypted_records
             .iter()
@@ -340,17 +355,12 @@ impl<'a> Facts<'a> {
         if !self.tls13 {
             return false;
         }
-        let Some(flight) = self.encrypted_records.iter().find_map(|(i, from, _)| {
-            (*from == Side::Client && self.server_hello.is_some_and(|hello| *i > hello))
-                .then_some(*i)
-        }) else {
+        let Some(flight) = self.client_flight() else {
             return false;
         };
         // What the server sent after the client's flight is its verdict on it: bytes of it
         // that the capture lost leave the verdict unknown.
-        !self.events[flight..]
-            .iter()
-            .any(|e| e.from == Side::Server && matches!(e.what, What::CaptureGap { .. }))
+        self.lost(Side::Server, flight..self.events.len()) == 0
     }
 
     /// A handshake that started and stopped short with nothing to say why: no alert, no error,
@@ -363,9 +373,8 @@ impl<'a> Facts<'a> {
 
     /// Whether the capture lost bytes of this connection.
     fn lost_bytes(&self) -> bool {
-        self.events
-            .iter()
-            .any(|e| matches!(e.what, What::CaptureGap { .. }))
+        let all = 0..self.events.len();
+        self.lost(Side::Client, all.clone()) + self.lost(Side::Server, all) > 0
     }
 
     /// Whether the connection failed rather than ended normally.
@@ -1261,10 +1270,7 @@ fn hello_refused(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
         return;
     }
     // Bytes of the server missing from a capture before its alert may hold its ServerHello.
-    let server_bytes_lost = f.events[..alert.index]
-        .iter()
-        .any(|e| e.from == Side::Server && matches!(e.what, What::CaptureGap { .. }));
-    if server_bytes_lost {
+    if f.lost(Side::Server, 0..alert.index) > 0 {
         return;
     }
     let alert_line = f.alert_line(alert);
@@ -1569,17 +1575,8 @@ fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
     // An alert the capture lost looks like no alert at all, and the client's lost bytes may
     // be what the server refused.
     // (A hole shows when the bytes after it arrive, which may be after the close.)
-    let lost = |side: Side| -> u64 {
-        f.events
-            .iter()
-            .filter(|e| e.from == side)
-            .filter_map(|e| match e.what {
-                What::CaptureGap { missing } => Some(missing),
-                _ => None,
-            })
-            .sum()
-    };
-    let (server_lost, client_lost) = (lost(Side::Server), lost(Side::Client));
+    let all = 0..f.events.len();
+    let (server_lost, client_lost) = (f.lost(Side::Server, all.clone()), f.lost(Side::Client, all));
     if server_lost > 0 {
         evidence.push(format!(
             "{server_lost} bytes the server sent are missing from the capture: an alert may have been among them"
@@ -1630,14 +1627,10 @@ fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             f.at(hello)
         )),
         (Some(_), Some(_)) if f.tls13 && !f.saw_inside => {
-            if let Some((flight, _, _)) = f
-                .encrypted_records
-                .iter()
-                .find(|(i, from, _)| *from == Side::Client && f.server_hello < Some(*i))
-            {
+            if let Some(flight) = f.client_flight() {
                 evidence.push(format!(
                     "TLS 1.3 encrypts the rest of the handshake: the client sent its last flight ({}), and the server's answer to it, its verdict, is not in what was seen",
-                    f.at(*flight)
+                    f.at(flight)
                 ));
             } else {
                 evidence.push(
