@@ -754,6 +754,7 @@ impl Run {
 
     /// Fills in the summary fields and attaches our signature self-check to the wire event.
     fn finish(&mut self, conn: &ClientConnection) {
+        self.rec.finish(Side::Server);
         self.rec.transcript.tls_version = conn
             .protocol_version()
             .map(|v| names::version(u16::from(v)).to_string());

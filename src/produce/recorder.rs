@@ -32,6 +32,14 @@ impl Recorder {
         self.transcript.push(at, from, what);
     }
 
+    /// The connection ended: says what the decoder left out of a long one (from the `peer`
+    /// that kept sending).
+    pub fn finish(&mut self, peer: Side) {
+        let at = self.ms();
+        self.wire
+            .omitted_into(peer, at, &mut self.transcript.events);
+    }
+
     /// Bytes `from` sent now.
     pub fn record(&mut self, from: Side, bytes: &[u8]) {
         let at = self.ms();

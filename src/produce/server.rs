@@ -147,6 +147,7 @@ impl Server {
             Ok(mut conn) => {
                 let _ = socket.set_nodelay(true);
                 run.converse(&mut conn, &mut socket, self.timeout, self.mqtt);
+                run.rec.finish(Side::Client);
                 run.rec.transcript.tls_version = conn
                     .protocol_version()
                     .map(|v| names::version(u16::from(v)).to_string());

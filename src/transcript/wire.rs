@@ -42,6 +42,14 @@ const MAX_CHAINED_MESSAGES: usize = 16;
 const MAX_HANDSHAKE_LEN: usize = 256 * 1024;
 /// How many bytes of a non-TLS stream the `NotTls` event shows.
 const PREVIEW_LEN: usize = 64;
+/// How many events one connection's decoder shows. A handshake, even with long chains and a
+/// HelloRetryRequest, makes well under a hundred; past this limit a peer that keeps sending
+/// (data, alerts, messages) only has its records counted, so that neither memory nor the report
+/// grows with it. [`Wire::end_into`] says how much was left out.
+pub const MAX_EVENTS_SHOWN: usize = 1000;
+/// Past [`MAX_EVENTS_SHOWN`], fatal alerts, close_notify and not-TLS bytes are still shown, up to
+/// this many: what ends a connection is what its diagnosis turns on.
+const MAX_ALERTS_PAST_LIMIT: usize = 16;
 
 const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
 const CONTENT_ALERT: u8 = 21;
@@ -90,6 +98,72 @@ pub struct Wire {
     deferred: Vec<(u32, Side, SignatureCheck)>,
     /// TLS 1.2: the record that carried the server's ChangeCipherSpec.
     server_ccs_record: Option<u32>,
+    /// What was shown, and what was only counted past [`MAX_EVENTS_SHOWN`].
+    shown: Shown,
+}
+
+/// The events a [`Wire`] emitted and the ones it left out.
+#[derive(Debug, Default, Clone, Copy)]
+struct Shown {
+    events: usize,
+    /// Fatal alerts, close_notify and not-TLS bytes shown past the limit.
+    alerts_past_limit: usize,
+    omitted_records: u64,
+    omitted_bytes: u64,
+    /// Events other than records (messages, alerts, notes) left out.
+    omitted_other: u64,
+    /// The summary of what was left out was written.
+    summarised: bool,
+}
+
+impl Shown {
+    /// Whether `what` goes into the transcript; counts it when it does not.
+    fn admit(&mut self, what: &What) -> bool {
+        if self.events < MAX_EVENTS_SHOWN {
+            self.events += 1;
+            return true;
+        }
+        let ends_connection = match what {
+            What::Alert {
+                level, description, ..
+            } => level.code == 2 || description.code == 0,
+            What::NotTls { .. } => true,
+            _ => false,
+        };
+        if ends_connection && self.alerts_past_limit < MAX_ALERTS_PAST_LIMIT {
+            self.alerts_past_limit += 1;
+            return true;
+        }
+        match what {
+            What::Record { length, .. } => {
+                self.omitted_records += 1;
+                self.omitted_bytes += u64::from(*length);
+            }
+            _ => self.omitted_other += 1,
+        }
+        false
+    }
+
+    /// A note saying what was left out since the last one, if anything was.
+    fn summary(&mut self) -> Option<What> {
+        if self.omitted_records == 0 && self.omitted_other == 0 {
+            return None;
+        }
+        let records = std::mem::take(&mut self.omitted_records);
+        let bytes = std::mem::take(&mut self.omitted_bytes);
+        let other = std::mem::take(&mut self.omitted_other);
+        let mut message = format!(
+            "{records} more records ({bytes} bytes) not shown: a connection's report shows its \
+             first {MAX_EVENTS_SHOWN} decoded events"
+        );
+        if other > 0 {
+            let _ = write!(
+                message,
+                ", and {other} more messages, alerts or notes were left out"
+            );
+        }
+        Some(What::Note { message })
+    }
 }
 
 /// What one direction of the connection has sent and not yet been decoded.
@@ -152,10 +226,14 @@ struct Out<'e> {
     from: Side,
     at_ms: f64,
     events: &'e mut Vec<Event>,
+    shown: &'e mut Shown,
 }
 
 impl Out<'_> {
     fn push(&mut self, what: What) {
+        if !self.shown.admit(&what) {
+            return;
+        }
         self.events.push(Event {
             at_ms: self.at_ms,
             from: self.from,
@@ -194,12 +272,15 @@ impl Wire {
     /// Like [`Wire::feed`], appending the events to `events` (a transcript's, say) instead of
     /// returning a new vector of them.
     pub fn feed_into(&mut self, from: Side, bytes: &[u8], at_ms: f64, events: &mut Vec<Event>) {
+        // The direction and the count of what was shown are taken out so that record handling
+        // can borrow `self` freely.
+        let mut shown = self.shown;
         let mut out = Out {
             from,
             at_ms,
             events,
+            shown: &mut shown,
         };
-        // The direction is taken out so that record handling can borrow `self` freely.
         let mut dir = std::mem::take(self.direction(from));
         let mut input = bytes;
         while !dir.not_tls && !dir.lost {
@@ -265,6 +346,7 @@ impl Wire {
             input = rest;
         }
         *self.direction(from) = dir;
+        self.shown = shown;
     }
 
     /// Tells the decoder that `n` more bytes sent by `from` went by without being shown to it:
@@ -293,12 +375,15 @@ impl Wire {
         let mut dir = std::mem::take(self.direction(from));
         dir.opaque_left -= n;
         if dir.opaque_left == 0 {
+            let mut shown = self.shown;
             let mut out = Out {
                 from,
                 at_ms,
                 events,
+                shown: &mut shown,
             };
             self.end_counted_record(&mut dir, &mut out);
+            self.shown = shown;
         }
         *self.direction(from) = dir;
     }
@@ -309,10 +394,12 @@ impl Wire {
     /// splits (left out, with a note after it). A hole within one record keeps the framing; one
     /// that spans a record boundary loses it until [`Wire::resume_into`].
     pub fn gap_into(&mut self, from: Side, missing: u64, at_ms: f64, events: &mut Vec<Event>) {
+        let mut shown = self.shown;
         let mut out = Out {
             from,
             at_ms,
             events,
+            shown: &mut shown,
         };
         let mut dir = std::mem::take(self.direction(from));
         if dir.not_tls {
@@ -321,6 +408,7 @@ impl Wire {
             self.bytes_missing(&mut dir, missing, &mut out);
         }
         *self.direction(from) = dir;
+        self.shown = shown;
     }
 
     /// Says, before the bytes are fed, that the capture lost bytes sent by `from` and that
@@ -348,20 +436,18 @@ impl Wire {
         }
         dir.lost = false;
         let passed = std::mem::take(&mut dir.passed_over);
-        if passed > 0 {
-            events.push(Event {
-                at_ms,
-                from,
-                what: What::Note {
-                    message: format!(
-                        "the {from}'s TLS records start again {passed} bytes further on: the bytes before are not decoded"
-                    ),
-                },
-            });
+        let what = What::Note {
+            message: format!(
+                "the {from}'s TLS records start again {passed} bytes further on: the bytes before are not decoded"
+            ),
+        };
+        if passed > 0 && self.shown.admit(&what) {
+            events.push(Event { at_ms, from, what });
         }
     }
 
-    /// `from` sent nothing more: says so when its framing was lost and never found again.
+    /// `from` sent nothing more: says so when its framing was lost and never found again, and
+    /// what was left out past [`MAX_EVENTS_SHOWN`] ([`Wire::omitted_into`]).
     pub fn end_into(&mut self, from: Side, at_ms: f64, events: &mut Vec<Event>) {
         let dir = self.direction(from);
         let passed = std::mem::take(&mut dir.passed_over);
@@ -375,6 +461,15 @@ impl Wire {
                     ),
                 },
             });
+        }
+        self.omitted_into(from, at_ms, events);
+    }
+
+    /// Says how many records and events were left out past [`MAX_EVENTS_SHOWN`] since it last
+    /// said so, if any were: a producer calls it when the connection ends.
+    pub fn omitted_into(&mut self, from: Side, at_ms: f64, events: &mut Vec<Event>) {
+        if let Some(what) = self.shown.summary() {
+            events.push(Event { at_ms, from, what });
         }
     }
 
@@ -2875,6 +2970,46 @@ mod tests {
         assert_eq!(summary.len(), 2, "{summary:?}");
         assert!(summary[0].contains("declares 1048576 bytes"), "{summary:?}");
         assert_eq!(summary[1], "server server_hello_done");
+    }
+
+    /// A peer that never stops sending (warning alerts, then a fatal one) costs a bounded number
+    /// of events; the fatal alert that ends it is still shown, and what was left out is counted.
+    #[test]
+    fn a_flood_is_counted_not_shown() {
+        let mut wire = Wire::new();
+        let mut events = Vec::new();
+        let flood: Vec<u8> = (0..5000).flat_map(|_| [21, 3, 3, 0, 2, 1, 100]).collect();
+        for piece in flood.chunks(997) {
+            wire.feed_into(Side::Server, piece, 1.0, &mut events);
+        }
+        wire.feed_into(Side::Server, &[21, 3, 3, 0, 2, 2, 40], 2.0, &mut events);
+        wire.end_into(Side::Server, 3.0, &mut events);
+        assert!(
+            events.len() <= MAX_EVENTS_SHOWN + MAX_ALERTS_PAST_LIMIT + 1,
+            "{} events",
+            events.len()
+        );
+        let alerts = summary(&events);
+        assert!(
+            alerts
+                .iter()
+                .any(|line| line.contains("fatal") && line.contains("handshake_failure")),
+            "the fatal alert is shown: {:?}",
+            &alerts[alerts.len() - 3..]
+        );
+        let last = notes_of(&events)
+            .pop()
+            .expect("a note on what was left out");
+        assert!(
+            last.contains("records (") && last.contains("not shown"),
+            "{last}"
+        );
+        let omitted: u64 = last.split(' ').next().unwrap().parse().unwrap();
+        let shown = events
+            .iter()
+            .filter(|e| matches!(e.what, What::Record { .. }))
+            .count() as u64;
+        assert_eq!(shown + omitted, 5001, "every record is shown or counted");
     }
 
     /// Fewer than `max` random bytes.
