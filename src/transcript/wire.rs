@@ -112,8 +112,6 @@ struct Shown {
     omitted_bytes: u64,
     /// Events other than records (messages, alerts, notes) left out.
     omitted_other: u64,
-    /// The summary of what was left out was written.
-    summarised: bool,
 }
 
 impl Shown {
