@@ -265,6 +265,7 @@ fn documented_fields(kind: &str) -> &'static [&'static str] {
         "verification" => &["ok", "detail", "problem"],
         "close" => &["how"],
         "not_tls" => &["preview"],
+        "partial_record" => &["content_type", "declared", "received", "preview"],
         "error" | "note" => &["message"],
         other => panic!("undocumented event kind {other}"),
     }

@@ -95,6 +95,8 @@ struct Facts<'a> {
     /// Some handshake message was decoded from inside encrypted records.
     saw_inside: bool,
     client_error: Option<(usize, &'a str)>,
+    /// Records a side's stream ended inside of (index into events).
+    partial_records: Vec<usize>,
     sni_sent: bool,
     /// `connect --mqtt`: the client's CONNECT, and the broker's CONNACK code.
     mqtt_connect: Option<(usize, &'a crate::transcript::mqtt::Connect)>,
@@ -126,6 +128,7 @@ impl<'a> Facts<'a> {
             encrypted_records: Vec::new(),
             saw_inside: false,
             client_error: None,
+            partial_records: Vec::new(),
             sni_sent: false,
             mqtt_connect: None,
             mqtt_connack: None,
@@ -236,6 +239,7 @@ impl<'a> Facts<'a> {
                 What::MqttConnect { connect } if from == Side::Client => {
                     f.mqtt_connect.get_or_insert((i, connect));
                 }
+                What::PartialRecord { .. } => f.partial_records.push(i),
                 What::MqttConnack { code, name } if from == Side::Server => {
                     f.mqtt_connack.get_or_insert((i, *code, name));
                 }
@@ -363,10 +367,46 @@ impl<'a> Facts<'a> {
         self.lost(Side::Server, flight..self.events.len()) == 0
     }
 
+    /// A record `side`'s stream ended inside of.
+    fn partial_record(&self, side: Side) -> Option<usize> {
+        self.partial_records
+            .iter()
+            .copied()
+            .find(|i| self.events[*i].from == side)
+    }
+
+    /// An evidence line for the record the stream ended inside of, at `index`.
+    fn partial_line(&self, index: usize) -> Option<String> {
+        let event = &self.events[index];
+        let What::PartialRecord {
+            content_type,
+            declared,
+            received,
+            preview,
+        } = &event.what
+        else {
+            return None;
+        };
+        let of = match declared {
+            Some(length) => format!("of the {} its header declares", usize::from(*length) + 5),
+            None => "(not even its whole 5-byte header)".into(),
+        };
+        let shown = preview
+            .as_deref()
+            .map(|p| format!(": \"{p}\""))
+            .unwrap_or_default();
+        Some(format!(
+            "the {}'s stream ends inside a {content_type} record ({}): {received} bytes came {of}{shown}",
+            event.from.name(),
+            self.at(index)
+        ))
+    }
+
     /// A handshake that started and stopped short with nothing to say why: no alert, no error,
-    /// no refusal seen (a capture that stops or loses packets, a client that gives up).
+    /// no refusal seen (a capture that stops or loses packets, a client that gives up, a client
+    /// that stops inside its first record).
     fn stopped_short(&self) -> bool {
-        (self.client_hello.is_some() || self.lost_bytes())
+        (self.client_hello.is_some() || self.lost_bytes() || !self.partial_records.is_empty())
             && !self.handshake_finished()
             && !self.failed_visibly()
     }
@@ -1572,6 +1612,10 @@ fn peer_closed(f: &Facts<'_>, already: &[CauseId], out: &mut Vec<Proposal>) {
         "the server {how} without an alert ({}), after the client's {last_sent}",
         f.at(i)
     )];
+    evidence.extend(
+        f.partial_record(Side::Server)
+            .and_then(|partial| f.partial_line(partial)),
+    );
     // An alert the capture lost looks like no alert at all, and the client's lost bytes may
     // be what the server refused.
     // (A hole shows when the bytes after it arrive, which may be after the close.)
@@ -1657,6 +1701,7 @@ fn stopped_short(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             }
         }
     }
+    evidence.extend(f.partial_records.iter().filter_map(|i| f.partial_line(*i)));
     let gaps: Vec<String> = f
         .events
         .iter()

@@ -26,18 +26,23 @@ impl Recorder {
         (self.start.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
     }
 
-    /// Something that happened now.
+    /// Something that happened now. A side's close ends its stream: a record it left
+    /// unfinished is reported first.
     pub fn push(&mut self, from: Side, what: What) {
         let at = self.ms();
+        if let What::Close { .. } = what {
+            self.wire.end_into(from, at, &mut self.transcript.events);
+        }
         self.transcript.push(at, from, what);
     }
 
-    /// The connection ended: says what the decoder left out of a long one (from the `peer`
-    /// that kept sending).
+    /// The connection ended: says what either side left unfinished, and what the decoder left
+    /// out of a long connection (from the `peer`, which kept sending).
     pub fn finish(&mut self, peer: Side) {
         let at = self.ms();
-        self.wire
-            .omitted_into(peer, at, &mut self.transcript.events);
+        for side in [peer, peer.peer()] {
+            self.wire.end_into(side, at, &mut self.transcript.events);
+        }
     }
 
     /// Bytes `from` sent now.

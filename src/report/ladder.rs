@@ -201,6 +201,22 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
                 "{missing} bytes of this direction are missing from the capture"
             )),
         ),
+        What::PartialRecord {
+            content_type,
+            declared,
+            received,
+            preview,
+        } => {
+            let of = declared.map_or_else(
+                || "its header cut short".to_string(),
+                |length| format!("of {}", length as usize + 5),
+            );
+            let mut text = format!("{content_type} record cut off: {received} bytes {of}");
+            if let Some(preview) = preview {
+                text.push_str(&format!(" \"{preview}\""));
+            }
+            line.arrow(out, &style.warning(&text), "")
+        }
         What::Note { message } => line.local(out, &style.dim(message)),
         What::MqttConnect { connect } => {
             let version = crate::transcript::mqtt::version_name(connect.level);

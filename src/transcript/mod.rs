@@ -219,6 +219,19 @@ pub enum What {
     MqttConnack { code: u8, name: String },
     /// Bytes of this direction's stream that the capture does not hold (lost or cut packets).
     CaptureGap { missing: u64 },
+    /// The sender's stream ended inside a record: its first bytes came, the rest never did.
+    PartialRecord {
+        /// The record's content type, once its first byte came.
+        content_type: Named,
+        /// The body length its header declares, once the header is whole.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        declared: Option<u16>,
+        /// Bytes of the record that came, its header included.
+        received: usize,
+        /// The bytes that came (at most 64), shown as `not_tls` previews are: without credentials.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        preview: Option<String>,
+    },
     /// A fact worth showing that is none of the above.
     Note { message: String },
 }

@@ -460,7 +460,44 @@ impl Wire {
                 },
             });
         }
+        self.partial_record_into(from, at_ms, events);
         self.omitted_into(from, at_ms, events);
+    }
+
+    /// Says so when `from`'s stream ended inside a record: what of it came.
+    fn partial_record_into(&mut self, from: Side, at_ms: f64, events: &mut Vec<Event>) {
+        let mut dir = std::mem::take(self.direction(from));
+        let Some(&first) = dir.record.first() else {
+            *self.direction(from) = dir;
+            return;
+        };
+        let declared = dir
+            .record
+            .get(3..RECORD_HEADER_LEN)
+            .map(|length| u16::from_be_bytes([length[0], length[1]]));
+        let pending = !(dir.not_tls || dir.lost || dir.discarding);
+        if pending {
+            // A counted record holds only its header: its body went by uncopied.
+            let received = match (declared, dir.opaque_left) {
+                (Some(length), left) if left > 0 => RECORD_HEADER_LEN + usize::from(length) - left,
+                _ => dir.record.len(),
+            };
+            let preview = (dir.opaque_left == 0).then(|| {
+                super::plaintext::preview(&dir.record[..dir.record.len().min(PREVIEW_LEN)])
+            });
+            let what = What::PartialRecord {
+                content_type: names::content_type(first),
+                declared,
+                received,
+                preview,
+            };
+            if self.shown.admit(&what) {
+                events.push(Event { at_ms, from, what });
+            }
+        }
+        dir.record.clear();
+        dir.opaque_left = 0;
+        *self.direction(from) = dir;
     }
 
     /// Says how many records and events were left out past [`MAX_EVENTS_SHOWN`] since it last
