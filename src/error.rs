@@ -3,9 +3,12 @@
 //! A failed handshake or a bad certificate is *not* an error: it is a finding in
 //! the report. An [`Error`] means iotdoctor itself could not do what was asked.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+use crate::credentials::load::KeyEncoding;
 
 /// Exit codes of the command-line contract (see docs/json-report.md).
 pub mod exit {
@@ -79,25 +82,46 @@ pub enum ErrorKind {
 }
 
 /// Why an input file could not be used. Messages say what the file is instead.
+///
+/// The problems of credential files are the typed variants: they hold counts, names iotdoctor
+/// chose and labels that passed [`PemLabel::new`], never text or bytes taken from the file or
+/// from a parser's message about it, so no error can quote a private key.
 #[derive(Debug, thiserror::Error)]
 pub enum InputProblem {
     #[error("cannot read: {}", io_reason(.0))]
     Unreadable(#[from] std::io::Error),
     #[error("cannot write: {}", io_reason(.0))]
     Unwritable(std::io::Error),
+    #[error("cannot write: its directory does not exist")]
+    NoDirectory,
+    #[error(
+        "a key log must be private, and other users may read or write this one (mode {0:04o}); iotdoctor cannot change that (it is not the file's owner): chmod 600 it, or give a file of your own"
+    )]
+    KeyLogNotPrivate(u32),
     #[error("the file is empty")]
     Empty,
     #[error("not PEM or DER: {0}")]
-    NotPemOrDer(String),
+    NotPemOrDer(NotPemOrDer),
     #[error("broken PEM: {0}")]
-    BadPem(String),
+    BadPem(PemProblem),
     #[error("this file holds {found}, not {expected}")]
     WrongKind {
         expected: &'static str,
         found: String,
     },
+    /// A capture or a log that cannot be read (never a credential file: see above).
     #[error("{0}")]
     Unparsable(String),
+    #[error("the {0} private key is malformed")]
+    MalformedKey(KeyEncoding),
+    #[error("the encrypted private key is malformed")]
+    MalformedEncryptedKey,
+    #[error("block {0} is not a valid X.509 certificate")]
+    NotACertificate(usize),
+    #[error("certificate {0}: its public key or signature algorithm is malformed")]
+    MalformedCertificate(usize),
+    #[error("unreadable PKCS#12 bundle: {0}")]
+    BadPkcs12(&'static str),
     #[error(
         "encrypted key: give the password with --key-pass-env VAR (iotdoctor asks on the terminal only when one is attached)"
     )]
@@ -105,7 +129,7 @@ pub enum InputProblem {
     #[error(
         "cannot decrypt: wrong password, or an encryption scheme iotdoctor does not support ({0})"
     )]
-    WrongPassword(String),
+    WrongPassword(&'static str),
     #[error(
         "legacy OpenSSL-encrypted key (Proc-Type: 4,ENCRYPTED), which iotdoctor does not read; convert it with 'openssl pkcs8 -topk8 -in KEY -out key-pkcs8.pem'"
     )]
@@ -121,6 +145,96 @@ pub enum InputProblem {
         "none of its {0} lines is a line of a wolfSSL, mbedTLS, OpenSSL or GnuTLS debug log iotdoctor knows (wolfSSL_Debugging_ON output, mbedTLS debug callback lines, openssl s_client -msg/-state/-trace output, OpenSSL error lines, gnutls-cli -d output)"
     )]
     NotALog(usize),
+}
+
+/// What a file that is neither PEM nor DER looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotPemOrDer {
+    #[error("text without any '-----BEGIN' line")]
+    Text,
+    #[error("binary data that is not DER (first byte 0x{0:02x}, DER starts with 0x30)")]
+    Binary(u8),
+    #[error("DER data that is not a certificate, a private key or a PKCS#12 bundle")]
+    OtherDer,
+}
+
+/// Which line of a PEM block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PemLine {
+    Begin,
+    End,
+}
+
+impl fmt::Display for PemLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PemLine::Begin => "BEGIN",
+            PemLine::End => "END",
+        })
+    }
+}
+
+/// How a PEM file is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PemProblem {
+    #[error("the line '-----{line} {label}' does not end with '-----'")]
+    UnfinishedLine { line: PemLine, label: PemLabel },
+    #[error("the block '{0}' has no END line: the file is truncated")]
+    NoEnd(PemLabel),
+    #[error(
+        "a '{begin}' block ends with END {end}: a block is truncated or two files were cut together"
+    )]
+    Mismatched { begin: PemLabel, end: PemLabel },
+    #[error("a block's base64 is damaged")]
+    DamagedBase64,
+    #[error(
+        "a block has a blank line inside its base64, or header lines that are not 'Name: value'"
+    )]
+    BadHeader,
+    #[error("a block holds bytes that are not text")]
+    NotText,
+    #[error("a BEGIN or END line has no label")]
+    NoLabel,
+    #[error("its BEGIN and END lines are out of order")]
+    Framing,
+}
+
+/// The label of a PEM BEGIN or END line (`PRIVATE KEY`), kept only when it looks like one:
+/// short words of capital letters, digits and dots (`X9.42 DH PARAMETERS`). Anything else (a
+/// BEGIN line that lost its dashes runs into the base64 that follows) is not kept, so that it
+/// can never be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PemLabel(Option<String>);
+
+impl PemLabel {
+    /// Longest word kept: longer than any word of a real label, shorter than anything a search
+    /// for leaked base64 would find.
+    const MAX_WORD: usize = 12;
+
+    pub fn new(raw: &str) -> PemLabel {
+        let raw = raw.trim();
+        let words: Vec<&str> = raw.split(' ').collect();
+        let plausible = !raw.is_empty()
+            && raw.len() <= 48
+            && words.iter().all(|w| {
+                !w.is_empty()
+                    && w.len() <= Self::MAX_WORD
+                    && w.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.')
+            });
+        PemLabel(plausible.then(|| raw.to_string()))
+    }
+
+    /// The label, when it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl fmt::Display for PemLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_deref().unwrap_or("(not a PEM label)"))
+    }
 }
 
 /// An I/O error in words, without the "(os error N)" tail.

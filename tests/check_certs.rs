@@ -879,7 +879,7 @@ fn password_variable_not_set() {
         "IOTDOCTOR_TEST_UNSET_VARIABLE",
     ]);
     assert!(
-        message.contains("IOTDOCTOR_TEST_UNSET_VARIABLE is not set"),
+        message.contains("--key-pass-env: no environment variable of that name is set"),
         "{message}"
     );
 }

@@ -91,10 +91,44 @@ pub fn check(creds: &Credentials, options: &CheckOptions) -> (CredentialsSummary
     let anchor_infos: Vec<&CertInfo> = anchors.iter().map(|c| &c.info).collect();
 
     let Some(leaf) = leaf else {
+        // `--cert` files must hold a certificate to be read at all: only a PKCS#12 bundle gets
+        // here, one exported with `-nocerts`. A device using it sends an empty Certificate.
+        let key = creds.key.as_ref().zip(key_info.as_ref());
+        let (subject, holds) = match key {
+            Some((loaded, _)) => (
+                loaded.path.display().to_string(),
+                "a private key but no certificate",
+            ),
+            None => (
+                "--p12".to_string(),
+                "neither a private key nor a certificate",
+            ),
+        };
+        findings.push(
+            Finding::new(
+                FindingId::ClientCertMissing,
+                Severity::Error,
+                subject,
+                format!(
+                    "the bundle holds {holds}: a device using it has no certificate to send (its Certificate message is empty) and servers that ask for one refuse the handshake"
+                ),
+            )
+            .with_hint(
+                "Export the bundle with the certificate and its intermediates: openssl pkcs12 -export -in device.pem -inkey device.key -certfile intermediate.pem -out device.p12 (without -nocerts).",
+            ),
+        );
+        let key_entry = key.map(|(loaded, info)| KeyEntry {
+            file: loaded.path.clone(),
+            container: loaded.container,
+            encoding: loaded.key.encoding,
+            encrypted: loaded.key.encrypted,
+            key: info.algorithm.clone(),
+            matches_certificate: KeyMatch::Unknown,
+        });
         return (
             CredentialsSummary {
                 certificates: vec![],
-                key: None,
+                key: key_entry,
                 chain: ChainSummary::not_checked(vec![]),
             },
             findings,

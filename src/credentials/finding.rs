@@ -47,6 +47,8 @@ pub enum FindingId {
     ChainNotChecked,
     /// The key could not be compared with the certificate.
     KeyNotChecked,
+    /// The device's files hold no certificate (a PKCS#12 bundle exported with `-nocerts`).
+    ClientCertMissing,
     /// A PEM block that was not used (EC PARAMETERS, CSR, ...).
     IgnoredPemBlock,
     /// The CA file lacks the Amazon root CA the AWS IoT ATS endpoint chains to.
@@ -67,7 +69,7 @@ pub enum FindingId {
 
 impl FindingId {
     /// Every finding id.
-    pub const ALL: [FindingId; 22] = {
+    pub const ALL: [FindingId; 23] = {
         use FindingId::*;
         [
             ClientKeyMismatch,
@@ -84,6 +86,7 @@ impl FindingId {
             UnrelatedCertificate,
             ChainNotChecked,
             KeyNotChecked,
+            ClientCertMissing,
             IgnoredPemBlock,
             AwsRootCaMissing,
             AwsUnsupportedAlgorithm,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, InputProblem};
+use crate::error::{Error, InputProblem, NotPemOrDer, PemLabel, PemLine, PemProblem};
 
 /// Where passwords for encrypted keys and PKCS#12 files come from.
 pub trait PasswordSource {
@@ -84,7 +84,8 @@ pub enum Other {
     PublicKey,
     CertificateRequest,
     Crl,
-    Unknown(String),
+    /// A block of another label; its label only when it looks like one.
+    Unknown(PemLabel),
 }
 
 impl fmt::Display for Other {
@@ -185,12 +186,9 @@ pub fn read_pkcs12(
             Pkcs12Archive::from_pkcs12(bytes, &password).map_err(|e| match e {
                 p12_keystore::error::Error::MacError(_) => Error::input(
                     path,
-                    InputProblem::WrongPassword("PKCS#12 integrity check failed".into()),
+                    InputProblem::WrongPassword("PKCS#12 integrity check failed"),
                 ),
-                other => Error::input(
-                    path,
-                    InputProblem::Unparsable(format!("unreadable PKCS#12 bundle: {other}")),
-                ),
+                other => Error::input(path, InputProblem::BadPkcs12(pkcs12_reason(&other))),
             })?
         }
     };
@@ -215,14 +213,14 @@ fn read_pem(
     bytes: &[u8],
     passwords: &dyn PasswordSource,
 ) -> Result<FileContents, Error> {
-    let bad = |msg: String| Error::input(path, InputProblem::BadPem(msg));
-    let blocks = pem::parse_many(bytes).map_err(|e| bad(pem_error(&e)))?;
+    let bad = |problem: PemProblem| Error::input(path, InputProblem::BadPem(problem));
+    let blocks = pem::parse_many(bytes)
+        .map_err(|e| bad(unfinished_line(bytes).unwrap_or(pem_problem(&e))))?;
     let begins = count(bytes, b"-----BEGIN ");
     if blocks.len() < begins {
-        let label = blocks_labels_after(bytes, blocks.len());
-        return Err(bad(format!(
-            "the block '{label}' has no END line: the file is truncated"
-        )));
+        return Err(bad(unfinished_line(bytes).unwrap_or_else(|| {
+            PemProblem::NoEnd(begin_label_after(bytes, blocks.len()))
+        })));
     }
     let mut contents = FileContents::new(path, Container::Pem);
     for (index, block) in blocks.iter().enumerate() {
@@ -259,7 +257,7 @@ fn read_pem(
                 contents.others.push(Other::CertificateRequest)
             }
             "X509 CRL" => contents.others.push(Other::Crl),
-            other => contents.others.push(Other::Unknown(other.to_string())),
+            other => contents.others.push(Other::Unknown(PemLabel::new(other))),
         }
     }
     Ok(contents)
@@ -296,9 +294,7 @@ fn read_der(
     } else {
         return Err(Error::input(
             path,
-            InputProblem::NotPemOrDer(
-                "DER data that is not a certificate, a private key or a PKCS#12 bundle".into(),
-            ),
+            InputProblem::NotPemOrDer(NotPemOrDer::OtherDer),
         ));
     }
     Ok(contents)
@@ -317,10 +313,7 @@ fn parse_key(
         KeyEncoding::Sec1 => sec1::EcPrivateKey::try_from(der).is_ok(),
     };
     if !valid {
-        return Err(Error::input(
-            path,
-            InputProblem::Unparsable(format!("the {encoding} private key is malformed")),
-        ));
+        return Err(Error::input(path, InputProblem::MalformedKey(encoding)));
     }
     let owned = der.to_vec();
     let der = match encoding {
@@ -340,30 +333,20 @@ fn decrypt_pkcs8(
     der: &[u8],
     passwords: &dyn PasswordSource,
 ) -> Result<PrivateKey, Error> {
-    let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| {
-        Error::input(
-            path,
-            InputProblem::Unparsable(format!("the encrypted private key is malformed ({e})")),
-        )
-    })?;
+    let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der)
+        .map_err(|_| Error::input(path, InputProblem::MalformedEncryptedKey))?;
     let password = passwords.password(path)?;
     let document = encrypted
         .decrypt(password.as_bytes())
-        .map_err(|e| Error::input(path, InputProblem::WrongPassword(e.to_string())))?;
+        .map_err(|e| Error::input(path, InputProblem::WrongPassword(decrypt_reason(&e))))?;
     parse_key(path, document.as_bytes(), KeyEncoding::Pkcs8, true)
 }
 
 fn check_certificate(path: &Path, der: &CertificateDer<'_>, number: usize) -> Result<(), Error> {
+    // The parser's own message is not shown: the block may be a key under the wrong label.
     X509Certificate::from_der(der.as_ref())
         .map(|_| ())
-        .map_err(|e| {
-            Error::input(
-                path,
-                InputProblem::Unparsable(format!(
-                    "block {number} is not a valid X.509 certificate ({e})"
-                )),
-            )
-        })
+        .map_err(|_| Error::input(path, InputProblem::NotACertificate(number)))
 }
 
 /// PKCS#12 starts SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ... } }.
@@ -377,43 +360,100 @@ fn looks_like_pkcs12(bytes: &[u8]) -> bool {
         && bytes.get(header_len..header_len + 3) == Some(&[0x02, 0x01, 0x03])
 }
 
-fn describe_unknown(bytes: &[u8]) -> String {
+fn describe_unknown(bytes: &[u8]) -> NotPemOrDer {
     let sample = &bytes[..bytes.len().min(512)];
     let printable = sample
         .iter()
         .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
         .count();
     if printable * 10 >= sample.len() * 9 {
-        "text without any '-----BEGIN' line".into()
+        NotPemOrDer::Text
     } else {
-        format!(
-            "binary data that is not DER (first byte 0x{:02x}, DER starts with 0x30)",
-            bytes[0]
-        )
+        NotPemOrDer::Binary(bytes[0])
     }
 }
 
-fn pem_error(e: &pem::PemError) -> String {
+/// What the pem crate's error means, without its text: that quotes the file (a BEGIN line that
+/// lost its dashes makes the whole base64 body its "label").
+fn pem_problem(e: &pem::PemError) -> PemProblem {
     match e {
-        pem::PemError::MismatchedTags(begin, end) => {
-            format!(
-                "a '{begin}' block ends with END {end}: a block is truncated or two files were cut together"
-            )
-        }
-        pem::PemError::InvalidData(_) => "a block's base64 is damaged".into(),
-        pem::PemError::InvalidHeader(h) => format!("invalid header line '{h}'"),
-        other => other.to_string(),
+        pem::PemError::MismatchedTags(begin, end) => PemProblem::Mismatched {
+            begin: PemLabel::new(begin),
+            end: PemLabel::new(end),
+        },
+        pem::PemError::InvalidData(_) => PemProblem::DamagedBase64,
+        pem::PemError::InvalidHeader(_) => PemProblem::BadHeader,
+        pem::PemError::NotUtf8(_) => PemProblem::NotText,
+        pem::PemError::MissingBeginTag | pem::PemError::MissingEndTag => PemProblem::NoLabel,
+        _ => PemProblem::Framing,
     }
 }
 
-/// The label of the BEGIN line after the first `parsed` ones.
-fn blocks_labels_after(bytes: &[u8], parsed: usize) -> String {
+/// A BEGIN or END line that does not end with its five dashes: the pem crate reads on into the
+/// next lines for the rest of the label, so this is said before anything else. A file that
+/// stops inside such a line is merely truncated, and left to say so.
+fn unfinished_line(bytes: &[u8]) -> Option<PemProblem> {
+    let text = String::from_utf8_lossy(bytes);
+    let complete = if text.ends_with('\n') {
+        &text[..]
+    } else {
+        text.rsplit_once('\n').map_or("", |(lines, _)| lines)
+    };
+    complete.lines().find_map(|line| {
+        let line = line.trim();
+        let (kind, label) = if let Some(label) = line.strip_prefix("-----BEGIN") {
+            (PemLine::Begin, label)
+        } else {
+            (PemLine::End, line.strip_prefix("-----END")?)
+        };
+        (!line.ends_with("-----")).then(|| PemProblem::UnfinishedLine {
+            line: kind,
+            label: PemLabel::new(label.trim_end_matches('-')),
+        })
+    })
+}
+
+/// The label of the BEGIN line after the first `parsed` ones, read from that line alone.
+fn begin_label_after(bytes: &[u8], parsed: usize) -> PemLabel {
     let text = String::from_utf8_lossy(bytes);
     text.match_indices("-----BEGIN ")
         .nth(parsed)
-        .and_then(|(at, m)| text[at + m.len()..].split("-----").next())
-        .unwrap_or("?")
-        .to_string()
+        .and_then(|(at, m)| text[at + m.len()..].lines().next())
+        .map(|rest| PemLabel::new(rest.split("-----").next().unwrap_or_default()))
+        .unwrap_or_else(|| PemLabel::new(""))
+}
+
+/// Why an encrypted PKCS#8 key could not be decrypted, in iotdoctor's words.
+fn decrypt_reason(e: &pkcs8::Error) -> &'static str {
+    match e {
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
+            "PKCS#5 decryption failed"
+        }
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. }) => {
+            "unsupported encryption algorithm"
+        }
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::AlgorithmParametersInvalid {
+            ..
+        }) => "invalid encryption parameters",
+        pkcs8::Error::EncryptedPrivateKey(_) => "unsupported encryption scheme",
+        _ => "what it decrypts to is not a private key",
+    }
+}
+
+/// Why a PKCS#12 bundle could not be read, in iotdoctor's words.
+fn pkcs12_reason(e: &p12_keystore::error::Error) -> &'static str {
+    use p12_keystore::error::Error as P12;
+    match e {
+        P12::InvalidVersion => "not a version 3 PFX",
+        P12::UnsupportedContentType => "a content type iotdoctor does not support",
+        P12::UnsupportedCertificateType => "a certificate type iotdoctor does not support",
+        P12::UnsupportedEncryptionScheme | P12::Pkcs5Error(_) => {
+            "an encryption scheme iotdoctor does not support"
+        }
+        P12::UnsupportedMacAlgorithm => "a MAC algorithm iotdoctor does not support",
+        P12::InvalidPrivateKey => "its private key is malformed",
+        _ => "its structure is damaged",
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -480,6 +520,51 @@ mod tests {
     }
 
     #[test]
+    fn broken_pem_framing_is_named_without_quoting_the_file() {
+        let body = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgWfCKgqEnfB8pNE4C";
+        let cases = [
+            (
+                format!("-----BEGIN PRIVATE KEY\n{body}\n-----END PRIVATE KEY-----\n"),
+                "the line '-----BEGIN PRIVATE KEY' does not end with '-----'",
+            ),
+            (
+                format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY\n"),
+                "the line '-----END PRIVATE KEY' does not end with '-----'",
+            ),
+            (
+                format!("-----BEGIN {body}-----\n{body}\n-----END PRIVATE KEY-----\n"),
+                "a '(not a PEM label)' block ends with END PRIVATE KEY",
+            ),
+            (
+                format!(
+                    "-----BEGIN PRIVATE KEY-----\n{body}\n\n{body}\n-----END PRIVATE KEY-----\n"
+                ),
+                "a block has a blank line inside its base64",
+            ),
+        ];
+        for (text, expected) in cases {
+            let message = problem(read_bytes(text.as_bytes()));
+            assert!(message.contains(expected), "{message}");
+            assert!(!message.contains(&body[..16]), "{message}");
+        }
+    }
+
+    #[test]
+    fn only_label_like_labels_are_kept() {
+        assert_eq!(PemLabel::new(" PRIVATE KEY ").as_str(), Some("PRIVATE KEY"));
+        assert_eq!(PemLabel::new("X509 CRL").as_str(), Some("X509 CRL"));
+        for not_a_label in [
+            "",
+            "PRIVATE KEY\nMIGHAgEAMBMG",
+            "MIGHAgEAMBMGByqGSM49",
+            "private key",
+            "CERTIFICATEXYZW",
+        ] {
+            assert_eq!(PemLabel::new(not_a_label).as_str(), None, "{not_a_label}");
+        }
+    }
+
+    #[test]
     fn unknown_blocks_are_kept_as_others() {
         let text =
             b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n\
@@ -487,7 +572,7 @@ mod tests {
         let contents = read_bytes(text).unwrap();
         assert_eq!(
             contents.others,
-            vec![Other::EcParameters, Other::Unknown("FOO".into())]
+            vec![Other::EcParameters, Other::Unknown(PemLabel::new("FOO"))]
         );
         assert_eq!(
             contents.describe(),

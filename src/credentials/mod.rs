@@ -10,7 +10,7 @@ pub mod inspect;
 pub mod keys;
 pub mod load;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -206,7 +206,10 @@ fn certs_of(contents: &FileContents, role: Role) -> Result<Vec<LoadedCert>, Erro
         .iter()
         .enumerate()
         .map(|(i, der)| {
-            let info = CertInfo::from_der(der).map_err(|e| error_in(&contents.path, i + 1, e))?;
+            // The parser's message is not kept: it describes bytes of the file.
+            let info = CertInfo::from_der(der).map_err(|_| {
+                Error::input(&contents.path, InputProblem::MalformedCertificate(i + 1))
+            })?;
             let origin = Origin {
                 path: contents.path.clone(),
                 position: i + 1,
@@ -215,11 +218,4 @@ fn certs_of(contents: &FileContents, role: Role) -> Result<Vec<LoadedCert>, Erro
             Ok(LoadedCert { info, origin, role })
         })
         .collect()
-}
-
-fn error_in(path: &Path, position: usize, problem: String) -> Error {
-    Error::input(
-        path,
-        InputProblem::Unparsable(format!("certificate {position}: {problem}")),
-    )
 }

@@ -5,5 +5,6 @@ pub mod analyze;
 pub mod capture;
 pub mod client;
 mod hooks;
+mod keylog;
 mod recorder;
 pub mod server;
