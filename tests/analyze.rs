@@ -511,3 +511,133 @@ fn a_tls_client_against_an_http_server_is_not_tls() {
     let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
     assert!(evidence.contains("an HTTP server"), "{evidence}");
 }
+
+/// A pcap (Ethernet, IPv4, TCP) of one connection on loopback, written by hand: the client's
+/// ClientHello, the server's ServerHello, then `flood` from the server in 32 KiB segments, a
+/// fatal handshake_failure alert unless `final_alert` is false, and both sides' FIN.
+fn hostile_capture(path: &std::path::Path, flood: &[u8], final_alert: bool) {
+    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+    fn hello(message_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![message_type, 0];
+        m.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        m.extend_from_slice(body);
+        record(22, &m)
+    }
+    let client_hello = hello(
+        1,
+        &[[3, 3].as_slice(), &[7; 32], &[0, 0, 2, 0xc0, 0x2f, 1, 0]].concat(),
+    );
+    let server_hello = hello(
+        2,
+        &[[3, 3].as_slice(), &[9; 32], &[0, 0xc0, 0x2f, 0]].concat(),
+    );
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xA1B2_C3D4u32.to_le_bytes());
+    out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let mut seq = [1000u32, 5000u32];
+    let mut packet_number = 0u32;
+    let mut packet = |out: &mut Vec<u8>, from_server: bool, flags: u8, payload: &[u8]| {
+        let (src, dst, sport, dport) = if from_server {
+            ([127, 0, 0, 2], [127, 0, 0, 1], 443u16, 40000u16)
+        } else {
+            ([127, 0, 0, 1], [127, 0, 0, 2], 40000, 443)
+        };
+        let (mine, theirs) = if from_server { (1, 0) } else { (0, 1) };
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[8, 0]);
+        frame.extend_from_slice(&[0x45, 0]);
+        frame.extend_from_slice(&((40 + payload.len()) as u16).to_be_bytes());
+        frame.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+        frame.extend_from_slice(&src);
+        frame.extend_from_slice(&dst);
+        frame.extend_from_slice(&sport.to_be_bytes());
+        frame.extend_from_slice(&dport.to_be_bytes());
+        frame.extend_from_slice(&seq[mine].to_be_bytes());
+        frame.extend_from_slice(&seq[theirs].to_be_bytes());
+        frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        frame.extend_from_slice(payload);
+        seq[mine] = seq[mine].wrapping_add(payload.len() as u32 + u32::from(flags & 0x03 != 0));
+        packet_number += 1;
+        out.extend_from_slice(&1_764_000_000u32.to_le_bytes());
+        out.extend_from_slice(&(packet_number * 10).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    };
+    packet(&mut out, false, 0x02, &[]);
+    packet(&mut out, true, 0x12, &[]);
+    packet(&mut out, false, 0x18, &client_hello);
+    packet(&mut out, true, 0x18, &server_hello);
+    for segment in flood.chunks(32 * 1024) {
+        packet(&mut out, true, 0x18, segment);
+    }
+    if final_alert {
+        packet(&mut out, true, 0x18, &record(21, &[2, 40]));
+    }
+    packet(&mut out, true, 0x11, &[]);
+    packet(&mut out, false, 0x11, &[]);
+    std::fs::write(path, out).unwrap();
+}
+
+/// Floods of a few MB of small records a server sends after its ServerHello (1-byte handshake
+/// and alert records, warning alerts, with and without a key log): the report says that what
+/// followed the first MiB was only counted, shows a bounded number of events, and still ends
+/// with the server's fatal alert and the closes; the verdict is never ok, also when the flood
+/// ends with no alert at all.
+#[test]
+fn a_flood_of_small_records_is_counted_past_what_is_kept_of_a_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let keylog = dir.path().join("keys.log");
+    let random: String = [7u8; 32].iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(
+        &keylog,
+        format!(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET {random} {}\n",
+            "ab".repeat(32)
+        ),
+    )
+    .unwrap();
+    let tiny = [[22u8, 3, 3, 0, 1, 0], [21, 3, 3, 0, 1, 1]].concat();
+    let warnings = [21u8, 3, 3, 0, 2, 1, 90];
+    for (name, flood) in [
+        ("tiny records", tiny.repeat(500_000)),
+        ("warning alerts", warnings.repeat(450_000)),
+    ] {
+        for final_alert in [true, false] {
+            let path = dir.path().join("flood.pcap");
+            hostile_capture(&path, &flood, final_alert);
+            let path = path.to_str().unwrap();
+            for extra in [vec![], vec!["--keylog", keylog.to_str().unwrap()]] {
+                let mut args = vec!["analyze", path];
+                args.extend(extra.iter().copied());
+                let (code, report) = iotdoctor_json(&args);
+                let what = format!("{name}, final alert {final_alert}, {extra:?}");
+                assert_eq!(code, 1, "{what}");
+                let h = handshake(&report);
+                assert_eq!(h["outcome"], "problems", "{what}");
+                let events = h["transcript"]["events"].as_array().unwrap();
+                assert!(events.len() < 1100, "{what}: {} events", events.len());
+                let past = events.iter().find(|e| {
+                    e["kind"] == "note"
+                        && e["message"].as_str().unwrap().starts_with(
+                            "the server sent more than iotdoctor keeps of one connection",
+                        )
+                });
+                assert!(past.is_some(), "{what}: no note says what was only counted");
+                let fatal = events.iter().any(|e| {
+                    e["kind"] == "alert" && e["from"] == "server" && e["level"]["code"] == 2
+                });
+                assert_eq!(fatal, final_alert, "{what}");
+                let closes = events.iter().filter(|e| e["kind"] == "close").count();
+                assert_eq!(closes, 2, "{what}");
+            }
+        }
+    }
+}

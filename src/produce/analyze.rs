@@ -4,13 +4,16 @@
 //! In two steps, which may run on two threads: reading the capture keeps, for each TLS flow,
 //! the bytes the decoder will look at (everything but the bodies of application_data records,
 //! which without keys are only counted) and hands the flow over as a [`PendingFlow`] when it
-//! ends; [`PendingFlow::decode`] then makes its transcript.
+//! ends; [`PendingFlow::decode`] then makes its transcript. What a flow keeps is bounded per
+//! direction ([`MAX_KEPT_BYTES`], [`MAX_KEPT_STEPS`]): past that, its records are counted, and
+//! only those that may say how the connection ended still reach the decoder.
 //!
 //! Where the capture lost bytes of a direction across a record boundary, the framer looks for
 //! where records start again ([`resync::record_start`]) and tells the decoder, which decodes
 //! nothing of that direction until then.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -166,6 +169,9 @@ struct Flow {
     replay: Replay,
 }
 
+/// The content type of alert records.
+const ALERT: u8 = 21;
+
 /// A ClientHello starts: handshake record (22), version 3.x, then handshake type 1.
 const CLIENT_HELLO_PREFIX: usize = 6;
 
@@ -228,7 +234,7 @@ impl Flow {
     fn closed(&mut self, dir: Dir, at: f64, how: Close) {
         if let Kind::Tls { .. } = self.kind {
             self.framers[dir.index()].end(dir, at, &mut self.replay);
-            self.replay.steps.push(Step::Closed { dir, at, how });
+            self.replay.closed(dir, at, how);
         }
     }
 
@@ -239,6 +245,7 @@ impl Flow {
         for dir in [Dir::AtoB, Dir::BtoA] {
             let at = self.framers[dir.index()].last_at;
             self.framers[dir.index()].end(dir, at, &mut self.replay);
+            self.replay.end_past_limit(dir);
         }
         Some(PendingFlow {
             flow,
@@ -254,11 +261,59 @@ impl Flow {
 
 /// What a TLS flow showed, in capture order, for the decoder to go through again: the bytes it
 /// decodes, and what it skips, counts or notes.
+///
+/// What it keeps of each direction is bounded: once a direction has [`MAX_KEPT_BYTES`] bytes or
+/// [`MAX_KEPT_STEPS`] steps, the [`Framer`] closes it at the next record boundary
+/// ([`Replay::close_to_decoding`]); from there its records are only counted ([`PastLimit`]),
+/// but for the ones that may say how the connection ended, kept whole: fatal alerts and
+/// close_notify, and its last short record.
 #[derive(Debug, Default)]
 struct Replay {
     /// The bytes of all `Bytes` steps, one after the other.
     bytes: Vec<u8>,
     steps: Vec<Step>,
+    /// What is kept of each direction, indexed by [`Dir::index`].
+    kept: [Kept; 2],
+}
+
+/// Bytes and steps of one direction a [`Replay`] keeps for the decoder at most, before the
+/// direction is only counted. A handshake, even with long certificate chains, needs a few tens
+/// of KiB and a few hundred steps; the decoder shows [`wire::MAX_EVENTS_SHOWN`] events of a
+/// connection, which these limits cover many times over.
+const MAX_KEPT_BYTES: usize = 1 << 20;
+const MAX_KEPT_STEPS: usize = 16 * 1024;
+/// Past the limit, alert records (and application_data records, without keys) of at most this
+/// many body bytes are looked at: a plaintext alert is 2, an encrypted one a few dozen.
+const MAX_SHORT_BODY: usize = 128;
+/// Past the limit, at most this many fatal alerts and close_notify of a direction are kept (the
+/// decoder shows as many past its own limit).
+const MAX_ALERTS_PAST_LIMIT: usize = 16;
+
+#[derive(Debug, Default)]
+struct Kept {
+    bytes: usize,
+    steps: usize,
+    /// Set once the direction is past its limit. Boxed: hardly any flow gets there.
+    past: Option<Box<PastLimit>>,
+}
+
+/// What a direction sent after it went past [`MAX_KEPT_BYTES`] or [`MAX_KEPT_STEPS`].
+#[derive(Debug, Default)]
+struct PastLimit {
+    /// Records that started, and every byte of the direction (whether counted, skipped or
+    /// passed over), since then.
+    records: u64,
+    bytes: u64,
+    /// Bytes the capture lost since then, and whether a [`Step::LostPastLimit`] stands for them.
+    missing: u64,
+    lost_step: bool,
+    /// Alerts kept since then (fatal, close_notify).
+    alerts: usize,
+    /// The latest other short record, kept when the direction ends (or before an alert that
+    /// is kept): an encrypted alert (TLS
+    /// 1.2 shows its type; TLS 1.3 hides it in an application_data record of alert size) may be
+    /// what ended the connection.
+    last_short: Option<(Vec<u8>, f64)>,
 }
 
 #[derive(Debug)]
@@ -284,6 +339,18 @@ enum Step {
     PassOver {
         dir: Dir,
         len: usize,
+    },
+    /// The direction went past what is kept of it ([`PastLimit`]): from here its records are
+    /// counted, not decoded.
+    PastLimit {
+        dir: Dir,
+        at: f64,
+    },
+    /// The capture lost bytes of the direction after it went past its limit (all of them, in
+    /// [`PastLimit::missing`]).
+    LostPastLimit {
+        dir: Dir,
+        at: f64,
     },
     /// After lost framing, a record starts with the next bytes of `dir`.
     Resume {
@@ -325,6 +392,12 @@ struct Framer {
     search: Option<Box<Search>>,
     /// The capture time of the last bytes or gap of this direction.
     last_at: f64,
+    /// The direction went past what [`Replay`] keeps of it: records are counted, alerts looked at.
+    past_limit: bool,
+    /// Past the limit, the record being received is a short one, looked at when whole
+    /// ([`Replay::short_record_past_limit`]): it is collected in `short`, header included.
+    collecting: bool,
+    short: Vec<u8>,
 }
 
 /// How far [`Framer`] looks for a record after lost framing before it gives up on the
@@ -412,10 +485,15 @@ impl Framer {
                     replay.skip(dir, at, n);
                     kept = i + n;
                 }
+                if self.collecting {
+                    self.short.extend_from_slice(&bytes[i..i + n]);
+                }
                 self.body_left -= n;
                 i += n;
                 if self.body_left == 0 {
                     self.record_done();
+                    self.check_limit(dir, at, &bytes[kept..i], replay);
+                    kept = i;
                 }
                 continue;
             }
@@ -435,8 +513,23 @@ impl Framer {
                 self.body_left = usize::from(length);
                 self.skipping =
                     self.skip_application_data && self.header[0] == wire::APPLICATION_DATA;
+                if self.past_limit {
+                    if let Some(past) = replay.past_limit(dir) {
+                        past.records += 1;
+                    }
+                    // Application data only when there are no keys: a record fed to a TLS 1.3
+                    // decrypter out of its sequence would not decrypt.
+                    let looked_at = self.header[0] == ALERT || self.skipping;
+                    if looked_at && self.body_left <= MAX_SHORT_BODY {
+                        self.collecting = true;
+                        self.short.clear();
+                        self.short.extend_from_slice(&self.header);
+                    }
+                }
                 if self.body_left == 0 {
                     self.record_done();
+                    self.check_limit(dir, at, &bytes[kept..i], replay);
+                    kept = i;
                 }
             }
         }
@@ -447,6 +540,19 @@ impl Framer {
     fn record_done(&mut self) {
         self.have = 0;
         self.tls_seen = true;
+    }
+
+    /// At the end of a record, whose bytes not yet handed to `replay` are `pending`: past the
+    /// limit, an alert record goes to [`Replay::alert_past_limit`]; at the limit, the direction
+    /// is closed to decoding from this record boundary on.
+    fn check_limit(&mut self, dir: Dir, at: f64, pending: &[u8], replay: &mut Replay) {
+        replay.keep(dir, at, pending);
+        if std::mem::take(&mut self.collecting) {
+            replay.short_record_past_limit(dir, at, &self.short);
+        } else if !self.past_limit && replay.full(dir) {
+            replay.close_to_decoding(dir, at);
+            self.past_limit = true;
+        }
     }
 
     /// Bytes that start no record: a search begins. At the start of the stream (`not_tls`) the
@@ -485,7 +591,9 @@ impl Framer {
     /// `missing` bytes of this direction are not in the capture.
     fn gap(&mut self, dir: Dir, at: f64, missing: u64, replay: &mut Replay) {
         self.end(dir, at, replay);
-        replay.steps.push(Step::Gap { dir, at, missing });
+        // A short record cut by the hole is not kept.
+        self.collecting = false;
+        replay.gap(dir, at, missing);
         self.tls_seen = true;
         let inside_record = self.search.is_none()
             && self.have == wire::RECORD_HEADER
@@ -539,7 +647,7 @@ impl Framer {
         match resync::record_start(&search.held, complete) {
             RecordStart::At(start) => {
                 replay.pass_over(dir, start);
-                replay.steps.push(Step::Resume { dir, at });
+                replay.resume(dir, at);
                 self.not_tls = false;
                 let search = self.search.take()?;
                 Some(
@@ -566,10 +674,75 @@ impl Framer {
 }
 
 impl Replay {
+    fn push(&mut self, dir: Dir, step: Step) {
+        self.kept[dir.index()].steps += 1;
+        self.steps.push(step);
+    }
+
+    /// What `dir` sent past its limit, if it went past it: then bytes are counted, not kept.
+    fn past_limit(&mut self, dir: Dir) -> Option<&mut PastLimit> {
+        self.kept[dir.index()].past.as_deref_mut()
+    }
+
+    /// Whether `dir` kept as much as it may, and is not yet closed.
+    fn full(&self, dir: Dir) -> bool {
+        let kept = &self.kept[dir.index()];
+        kept.past.is_none() && (kept.bytes >= MAX_KEPT_BYTES || kept.steps >= MAX_KEPT_STEPS)
+    }
+
+    /// From here, at a record boundary, `dir`'s bytes are counted, not kept.
+    fn close_to_decoding(&mut self, dir: Dir, at: f64) {
+        self.push(dir, Step::PastLimit { dir, at });
+        self.kept[dir.index()].past = Some(Box::default());
+    }
+
+    /// A whole short record (header included) of `dir` past its limit: kept when it ends the
+    /// connection (a fatal alert or close_notify, in plaintext), else held as the latest one,
+    /// kept when such an alert or the end of the direction comes.
+    fn short_record_past_limit(&mut self, dir: Dir, at: f64, record: &[u8]) {
+        let Some(past) = self.past_limit(dir) else {
+            return;
+        };
+        let ends_connection = record[0] == ALERT
+            && matches!(record.get(wire::RECORD_HEADER..), Some(&[2, _] | &[_, 0]));
+        if ends_connection && past.alerts < MAX_ALERTS_PAST_LIMIT {
+            past.alerts += 1;
+            // The short record before it, in its place.
+            self.end_past_limit(dir);
+            self.keep_past_limit(dir, at, record);
+        } else {
+            let (held, held_at) = past.last_short.get_or_insert_with(Default::default);
+            held.clear();
+            held.extend_from_slice(record);
+            *held_at = at;
+        }
+    }
+
+    /// The latest short record held past the limit goes to the decoder: the direction ends, or
+    /// an alert that ends the connection comes.
+    fn end_past_limit(&mut self, dir: Dir) {
+        if let Some((record, at)) = self.past_limit(dir).and_then(|p| p.last_short.take()) {
+            self.keep_past_limit(dir, at, &record);
+        }
+    }
+
+    /// Whole records of `dir` past its limit, for the decoder: it sees them right after the last
+    /// record it was given, at a record boundary as it expects.
+    fn keep_past_limit(&mut self, dir: Dir, at: f64, record: &[u8]) {
+        let past = self.kept[dir.index()].past.take();
+        self.keep(dir, at, record);
+        self.kept[dir.index()].past = past;
+    }
+
     fn keep(&mut self, dir: Dir, at: f64, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
+        if let Some(past) = self.past_limit(dir) {
+            past.bytes += bytes.len() as u64;
+            return;
+        }
+        self.kept[dir.index()].bytes += bytes.len();
         self.bytes.extend_from_slice(bytes);
         // Bytes right after the last ones kept, from the same packet: one step, so that the
         // decoder sees them in one piece (a "not TLS" preview shows the bytes after the first).
@@ -584,23 +757,73 @@ impl Replay {
             *len += bytes.len();
             return;
         }
-        self.steps.push(Step::Bytes {
+        self.push(
             dir,
-            at,
-            len: bytes.len(),
-        });
+            Step::Bytes {
+                dir,
+                at,
+                len: bytes.len(),
+            },
+        );
     }
 
     fn skip(&mut self, dir: Dir, at: f64, len: usize) {
-        if len > 0 {
-            self.steps.push(Step::Skip { dir, at, len });
+        if len == 0 {
+            return;
         }
+        if let Some(past) = self.past_limit(dir) {
+            past.bytes += len as u64;
+            return;
+        }
+        // The pieces of one record's body (skipped pieces in a row are of one record: the next
+        // record's header is kept between): one step, at the time of the last, which is when
+        // the decoder completes the record.
+        if let Some(Step::Skip {
+            dir: last_dir,
+            at: last_at,
+            len: last_len,
+        }) = self.steps.last_mut()
+            && *last_dir == dir
+        {
+            *last_at = at;
+            *last_len += len;
+            return;
+        }
+        self.push(dir, Step::Skip { dir, at, len });
     }
 
     fn pass_over(&mut self, dir: Dir, len: usize) {
-        if len > 0 {
-            self.steps.push(Step::PassOver { dir, len });
+        if len == 0 {
+            return;
         }
+        if let Some(past) = self.past_limit(dir) {
+            past.bytes += len as u64;
+            return;
+        }
+        self.push(dir, Step::PassOver { dir, len });
+    }
+
+    fn resume(&mut self, dir: Dir, at: f64) {
+        if self.past_limit(dir).is_none() {
+            self.push(dir, Step::Resume { dir, at });
+        }
+    }
+
+    fn gap(&mut self, dir: Dir, at: f64, missing: u64) {
+        match self.past_limit(dir) {
+            Some(past) => {
+                past.missing += missing;
+                if !std::mem::replace(&mut past.lost_step, true) {
+                    self.push(dir, Step::LostPastLimit { dir, at });
+                }
+            }
+            None => self.push(dir, Step::Gap { dir, at, missing }),
+        }
+    }
+
+    fn closed(&mut self, dir: Dir, at: f64, how: Close) {
+        self.end_past_limit(dir);
+        self.push(dir, Step::Closed { dir, at, how });
     }
 
     /// The directions that lost bytes and where records were found again after bytes that
@@ -659,6 +882,15 @@ impl PendingFlow {
             wire.resumes_after_damage(side(dir));
         }
         let ms = |at: f64| ((at - self.start) * 1_000_000.0).round().max(0.0) / 1000.0;
+        let [kept_a, kept_b] = self.replay.kept;
+        let past = |dir: Dir| {
+            match dir {
+                Dir::AtoB => &kept_a,
+                Dir::BtoA => &kept_b,
+            }
+            .past
+            .as_deref()
+        };
         let mut offset = 0;
         for step in self.replay.steps {
             match step {
@@ -674,6 +906,17 @@ impl PendingFlow {
                     wire.gap_into(side(dir), missing, ms(at), &mut transcript.events);
                 }
                 Step::PassOver { dir, len } => wire.pass_over(side(dir), len as u64),
+                Step::PastLimit { dir, at } => {
+                    if let Some(past) = past(dir) {
+                        transcript.push(ms(at), side(dir), past_limit_note(side(dir), past));
+                    }
+                }
+                Step::LostPastLimit { dir, at } => {
+                    if let Some(past) = past(dir) {
+                        let missing = past.missing;
+                        transcript.push(ms(at), side(dir), What::CaptureGap { missing });
+                    }
+                }
                 Step::Resume { dir, at } => {
                     wire.resume_into(side(dir), ms(at), &mut transcript.events);
                 }
@@ -710,6 +953,31 @@ impl PendingFlow {
             signature_checks,
         }
     }
+}
+
+/// What the transcript says where a side went past what is kept of one connection.
+fn past_limit_note(side: Side, past: &PastLimit) -> What {
+    let mut message = format!(
+        "the {side} sent more than iotdoctor keeps of one connection ({} KiB or {} pieces per \
+         side): its {} records that follow ({} bytes) are counted, not decoded",
+        MAX_KEPT_BYTES / 1024,
+        MAX_KEPT_STEPS,
+        past.records,
+        past.bytes
+    );
+    if past.missing > 0 {
+        let _ = write!(
+            message,
+            ", and the capture lost {} bytes among them",
+            past.missing
+        );
+    }
+    message.push_str(
+        "; only its fatal alerts and close_notify among them, and the last short record before \
+         each and before its end, are still decoded (numbered as if they came right after this \
+         point)",
+    );
+    What::Note { message }
 }
 
 /// Verifies the server chain a capture shows against `anchors`, at the time of the capture and
@@ -931,5 +1199,246 @@ mod tests {
                 assert!(kept_skipping < kept_keeping / 10);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn handshake(message_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![message_type];
+        m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn client_hello() -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend([7; 32]);
+        body.extend([0, 0, 2, 0xc0, 0x2f, 1, 0]);
+        record(22, &handshake(1, &body))
+    }
+
+    fn server_hello() -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend([9; 32]);
+        body.extend([0, 0xc0, 0x2f, 0]);
+        record(22, &handshake(2, &body))
+    }
+
+    /// A flow of a ClientHello, a ServerHello, then the server's `packets`, then a fatal
+    /// handshake_failure alert from the server; both sides close.
+    fn flow(packets: impl IntoIterator<Item = Vec<u8>>, keys: bool) -> Flow {
+        let a: SocketAddr = "127.0.0.1:40000".parse().expect("address");
+        let b: SocketAddr = "127.0.0.2:443".parse().expect("address");
+        let mut flow = Flow::new(a, b, 0.0, None, !keys);
+        flow.data(Dir::AtoB, 0.0, &client_hello());
+        flow.data(Dir::BtoA, 0.001, &server_hello());
+        let mut at = 0.002;
+        for packet in packets {
+            flow.data(Dir::BtoA, at, &packet);
+            at += 0.000_001;
+        }
+        flow.data(Dir::BtoA, at, &record(21, &[2, 40]));
+        flow.closed(Dir::BtoA, at + 0.001, Close::Fin);
+        flow.closed(Dir::AtoB, at + 0.002, Close::Fin);
+        flow
+    }
+
+    fn server_steps(replay: &Replay) -> usize {
+        replay
+            .steps
+            .iter()
+            .filter(|step| {
+                matches!(
+                    step,
+                    Step::Bytes { dir: Dir::BtoA, .. }
+                        | Step::Skip { dir: Dir::BtoA, .. }
+                        | Step::Gap { dir: Dir::BtoA, .. }
+                        | Step::PastLimit { dir: Dir::BtoA, .. }
+                        | Step::Closed { dir: Dir::BtoA, .. }
+                )
+            })
+            .count()
+    }
+
+    fn notes(transcript: &Transcript) -> Vec<&str> {
+        transcript
+            .events
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::Note { message } => Some(message.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Floods of small records that are all kept for the decoder (handshake, alerts,
+    /// change_cipher_spec; application data too with a key log, or as a header and a step each
+    /// without), a few MB each: what the flow keeps stays within the limits, the transcript says
+    /// what was only counted, and the fatal alert and the closes after the flood still come.
+    #[test]
+    fn what_a_flow_keeps_of_a_flood_is_bounded() {
+        let tiny = [record(22, &[0]), record(21, &[1])].concat();
+        let floods: [(&str, Vec<u8>, usize); 6] = [
+            ("1-byte handshake and alert records", tiny.repeat(2730), 100),
+            ("warning alerts", record(21, &[1, 90]).repeat(4681), 100),
+            ("change_cipher_spec", record(20, &[1]).repeat(5461), 100),
+            (
+                "1-byte application data",
+                record(23, &[0]).repeat(5461),
+                100,
+            ),
+            (
+                "application data, a record a packet",
+                record(23, &[0; 100]),
+                60_000,
+            ),
+            (
+                "16 KiB application data",
+                record(23, &[0; 16384]).repeat(2),
+                100,
+            ),
+        ];
+        for (name, packet, packets) in floods {
+            for keys in [false, true] {
+                let flow = flow(std::iter::repeat_n(packet.clone(), packets), keys);
+                let pending = flow.finish(0).expect("a TLS flow");
+                let (bytes, steps) = (pending.replay.bytes.len(), server_steps(&pending.replay));
+                // Each flood sends 3 MB or more, or 60,000 packets (each a step or two); what is
+                // kept stays within a limit of about 1 MiB and 16 Ki steps (checked at the end
+                // of each record: a packet's worth of bytes, or a record's steps, past it).
+                assert!(
+                    packet.len() * packets >= 3_000_000 || packets >= 60_000,
+                    "{name}"
+                );
+                assert!(
+                    bytes <= 1_200_000,
+                    "{name}, keys {keys}: {bytes} bytes kept"
+                );
+                assert!(steps <= 16_400, "{name}, keys {keys}: {steps} steps kept");
+                let found = pending.decode();
+                let transcript = &found.transcript;
+                // Without keys, 16 KiB application data records cost a header and a step each:
+                // 200 of them stay within the limits, and no note is due.
+                let past = notes(transcript)
+                    .into_iter()
+                    .any(|n| n.starts_with("the server sent more than iotdoctor keeps"));
+                assert!(
+                    past || (!keys && name.starts_with("16 KiB")),
+                    "{name}, keys {keys}: {:?}",
+                    notes(transcript)
+                );
+                assert!(
+                    transcript.events.len() <= wire::MAX_EVENTS_SHOWN + 40,
+                    "{name}, keys {keys}: {} events",
+                    transcript.events.len()
+                );
+                let fatal = transcript.events.iter().any(|e| {
+                    e.from == Side::Server
+                        && matches!(&e.what, What::Alert { level, description, .. }
+                            if level.code == 2 && description.code == 40)
+                });
+                // After change_cipher_spec, TLS 1.2 alerts are encrypted: a record, counted.
+                let encrypted = name == "change_cipher_spec";
+                assert!(
+                    fatal || encrypted,
+                    "{name}, keys {keys}: the fatal alert is lost"
+                );
+                let closes = transcript
+                    .events
+                    .iter()
+                    .filter(|e| matches!(e.what, What::Close { .. }))
+                    .count();
+                assert_eq!(closes, 2, "{name}, keys {keys}");
+            }
+        }
+    }
+
+    /// A Certificate declaring 16 MiB - 1 bytes (skipped by the decoder), then `records`
+    /// handshake records of its (zero) bytes: few events, many bytes.
+    fn oversized_message(records: usize) -> Vec<Vec<u8>> {
+        let mut certificate = handshake(11, &[]);
+        certificate[1..4].copy_from_slice(&[0xFF; 3]);
+        let mut first = certificate;
+        first.resize(16384, 0);
+        let mut packets = vec![record(22, &first)];
+        packets.extend(std::iter::repeat_n(record(22, &[0; 16384]), records));
+        packets
+    }
+
+    /// Past the limit, the last short record is kept even when it is no plaintext fatal alert:
+    /// a TLS 1.2 encrypted alert, or (without keys) an alert-sized application_data record.
+    #[test]
+    fn the_last_short_record_past_the_limit_reaches_the_decoder() {
+        for (last, length) in [(record(21, &[0xEE; 26]), 26), (record(23, &[0xEE; 19]), 19)] {
+            let mut packets = oversized_message(200);
+            packets.push(last);
+            packets.push(record(22, &[0; 16384]));
+            let found = flow(packets, false).finish(0).expect("a TLS flow").decode();
+            let events = &found.transcript.events;
+            let past = events.iter().position(|e| {
+                matches!(&e.what, What::Note { message } if message.contains("more than iotdoctor keeps"))
+            });
+            let short = events
+                .iter()
+                .position(|e| matches!(e.what, What::Record { length: l, .. } if l == length));
+            let fatal = events
+                .iter()
+                .position(|e| matches!(&e.what, What::Alert { level, .. } if level.code == 2));
+            assert!(
+                past.is_some() && past < short && short < fatal,
+                "{events:#?}"
+            );
+            assert!(events.len() < 150, "{}", events.len());
+        }
+    }
+
+    /// A handshake message too large to decode, cut by a hole inside one of its records: the
+    /// rest of it is not decoded as new messages (zeros would read as a HelloRequest every
+    /// four bytes).
+    #[test]
+    fn the_rest_of_a_skipped_message_cut_by_a_hole_is_not_decoded() {
+        let packets = oversized_message(40);
+        let a: SocketAddr = "127.0.0.1:40000".parse().expect("address");
+        let b: SocketAddr = "127.0.0.2:443".parse().expect("address");
+        let mut flow = Flow::new(a, b, 0.0, None, true);
+        flow.data(Dir::AtoB, 0.0, &client_hello());
+        flow.data(Dir::BtoA, 0.001, &server_hello());
+        for (i, packet) in packets.iter().enumerate() {
+            let at = 0.002 + i as f64 / 1e6;
+            if i == 10 {
+                // 100 bytes lost inside the record.
+                flow.data(Dir::BtoA, at, &packet[..5000]);
+                flow.gap(Dir::BtoA, at, 100);
+                flow.data(Dir::BtoA, at, &packet[5100..]);
+            } else {
+                flow.data(Dir::BtoA, at, packet);
+            }
+        }
+        flow.data(Dir::BtoA, 0.1, &record(21, &[2, 40]));
+        flow.closed(Dir::BtoA, 0.2, Close::Fin);
+        let found = flow.finish(0).expect("a TLS flow").decode();
+        let messages = found
+            .transcript
+            .events
+            .iter()
+            .filter(|e| e.from == Side::Server && matches!(e.what, What::Handshake { .. }))
+            .count();
+        assert_eq!(messages, 1, "{:#?}", notes(&found.transcript));
+        let gap = found
+            .transcript
+            .events
+            .iter()
+            .any(|e| matches!(e.what, What::CaptureGap { missing: 100 }));
+        assert!(gap);
     }
 }
