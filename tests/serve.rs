@@ -840,3 +840,420 @@ fn client_ca_is_required_and_the_usage_line_says_so() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--client-ca <FILE>"), "{}", run.stderr);
 }
+
+/// A device's client configuration: the fixture root as its CA, and its EC certificate and key.
+fn device_config() -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
+        .unwrap();
+    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("client-ec-chain.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                chain,
+                PrivateKeyDer::from_pem_file(pki("client-ec.key")).unwrap(),
+            )
+            .unwrap(),
+    )
+}
+
+/// A device that completes its handshake with `serve` on `port`, sends `first`, then streams
+/// records of `chunk` bytes until its connection breaks or `limit` passes. Returns whether the
+/// connection broke (serve stopped reading) and how many records it streamed.
+fn stream_after_handshake(port: u16, first: &[u8], chunk: usize, limit: Duration) -> (bool, u64) {
+    let socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    socket
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(device_config(), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, socket);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).unwrap();
+    }
+    tls.write_all(first).unwrap();
+    let record = vec![b'x'; chunk];
+    let start = std::time::Instant::now();
+    let mut sent = 0;
+    while start.elapsed() < limit {
+        // One record per write: rustls seals what each write gives it.
+        if tls.write_all(&record).and_then(|_| tls.flush()).is_err() {
+            return (true, sent);
+        }
+        sent += 1;
+    }
+    (false, sent)
+}
+
+/// Checks the report of a connection whose records were too many to show.
+fn assert_bounded(report: &Value) {
+    let events = report["transcript"]["events"].as_array().unwrap();
+    assert!(
+        events.len() <= 1000 + 20,
+        "{} events: the report is not bounded",
+        events.len()
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "note"
+                && e["message"].as_str().unwrap().contains("more records (")),
+        "no note says what was left out: {:#}",
+        Value::from(events[events.len().saturating_sub(5)..].to_vec())
+    );
+}
+
+#[test]
+fn a_device_streaming_records_after_its_handshake_is_cut_off_at_the_deadline() {
+    let serve = Serve::start(&["--timeout", "2"]);
+    // 1-byte records, 23 bytes each on the wire: far more than a report shows, for as long as
+    // serve reads them.
+    let (cut_off, sent) = stream_after_handshake(serve.port, b"", 1, Duration::from_secs(30));
+    let (code, report) = serve.report();
+    assert!(
+        cut_off,
+        "serve read the device's stream until the device gave up ({sent} records)"
+    );
+    assert!(sent > 1000, "{sent} records");
+    assert_eq!(
+        code,
+        0,
+        "the handshake succeeded: {}",
+        top_cause(&report).unwrap_or("ok")
+    );
+    assert_bounded(&report);
+    let events = event_kinds(&report);
+    assert!(events.contains(&"client:close".to_string()), "{events:?}");
+}
+
+#[test]
+fn an_mqtt_connect_that_never_ends_is_not_buffered() {
+    let serve = Serve::start(&["--timeout", "2", "--mqtt"]);
+    // A CONNECT whose remaining length says 200 MB, then data for as long as serve reads it.
+    let (cut_off, sent) = stream_after_handshake(
+        serve.port,
+        b"\x10\xff\xff\xff\x5f",
+        16 * 1024,
+        Duration::from_secs(30),
+    );
+    let (_, report) = serve.report();
+    assert!(
+        cut_off,
+        "serve read the device's stream until the device gave up ({sent} records)"
+    );
+    assert_bounded(&report);
+    assert!(
+        events_of(&report, "client", "note")
+            .iter()
+            .any(|n| n["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a whole MQTT CONNECT within its first 65536 bytes")),
+        "{:#}",
+        report["transcript"]
+    );
+    assert!(events_of(&report, "server", "mqtt_connack").is_empty());
+}
+
+#[test]
+fn a_device_dripping_its_client_hello_is_a_timeout_at_the_deadline() {
+    // The start of a real ClientHello, one byte every 200 ms.
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut hello = Vec::new();
+    rustls::ClientConnection::new(device_config(), name)
+        .unwrap()
+        .write_tls(&mut hello)
+        .unwrap();
+    let start = std::time::Instant::now();
+    let serve = Serve::start(&["--timeout", "2"]);
+    let port = serve.port;
+    let device = std::thread::spawn(move || {
+        let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        for byte in hello.iter().take(150) {
+            if socket.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let (code, report) = serve.report();
+    let elapsed = start.elapsed();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_cause(&report), Some("timeout"), "{report:#}");
+    assert!(
+        elapsed < Duration::from_secs(2 + 3),
+        "serve held the dripping device for {elapsed:?} with --timeout 2"
+    );
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("the handshake had not finished when --timeout ran out")
+            && evidence.contains("bytes came of the")
+            && evidence.contains("\\\\x16\\\\x03\\\\x01"),
+        "the cause says what the device sent: {evidence}"
+    );
+    assert!(
+        !evidence.contains("sent nothing"),
+        "the device did send bytes: {evidence}"
+    );
+    assert_eq!(events_of(&report, "client", "partial_record").len(), 1);
+    drop(device);
+}
+
+#[test]
+fn a_device_closing_inside_its_first_record_is_an_incomplete_handshake() {
+    for format in ["text", "json"] {
+        let mut serve = Serve::spawn(&["--once", "--timeout", "3", "--format", format]);
+        let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+        socket.write_all(b"\x16\x03\x01").unwrap();
+        drop(socket);
+        let mut stdout = String::new();
+        let mut out = serve.child.stdout.take().unwrap();
+        out.read_to_string(&mut stdout).unwrap();
+        let code = serve.child.wait().unwrap().code().unwrap();
+        assert_eq!(code, 1, "{format}: {stdout}");
+        if format == "text" {
+            assert!(
+                stdout.contains("1. handshake-incomplete")
+                    && stdout.contains("handshake record cut off: 3 bytes its header cut short")
+                    && stdout.contains(
+                        r#"3 bytes came (not even its whole 5-byte header): "\x16\x03\x01""#
+                    ),
+                "{stdout}"
+            );
+            continue;
+        }
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["outcome"], "problems");
+        assert_eq!(
+            top_cause(&report),
+            Some("handshake-incomplete"),
+            "{report:#}"
+        );
+        let partial = events_of(&report, "client", "partial_record");
+        assert_eq!(partial.len(), 1, "{report:#}");
+        assert_eq!(partial[0]["received"], 3);
+        assert_eq!(partial[0]["preview"], "\\x16\\x03\\x01");
+        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert!(evidence.contains("\\\\x16\\\\x03\\\\x01"), "{evidence}");
+    }
+}
+
+/// `iotdoctor serve` (fixture server chain, fixture root for devices, `--format json`, plus
+/// `extra`) under a limit of `open_files` open files; its stderr after the line that gives the
+/// port.
+fn serve_with_open_files(
+    open_files: u32,
+    extra: &[&str],
+) -> (Serve, BufReader<std::process::ChildStderr>) {
+    let (cert, key, ca) = (
+        pki("server-chain.pem"),
+        pki("server.key"),
+        pki("root-ca.pem"),
+    );
+    let limit = format!("ulimit -n {open_files} && exec \"$0\" \"$@\"");
+    let binary = assert_cmd::cargo::cargo_bin("iotdoctor");
+    let mut args = vec![
+        "-c",
+        &limit,
+        binary.to_str().unwrap(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--client-ca",
+        &ca,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Command::new("sh")
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    (Serve { child, port }, stderr)
+}
+
+/// CPU seconds process `pid` has used (user and system; /proc counts in 1/100 s on Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+/// CPU seconds process `pid` uses over two seconds.
+fn cpu_over_two_seconds(pid: u32) -> f64 {
+    let before = cpu_seconds(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    cpu_seconds(pid) - before
+}
+
+/// The sockets process `pid` holds open: its listener and the connections it serves.
+fn sockets_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"))
+        })
+        .count()
+}
+
+/// Connects a device that sends an HTTP request and waits for the not-tls report that says so
+/// among the next reports (after those of `before` other connections, at most).
+fn a_device_is_still_served(serve: &mut Serve, before: usize) {
+    let mut device = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    device.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let stdout = BufReader::new(serve.child.stdout.as_mut().unwrap());
+    for line in stdout.lines().take(before + 1) {
+        let report: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if top_cause(&report) == Some("not-tls") {
+            return;
+        }
+    }
+    panic!("no report for the device that came after the others");
+}
+
+/// Stops `serve` with Ctrl-C and returns the rest of its stderr.
+fn interrupt(serve: Serve, mut stderr: BufReader<std::process::ChildStderr>) -> String {
+    let Serve { mut child, .. } = serve;
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    let _ = child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut String::new());
+    stderr.read_to_string(&mut rest).unwrap();
+    let _ = child.wait();
+    rest
+}
+
+#[test]
+fn at_the_open_files_limit_serve_pauses_says_so_once_and_keeps_serving() {
+    // 40 open files cannot hold 100 connections: accepting fails past about 35 of them.
+    let (mut serve, mut stderr) =
+        serve_with_open_files(40, &["--max-connections", "100", "--timeout", "30"]);
+    let devices: Vec<TcpStream> = (0..60)
+        .map(|_| TcpStream::connect(("127.0.0.1", serve.port)).unwrap())
+        .collect();
+    let mut warning = String::new();
+    stderr.read_line(&mut warning).unwrap();
+    assert!(
+        warning.contains("WARN")
+            && warning.contains("cannot accept a connection")
+            && warning.contains("the process's limit of open files is 40"),
+        "{warning}"
+    );
+    let cpu = cpu_over_two_seconds(serve.child.id());
+    assert!(
+        cpu < 0.5,
+        "{cpu} s of CPU in 2 s while accepting fails: it spins"
+    );
+    drop(devices);
+    a_device_is_still_served(&mut serve, 60);
+    let rest = interrupt(serve, stderr);
+    assert!(
+        !rest.contains("cannot accept"),
+        "said once per run of failures, not once per failure: {rest}"
+    );
+}
+
+#[test]
+fn the_default_max_connections_fits_the_open_files_limit() {
+    // (40 - 32) / 2: 4 devices at once; the others wait in the listen backlog.
+    let (mut serve, stderr) = serve_with_open_files(40, &["--timeout", "30"]);
+    let devices: Vec<TcpStream> = (0..60)
+        .map(|_| TcpStream::connect(("127.0.0.1", serve.port)).unwrap())
+        .collect();
+    let pid = serve.child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sockets_of(pid) < 1 + 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let cpu = cpu_over_two_seconds(pid);
+    assert_eq!(sockets_of(pid), 1 + 4, "the listener and 4 devices");
+    assert!(cpu < 0.5, "{cpu} s of CPU in 2 s with devices waiting");
+    drop(devices);
+    a_device_is_still_served(&mut serve, 60);
+    let rest = interrupt(serve, stderr);
+    assert!(!rest.contains("cannot accept"), "{rest}");
+}
+
+#[test]
+fn max_connections_makes_the_next_device_wait_until_one_ends() {
+    let Serve { mut child, port } = Serve::spawn(&[
+        "--max-connections",
+        "2",
+        "--timeout",
+        "30",
+        "--format",
+        "json",
+    ]);
+    let pid = child.id();
+    let first = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let second = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sockets_of(pid) < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sockets_of(pid), 3, "the listener and the first two devices");
+    // The third says something no TLS server accepts: served, it would be reported at once.
+    let mut third = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    third.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let (lines, reports) = std::sync::mpsc::channel();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines.send(serde_json::from_str::<Value>(&line).unwrap());
+        }
+    });
+    assert!(
+        reports.recv_timeout(Duration::from_millis(1500)).is_err(),
+        "the third device was served with two already being served"
+    );
+    assert_eq!(sockets_of(pid), 3, "the third device was accepted");
+    let first_port = first.local_addr().unwrap().port();
+    drop(first);
+    let report = reports.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(
+        report["target"]["address"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{first_port}")),
+        "{report:#}"
+    );
+    let report = reports.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
+    drop((second, third));
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,16 +1,17 @@
 //! The live server: accepts devices on a socket, drives a rustls server handshake with each,
 //! and records every byte each way (decoded by [`Wire`]) and what the hooks saw inside.
 
+use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme};
 
-use super::client::TlsVersion;
+use super::client::{TlsVersion, TransportProblem};
 use super::hooks::{
     Facts, HookFact, RecordingClientVerifier, RecordingKey, describe_certificate_error,
     own_signature_detail,
@@ -34,7 +35,8 @@ pub struct ServerOptions {
     /// Signature schemes the CertificateRequest allows (all rustls supports by default).
     pub client_sigalgs: Option<Vec<SignatureScheme>>,
     pub alpn: Vec<String>,
-    /// Bounds every wait on a device: its first bytes, each answer, its silence afterwards.
+    /// The time a device has for its handshake, counted from its connection; with `mqtt`, the
+    /// same again for its CONNECT, counted from the end of the handshake.
     pub timeout: Duration,
     /// Read the device's MQTT CONNECT after the handshake and answer CONNACK with this code.
     pub mqtt: Option<u8>,
@@ -126,6 +128,8 @@ impl Server {
             tls13: false,
             pending: Vec::new(),
             own_chain: self.parts.chain_infos.clone(),
+            client_bytes: 0,
+            last_client_bytes: None,
         };
         run.push(Side::Client, What::Connected { address: peer });
         let config = match self.parts.config(facts) {
@@ -246,7 +250,27 @@ struct Run {
     pending: Vec<(Side, What)>,
     /// Our certificate chain, as we send it.
     own_chain: Vec<CertInfo>,
+    /// Bytes the device sent, and when the last of them came.
+    client_bytes: u64,
+    last_client_bytes: Option<Instant>,
 }
+
+/// Where a connection is, for its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Handshake,
+    /// `--mqtt`: the handshake is done, the device's CONNECT is awaited.
+    Mqtt,
+    /// Nothing more is awaited: the device's own close, or the deadline.
+    Connected,
+}
+
+/// The shortest wait a socket is given: a zero timeout means none at all.
+const MIN_WAIT: Duration = Duration::from_millis(1);
+
+/// The most application data kept while a CONNECT is awaited: a CONNECT is a few hundred bytes,
+/// a few kilobytes with a token for a password; bytes past this are not waited on.
+const MAX_CONNECT: usize = 64 * 1024;
 
 impl Run {
     fn push(&mut self, from: Side, what: What) {
@@ -270,7 +294,10 @@ impl Run {
         Ok(())
     }
 
-    /// Handshake, then read until the device closes, goes silent, or fails.
+    /// Handshake, then read until the device closes, fails, or its time is up: the handshake
+    /// must finish within `timeout` of the connection, and with `--mqtt` the CONNECT (and the
+    /// device's answer to the CONNACK) must come within `timeout` of the handshake. However
+    /// slowly or however much the device sends, reading stops at that deadline.
     fn converse(
         &mut self,
         conn: &mut ServerConnection,
@@ -278,20 +305,44 @@ impl Run {
         timeout: Duration,
         mut mqtt: Option<u8>,
     ) {
+        let mut deadline = Instant::now() + timeout;
+        let mut stage = Stage::Handshake;
         let mut buffer = vec![0u8; 16 * 1024 + 256];
-        // Application data received, while an MQTT CONNECT is awaited.
+        // Application data received, while an MQTT CONNECT is awaited (at most MAX_CONNECT).
         let mut application = Vec::new();
         loop {
+            if stage == Stage::Handshake && !conn.is_handshaking() {
+                stage = Stage::Connected;
+                if mqtt.is_some() {
+                    stage = Stage::Mqtt;
+                    deadline = Instant::now() + timeout;
+                }
+            }
+            if stage == Stage::Mqtt && mqtt.is_none() {
+                stage = Stage::Connected;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            // What a device that does not read leaves us writing is bounded by the deadline too.
+            let _ = socket.set_write_timeout(Some(left.max(MIN_WAIT)));
             if let Err(e) = self.flush(conn, socket) {
-                self.push(
-                    Side::Client,
-                    What::Close {
-                        how: close_kind(&e),
-                    },
-                );
+                if timed_out(&e) {
+                    self.deadline_reached(stage, timeout);
+                } else {
+                    self.push(
+                        Side::Client,
+                        What::Close {
+                            how: close_kind(&e),
+                        },
+                    );
+                }
                 return;
             }
-            let _ = socket.set_read_timeout(Some(timeout));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                self.deadline_reached(stage, timeout);
+                return;
+            }
+            let _ = socket.set_read_timeout(Some(left.max(MIN_WAIT)));
             match socket.read(&mut buffer) {
                 Ok(0) => {
                     self.push(
@@ -303,10 +354,18 @@ impl Run {
                     return;
                 }
                 Ok(n) => {
+                    self.client_bytes += n as u64;
+                    self.last_client_bytes = Some(Instant::now());
                     self.record(Side::Client, &buffer[..n]);
                     let mut offered = &buffer[..n];
                     while !offered.is_empty() {
-                        if conn.read_tls(&mut offered).is_err() {
+                        if let Err(e) = conn.read_tls(&mut offered) {
+                            self.push(
+                                Side::Server,
+                                What::Error {
+                                    message: format!("rustls: {e}"),
+                                },
+                            );
                             return;
                         }
                         let result = conn.process_new_packets();
@@ -327,14 +386,16 @@ impl Run {
                                 return;
                             }
                             Ok(_) => {
-                                let mut data = Vec::new();
-                                let _ = conn.reader().read_to_end(&mut data);
                                 if let Some(code) = mqtt {
-                                    application.extend_from_slice(&data);
+                                    take_application_data(conn, &mut application);
                                     if self.mqtt_exchange(conn, &application, code) {
                                         mqtt = None;
-                                        application.clear();
+                                        application = Vec::new();
                                     }
+                                } else {
+                                    // Read only to make room: what a device sends after its
+                                    // CONNECT is no part of the diagnosis.
+                                    discard_application_data(conn);
                                 }
                             }
                             Err(error) => {
@@ -345,34 +406,8 @@ impl Run {
                         }
                     }
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    let stage = if conn.is_handshaking() {
-                        "handshake"
-                    } else {
-                        "after the handshake"
-                    };
-                    self.push(
-                        Side::Client,
-                        What::Close {
-                            how: CloseKind::Timeout,
-                        },
-                    );
-                    self.push(
-                        Side::Server,
-                        What::Note {
-                            message: format!(
-                                "the device sent nothing for {} s ({stage}): stopped waiting",
-                                timeout.as_secs_f64()
-                            ),
-                        },
-                    );
-                    return;
-                }
+                // The loop looks at the deadline again.
+                Err(e) if timed_out(&e) => {}
                 Err(e) => {
                     self.push(
                         Side::Client,
@@ -386,11 +421,123 @@ impl Run {
         }
     }
 
+    /// `--timeout` ran out in `stage`: the device's stream ends there (a record it was in the
+    /// middle of is shown), and what it had sent by then is said.
+    fn deadline_reached(&mut self, stage: Stage, timeout: Duration) {
+        self.push(
+            Side::Client,
+            What::Close {
+                how: CloseKind::Timeout,
+            },
+        );
+        let secs = timeout.as_secs_f64();
+        match stage {
+            Stage::Handshake if self.client_bytes == 0 => self.push(
+                Side::Server,
+                What::Note {
+                    message: format!(
+                        "the device sent nothing within --timeout ({secs} s): stopped waiting"
+                    ),
+                },
+            ),
+            Stage::Handshake => {
+                let message = format!(
+                    "the handshake had not finished when --timeout ran out ({secs} s after the \
+                     device connected): {}; iotdoctor stopped reading there",
+                    self.sent_so_far()
+                );
+                self.transport("handshake", message);
+            }
+            Stage::Mqtt => {
+                let message = format!(
+                    "no whole MQTT CONNECT from the device when --timeout ran out ({secs} s after \
+                     the handshake): {}; iotdoctor stopped reading there",
+                    self.sent_so_far()
+                );
+                self.transport("mqtt", message);
+            }
+            Stage::Connected => self.push(
+                Side::Server,
+                What::Note {
+                    message: format!(
+                        "--timeout ran out ({secs} s) with the connection still open: iotdoctor \
+                         stopped reading there"
+                    ),
+                },
+            ),
+        }
+    }
+
+    /// How much the device had sent, and when the last of it came.
+    fn sent_so_far(&self) -> String {
+        let mut said = format!("the device had sent {} bytes", self.client_bytes);
+        if let Some(last) = self.last_client_bytes {
+            let _ = write!(
+                said,
+                ", the last of them {} ms before",
+                Instant::now().saturating_duration_since(last).as_millis()
+            );
+        }
+        let events = &self.rec.transcript.events;
+        let last_message = events.iter().rev().find_map(|e| match &e.what {
+            What::Handshake { message, .. } if e.from == Side::Client => Some(message.name()),
+            _ => None,
+        });
+        if let Some(name) = last_message {
+            let _ = write!(said, "; its last whole handshake message was its {name}");
+        }
+        // The record the device was in the middle of, reported as its stream ended.
+        let partial = events.iter().rev().take(4).find_map(|e| match &e.what {
+            What::PartialRecord {
+                content_type,
+                declared,
+                received,
+                ..
+            } if e.from == Side::Client => Some((content_type, declared, received)),
+            _ => None,
+        });
+        if let Some((content_type, declared, received)) = partial {
+            let of = declared.map_or_else(
+                || "of its 5-byte header".to_string(),
+                |length| format!("of {}", usize::from(length) + 5),
+            );
+            let _ = write!(
+                said,
+                "; it was in the middle of a {content_type} record ({received} bytes {of})"
+            );
+        }
+        said
+    }
+
+    fn transport(&mut self, stage: &str, message: String) {
+        self.push(
+            Side::Server,
+            What::Transport {
+                stage: stage.into(),
+                problem: TransportProblem::Timeout.id().into(),
+                message,
+            },
+        );
+    }
+
     /// Reads the device's CONNECT from the application data so far and answers it. Returns
     /// whether the exchange is over (answered, or the bytes are not MQTT).
     fn mqtt_exchange(&mut self, conn: &mut ServerConnection, application: &[u8], code: u8) -> bool {
         use crate::transcript::mqtt;
         match mqtt::parse_connect(application) {
+            Ok(None) if application.len() >= MAX_CONNECT => {
+                self.push(
+                    Side::Client,
+                    What::Note {
+                        message: format!(
+                            "the device's first application data is not a whole MQTT CONNECT \
+                             within its first {MAX_CONNECT} bytes: iotdoctor reads no further \
+                             and does not answer"
+                        ),
+                    },
+                );
+                true
+            }
             Ok(None) => false,
             Ok(Some((connect, _))) => {
                 let level = connect.level;
@@ -558,6 +705,30 @@ impl Run {
 const TLS12_CERTIFICATE_REQUIRED: &str = "alert 116 certificate_required is TLS 1.3's: the TLS library \
      behind iotdoctor (rustls) sends it in TLS 1.2 too, where a broker usually answers a missing \
      certificate with 42 bad_certificate (AWS IoT Core) or 40 handshake_failure (OpenSSL)";
+
+/// Whether an I/O error is a socket timeout (the deadline's, set on the socket).
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Moves the application data rustls has decrypted into `application`, up to [`MAX_CONNECT`]
+/// bytes in all; the rest is read and dropped, so that rustls always has room for more records.
+fn take_application_data(conn: &mut ServerConnection, application: &mut Vec<u8>) {
+    let mut chunk = [0u8; 4096];
+    while let Ok(n @ 1..) = conn.reader().read(&mut chunk) {
+        let room = MAX_CONNECT.saturating_sub(application.len());
+        application.extend_from_slice(&chunk[..n.min(room)]);
+    }
+}
+
+/// Reads and drops the application data rustls has decrypted.
+fn discard_application_data(conn: &mut ServerConnection) {
+    let mut chunk = [0u8; 4096];
+    while let Ok(1..) = conn.reader().read(&mut chunk) {}
+}
 
 fn close_kind(e: &io::Error) -> CloseKind {
     match e.kind() {
