@@ -591,9 +591,13 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
         .map_err(|e| Error::Network(format!("--listen: {e}")))?;
     eprintln!("iotdoctor: serving TLS on {local}");
 
+    let max_connections = args
+        .max_connections
+        .map_or_else(default_max_connections, |n| n as usize);
     // Each connection is served on a thread of its own; reports come back here to be written
-    // one at a time, as their connections end.
-    let (reports, finished) = std::sync::mpsc::channel::<Served>();
+    // one at a time, as their connections end. A connection whose report cannot be queued (the
+    // output is slower than the devices) keeps its place until it can: what waits is bounded.
+    let (reports, finished) = std::sync::mpsc::sync_channel::<Served>(max_connections);
     // Ctrl-C ends the run with a summary; without a handler (already set) it simply ends it.
     let _ = ctrlc::set_handler({
         let reports = reports.clone();
@@ -603,26 +607,7 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
     });
     std::thread::spawn({
         let once = args.once;
-        move || {
-            for (number, stream) in listener.incoming().enumerate() {
-                let Ok(socket) = stream else { continue };
-                let Ok(peer) = socket.peer_addr() else {
-                    continue;
-                };
-                let (server, reports) = (server.clone(), reports.clone());
-                let worker = std::thread::spawn(move || {
-                    let run = server.serve(socket, peer);
-                    let _ = reports.send(Served::Report(Box::new(device_report(
-                        number as u64 + 1,
-                        run,
-                    ))));
-                });
-                if once {
-                    let _ = worker.join();
-                    return;
-                }
-            }
-        }
+        move || accept_devices(&listener, &server, &reports, once, max_connections)
     });
     let mut summary = ServeSummary::default();
     for served in finished {
@@ -653,6 +638,199 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
     } else {
         crate::error::exit::OK
     })
+}
+
+/// Accepts devices and serves each on a thread of its own, at most `max` at once: past that,
+/// new connections wait in the listen backlog until one ends. A failure to accept (most often
+/// the limit of open files) is retried after a pause that grows from 10 ms to 1 s, and said once
+/// per run of failures, so that it neither spins nor floods stderr.
+fn accept_devices(
+    listener: &std::net::TcpListener,
+    server: &Arc<Server>,
+    reports: &std::sync::mpsc::SyncSender<Served>,
+    once: bool,
+    max: usize,
+) {
+    let slots = Arc::new(Slots::new(max));
+    let mut failures = AcceptFailures::default();
+    let mut number = 0u64;
+    loop {
+        let slot = Slots::take(&slots);
+        let (socket, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            // The device gave up before it was accepted: nothing is held, nothing to wait for.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => {
+                failures.failed("accept a connection", &e, max);
+                continue;
+            }
+        };
+        failures.recovered();
+        number += 1;
+        let (server, reports) = (server.clone(), reports.clone());
+        let worker = std::thread::Builder::new().spawn(move || {
+            let _slot = slot;
+            let run = server.serve(socket, peer);
+            let _ = reports.send(Served::Report(Box::new(device_report(number, run))));
+        });
+        match worker {
+            Ok(worker) if once => {
+                let _ = worker.join();
+                return;
+            }
+            Ok(_) => {}
+            // The closure, and with it the socket and the slot, is dropped: the device sees
+            // its connection closed.
+            Err(e) => failures.failed("start a thread for a connection", &e, max),
+        }
+    }
+}
+
+/// Connections being served, at most `max`.
+struct Slots {
+    busy: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    max: usize,
+}
+
+impl Slots {
+    fn new(max: usize) -> Slots {
+        Slots {
+            busy: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            max: max.max(1),
+        }
+    }
+
+    /// Waits for a free slot and takes it; it is given back when the [`Slot`] is dropped.
+    fn take(slots: &Arc<Slots>) -> Slot {
+        let mut busy = slots
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *busy >= slots.max {
+            busy = slots
+                .freed
+                .wait(busy)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *busy += 1;
+        Slot(slots.clone())
+    }
+}
+
+/// One connection's place among the [`Slots`], held by its thread until it ends (or panics).
+struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut busy = self
+            .0
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *busy -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// A run of failures to accept a connection (or to start its thread): the pause before the next
+/// try, and how many failed.
+#[derive(Default)]
+struct AcceptFailures {
+    count: u64,
+    pause: Duration,
+}
+
+impl AcceptFailures {
+    const FIRST_PAUSE: Duration = Duration::from_millis(10);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+
+    /// Says so at the first failure of a run, then waits before the next try.
+    fn failed(&mut self, doing: &str, error: &std::io::Error, max: usize) {
+        if self.count == 0 {
+            let limit = open_files_limit()
+                .map(|l| format!(", the process's limit of open files is {l}"))
+                .unwrap_or_default();
+            let why = if is_out_of_files(error) {
+                format!(
+                    ": no file descriptor is left{limit}; lower --max-connections ({max}) or \
+                     raise the limit (ulimit -n)"
+                )
+            } else {
+                String::new()
+            };
+            tracing::warn!(
+                "cannot {doing}: {error}{why}. Retrying with pauses of up to 1 s; \
+                 waiting devices stay in the listen backlog"
+            );
+            self.pause = Self::FIRST_PAUSE;
+        }
+        self.count += 1;
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(Self::LONGEST_PAUSE);
+    }
+
+    /// A connection was accepted: the run of failures, if any, is over.
+    fn recovered(&mut self) {
+        if self.count > 0 {
+            tracing::info!(
+                "accepting connections again, after {} failed attempt(s)",
+                self.count
+            );
+            self.count = 0;
+        }
+    }
+}
+
+/// EMFILE or ENFILE: no file descriptor left for the process, or for the system.
+fn is_out_of_files(error: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+/// The process's limit of open files (its soft RLIMIT_NOFILE), when it has one.
+fn open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct it is given, which lives across the call.
+        let read = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+        // rlim_t is u64 on Linux, not on every Unix.
+        #[allow(clippy::unnecessary_cast)]
+        let current = limit.rlim_cur as u64;
+        (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(current)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The default `--max-connections`: each connection holds one socket, so half of the open files
+/// the process may have, less 32 for its own (standard streams, the listener, the Ctrl-C pipe,
+/// files read at start), at least 1 and at most 1024.
+fn default_max_connections() -> usize {
+    let limit = open_files_limit().unwrap_or(2 * 1024 + 32);
+    let max = limit.saturating_sub(32) / 2;
+    usize::try_from(max).unwrap_or(usize::MAX).clamp(1, 1024)
 }
 
 /// What the connection threads hand to the writer.
@@ -843,11 +1021,17 @@ struct EnvOrPrompt {
 impl PasswordSource for EnvOrPrompt {
     fn password(&self, path: &Path) -> Result<Zeroizing<String>, Error> {
         if let Some(var) = &self.env_var {
-            return std::env::var(var).map(Zeroizing::new).map_err(|_| {
-                Error::Password(format!(
-                    "--key-pass-env {var}: the environment variable {var} is not set"
-                ))
-            });
+            // The name is not repeated: users who give the password itself instead of a
+            // variable's name would see it printed (and logged by CI).
+            return match std::env::var(var) {
+                Ok(password) => Ok(Zeroizing::new(password)),
+                Err(std::env::VarError::NotUnicode(_)) => Err(Error::Password(
+                    "--key-pass-env: the environment variable it names does not hold text".into(),
+                )),
+                Err(std::env::VarError::NotPresent) => Err(Error::Password(
+                    "--key-pass-env: no environment variable of that name is set (give the name of a variable that holds the password, not the password)".into(),
+                )),
+            };
         }
         if !std::io::stdin().is_terminal() {
             return Err(Error::input(path, InputProblem::NeedsPassword));

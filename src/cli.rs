@@ -186,7 +186,9 @@ pub struct DeviceArgs {
 
     /// Name of the environment variable holding the password of an encrypted key or PKCS#12
     /// file. Without it iotdoctor asks on the terminal.
-    #[arg(long, value_name = "VAR")]
+    // Hyphen values are taken, not refused: clap's refusal would print a password given here
+    // by mistake.
+    #[arg(long, value_name = "VAR", allow_hyphen_values = true)]
     pub key_pass_env: Option<String>,
 }
 
@@ -314,9 +316,20 @@ pub struct ServeArgs {
     #[arg(long)]
     pub once: bool,
 
-    /// Seconds to wait for a device's next bytes before giving up on it.
+    /// Seconds a device has to finish its handshake, counted from its connection; with --mqtt,
+    /// the same again for its CONNECT, counted from the end of the handshake. Reading stops
+    /// then, however slowly or however much the device sends: an unfinished handshake is
+    /// reported as a timeout, with what the device had sent.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
     pub timeout: f64,
+
+    /// Devices served at once, at most. Past that, new connections wait in the listen backlog
+    /// (their TCP connection is up, nothing answers yet) until one ends. Default: half the
+    /// process's limit of open files less 32, at most 1024 (496 under `ulimit -n 1024`). When
+    /// accepting fails all the same (no file descriptor left), serve retries after a pause growing
+    /// from 10 ms to 1 s, and warns once per run of failures.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
 }
 
 /// What `explain` reads.
@@ -435,12 +448,14 @@ pub struct ConnectArgs {
     #[arg(long, value_enum, value_name = "VERSION")]
     pub tls: Option<TlsChoice>,
 
-    /// Seconds to wait for the connection and for each answer.
+    /// Seconds the whole connection may take: resolving the name, the TCP connection, the
+    /// handshake, the wait for the server's verdict (--grace), the MQTT exchange and the close
+    /// all end by then, however slowly or endlessly the server sends.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
     pub timeout: f64,
 
     /// Seconds to wait, after a TLS 1.3 handshake, for the server's verdict on the client
-    /// certificate (it comes after the client thinks the handshake is done).
+    /// certificate (it comes after the client thinks the handshake is done); within --timeout.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     pub grace: f64,
 

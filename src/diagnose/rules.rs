@@ -78,7 +78,8 @@ struct Facts<'a> {
     not_tls: Option<(usize, &'a str)>,
     /// Server side: the client's first bytes were not TLS.
     client_not_tls: Option<(usize, &'a str)>,
-    /// Server side: the client connected and sent nothing.
+    /// Server side: the server stopped waiting before any ClientHello came (the client sent
+    /// nothing, or too little, in time).
     client_silent: Option<usize>,
     transport: Option<(usize, &'a str, &'a str, &'a str)>,
     server_close: Option<(usize, CloseKind)>,
@@ -601,14 +602,29 @@ fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         );
     }
     if let Some(i) = f.client_silent {
-        out.push(Proposal::new(
-            CauseId::Timeout,
-            0.8,
-            vec![format!(
+        // A device that drips its first bytes, or stops inside its first record, did send
+        // something: those bytes are the evidence, not silence.
+        let records = f.events[..i]
+            .iter()
+            .filter(|e| e.from == Side::Client && matches!(e.what, What::Record { .. }))
+            .count();
+        let partial = f.partial_record(Side::Client).filter(|p| *p < i);
+        let mut evidence = vec![match (records, partial) {
+            (0, None) => format!(
                 "the device connected and sent nothing ({}): no ClientHello came",
                 f.at(i)
-            )],
-        ));
+            ),
+            (0, Some(_)) => format!(
+                "the device had not sent a whole record when iotdoctor stopped waiting ({}): no ClientHello came",
+                f.at(i)
+            ),
+            (records, _) => format!(
+                "the device had sent {records} record(s) but no whole ClientHello when iotdoctor stopped waiting ({})",
+                f.at(i)
+            ),
+        }];
+        evidence.extend(partial.and_then(|p| f.partial_line(p)));
+        out.push(Proposal::new(CauseId::Timeout, 0.8, evidence));
     }
     let Some((i, preview)) = f.not_tls else {
         return;

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::client::WebPkiServerVerifier;
@@ -19,6 +19,17 @@ use super::recorder::Recorder;
 use crate::error::Error;
 use crate::transcript::mqtt::{self, ConnectRequest};
 use crate::transcript::{CloseKind, Seen, Side, Target, Transcript, What, names};
+
+/// The shortest wait a socket is given: a zero timeout means none at all.
+const MIN_WAIT: Duration = Duration::from_millis(1);
+/// The close phase ends this long after our close_notify at the latest (or at the deadline,
+/// if that comes first), even while the server goes on sending.
+const CLOSE_BUDGET: Duration = Duration::from_secs(1);
+/// Within the close phase, how long a silent server is waited for.
+const CLOSE_IDLE: Duration = Duration::from_millis(500);
+/// The most of the broker's answer to CONNECT that is kept while it is not yet a whole
+/// CONNACK: a CONNACK is a few bytes, with MQTT 5 properties rarely more than a few hundred.
+const MAX_CONNACK_LEN: usize = 64 * 1024;
 
 /// Which TLS version(s) to offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +51,11 @@ pub struct ClientOptions {
     pub verify_name: String,
     pub alpn: Vec<String>,
     pub tls: Option<TlsVersion>,
-    /// Bounds every wait: connect, each read.
+    /// Bounds the whole connection, from resolving the name to the end of the close phase:
+    /// every stage shares one deadline, however slowly or endlessly the server sends.
     pub timeout: Duration,
-    /// How long to wait after a TLS 1.3 handshake for the server's verdict on our certificate.
+    /// How long to wait after a TLS 1.3 handshake for the server's verdict on our certificate
+    /// (within the deadline).
     pub grace: Duration,
     /// Trust anchors for the server; `None` uses the Mozilla roots bundled with iotdoctor.
     pub roots: Option<Vec<CertificateDer<'static>>>,
@@ -78,6 +91,11 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
         facts,
         tls13: false,
         client_signature: None,
+        timeout: options.timeout,
+        deadline: Instant::now() + options.timeout,
+        server_bytes: 0,
+        last_server_bytes: None,
+        application: Vec::new(),
     };
     let mut target = Target {
         // An IPv6 literal in brackets, so that the endpoint can be read back (and pasted).
@@ -97,7 +115,7 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
         });
     };
     target.address = Some(address);
-    let Some(mut socket) = run.tcp_connect(address, options.timeout) else {
+    let Some(mut socket) = run.tcp_connect(address) else {
         return Ok(ClientRun {
             target,
             transcript: run.rec.transcript,
@@ -107,7 +125,7 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
         .map_err(|e| Error::Usage(format!("cannot start a TLS client: {e}")))?;
     let mut up = run.handshake(&mut conn, &mut socket, options);
     if let (true, Some(request)) = (up, &options.mqtt) {
-        up = run.mqtt(&mut conn, &mut socket, request, options.timeout);
+        up = run.mqtt(&mut conn, &mut socket, request);
     }
     if up {
         run.close(&mut conn, &mut socket);
@@ -176,10 +194,8 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
     config.alpn_protocols = options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     config.enable_sni = options.sni.is_some();
     config.resumption = rustls::client::Resumption::disabled();
-    if let Some(path) = &options.keylog {
-        config.key_log = Arc::new(FileKeyLog::create(path)?);
-    } else if std::env::var_os("SSLKEYLOGFILE").is_some() {
-        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    if let Some(key_log) = super::keylog::KeyLogFile::for_connect(options.keylog.as_deref())? {
+        config.key_log = Arc::new(key_log);
     }
     Ok(config)
 }
@@ -191,6 +207,15 @@ struct Run {
     tls13: bool,
     /// Our CertificateVerify self-check, to attach to the wire event in TLS 1.2.
     client_signature: Option<Option<bool>>,
+    /// `--timeout`, and when it runs out: every wait of the connection ends by then.
+    timeout: Duration,
+    deadline: Instant,
+    /// What came from the server so far, and when the last of it came.
+    server_bytes: u64,
+    last_server_bytes: Option<Instant>,
+    /// The first [`MAX_CONNACK_LEN`] bytes of application data the server sent (the MQTT
+    /// check reads them); the rest is dropped.
+    application: Vec<u8>,
 }
 
 impl Run {
@@ -209,19 +234,60 @@ impl Run {
         );
     }
 
+    /// Time left before the deadline.
+    fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// `--timeout` in seconds, as the user gave it.
+    fn timeout_secs(&self) -> f64 {
+        self.timeout.as_secs_f64()
+    }
+
     fn resolve(&mut self, options: &ClientOptions) -> Option<SocketAddr> {
-        let addresses: Vec<SocketAddr> =
-            match (options.host.as_str(), options.port).to_socket_addrs() {
-                Ok(addresses) => addresses.collect(),
-                Err(e) => {
-                    self.transport(
-                        "resolve",
-                        TransportProblem::NotFound,
-                        format!("cannot resolve {}: {e}", options.host),
-                    );
-                    return None;
-                }
-            };
+        // The system resolver cannot be given a timeout: it runs on a thread of its own, left
+        // behind if it outlives the deadline (it ends with the process).
+        let (sender, answer) = std::sync::mpsc::channel();
+        let (host, port) = (options.host.clone(), options.port);
+        let spawned = std::thread::Builder::new()
+            .name("resolve".into())
+            .spawn(move || {
+                let result = (host.as_str(), port)
+                    .to_socket_addrs()
+                    .map(|addresses| addresses.collect::<Vec<SocketAddr>>());
+                let _ = sender.send(result);
+            });
+        let result = match spawned {
+            Ok(_) => answer.recv_timeout(self.left()).ok(),
+            Err(_) => Some(
+                (options.host.as_str(), options.port)
+                    .to_socket_addrs()
+                    .map(|addresses| addresses.collect()),
+            ),
+        };
+        let addresses: Vec<SocketAddr> = match result {
+            Some(Ok(addresses)) => addresses,
+            Some(Err(e)) => {
+                self.transport(
+                    "resolve",
+                    TransportProblem::NotFound,
+                    format!("cannot resolve {}: {e}", options.host),
+                );
+                return None;
+            }
+            None => {
+                self.transport(
+                    "resolve",
+                    TransportProblem::Timeout,
+                    format!(
+                        "cannot resolve {}: no answer from the resolver within --timeout ({} s)",
+                        options.host,
+                        self.timeout_secs()
+                    ),
+                );
+                return None;
+            }
+        };
         self.push(
             Side::Client,
             What::Resolved {
@@ -243,8 +309,14 @@ impl Run {
         }
     }
 
-    fn tcp_connect(&mut self, address: SocketAddr, timeout: Duration) -> Option<TcpStream> {
-        match TcpStream::connect_timeout(&address, timeout) {
+    fn tcp_connect(&mut self, address: SocketAddr) -> Option<TcpStream> {
+        let left = self.left();
+        let attempt = if left.is_zero() {
+            Err(io::Error::from(io::ErrorKind::TimedOut))
+        } else {
+            TcpStream::connect_timeout(&address, left)
+        };
+        match attempt {
             Ok(socket) => {
                 let _ = socket.set_nodelay(true);
                 self.push(Side::Client, What::Connected { address });
@@ -264,6 +336,9 @@ impl Run {
 
     /// Writes everything rustls has queued, recording it.
     fn flush(&mut self, conn: &mut ClientConnection, socket: &mut TcpStream) -> io::Result<()> {
+        // A server that reads nothing fills the socket's buffers: writes wait no longer than
+        // reads (what a flush after the deadline still sends, an alert, fits in the buffer).
+        let _ = socket.set_write_timeout(Some(self.left().max(MIN_WAIT)));
         while conn.wants_write() {
             let mut bytes = Vec::new();
             conn.write_tls(&mut bytes)?;
@@ -274,6 +349,10 @@ impl Run {
     }
 
     fn record(&mut self, from: Side, bytes: &[u8]) {
+        if from == Side::Server {
+            self.server_bytes += bytes.len() as u64;
+            self.last_server_bytes = Some(Instant::now());
+        }
         self.rec.record(from, bytes);
     }
 
@@ -417,23 +496,38 @@ impl Run {
                 // the first record it sends now (a ticket, data or an alert) settles it.
                 waiting_since = Some(Instant::now());
             }
+            let left = self.left();
             let wait = match waiting_since {
-                None => options.timeout,
+                None if left.is_zero() => {
+                    self.handshake_timeout();
+                    return false;
+                }
+                None => left,
                 Some(since) => {
-                    let left = options.grace.saturating_sub(since.elapsed());
-                    if left.is_zero() {
+                    let grace = options.grace.saturating_sub(since.elapsed());
+                    if grace.is_zero() || left.is_zero() {
+                        let waited = if grace.is_zero() {
+                            format!(
+                                "within {} ms after the handshake",
+                                options.grace.as_millis()
+                            )
+                        } else {
+                            format!(
+                                "in the {} ms from the handshake to the end of --timeout",
+                                since.elapsed().as_millis()
+                            )
+                        };
                         self.push(Side::Client, What::Note {
                             message: format!(
-                                "the server sent nothing within {} ms after the handshake: its acceptance of the client certificate is not confirmed",
-                                options.grace.as_millis()
+                                "the server sent nothing {waited}: its acceptance of the client certificate is not confirmed"
                             ),
                         });
                         return true;
                     }
-                    left
+                    grace.min(left)
                 }
             };
-            let _ = socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+            let _ = socket.set_read_timeout(Some(wait.max(MIN_WAIT)));
             match socket.read(&mut buffer) {
                 Ok(0) => {
                     self.peer_ended(conn);
@@ -471,28 +565,12 @@ impl Run {
                         return true;
                     }
                 }
+                // The loop looks at the deadline again.
                 Err(e)
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    if waiting_since.is_some() {
-                        continue;
-                    }
-                    self.push(
-                        Side::Client,
-                        What::Transport {
-                            stage: "handshake".into(),
-                            problem: TransportProblem::Timeout.id().into(),
-                            message: format!(
-                                "no answer from the server within {} s",
-                                options.timeout.as_secs_f64()
-                            ),
-                        },
-                    );
-                    return false;
-                }
+                    ) => {}
                 Err(e) => {
                     let problem = TransportProblem::of(&e);
                     self.close_or_transport("handshake", problem, e);
@@ -502,14 +580,33 @@ impl Run {
         }
     }
 
+    /// The deadline came before the handshake finished: records it, with what had come from
+    /// the server by then.
+    fn handshake_timeout(&mut self) {
+        // A record the server was still sending is part of what came: reported before the
+        // timeout, which ends the server's stream as a close would.
+        self.rec.finish(Side::Server);
+        let timeout = self.timeout_secs();
+        let message = match self.last_server_bytes {
+            None => format!("no answer from the server within {timeout} s"),
+            Some(last) => format!(
+                "the handshake had not finished when --timeout ran out ({timeout} s after \
+                 iotdoctor began connecting): {} bytes had come from the server, the last of \
+                 them {} ms before",
+                self.server_bytes,
+                Instant::now().saturating_duration_since(last).as_millis()
+            ),
+        };
+        self.transport("handshake", TransportProblem::Timeout, message);
+    }
+
     /// Sends the MQTT CONNECT and reads until the CONNACK, an alert, the end of the connection
-    /// or the timeout. Returns whether the connection is still up.
+    /// or the deadline. Returns whether the connection is still up.
     fn mqtt(
         &mut self,
         conn: &mut ClientConnection,
         socket: &mut TcpStream,
         request: &ConnectRequest,
-        timeout: Duration,
     ) -> bool {
         if conn.writer().write_all(&request.encode()).is_err() {
             return false;
@@ -520,31 +617,24 @@ impl Run {
                 connect: request.summary(),
             },
         );
-        let deadline = Instant::now() + timeout;
         let mut buffer = vec![0u8; 16 * 1024 + 256];
-        let mut application = Vec::new();
         loop {
             if let Err(e) = self.flush(conn, socket) {
                 let problem = TransportProblem::of(&e);
                 self.close_or_transport("mqtt", problem, e);
                 return false;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = self.left();
             if left.is_zero() {
-                self.push(
-                    Side::Client,
-                    What::Transport {
-                        stage: "mqtt".into(),
-                        problem: TransportProblem::Timeout.id().into(),
-                        message: format!(
-                            "no CONNACK from the broker within {} s of the CONNECT",
-                            timeout.as_secs_f64()
-                        ),
-                    },
+                let message = format!(
+                    "no CONNACK from the broker before --timeout ran out ({} s after iotdoctor \
+                     began connecting)",
+                    self.timeout_secs()
                 );
+                self.transport("mqtt", TransportProblem::Timeout, message);
                 return true;
             }
-            let _ = socket.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+            let _ = socket.set_read_timeout(Some(left.max(MIN_WAIT)));
             let n = match socket.read(&mut buffer) {
                 Ok(0) => {
                     self.peer_ended(conn);
@@ -582,12 +672,15 @@ impl Run {
                     }
                 }
             }
-            // The plaintext so far, before the close_notify that may follow it in the same read.
-            let mut chunk = [0u8; 4096];
-            while let Ok(n @ 1..) = conn.reader().read(&mut chunk) {
-                application.extend_from_slice(&chunk[..n]);
-            }
-            let answer = mqtt::parse_connack(&application);
+            // `absorb` kept the plaintext so far, before the close_notify that may follow it.
+            let answer = match mqtt::parse_connack(&self.application) {
+                Ok(None) if self.application.len() >= MAX_CONNACK_LEN => Err(format!(
+                    "the broker sent {} bytes without a whole CONNACK (a CONNACK is a few bytes): \
+                     its answer to CONNECT is not read further",
+                    self.application.len()
+                )),
+                answer => answer,
+            };
             match &answer {
                 Ok(Some(code)) => self.push(
                     Side::Server,
@@ -651,6 +744,13 @@ impl Run {
     /// for a caller that records what preceded it first.
     fn absorb(&mut self, conn: &mut ClientConnection) -> Result<bool, ()> {
         let result = conn.process_new_packets();
+        // rustls takes no more records while it holds 16 KiB of data unread: a server that
+        // keeps sending would otherwise hide what follows (its alert, its close_notify).
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = conn.reader().read(&mut chunk) {
+            let room = MAX_CONNACK_LEN.saturating_sub(self.application.len());
+            self.application.extend_from_slice(&chunk[..n.min(room)]);
+        }
         if conn.protocol_version() == Some(ProtocolVersion::TLSv1_3) {
             self.tls13 = true;
         }
@@ -712,7 +812,9 @@ impl Run {
         }
     }
 
-    /// Sends close_notify, then reads the server's last records until it closes too (briefly).
+    /// Sends close_notify, then reads the server's last records until it closes too, stays
+    /// silent for [`CLOSE_IDLE`], or [`CLOSE_BUDGET`] or the deadline runs out, whichever
+    /// comes first: a server that keeps sending is left, and the report says so.
     fn close(&mut self, conn: &mut ClientConnection, socket: &mut TcpStream) {
         conn.send_close_notify();
         self.push(
@@ -725,9 +827,17 @@ impl Run {
             return;
         }
         let _ = socket.shutdown(Shutdown::Write);
-        let _ = socket.set_read_timeout(Some(Duration::from_millis(500)));
+        let closing = Instant::now();
+        let until = self.deadline.min(closing + CLOSE_BUDGET);
+        let before = self.server_bytes;
         let mut buffer = vec![0u8; 16 * 1024];
         loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let wait = left.min(CLOSE_IDLE);
+            let _ = socket.set_read_timeout(Some(wait.max(MIN_WAIT)));
             match socket.read(&mut buffer) {
                 Ok(0) => {
                     self.push(
@@ -747,8 +857,52 @@ impl Run {
                         }
                     }
                 }
-                Err(_) => return,
+                // Silent for CLOSE_IDLE: it has nothing more to say.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) && wait == CLOSE_IDLE =>
+                {
+                    return;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => {
+                    if TransportProblem::of(&e) == TransportProblem::Reset {
+                        self.push(
+                            Side::Server,
+                            What::Close {
+                                how: CloseKind::Reset,
+                            },
+                        );
+                    }
+                    return;
+                }
             }
+        }
+        let still_sending = self
+            .last_server_bytes
+            .is_some_and(|last| last.elapsed() < CLOSE_IDLE);
+        if self.server_bytes > before && still_sending {
+            let why = if until == self.deadline {
+                format!(
+                    "--timeout ran out ({} s after iotdoctor began connecting)",
+                    self.timeout_secs()
+                )
+            } else {
+                format!("the close waits at most {} ms", CLOSE_BUDGET.as_millis())
+            };
+            let message = format!(
+                "the server was still sending {} ms after iotdoctor's close_notify ({} bytes \
+                 since it) and had not closed: iotdoctor stopped reading there, as {why}",
+                closing.elapsed().as_millis(),
+                self.server_bytes - before
+            );
+            self.push(Side::Client, What::Note { message });
         }
     }
 
@@ -848,30 +1002,6 @@ impl TransportProblem {
             TransportProblem::Refused => "connection refused (nothing listens on that port)".into(),
             TransportProblem::Timeout => "timed out".into(),
             _ => e.to_string(),
-        }
-    }
-}
-
-/// Writes TLS secrets in the NSS key log format Wireshark reads.
-#[derive(Debug)]
-struct FileKeyLog(Mutex<std::fs::File>);
-
-impl FileKeyLog {
-    fn create(path: &std::path::Path) -> Result<FileKeyLog, Error> {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map(|f| FileKeyLog(Mutex::new(f)))
-            .map_err(|e| Error::input(path, crate::error::InputProblem::Unwritable(e)))
-    }
-}
-
-impl rustls::KeyLog for FileKeyLog {
-    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        if let Ok(mut file) = self.0.lock() {
-            let _ = writeln!(file, "{label} {} {}", hex(client_random), hex(secret));
         }
     }
 }

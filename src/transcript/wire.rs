@@ -57,6 +57,7 @@ const CONTENT_HANDSHAKE: u8 = 22;
 const CONTENT_APPLICATION_DATA: u8 = 23;
 
 const MESSAGE_CLIENT_HELLO: u8 = 1;
+const MESSAGE_SERVER_HELLO: u8 = 2;
 const MESSAGE_CERTIFICATE_VERIFY: u8 = 15;
 const MESSAGE_FINISHED: u8 = 20;
 const MESSAGE_KEY_UPDATE: u8 = 24;
@@ -98,6 +99,8 @@ pub struct Wire {
     deferred: Vec<(u32, Side, SignatureCheck)>,
     /// TLS 1.2: the record that carried the server's ChangeCipherSpec.
     server_ccs_record: Option<u32>,
+    /// The server sent a ServerHello (or a HelloRetryRequest), decodable or not.
+    server_hello_seen: bool,
     /// What was shown, and what was only counted past [`MAX_EVENTS_SHOWN`].
     shown: Shown,
 }
@@ -318,20 +321,30 @@ impl Wire {
                 input = rest;
                 if !header_plausible(&dir.record) {
                     let damaged = dir.tls_seen || dir.resumes_after_damage;
+                    let refused = refused_header(&dir.record);
                     let mut seen = std::mem::take(&mut dir.record);
                     seen.extend(input.iter().take(PREVIEW_LEN.saturating_sub(seen.len())));
                     // Either way the bytes are shown as "not TLS" ones are: without credentials.
                     let preview = super::plaintext::preview(&seen);
                     if damaged {
+                        let why = refused.map(|r| format!("; {r}")).unwrap_or_default();
                         out.note(format!(
                             "the {}'s bytes stop looking like TLS records (\"{preview}\" starts no \
-                             record): the stream is damaged or out of step, and is not decoded from \
-                             there",
+                             record{why}): the stream is damaged or out of step, and is not decoded \
+                             from there",
                             out.from
                         ));
                         dir.lost = true;
                     } else {
                         out.push(What::NotTls { preview });
+                        if let Some(refused) = refused {
+                            // Bytes that start like a record: say why they are none.
+                            out.note(format!(
+                                "the {}'s first bytes start like a TLS record, but {refused}: they \
+                                 are not decoded",
+                                out.from
+                            ));
+                        }
                         dir.not_tls = true;
                     }
                 }
@@ -559,7 +572,7 @@ impl Wire {
         if !cut_before && record.len() >= RECORD_HEADER_LEN {
             self.on_record_part(dir, &record, false, out);
             let plaintext_handshake = record[0] == CONTENT_HANDSHAKE
-                && !self.encrypted(dir, CONTENT_HANDSHAKE)
+                && !self.encrypted(dir, out.from, CONTENT_HANDSHAKE)
                 && !self.unsure_of_encryption(dir, CONTENT_HANDSHAKE);
             readable = plaintext_handshake.then_some(self.records);
         }
@@ -633,7 +646,7 @@ impl Wire {
         let index = self.records;
         let unknown_after_gap = self.unsure_of_encryption(dir, content_type);
         let judged_encrypted = unknown_after_gap && whole && !looks_plaintext(content_type, body);
-        let encrypted = self.encrypted(dir, content_type) || judged_encrypted;
+        let encrypted = self.encrypted(dir, out.from, content_type) || judged_encrypted;
         out.push(What::Record {
             index,
             content_type: names::content_type(content_type),
@@ -643,6 +656,14 @@ impl Wire {
         });
         if judged_encrypted {
             encrypted_after_gap(dir, content_type, index, out);
+        }
+        if content_type == CONTENT_APPLICATION_DATA && !encrypted {
+            // Only counted (see `opaque`): not decoded, but not mistaken for protected data.
+            out.note(format!(
+                "record {index}: application_data before the server's ServerHello, {length} \
+                 bytes: no keys exist yet to encrypt it, and no TLS server sends data there"
+            ));
+            return;
         }
         if dir.decrypter.is_none() {
             dir.decrypter = self.pending[slot(out.from)].take();
@@ -690,6 +711,11 @@ impl Wire {
     /// The rest of a plaintext handshake record after a hole: the end of the message the hole
     /// cut, then possibly whole messages, decoded from the first place where messages follow
     /// one another to exactly the record's end.
+    ///
+    /// When no message starts in it, the cut message goes on past the record (a large
+    /// Certificate, or one skipped for its size): the direction's handshake stream stays out of
+    /// step ([`Wire::OUT_OF_STEP`]) and its next handshake records are searched the same way,
+    /// rather than decoded from their first byte, which is most likely the cut message's middle.
     fn messages_after_hole(
         &mut self,
         dir: &mut Direction,
@@ -698,10 +724,18 @@ impl Wire {
         out: &mut Out<'_>,
     ) {
         let start = (0..body.len()).find(|&at| plaintext_handshake_messages(&body[at..]));
-        if let Some(start) = start {
-            self.on_handshake_bytes(dir, index, &body[start..], out);
+        match start {
+            Some(start) => {
+                dir.skip = 0;
+                self.on_handshake_bytes(dir, index, &body[start..], out);
+            }
+            None => dir.skip = Self::OUT_OF_STEP,
         }
     }
+
+    /// `Direction::skip` while a direction's handshake stream is out of step after a hole: how
+    /// much of the cut message is still to come is not known.
+    const OUT_OF_STEP: usize = usize::MAX;
 
     /// Whether a record of this type, sent after a hole that may have held the side's
     /// change_cipher_spec, may be encrypted or not (TLS 1.2 and below show alerts and
@@ -772,7 +806,9 @@ impl Wire {
     /// to decrypt it.
     fn opaque(&self, dir: &Direction, side: Side) -> bool {
         let content_type = dir.record.first().copied().unwrap_or(0);
-        self.encrypted(dir, content_type)
+        // application_data before any keys is counted too: its body is of no use, and a
+        // capture's reader leaves out every application_data body ([`Wire::skip_into`]).
+        (self.encrypted(dir, side, content_type) || content_type == CONTENT_APPLICATION_DATA)
             && dir.decrypter.is_none()
             && self.pending[slot(side)].is_none()
     }
@@ -786,8 +822,21 @@ impl Wire {
     /// the real content type stays visible, and everything after a side's change_cipher_spec
     /// is protected. The version is looked up per record, because in TLS 1.3 middlebox
     /// compatibility mode a client may send change_cipher_spec before any ServerHello.
-    fn encrypted(&self, dir: &Direction, content_type: u8) -> bool {
-        content_type == CONTENT_APPLICATION_DATA || (!self.tls13() && dir.sent_ccs)
+    ///
+    /// Nothing the server sends before its ServerHello is protected: no keys exist yet. An
+    /// application_data record, or an alert after a stray change_cipher_spec, is plaintext or
+    /// garbage there. That is known only of a connection seen from its start: the client's
+    /// plaintext ClientHello came, and none of the server's bytes went missing (a capture that
+    /// starts later, or lost the ServerHello, keeps the reading by content type).
+    fn encrypted(&self, dir: &Direction, from: Side, content_type: u8) -> bool {
+        let before_server_keys = from == Side::Server
+            && !self.server_hello_seen
+            && self.client_random.is_some()
+            // Before the ServerHello nothing clears it: it says bytes went missing.
+            && !dir.records_lost
+            && !dir.resumes_after_damage;
+        !before_server_keys
+            && (content_type == CONTENT_APPLICATION_DATA || (!self.tls13() && dir.sent_ccs))
     }
 
     /// Adds a plaintext handshake record's body to the direction's stream of handshake
@@ -799,6 +848,10 @@ impl Wire {
         body: &[u8],
         out: &mut Out<'_>,
     ) {
+        if dir.skip == Self::OUT_OF_STEP {
+            self.messages_after_hole(dir, index, body, out);
+            return;
+        }
         let skipped = dir.skip.min(body.len());
         dir.skip -= skipped;
         dir.handshake
@@ -844,6 +897,7 @@ impl Wire {
     /// Decodes one complete handshake message into an event, or a note saying what failed.
     fn on_message(&mut self, record: u32, message_type: u8, body: &[u8], out: &mut Out<'_>) {
         let mut notes = Vec::new();
+        self.server_hello_seen |= message_type == MESSAGE_SERVER_HELLO && out.from == Side::Server;
         if message_type == MESSAGE_CLIENT_HELLO
             && out.from == Side::Client
             && self.client_random.is_none()
@@ -1314,6 +1368,33 @@ fn header_plausible(header: &[u8]) -> bool {
     let length_ok =
         record_total_len(header).is_none_or(|total| total - RECORD_HEADER_LEN <= MAX_RECORD_LEN);
     content_type_ok && major_ok && length_ok
+}
+
+/// Why [`header_plausible`] refuses `header`, its bytes up to the one refused, when it starts
+/// with a TLS content type: the bytes in hex and what is wrong with them. `None` for bytes that
+/// do not start like a record at all (text, say), which need no such account.
+fn refused_header(header: &[u8]) -> Option<String> {
+    let (&content_type, rest) = header.split_first()?;
+    if !(20..=24).contains(&content_type) || header_plausible(header) {
+        return None;
+    }
+    let hex: Vec<String> = header.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex.join(" ");
+    let kind = names::content_type(content_type);
+    let why = match rest {
+        [major] => format!("has version byte {major}, where TLS versions are 3.x"),
+        [major, minor, ..] if *major != 3 => {
+            format!("has version {major}.{minor}, where TLS versions are 3.x")
+        }
+        [_, _, high, low] => {
+            let length = u16::from_be_bytes([*high, *low]);
+            format!(
+                "declares {length} bytes, more than the {MAX_RECORD_LEN} a TLS record may carry"
+            )
+        }
+        _ => "is not one".into(),
+    };
+    Some(format!("the {kind} record header {hex} {why}"))
 }
 
 /// Header plus body length of a record, once its header is complete.
@@ -2264,6 +2345,35 @@ mod tests {
     }
 
     #[test]
+    fn nothing_the_server_sends_before_its_server_hello_is_encrypted() {
+        let run = handshake(&rustls::version::TLS13, ClientAuth::NotAsked, false);
+        let (side, client_hello) = &run.chunks[0];
+        assert_eq!(*side, Side::Client);
+        let data = [0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3];
+        // A stray change_cipher_spec, then a fatal handshake_failure alert.
+        let stray = [
+            0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28,
+        ];
+        let mut wire = Wire::new();
+        wire.feed(Side::Client, client_hello, 0.0);
+        let mut events = wire.feed(Side::Server, &data, 1.0);
+        events.extend(wire.feed(Side::Server, &stray, 2.0));
+        let encrypted: Vec<bool> = records(&events).iter().map(|r| r.3).collect();
+        assert_eq!(encrypted, [false, false, false], "{events:?}");
+        let said = summary(&events);
+        assert!(
+            said[0].contains("application_data before the server's ServerHello, 3 bytes"),
+            "{said:?}"
+        );
+        assert_eq!(said[1], "server alert(fatal, handshake_failure)");
+        // Seen from the middle of a connection (a capture that started late), the same record
+        // may well be encrypted: it is read by its type, as before.
+        let events = Wire::new().feed(Side::Server, &data, 0.0);
+        let encrypted: Vec<bool> = records(&events).iter().map(|r| r.3).collect();
+        assert_eq!(encrypted, [true]);
+    }
+
+    #[test]
     fn tls13_hides_everything_after_the_server_hello() {
         for auth in [
             ClientAuth::Presented,
@@ -2447,8 +2557,18 @@ mod tests {
         for (bytes, expected) in cases {
             let events = Wire::new().feed(Side::Server, bytes, 0.0);
             assert_eq!(
-                summary(&events),
+                summary(&events[..1]),
                 [format!("server NotTls {{ preview: {expected:?} }}")]
+            );
+            // Bytes that start like a record header, and only those, are told why they are none.
+            let why: Vec<String> = events[1..]
+                .iter()
+                .map(|e| format!("{:?}", e.what))
+                .collect();
+            assert_eq!(
+                why.len() == 1 && why[0].contains("16 03 03 48 01 declares 18433 bytes"),
+                bytes[0] == 0x16,
+                "{why:?}"
             );
         }
         // After valid records, a bad header means a damaged stream, not a peer that does not
