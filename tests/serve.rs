@@ -1049,6 +1049,49 @@ fn a_device_closing_inside_its_first_record_is_an_incomplete_handshake() {
     }
 }
 
+/// What one device that sends `bytes` and closes gets from `serve --once --format json`: the
+/// exit code and the report.
+fn one_device(bytes: &[u8]) -> (i32, Value) {
+    let mut serve = Serve::spawn(&["--once", "--timeout", "3", "--format", "json"]);
+    let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    socket.write_all(bytes).unwrap();
+    let _ = socket.shutdown(std::net::Shutdown::Write);
+    // Whatever serve answers is read, so that its close is not a reset.
+    let _ = std::io::copy(&mut socket, &mut std::io::sink());
+    drop(socket);
+    let mut stdout = String::new();
+    serve
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let code = serve.child.wait().unwrap().code().unwrap();
+    (code, serde_json::from_str(&stdout).unwrap())
+}
+
+/// A device that connects and closes without a byte did not get a handshake: not ok.
+#[test]
+fn a_device_that_closes_without_a_byte_is_not_ok() {
+    let (code, report) = one_device(b"");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_cause(&report), Some("peer-closed"), "{report:#}");
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("without sending a byte"), "{evidence}");
+}
+
+/// rustls refuses a ClientHello declaring 70,000 bytes without an alert of its own: its error
+/// is the evidence, and the verdict is not ok.
+#[test]
+fn a_handshake_the_server_library_refused_without_an_alert_is_not_ok() {
+    let (code, report) = one_device(b"\x16\x03\x01\x00\x04\x01\x01\x11\x70");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["outcome"], "problems");
+    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("rustls"), "{evidence}");
+}
+
 /// `iotdoctor serve` (fixture server chain, fixture root for devices, `--format json`, plus
 /// `extra`) under a limit of `open_files` open files; its stderr after the line that gives the
 /// port.

@@ -96,6 +96,11 @@ struct Facts<'a> {
     /// Some handshake message was decoded from inside encrypted records.
     saw_inside: bool,
     client_error: Option<(usize, &'a str)>,
+    /// Server side (`serve`): iotdoctor's TLS library failed the handshake, with or without an
+    /// alert of its own.
+    server_error: Option<(usize, &'a str)>,
+    /// Server side: the device connected and closed (or reset) without sending a byte.
+    client_left_silently: Option<usize>,
     /// Records a side's stream ended inside of (index into events).
     partial_records: Vec<usize>,
     sni_sent: bool,
@@ -129,6 +134,8 @@ impl<'a> Facts<'a> {
             encrypted_records: Vec::new(),
             saw_inside: false,
             client_error: None,
+            server_error: None,
+            client_left_silently: None,
             partial_records: Vec::new(),
             sni_sent: false,
             mqtt_connect: None,
@@ -201,6 +208,24 @@ impl<'a> Facts<'a> {
                 } if from == Side::Client && f.client_hello.is_none() => {
                     f.client_silent.get_or_insert(i);
                 }
+                What::Close {
+                    how: CloseKind::Eof | CloseKind::Reset,
+                } if from == Side::Client
+                    && f.client_hello.is_none()
+                    && !transcript.events[..i].iter().any(|e| {
+                        e.from == Side::Client
+                            && matches!(
+                                e.what,
+                                What::Record { .. }
+                                    | What::PartialRecord { .. }
+                                    | What::NotTls { .. }
+                                    | What::CaptureGap { .. }
+                            )
+                    }) =>
+                {
+                    f.client_left_silently.get_or_insert(i);
+                    f.client_ended.get_or_insert(i);
+                }
                 What::NotTls { preview } if from == Side::Server => {
                     f.not_tls.get_or_insert((i, preview));
                 }
@@ -236,6 +261,9 @@ impl<'a> Facts<'a> {
                 }
                 What::Error { message } if from == Side::Client => {
                     f.client_error.get_or_insert((i, message));
+                }
+                What::Error { message } if from == Side::Server => {
+                    f.server_error.get_or_insert((i, message));
                 }
                 What::MqttConnect { connect } if from == Side::Client => {
                     f.mqtt_connect.get_or_insert((i, connect));
@@ -442,6 +470,8 @@ impl<'a> Facts<'a> {
             || self.server_alert.is_some()
             || self.client_alert.is_some()
             || self.client_error.is_some()
+            || self.server_error.is_some()
+            || self.client_left_silently.is_some()
             || self.transport.is_some()
             || self.not_tls.is_some()
             || self.client_not_tls.is_some()
@@ -599,6 +629,19 @@ fn not_tls(f: &Facts<'_>, out: &mut Vec<Proposal>) {
                 vec![format!("the device's first bytes are not a TLS record ({}): \"{preview}\"", f.at(i)), format!("this looks like {what}")],
             )
             .fix("Enable TLS in the device's connection settings (MQTT over TLS: port 8883), or point it at a plain-text port."),
+        );
+    }
+    if let Some(i) = f.client_left_silently {
+        out.push(
+            Proposal::new(
+                CauseId::PeerClosed,
+                0.6,
+                vec![format!(
+                    "the device connected and closed the connection without sending a byte ({}): no TLS was attempted",
+                    f.at(i)
+                )],
+            )
+            .fix("A port check (a load balancer's health probe, nc -z) does this; a device that does it gave up before starting TLS: its own log says why (DNS, a credential it could not load, a TLS library not initialised)."),
         );
     }
     if let Some(i) = f.client_silent {
@@ -1790,7 +1833,7 @@ fn unexplained(f: &Facts<'_>, out: &mut Vec<Proposal>) {
             0.3,
             vec![f.alert_line(alert)],
         ));
-    } else if let Some((i, message)) = f.client_error {
+    } else if let Some((i, message)) = f.client_error.or(f.server_error) {
         out.push(Proposal::new(
             CauseId::AlertUnexplained,
             0.3,

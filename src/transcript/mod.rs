@@ -195,7 +195,7 @@ pub enum What {
     },
     /// A network failure: resolving, connecting, or the connection breaking.
     Transport {
-        /// `resolve`, `connect` or `handshake`.
+        /// `resolve`, `connect`, `handshake` or `mqtt`.
         stage: String,
         /// `not-found`, `refused`, `unreachable`, `timeout`, `reset` or `other`.
         problem: String,
