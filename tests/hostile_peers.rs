@@ -491,7 +491,6 @@ fn a_flood_of_warning_alerts_ends_the_connection() {
 }
 
 #[test]
-#[ignore = "diagnosis gap, not a transport one: the client's alert 70 answering an SSLv3 ServerHello is reported as alert-unexplained (confidence 0.3)"]
 fn an_sslv3_only_server_is_a_version_mismatch() {
     // SSLv3, TLS_RSA_WITH_AES_128_CBC_SHA, in an SSLv3 record.
     let hello = record(22, 0x0300, &server_hello(0x0300, [3; 32], &[], 0x002f, &[]));
