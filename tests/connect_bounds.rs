@@ -336,6 +336,7 @@ fn a_server_dripping_one_byte_at_a_time_is_a_timeout_within_the_timeout() {
         evidence.contains("bytes had come from the server"),
         "{evidence}"
     );
+    assert!(!evidence.contains("got no answer at all"), "{evidence}");
     let partial = events_of(&run.report, "server", "partial_record");
     assert_eq!(partial.len(), 1, "{run}");
     assert_eq!(partial[0]["declared"], 0x4000, "{run}");

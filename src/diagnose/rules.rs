@@ -597,7 +597,15 @@ fn transport(f: &Facts<'_>, out: &mut Vec<Proposal>) {
         (_, "unreachable") => Proposal::new(CauseId::NetworkUnreachable, 0.95, evidence),
         (_, "timeout") => {
             let mut evidence = evidence;
-            if stage == "handshake" && f.server_hello.is_none() && f.client_hello.is_some() {
+            let server_spoke = f.events.iter().any(|e| {
+                e.from == Side::Server
+                    && matches!(e.what, What::Record { .. } | What::PartialRecord { .. })
+            });
+            if stage == "handshake"
+                && f.server_hello.is_none()
+                && f.client_hello.is_some()
+                && !server_spoke
+            {
                 evidence.push(
                     "the ClientHello got no answer at all: a TLS server answers it at once, so something other than TLS (or a firewall) holds this port"
                         .into(),
