@@ -11,7 +11,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{cause_ids, events_of, pki, tcp_server, top_cause};
@@ -105,54 +104,13 @@ fn connect(port: u16, extra: &[&str]) -> Connect {
         "json",
     ];
     args.extend_from_slice(extra);
-    let started = Instant::now();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-        .args(&args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("iotdoctor runs");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status.code().expect("exited, not killed by a signal"));
-        }
-        if started.elapsed() > KILL_AFTER {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = started.elapsed();
-    let stdout = stdout.join().unwrap();
-    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
-    assert!(!stderr.contains("panicked"), "iotdoctor panicked: {stderr}");
-    let report = match code {
-        Some(_) => serde_json::from_slice(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {stderr}",
-                String::from_utf8_lossy(&stdout[..stdout.len().min(4000)])
-            )
-        }),
-        None => Value::Null,
-    };
+    let run = common::run_timed(&args, KILL_AFTER);
     Connect {
-        code,
-        report,
-        stdout_len: stdout.len(),
-        stderr,
-        elapsed,
+        code: run.code,
+        report: run.report,
+        stdout_len: run.stdout_len,
+        stderr: run.stderr,
+        elapsed: run.elapsed,
     }
 }
 

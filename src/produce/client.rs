@@ -566,11 +566,7 @@ impl Run {
                     }
                 }
                 // The loop looks at the deadline again.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
+                Err(e) if timed_out(&e) => {}
                 Err(e) => {
                     let problem = TransportProblem::of(&e);
                     self.close_or_transport("handshake", problem, e);
@@ -641,12 +637,7 @@ impl Run {
                     return false;
                 }
                 Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
+                Err(e) if timed_out(&e) => {
                     continue;
                 }
                 Err(e) => {
@@ -858,19 +849,10 @@ impl Run {
                     }
                 }
                 // Silent for CLOSE_IDLE: it has nothing more to say.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) && wait == CLOSE_IDLE =>
-                {
+                Err(e) if timed_out(&e) && wait == CLOSE_IDLE => {
                     return;
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
+                Err(e) if timed_out(&e) => {}
                 Err(e) => {
                     if TransportProblem::of(&e) == TransportProblem::Reset {
                         self.push(
@@ -970,6 +952,11 @@ pub enum TransportProblem {
     Timeout,
     Reset,
     Other,
+}
+
+/// Whether an I/O error is a socket timeout (the deadline's, set on the socket).
+pub(super) fn timed_out(e: &io::Error) -> bool {
+    TransportProblem::of(e) == TransportProblem::Timeout
 }
 
 impl TransportProblem {

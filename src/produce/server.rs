@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme};
 
-use super::client::{TlsVersion, TransportProblem};
+use super::client::{TlsVersion, TransportProblem, timed_out};
 use super::hooks::{
     Facts, HookFact, RecordingClientVerifier, RecordingKey, describe_certificate_error,
     own_signature_detail,
@@ -705,14 +705,6 @@ impl Run {
 const TLS12_CERTIFICATE_REQUIRED: &str = "alert 116 certificate_required is TLS 1.3's: the TLS library \
      behind iotdoctor (rustls) sends it in TLS 1.2 too, where a broker usually answers a missing \
      certificate with 42 bad_certificate (AWS IoT Core) or 40 handshake_failure (OpenSSL)";
-
-/// Whether an I/O error is a socket timeout (the deadline's, set on the socket).
-fn timed_out(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
 
 /// Moves the application data rustls has decrypted into `application`, up to [`MAX_CONNECT`]
 /// bytes in all; the rest is read and dropped, so that rustls always has room for more records.

@@ -371,3 +371,71 @@ impl Serve {
         (code, report)
     }
 }
+
+/// One run of the binary, timed around the whole process.
+pub struct TimedRun {
+    /// `None` when it was still running after `kill_after` and was killed.
+    pub code: Option<i32>,
+    /// Its stdout as JSON (`Null` when killed).
+    pub report: Value,
+    pub stdout_len: usize,
+    pub stderr: String,
+    pub elapsed: std::time::Duration,
+}
+
+/// Runs iotdoctor with `args`, reading its output as it comes, and kills it after `kill_after`
+/// so that a hang fails the test instead of the suite. A panic, or stdout that is not JSON,
+/// fails the test.
+pub fn run_timed(args: &[&str], kill_after: std::time::Duration) -> TimedRun {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let started = std::time::Instant::now();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("iotdoctor runs");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status.code().expect("exited, not killed by a signal"));
+        }
+        if started.elapsed() > kill_after {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    let stdout = stdout.join().unwrap();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+    assert!(!stderr.contains("panicked"), "iotdoctor panicked: {stderr}");
+    let report = match code {
+        Some(_) => serde_json::from_slice(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {stderr}",
+                String::from_utf8_lossy(&stdout[..stdout.len().min(4000)])
+            )
+        }),
+        None => Value::Null,
+    };
+    TimedRun {
+        code,
+        report,
+        stdout_len: stdout.len(),
+        stderr,
+        elapsed,
+    }
+}
