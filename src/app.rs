@@ -22,17 +22,17 @@ use crate::credentials::inspect::CertInfo;
 use crate::credentials::load::PasswordSource;
 use crate::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
 use crate::debuglog;
+use crate::decode::decrypt::KeyLog;
+use crate::decode::mqtt::ConnectRequest;
 use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
 use crate::explain::Stack;
+use crate::model::{Handshake, Target, What, codes};
 use crate::produce::analyze;
 use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::produce::server::{self, Server, ServerOptions};
 use crate::report::capture::{CaptureWriter, RenderedHandshake};
 use crate::report::{self, Explanation, HandshakeReport, Outcome, Report, style::Style};
-use crate::transcript::decrypt::KeyLog;
-use crate::transcript::mqtt::ConnectRequest;
-use crate::transcript::{Handshake, Target, What, names};
 
 /// Runs the command and renders its report to stdout; errors also go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
@@ -549,7 +549,7 @@ fn serve(args: &ServeArgs, format: Format, style: Style, out: &mut dyn Write) ->
     if !args.client_sigalgs.is_empty() {
         let mut schemes = Vec::new();
         for name in &args.client_sigalgs {
-            let code = names::signature_scheme_code(name).ok_or_else(|| {
+            let code = codes::signature_scheme_code(name).ok_or_else(|| {
                 Error::Usage(format!(
                     "--client-sigalgs: unknown signature scheme '{name}'"
                 ))

@@ -8,14 +8,15 @@ pub mod app;
 pub mod cli;
 pub mod credentials;
 pub mod debuglog;
+pub mod decode;
 pub mod demo;
 pub mod diagnose;
 pub mod error;
 pub mod explain;
 pub mod logging;
+pub mod model;
 pub mod produce;
 pub mod report;
-pub mod transcript;
 
 #[cfg(test)]
 mod test_support;

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use rustls::pki_types::CertificateDer;
 
 use super::LoadedCert;
-use super::finding::{Finding, FindingId, Severity};
 use super::inspect::{CertInfo, PublicKeyInfo};
+use crate::model::finding::{Finding, FindingId, Severity};
 
 /// An Amazon root CA that AWS IoT Core ATS endpoints chain to.
 #[derive(Debug)]

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::chain::{self, ChainEnd};
-use super::finding::{Finding, FindingId, Severity};
 use super::inspect::{CertInfo, PublicKeyInfo, short_dn};
 use super::keys::{KeyInfo, KeyMatch};
 use super::load::{Container, KeyEncoding, Other};
 use super::{Credentials, LoadedCert, LoadedKey, Role, aws_iot};
+use crate::model::finding::{Finding, FindingId, Severity};
 
 /// Knobs of the checks.
 #[derive(Debug, Clone, Copy)]

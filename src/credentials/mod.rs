@@ -5,7 +5,6 @@ pub mod aws_iot;
 pub mod chain;
 pub mod checks;
 mod der;
-pub mod finding;
 pub mod inspect;
 pub mod keys;
 pub mod load;
@@ -14,7 +13,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use finding::{Finding, FindingId, Severity};
+pub use crate::model::{Finding, FindingId, Severity};
 use inspect::CertInfo;
 use load::{Container, FileContents, Other, PasswordSource, PrivateKey};
 

@@ -5,7 +5,7 @@
 
 use super::{ConnectionFailure, LogWhat, Out, empty_certificate_message, message_name};
 use crate::explain::{self, GnutlsStatus, Stack};
-use crate::transcript::Side;
+use crate::model::Side;
 
 const STACK: Stack = Stack::GnuTls;
 

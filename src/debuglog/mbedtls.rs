@@ -4,7 +4,7 @@
 
 use super::{LogWhat, Out, empty_certificate_message, message_name};
 use crate::explain::Stack;
-use crate::transcript::Side;
+use crate::model::Side;
 
 const STACK: Stack = Stack::MbedTls;
 

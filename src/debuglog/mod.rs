@@ -24,7 +24,7 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 use crate::explain::{self, Stack};
-use crate::transcript::Side;
+use crate::model::Side;
 
 pub use socket::ConnectionFailure;
 
@@ -256,7 +256,7 @@ impl Out<'_> {
     ) {
         let code = code.or_else(|| explain::alert_code(name));
         let name = code
-            .and_then(crate::transcript::names::alert_name)
+            .and_then(crate::model::codes::alert_name)
             .map_or_else(|| name.to_string(), str::to_string);
         for event in self.log.events.iter_mut().rev().take(8) {
             if let LogWhat::Alert {

@@ -7,7 +7,7 @@ use super::rules::Proposal;
 use super::{CauseId, Diagnosis, merge, sort};
 use crate::debuglog::{ConnectionFailure, DebugLog, LogEvent, LogWhat};
 use crate::explain::{self, Stack};
-use crate::transcript::Side;
+use crate::model::Side;
 
 /// Ranks the causes a log supports.
 pub fn diagnose(log: &DebugLog) -> Diagnosis {
@@ -317,7 +317,7 @@ fn refused_client_certificate(log: &DebugLog, out: &mut Vec<Proposal>) {
     let Some((cause, confidence, meaning, unseen)) = client_certificate_alert(code) else {
         return;
     };
-    let name = crate::transcript::names::alert_name(code).unwrap_or("unknown");
+    let name = crate::model::codes::alert_name(code).unwrap_or("unknown");
     let evidence = vec![
         format!("{}: the client sent its certificate", at(sent)),
         format!(

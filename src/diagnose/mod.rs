@@ -13,7 +13,7 @@ pub use causes::CauseId;
 pub(crate) use causes::serde_name;
 
 use crate::credentials::{Finding, Severity};
-use crate::transcript::Transcript;
+use crate::model::Transcript;
 
 /// One explanation of a failure, with what supports it and what to change.
 #[derive(Debug, Clone, PartialEq, Serialize)]

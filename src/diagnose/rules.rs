@@ -4,8 +4,8 @@
 
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::credentials::{Finding, FindingId, Severity};
-use crate::transcript::names::Named;
-use crate::transcript::{CloseKind, Event, Handshake, Seen, Side, Transcript, What};
+use crate::model::codes::Named;
+use crate::model::{CloseKind, Event, Handshake, Seen, Side, Transcript, What};
 
 use super::alerts;
 use super::causes::CauseId;
@@ -105,7 +105,7 @@ struct Facts<'a> {
     partial_records: Vec<usize>,
     sni_sent: bool,
     /// `connect --mqtt`: the client's CONNECT, and the broker's CONNACK code.
-    mqtt_connect: Option<(usize, &'a crate::transcript::mqtt::Connect)>,
+    mqtt_connect: Option<(usize, &'a crate::decode::mqtt::Connect)>,
     mqtt_connack: Option<(usize, u8, &'a str)>,
 }
 
@@ -145,11 +145,11 @@ impl<'a> Facts<'a> {
             let from = event.from;
             match &event.what {
                 What::Handshake { message, .. } => match message {
-                    crate::transcript::Handshake::ClientHello { sni, .. } => {
+                    crate::model::Handshake::ClientHello { sni, .. } => {
                         f.client_hello.get_or_insert(i);
                         f.sni_sent = sni.is_some();
                     }
-                    crate::transcript::Handshake::ServerHello { version, .. } => {
+                    crate::model::Handshake::ServerHello { version, .. } => {
                         f.server_hello.get_or_insert(i);
                         f.tls13 = version.code == 0x0304;
                     }
@@ -507,7 +507,7 @@ impl<'a> Facts<'a> {
     }
 
     fn alert_line(&self, alert: AlertAt<'_>) -> String {
-        let name = crate::transcript::names::alert_name(alert.code).unwrap_or("unknown");
+        let name = crate::model::codes::alert_name(alert.code).unwrap_or("unknown");
         format!(
             "the {} sent alert {} {name} ({}): {}",
             alert.event.from,

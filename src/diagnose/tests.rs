@@ -55,7 +55,7 @@ fn no_findings_no_causes() {
 // ---------------------------------------------------------------- hand-built transcripts
 
 use crate::credentials::inspect::CertInfo;
-use crate::transcript::{CloseKind, Handshake, Seen, Side, Transcript, What, names};
+use crate::model::{CloseKind, Handshake, Seen, Side, Transcript, What, codes};
 
 fn fixture_cert(name: &str) -> CertInfo {
     CertInfo::from_der(&crate::test_support::certs(name)[0]).unwrap()
@@ -65,7 +65,7 @@ fn fixture_cert(name: &str) -> CertInfo {
 fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
     let mut t = Transcript::default();
     let hello = Handshake::ClientHello {
-        versions: vec![names::version(0x0303)],
+        versions: vec![codes::version(0x0303)],
         cipher_suites: vec![],
         groups: vec![],
         key_shares: vec![],
@@ -82,8 +82,8 @@ fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
         },
     );
     let server_hello = Handshake::ServerHello {
-        version: names::version(0x0303),
-        cipher_suite: names::cipher_suite(0xc02b),
+        version: codes::version(0x0303),
+        cipher_suite: codes::cipher_suite(0xc02b),
         key_share: None,
         alpn: None,
     };
@@ -101,8 +101,8 @@ fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
         What::CertificateRequest {
             record: Some(5),
             seen: Seen::Wire,
-            certificate_types: vec![names::certificate_type(64)],
-            signature_schemes: vec![names::signature_scheme(0x0403)],
+            certificate_types: vec![codes::certificate_type(64)],
+            signature_schemes: vec![codes::signature_scheme(0x0403)],
             ca_names: vec!["O=iotdoctor test PKI, CN=iotdoctor Test Root CA".into()],
         },
     );
@@ -122,8 +122,8 @@ fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
 fn change_cipher_spec() -> What {
     What::Record {
         index: 9,
-        content_type: names::content_type(20),
-        version: names::version(0x0303),
+        content_type: codes::content_type(20),
+        version: codes::version(0x0303),
         length: 1,
         encrypted: false,
     }
@@ -136,8 +136,8 @@ fn alert(t: &mut Transcript, code: u8) {
         What::Alert {
             record: Some(11),
             seen: Seen::Wire,
-            level: names::alert_level(2),
-            description: names::alert(code),
+            level: codes::alert_level(2),
+            description: codes::alert(code),
         },
     );
 }
@@ -207,7 +207,7 @@ fn a_signature_that_fails_our_own_check_is_a_key_mismatch_even_under_alert_51() 
         What::CertificateVerify {
             record: Some(9),
             seen: Seen::Wire,
-            scheme: names::signature_scheme(0x0403),
+            scheme: codes::signature_scheme(0x0403),
             signature_length: 71,
             verified: Some(false),
             detail: None,
@@ -277,7 +277,7 @@ fn a_clienthello_refused_with_protocol_version_is_a_version_mismatch() {
         What::Handshake {
             record: 1,
             message: Handshake::ClientHello {
-                versions: vec![names::version(0x0304)],
+                versions: vec![codes::version(0x0304)],
                 cipher_suites: vec![],
                 groups: vec![],
                 key_shares: vec![],
@@ -304,7 +304,7 @@ fn a_signature_scheme_the_server_never_offered_is_a_sigalg_mismatch() {
         What::CertificateVerify {
             record: Some(9),
             seen: Seen::Wire,
-            scheme: names::signature_scheme(0x0804),
+            scheme: codes::signature_scheme(0x0804),
             signature_length: 256,
             verified: Some(true),
             detail: None,
@@ -357,8 +357,8 @@ fn aws_iot_s_alert_42_for_a_missing_certificate_is_cited_only_for_aws() {
 fn tls13_then_connect(tickets: usize) -> Transcript {
     let mut t = Transcript::default();
     let server_hello = Handshake::ServerHello {
-        version: names::version(0x0304),
-        cipher_suite: names::cipher_suite(0x1301),
+        version: codes::version(0x0304),
+        cipher_suite: codes::cipher_suite(0x1301),
         key_share: None,
         alpn: None,
     };
@@ -384,8 +384,8 @@ fn tls13_then_connect(tickets: usize) -> Transcript {
             from,
             What::Record {
                 index,
-                content_type: names::content_type(23),
-                version: names::version(0x0303),
+                content_type: codes::content_type(23),
+                version: codes::version(0x0303),
                 length: 60,
                 encrypted: true,
             },
@@ -402,7 +402,7 @@ fn tls13_then_connect(tickets: usize) -> Transcript {
         3.0,
         Side::Client,
         What::MqttConnect {
-            connect: crate::transcript::mqtt::Connect {
+            connect: crate::decode::mqtt::Connect {
                 protocol: "MQTT".into(),
                 level: 4,
                 client_id: "thing".into(),
@@ -522,8 +522,8 @@ fn client_rejects_localhost(sni: Option<&str>, code: u8) -> Transcript {
         What::Alert {
             record: Some(4),
             seen: Seen::Wire,
-            level: names::alert_level(2),
-            description: names::alert(code),
+            level: codes::alert_level(2),
+            description: codes::alert(code),
         },
     );
     t

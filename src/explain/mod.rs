@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 use serde::Serialize;
 
 use crate::diagnose::CauseId;
-use crate::transcript::names::alert_name;
+use crate::model::codes::alert_name;
 
 use notes::{AlertNote, Next, Note};
 use tables::{Entry, Flag};

@@ -115,7 +115,7 @@ const SERVER_VERIFY: &[CauseId] = &[
     ServerCertExpired,
 ];
 
-/// Every TLS alert of `transcript::names::alert_name`.
+/// Every TLS alert of `model::codes::alert_name`.
 pub(super) const ALERTS: &[AlertNote] = &[
     AlertNote {
         code: 0,

@@ -945,7 +945,7 @@ fn tables_agree_with_the_installed_headers() {
             // GnuTLS and the TLS alert table agree on the numbers.
             assert!(
                 alert_name(*code).is_some(),
-                "GnuTLS alert {code} unknown to names.rs"
+                "GnuTLS alert {code} unknown to model/codes.rs"
             );
         }
     }
@@ -1036,7 +1036,7 @@ fn mqtt_texts_agree_with_what_connect_and_serve_print() {
             (5, entry.message)
         };
         assert_eq!(
-            crate::transcript::mqtt::connack_name(level, code).to_ascii_lowercase(),
+            crate::decode::mqtt::connack_name(level, code).to_ascii_lowercase(),
             text.to_ascii_lowercase(),
             "{}",
             entry.name

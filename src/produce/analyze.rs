@@ -21,13 +21,11 @@ use std::sync::Arc;
 use super::capture::{CaptureEvent, CaptureReader, Close, Dir};
 use crate::credentials::chain::{self, ChainEnd};
 use crate::credentials::inspect::{CertInfo, short_dn};
+use crate::decode::decrypt::KeyLog;
+use crate::decode::resync::{self, RecordStart};
+use crate::decode::wire::{self, DeferredChecks, Wire};
 use crate::error::{Error, InputProblem};
-use crate::transcript::decrypt::KeyLog;
-use crate::transcript::resync::{self, RecordStart};
-use crate::transcript::wire::{self, DeferredChecks, Wire};
-use crate::transcript::{
-    CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, What, names,
-};
+use crate::model::{CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, What, codes};
 
 /// One TLS connection found in a capture.
 #[derive(Debug)]
@@ -935,10 +933,10 @@ impl PendingFlow {
             wire.end_into(side, end, &mut transcript.events);
         }
         let signature_checks = wire.take_deferred_checks();
-        transcript.tls_version = wire.version().map(|v| names::version(v).to_string());
+        transcript.tls_version = wire.version().map(|v| codes::version(v).to_string());
         transcript.cipher_suite = wire
             .cipher_suite()
-            .map(|s| names::cipher_suite(s).to_string());
+            .map(|s| codes::cipher_suite(s).to_string());
         let (client, server) = match self.client {
             Dir::AtoB => (self.a, self.b),
             Dir::BtoA => (self.b, self.a),

@@ -16,9 +16,9 @@ use super::hooks::{
     own_signature_detail,
 };
 use super::recorder::Recorder;
+use crate::decode::mqtt::{self, ConnectRequest};
 use crate::error::Error;
-use crate::transcript::mqtt::{self, ConnectRequest};
-use crate::transcript::{CloseKind, Seen, Side, Target, Transcript, What, names};
+use crate::model::{CloseKind, Seen, Side, Target, Transcript, What, codes};
 
 /// The shortest wait a socket is given: a zero timeout means none at all.
 const MIN_WAIT: Duration = Duration::from_millis(1);
@@ -407,7 +407,7 @@ impl Run {
                         Ok(()) => "verified against the server certificate".to_string(),
                         Err(e) => format!("did NOT verify: {e}"),
                     };
-                    let scheme = names::signature_scheme(u16::from(scheme));
+                    let scheme = codes::signature_scheme(u16::from(scheme));
                     self.push(
                         Side::Client,
                         What::Note {
@@ -893,10 +893,10 @@ impl Run {
         self.rec.finish(Side::Server);
         self.rec.transcript.tls_version = conn
             .protocol_version()
-            .map(|v| names::version(u16::from(v)).to_string());
+            .map(|v| codes::version(u16::from(v)).to_string());
         self.rec.transcript.cipher_suite = conn
             .negotiated_cipher_suite()
-            .map(|s| names::cipher_suite(u16::from(s.suite())).to_string());
+            .map(|s| codes::cipher_suite(u16::from(s.suite())).to_string());
         self.rec.transcript.alpn = conn
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned());

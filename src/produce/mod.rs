@@ -1,5 +1,5 @@
 //! Producers: the only code that touches sockets, TLS connections and capture files. Each
-//! yields [`Transcript`](crate::transcript::Transcript)s.
+//! yields [`Transcript`](crate::model::Transcript)s.
 
 pub mod analyze;
 pub mod capture;

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use crate::transcript::wire::Wire;
-use crate::transcript::{Side, Transcript, What};
+use crate::decode::wire::Wire;
+use crate::model::{Side, Transcript, What};
 
 pub(super) struct Recorder {
     start: Instant,

@@ -19,7 +19,7 @@ use super::hooks::{
 use super::recorder::Recorder;
 use crate::credentials::inspect::CertInfo;
 use crate::error::Error;
-use crate::transcript::{CloseKind, Side, Transcript, What, names};
+use crate::model::{CloseKind, Side, Transcript, What, codes};
 
 /// Everything `serve` needs to know.
 #[derive(Debug)]
@@ -154,10 +154,10 @@ impl Server {
                 run.rec.finish(Side::Client);
                 run.rec.transcript.tls_version = conn
                     .protocol_version()
-                    .map(|v| names::version(u16::from(v)).to_string());
+                    .map(|v| codes::version(u16::from(v)).to_string());
                 run.rec.transcript.cipher_suite = conn
                     .negotiated_cipher_suite()
-                    .map(|s| names::cipher_suite(u16::from(s.suite())).to_string());
+                    .map(|s| codes::cipher_suite(u16::from(s.suite())).to_string());
                 run.rec.transcript.alpn = conn
                     .alpn_protocol()
                     .map(|p| String::from_utf8_lossy(p).into_owned());
@@ -523,7 +523,7 @@ impl Run {
     /// Reads the device's CONNECT from the application data so far and answers it. Returns
     /// whether the exchange is over (answered, or the bytes are not MQTT).
     fn mqtt_exchange(&mut self, conn: &mut ServerConnection, application: &[u8], code: u8) -> bool {
-        use crate::transcript::mqtt;
+        use crate::decode::mqtt;
         match mqtt::parse_connect(application) {
             Ok(None) if application.len() >= MAX_CONNECT => {
                 self.push(

@@ -8,7 +8,7 @@ use super::Explanation;
 use super::style::Style;
 use crate::debuglog::{DebugLog, LogWhat};
 use crate::explain::{Reading, Stack};
-use crate::transcript::Side;
+use crate::model::Side;
 
 pub(super) fn render(
     explanation: &Explanation,

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::style::Style;
 use crate::credentials::inspect::{CertInfo, short_dn};
-use crate::transcript::{CloseKind, Event, Handshake, Named, Seen, Side, Transcript, What};
+use crate::model::{CloseKind, Event, Handshake, Named, Seen, Side, Transcript, What};
 
 /// Width of the arrow between the two columns.
 const SPAN: usize = 54;
@@ -219,7 +219,7 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
         }
         What::Note { message } => line.local(out, &style.dim(message)),
         What::MqttConnect { connect } => {
-            let version = crate::transcript::mqtt::version_name(connect.level);
+            let version = crate::decode::mqtt::version_name(connect.level);
             line.arrow(
                 out,
                 &format!("MQTT CONNECT client id '{}'", connect.client_id),

@@ -17,7 +17,7 @@ use crate::error::{self, Error, ErrorKind};
 use crate::explain::{Reading, Stack};
 use std::net::SocketAddr;
 
-use crate::transcript::{CaptureSummary, Target, Transcript, What};
+use crate::model::{CaptureSummary, Target, Transcript, What};
 
 /// The schema id every JSON report carries; bumped only on incompatible changes.
 pub const SCHEMA: &str = "iotdoctor.report/1";

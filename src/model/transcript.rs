@@ -1,20 +1,13 @@
 //! The transcript: what happened on one connection, in wire order. Every producer (live client,
 //! live server, capture) emits these same events, so one diagnosis rule serves them all.
 
-pub mod decrypt;
-pub mod mqtt;
-pub mod names;
-pub mod plaintext;
-pub mod resync;
-pub mod wire;
-
 use std::fmt;
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::codes::{self, Named};
 use crate::credentials::inspect::CertInfo;
-pub use names::Named;
 
 /// Which end of the connection an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -213,7 +206,7 @@ pub enum What {
     /// An MQTT CONNECT, read after the handshake.
     MqttConnect {
         #[serde(flatten)]
-        connect: mqtt::Connect,
+        connect: MqttConnect,
     },
     /// The answer to an MQTT CONNECT: its return code (3.x) or reason code (5).
     MqttConnack { code: u8, name: String },
@@ -313,7 +306,7 @@ impl What {
             record: None,
             seen: Seen::Decrypted,
             certificate_types: vec![],
-            signature_schemes: schemes.into_iter().map(names::signature_scheme).collect(),
+            signature_schemes: schemes.into_iter().map(codes::signature_scheme).collect(),
             ca_names,
         }
     }
@@ -327,7 +320,7 @@ impl What {
         What::CertificateVerify {
             record: None,
             seen: Seen::Decrypted,
-            scheme: names::signature_scheme(scheme),
+            scheme: codes::signature_scheme(scheme),
             signature_length,
             verified,
             detail,
@@ -339,8 +332,8 @@ impl What {
         What::Alert {
             record: None,
             seen: Seen::Decrypted,
-            level: names::alert_level(2),
-            description: names::alert(description),
+            level: codes::alert_level(2),
+            description: codes::alert(description),
         }
     }
 }
@@ -362,4 +355,19 @@ impl Handshake {
             Handshake::Other { .. } => "handshake message",
         }
     }
+}
+
+/// A device's CONNECT, as far as a diagnosis cares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MqttConnect {
+    /// `MQTT` (3.1.1 and 5) or `MQIsdp` (3.1).
+    pub protocol: String,
+    /// 3 (MQTT 3.1), 4 (3.1.1) or 5.
+    pub level: u8,
+    pub client_id: String,
+    pub keep_alive: u16,
+    pub clean_start: bool,
+    pub username: bool,
+    pub password: bool,
+    pub will: bool,
 }

@@ -2,22 +2,7 @@
 //! and to send a CONNECT and read the broker's CONNACK (`connect --mqtt`). Never panics on bytes
 //! from the network.
 
-use serde::Serialize;
-
-/// A device's CONNECT, as far as a diagnosis cares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Connect {
-    /// `MQTT` (3.1.1 and 5) or `MQIsdp` (3.1).
-    pub protocol: String,
-    /// 3 (MQTT 3.1), 4 (3.1.1) or 5.
-    pub level: u8,
-    pub client_id: String,
-    pub keep_alive: u16,
-    pub clean_start: bool,
-    pub username: bool,
-    pub password: bool,
-    pub will: bool,
-}
+pub use crate::model::MqttConnect as Connect;
 
 /// Reads a CONNECT from the start of `bytes`: `Ok(None)` when more bytes are needed,
 /// `Ok(Some((connect, length)))` once it is complete, `Err` when the bytes are not a CONNECT.

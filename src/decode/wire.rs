@@ -21,9 +21,9 @@ use tls_parser::{SNIType, TlsCipherKx, TlsExtension};
 use x509_parser::prelude::{FromDer, X509Name};
 
 use super::decrypt::{KeyLog, Tls13Decrypter};
-use super::{Event, Handshake, Seen, Side, What, names};
 use crate::credentials::inspect::CertInfo;
 use crate::credentials::keys::verify_tls_signature;
+use crate::model::{Event, Handshake, Seen, Side, What, codes};
 
 /// Content type, version and length.
 const RECORD_HEADER_LEN: usize = 5;
@@ -499,7 +499,7 @@ impl Wire {
                 super::plaintext::preview(&dir.record[..dir.record.len().min(PREVIEW_LEN)])
             });
             let what = What::PartialRecord {
-                content_type: names::content_type(first),
+                content_type: codes::content_type(first),
                 declared,
                 received,
                 preview,
@@ -649,8 +649,8 @@ impl Wire {
         let encrypted = self.encrypted(dir, out.from, content_type) || judged_encrypted;
         out.push(What::Record {
             index,
-            content_type: names::content_type(content_type),
-            version: names::version(version),
+            content_type: codes::content_type(content_type),
+            version: codes::version(version),
             length,
             encrypted,
         });
@@ -1123,7 +1123,7 @@ impl Wire {
                     selected_version = versions.first().map(|v| v.0);
                 }
                 Ok((_, TlsExtension::KeyShare(share))) => {
-                    key_share = Reader(share).u16().map(names::group)
+                    key_share = Reader(share).u16().map(codes::group)
                 }
                 Ok((_, TlsExtension::ALPN(protocols))) => {
                     alpn = protocols.first().map(|p| preview(p))
@@ -1137,7 +1137,7 @@ impl Wire {
             self.version = Some(version);
             self.cipher_suite = Some(hello.cipher.0);
         }
-        let cipher_suite = names::cipher_suite(hello.cipher.0);
+        let cipher_suite = codes::cipher_suite(hello.cipher.0);
         Ok(if retry {
             Handshake::HelloRetryRequest {
                 cipher_suite,
@@ -1145,7 +1145,7 @@ impl Wire {
             }
         } else {
             Handshake::ServerHello {
-                version: names::version(version),
+                version: codes::version(version),
                 cipher_suite,
                 key_share,
                 alpn,
@@ -1187,7 +1187,7 @@ impl Wire {
     fn server_key_exchange(&self, body: &[u8]) -> Handshake {
         let kx = self
             .cipher_suite
-            .and_then(names::cipher_suite_info)
+            .and_then(codes::cipher_suite_info)
             .map(|suite| suite.kx);
         let mut reader = Reader(body);
         let (group, params_read) = if kx == Some(TlsCipherKx::Dhe) {
@@ -1208,8 +1208,8 @@ impl Wire {
             None
         };
         Handshake::ServerKeyExchange {
-            group: group.map(names::group),
-            scheme: scheme.map(names::signature_scheme),
+            group: group.map(codes::group),
+            scheme: scheme.map(codes::signature_scheme),
         }
     }
 
@@ -1224,9 +1224,9 @@ impl Wire {
             seen: Seen::Wire,
             certificate_types: certificate_types
                 .iter()
-                .map(|&t| names::certificate_type(t))
+                .map(|&t| codes::certificate_type(t))
                 .collect(),
-            signature_schemes: schemes.into_iter().map(names::signature_scheme).collect(),
+            signature_schemes: schemes.into_iter().map(codes::signature_scheme).collect(),
             ca_names: ca_names.into_iter().map(distinguished_name).collect(),
         })
     }
@@ -1244,7 +1244,7 @@ impl Wire {
         Ok(Some(What::CertificateVerify {
             record: Some(record),
             seen: Seen::Wire,
-            scheme: names::signature_scheme(scheme),
+            scheme: codes::signature_scheme(scheme),
             signature_length: signature.len(),
             verified: None,
             detail: None,
@@ -1380,7 +1380,7 @@ fn refused_header(header: &[u8]) -> Option<String> {
     }
     let hex: Vec<String> = header.iter().map(|b| format!("{b:02x}")).collect();
     let hex = hex.join(" ");
-    let kind = names::content_type(content_type);
+    let kind = codes::content_type(content_type);
     let why = match rest {
         [major] => format!("has version byte {major}, where TLS versions are 3.x"),
         [major, minor, ..] if *major != 3 => {
@@ -1418,8 +1418,8 @@ fn on_alerts(index: u32, body: &[u8], out: &mut Out<'_>) {
             [level, description] => out.push(What::Alert {
                 record: Some(index),
                 seen: Seen::Wire,
-                level: names::alert_level(level),
-                description: names::alert(description),
+                level: codes::alert_level(level),
+                description: codes::alert(description),
             }),
             _ => out.note(format!(
                 "record {index}: the alert record ends with a lone byte"
@@ -1542,13 +1542,13 @@ fn client_hello(body: &[u8], notes: &mut Vec<String>) -> Result<Handshake, Strin
     for (ext_type, whole) in split_extensions(hello.ext.unwrap_or_default(), "ClientHello", notes) {
         match tls_parser::parse_tls_client_hello_extension(whole) {
             Ok((_, TlsExtension::SupportedVersions(list))) => {
-                versions = Some(list.iter().map(|v| names::version(v.0)).collect());
+                versions = Some(list.iter().map(|v| codes::version(v.0)).collect());
             }
             Ok((_, TlsExtension::EllipticCurves(list))) => {
-                groups = list.iter().map(|g| names::group(g.0)).collect()
+                groups = list.iter().map(|g| codes::group(g.0)).collect()
             }
             Ok((_, TlsExtension::SignatureAlgorithms(list))) => {
-                signature_schemes = list.into_iter().map(names::signature_scheme).collect();
+                signature_schemes = list.into_iter().map(codes::signature_scheme).collect();
             }
             Ok((_, TlsExtension::SNI(names))) => {
                 sni = names
@@ -1560,7 +1560,7 @@ fn client_hello(body: &[u8], notes: &mut Vec<String>) -> Result<Handshake, Strin
                 alpn = protocols.iter().map(|p| preview(p)).collect()
             }
             Ok((_, TlsExtension::KeyShare(shares))) => match client_key_shares(shares) {
-                Some(list) => key_shares = list.into_iter().map(names::group).collect(),
+                Some(list) => key_shares = list.into_iter().map(codes::group).collect(),
                 None => notes.push(malformed_extension("ClientHello", ext_type)),
             },
             Ok(_) => {}
@@ -1568,11 +1568,11 @@ fn client_hello(body: &[u8], notes: &mut Vec<String>) -> Result<Handshake, Strin
         }
     }
     Ok(Handshake::ClientHello {
-        versions: versions.unwrap_or_else(|| vec![names::version(hello.version.0)]),
+        versions: versions.unwrap_or_else(|| vec![codes::version(hello.version.0)]),
         cipher_suites: hello
             .ciphers
             .iter()
-            .map(|c| names::cipher_suite(c.0))
+            .map(|c| codes::cipher_suite(c.0))
             .collect(),
         groups,
         key_shares,
@@ -1901,8 +1901,8 @@ mod tests {
     };
 
     use super::*;
+    use crate::model::Named;
     use crate::test_support::{CollectingKeyLog, Rng, certs, key, transfer};
-    use crate::transcript::Named;
 
     const ALPN: &[u8] = b"x-amzn-mqtt-ca";
 
