@@ -138,9 +138,9 @@ fn damaged_encrypted_keys_and_bundles() {
 
 #[test]
 fn damaged_captures_never_panic() {
+    use iotdoctor::decode::decrypt::KeyLog;
     use iotdoctor::diagnose::Context;
     use iotdoctor::produce::analyze;
-    use iotdoctor::transcript::decrypt::KeyLog;
 
     let capture: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
@@ -164,7 +164,7 @@ fn damaged_captures_never_panic() {
             found.settle_signature_checks();
             let diagnosis = diagnose(&[], Some(&found.transcript), &Context::default());
             let report = Report::new("analyze", vec![], diagnosis).with_connection(
-                iotdoctor::transcript::Target {
+                iotdoctor::model::Target {
                     endpoint: found.server.to_string(),
                     sni: None,
                     address: None,

@@ -8,8 +8,8 @@ use std::sync::{Arc, LazyLock};
 use iotdoctor::diagnose::{Context, diagnose};
 use iotdoctor::produce::analyze;
 use iotdoctor::report::Report;
-use iotdoctor::transcript::Target;
-use iotdoctor::transcript::decrypt::KeyLog;
+use iotdoctor::model::Target;
+use iotdoctor::decode::decrypt::KeyLog;
 use iotdoctor_fuzz::{fixture, render, scratch_file};
 use libfuzzer_sys::fuzz_target;
 

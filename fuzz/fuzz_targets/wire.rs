@@ -13,9 +13,9 @@ use std::sync::{Arc, LazyLock};
 
 use iotdoctor::diagnose::{Context, diagnose};
 use iotdoctor::report::Report;
-use iotdoctor::transcript::decrypt::KeyLog;
-use iotdoctor::transcript::wire::Wire;
-use iotdoctor::transcript::{Side, Target, Transcript};
+use iotdoctor::decode::decrypt::KeyLog;
+use iotdoctor::decode::wire::Wire;
+use iotdoctor::model::{Side, Target, Transcript};
 use iotdoctor_fuzz::{fixture, render};
 use libfuzzer_sys::fuzz_target;
 
