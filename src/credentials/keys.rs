@@ -8,7 +8,7 @@ use serde::Serialize;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use super::inspect::{CertInfo, Curve, PublicKeyInfo, significant_bits};
+use crate::model::certificate::{CertInfo, Curve, PublicKeyId, PublicKeyInfo, significant_bits};
 
 /// What is known about a private key.
 #[derive(Debug, Clone)]
@@ -19,34 +19,6 @@ pub struct KeyInfo {
     pub public: Option<PublicKeyId>,
     /// Why rustls cannot sign with this key, if it cannot.
     pub rustls_refusal: Option<String>,
-}
-
-/// The part of a public key that identifies it: RSA modulus or EC point (other algorithms: raw bits).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublicKeyId {
-    RsaModulus(Vec<u8>),
-    EcPoint(Vec<u8>),
-    Raw(Vec<u8>),
-}
-
-impl PublicKeyId {
-    pub fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> PublicKeyId {
-        match spki.parsed() {
-            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa_modulus_id(rsa.modulus),
-            Ok(x509_parser::public_key::PublicKey::EC(point)) => {
-                PublicKeyId::EcPoint(point.data().to_vec())
-            }
-            _ => PublicKeyId::Raw(spki.subject_public_key.data.to_vec()),
-        }
-    }
-}
-
-fn rsa_modulus_id(modulus: &[u8]) -> PublicKeyId {
-    let start = modulus
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(modulus.len());
-    PublicKeyId::RsaModulus(modulus[start..].to_vec())
 }
 
 /// Whether a key belongs to a certificate.
@@ -120,7 +92,7 @@ fn from_pkcs1(der: &[u8]) -> Option<KeyInfo> {
         algorithm: Some(PublicKeyInfo::Rsa {
             bits: significant_bits(modulus),
         }),
-        public: Some(rsa_modulus_id(modulus)),
+        public: Some(PublicKeyId::rsa_modulus(modulus)),
         rustls_refusal: None,
     })
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::codes::{self, Named};
-use crate::credentials::inspect::CertInfo;
+use super::certificate::CertInfo;
 
 /// Which end of the connection an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
