@@ -9,7 +9,6 @@ pub mod cli;
 pub mod credentials;
 pub mod debuglog;
 pub mod decode;
-pub mod demo;
 pub mod diagnose;
 pub mod error;
 pub mod explain;

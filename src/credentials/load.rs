@@ -143,19 +143,43 @@ impl FileContents {
     }
 }
 
+/// A credential file given by its contents instead of read from disk, under the name reports
+/// show for it: the demo's built-in test PKI.
+#[derive(Clone, Copy)]
+pub struct Embedded {
+    pub path: &'static str,
+    pub bytes: &'static [u8],
+}
+
+impl fmt::Debug for Embedded {
+    // The bytes may be a private key: only their length is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Embedded({}, {} bytes)", self.path, self.bytes.len())
+    }
+}
+
 /// Reads a certificate or key file, PEM or DER. Encrypted keys are decrypted with a password
 /// from `passwords`, asked for only when one is met.
 pub fn read_file(path: &Path, passwords: &dyn PasswordSource) -> Result<FileContents, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
+    read_bytes(path, &bytes, passwords)
+}
+
+/// Reads the contents of the certificate or key file `path`, as [`read_file`] does.
+pub fn read_bytes(
+    path: &Path,
+    bytes: &[u8],
+    passwords: &dyn PasswordSource,
+) -> Result<FileContents, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::input(path, InputProblem::Empty));
     }
-    if contains(&bytes, b"-----BEGIN ") {
-        read_pem(path, &bytes, passwords)
-    } else if looks_like_pkcs12(&bytes) {
-        read_pkcs12(path, &bytes, passwords)
+    if contains(bytes, b"-----BEGIN ") {
+        read_pem(path, bytes, passwords)
+    } else if looks_like_pkcs12(bytes) {
+        read_pkcs12(path, bytes, passwords)
     } else {
-        read_der(path, &bytes, passwords)
+        read_der(path, bytes, passwords)
     }
 }
 
@@ -167,7 +191,7 @@ pub fn read_pkcs12(
 ) -> Result<FileContents, Error> {
     use p12_keystore::Pkcs12Archive;
     if !looks_like_pkcs12(bytes) {
-        let found = read_file(path, passwords)
+        let found = read_bytes(path, bytes, passwords)
             .map(|c| c.describe())
             .unwrap_or_else(|_| "data that is not PKCS#12".into());
         return Err(Error::input(

@@ -9,13 +9,14 @@ pub mod inspect;
 pub mod keys;
 pub mod load;
 
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub use crate::model::{Finding, FindingId, Severity};
 use inspect::CertInfo;
-use load::{Container, FileContents, Other, PasswordSource, PrivateKey};
+use load::{Container, Embedded, FileContents, Other, PasswordSource, PrivateKey};
 
 use crate::error::{Error, InputProblem};
 
@@ -31,6 +32,24 @@ pub struct LoadRequest {
     pub chain: Vec<PathBuf>,
     /// CAs the device certificate should chain to.
     pub cas: Vec<PathBuf>,
+    /// Files of the request given by their contents: these paths are never opened.
+    pub embedded: Vec<Embedded>,
+}
+
+impl LoadRequest {
+    /// The contents of `path`: the embedded ones when the request has them, else the file's.
+    fn bytes_of(&self, path: &Path) -> Result<Cow<'static, [u8]>, Error> {
+        match self.embedded.iter().find(|e| Path::new(e.path) == path) {
+            Some(embedded) => Ok(Cow::Borrowed(embedded.bytes)),
+            None => std::fs::read(path)
+                .map(Cow::Owned)
+                .map_err(|e| Error::input(path, InputProblem::Unreadable(e))),
+        }
+    }
+
+    fn read(&self, path: &Path, passwords: &dyn PasswordSource) -> Result<FileContents, Error> {
+        load::read_bytes(path, &self.bytes_of(path)?, passwords)
+    }
 }
 
 /// Why a certificate was given.
@@ -101,18 +120,16 @@ impl Credentials {
         let mut creds = Credentials::default();
 
         if let Some(path) = &request.p12 {
-            let bytes =
-                std::fs::read(path).map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
-            let contents = load::read_pkcs12(path, &bytes, passwords)?;
+            let contents = load::read_pkcs12(path, &request.bytes_of(path)?, passwords)?;
             creds.take_device_file(contents, request.key.is_none())?;
         }
         if let Some(path) = &request.cert {
-            let contents = load::read_file(path, passwords)?;
+            let contents = request.read(path, passwords)?;
             require_certs(&contents, "a certificate")?;
             creds.take_device_file(contents, request.key.is_none() && creds.key.is_none())?;
         }
         if let Some(path) = &request.key {
-            let mut contents = load::read_file(path, passwords)?;
+            let mut contents = request.read(path, passwords)?;
             if contents.keys.is_empty() {
                 return Err(Error::input(
                     path,
@@ -126,13 +143,13 @@ impl Credentials {
             creds.note_ignored(&contents);
         }
         for path in &request.chain {
-            let contents = load::read_file(path, passwords)?;
+            let contents = request.read(path, passwords)?;
             require_certs(&contents, "a certificate")?;
             creds.chain.extend(certs_of(&contents, Role::Chain)?);
             creds.note_ignored(&contents);
         }
         for path in &request.cas {
-            let contents = load::read_file(path, passwords)?;
+            let contents = request.read(path, passwords)?;
             require_certs(&contents, "a CA certificate")?;
             creds.cas.extend(certs_of(&contents, Role::Ca)?);
             creds.note_ignored(&contents);

@@ -19,6 +19,7 @@ mod prefix;
 mod socket;
 mod wolfssl;
 
+use std::fmt;
 use std::io::{self, BufRead};
 
 use serde::Serialize;
@@ -57,6 +58,43 @@ pub struct LogEvent {
     pub text: String,
 }
 
+/// What a credential load call loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    Certificate,
+    Key,
+    Ca,
+}
+
+/// Where a credential was loaded: into the context, which sessions copy when they are created,
+/// or into one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadScope {
+    Context,
+    Session,
+}
+
+impl fmt::Display for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Credential::Certificate => "certificate",
+            Credential::Key => "key",
+            Credential::Ca => "ca",
+        })
+    }
+}
+
+impl fmt::Display for LoadScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LoadScope::Context => "context",
+            LoadScope::Session => "session",
+        })
+    }
+}
+
 /// What a line says. Serialised with a `kind` tag.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -66,10 +104,8 @@ pub enum LogWhat {
     /// A certificate, key or CA was loaded, into the context (shared) or the session.
     CredentialLoaded {
         call: String,
-        /// `certificate`, `key` or `ca`.
-        item: &'static str,
-        /// `context` or `session`.
-        scope: &'static str,
+        item: Credential,
+        scope: LoadScope,
     },
     /// A handshake message, named as the RFCs name it.
     Message {

@@ -2,7 +2,7 @@
 //! entries (`wolfSSL Entering wolfSSL_new`), the client's state machine (`connect state: ...`),
 //! `sent: ...` / `processing ...` per handshake message, alerts and error codes.
 
-use super::{LogWhat, Out, message_name};
+use super::{Credential, LoadScope, LogWhat, Out, message_name};
 use crate::explain::Stack;
 use crate::model::Side;
 
@@ -48,8 +48,8 @@ impl State {
                 STACK,
                 LogWhat::CredentialLoaded {
                     call: "wolfSSL_CTX_load_verify_locations".into(),
-                    item: "ca",
-                    scope: "context",
+                    item: Credential::Ca,
+                    scope: LoadScope::Context,
                 },
             );
             return true;
@@ -123,15 +123,15 @@ impl State {
         } else if bare.starts_with("CTX_use_certificate")
             || bare.starts_with("SSL_CTX_use_certificate")
         {
-            out.push(STACK, loaded("certificate", "context"));
+            out.push(STACK, loaded(Credential::Certificate, LoadScope::Context));
         } else if bare.starts_with("CTX_use_PrivateKey")
             || bare.starts_with("SSL_CTX_use_PrivateKey")
         {
-            out.push(STACK, loaded("key", "context"));
+            out.push(STACK, loaded(Credential::Key, LoadScope::Context));
         } else if bare.starts_with("use_certificate") || bare.starts_with("SSL_use_certificate") {
-            out.push(STACK, loaded("certificate", "session"));
+            out.push(STACK, loaded(Credential::Certificate, LoadScope::Session));
         } else if bare.starts_with("use_PrivateKey") || bare.starts_with("SSL_use_PrivateKey") {
-            out.push(STACK, loaded("key", "session"));
+            out.push(STACK, loaded(Credential::Key, LoadScope::Session));
         } else if bare == "connect_TLSv13" {
             out.version("TLSv1.3");
         } else if bare == "accept" || bare == "SSL_accept" {

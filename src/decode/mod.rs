@@ -1,9 +1,15 @@
-//! Bytes to events, with no sockets: TLS records and handshake messages ([`wire`]), TLS 1.3
-//! record decryption ([`decrypt`]), where records start again after a hole ([`resync`]),
-//! previews of bytes that are not TLS ([`plaintext`]), and just enough MQTT ([`mqtt`]).
+//! Bytes to events, with no sockets: TLS record framing ([`record`]), one connection's records
+//! and handshake messages in wire order ([`wire`]), each handshake message and alert
+//! ([`messages`]), TLS 1.3 record decryption ([`decrypt`]), where records start again after a
+//! hole ([`resync`]), previews of bytes that are not TLS ([`plaintext`]), and just enough MQTT
+//! ([`mqtt`]).
 
 pub mod decrypt;
+mod handshake;
+pub mod messages;
 pub mod mqtt;
 pub mod plaintext;
+mod reader;
+pub mod record;
 pub mod resync;
 pub mod wire;

@@ -3,9 +3,24 @@
 //! an HTTP request with its Authorization header), and reports end up in tickets, logs and CI
 //! output: the credentials they carry are summarised away, never copied.
 
+use std::fmt::Write as _;
+
 use super::mqtt;
-// Printable ASCII as it is, every other byte as `\xNN`.
-use super::wire::preview as printable;
+
+/// Printable ASCII as it is, every other byte as `\xNN`. Keeps peer-chosen text (a banner,
+/// a host name) from carrying control characters into a terminal.
+pub fn printable(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..=0x7e).contains(&b) {
+            text.push(char::from(b));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(text, "\\x{b:02x}");
+        }
+    }
+    text
+}
 
 /// The most bytes of the peer's a preview is made from.
 const PREVIEW_LEN: usize = 64;

@@ -2,21 +2,17 @@
 //!
 //! Past a hole the record framing is unknown: the bytes that follow may begin anywhere in a
 //! record. The next record is taken to start at the first position where a strictly plausible
-//! record header (content type 20 to 23, version SSL 3.0 to TLS 1.3, a length TLS allows) is
-//! followed, right after the record it announces, by another one of the same version, or by the
-//! end of the bytes captured so far (peers write whole records, so packets tend to end where a
-//! record does). Random bytes pass one such header check about once in two million positions;
-//! with a second header, or a length that lands exactly on the end of the bytes, practically
-//! never.
+//! record header (one the framer takes, [`record::header_plausible`], that also announces a
+//! body: exactly one byte for change_cipher_spec, at least one for the others) is followed,
+//! right after the record it announces, by another one of the same version, or by the end of the
+//! bytes captured so far (peers write whole records, so packets tend to end where a record
+//! does). Random bytes pass one such header check about once in two million positions; with a
+//! second header, or a length that lands exactly on the end of the bytes, practically never.
+//!
+//! The header check is the framer's own, so that where the search resumes the framer takes the
+//! header, and every header the framer takes can be found again after a hole.
 
-use super::wire::RECORD_HEADER;
-
-/// The longest record accepted: TLS 1.3's limit for protected records (2^14 + 256), which no
-/// record of earlier versions exceeds in practice either.
-const MAX_RECORD_BODY: usize = (1 << 14) + 256;
-
-const CHANGE_CIPHER_SPEC: u8 = 20;
-const APPLICATION_DATA: u8 = 23;
+use super::record::{self, CHANGE_CIPHER_SPEC, RECORD_HEADER};
 
 /// What [`record_start`] can tell from the bytes it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,17 +85,18 @@ fn record_at(rest: &[u8], complete: bool) -> Candidate {
 }
 
 /// The version and body length of a record header at the start of `bytes`, if all five bytes
-/// are there and plausible.
+/// are there and plausible, and it announces a body: empty records are legal (application_data)
+/// but too weak a sign of a record start to take after a hole.
 fn strict_header(bytes: &[u8]) -> Option<(u16, usize)> {
     let header = bytes.get(..RECORD_HEADER)?;
-    if !prefix_plausible(header, None) {
+    if !record::header_plausible(header) {
         return None;
     }
     let version = u16::from_be_bytes([header[1], header[2]]);
     let body = usize::from(u16::from_be_bytes([header[3], header[4]]));
     let fits = match header[0] {
         CHANGE_CIPHER_SPEC => body == 1,
-        _ => (1..=MAX_RECORD_BODY).contains(&body),
+        _ => body >= 1,
     };
     fits.then_some((version, body))
 }
@@ -107,24 +104,11 @@ fn strict_header(bytes: &[u8]) -> Option<(u16, usize)> {
 /// Whether the first bytes of a record header (up to all five) are plausible; with `version`,
 /// whether they can start a header of that version.
 fn prefix_plausible(bytes: &[u8], version: Option<u16>) -> bool {
-    let version = version.map(u16::to_be_bytes);
-    let type_ok = bytes
-        .first()
-        .is_none_or(|t| (CHANGE_CIPHER_SPEC..=APPLICATION_DATA).contains(t));
-    let major_ok = bytes
-        .get(1)
-        .is_none_or(|&major| version.map_or(major == 3, |v| major == v[0]));
-    let minor_ok = bytes
-        .get(2)
-        .is_none_or(|&minor| version.map_or(minor <= 4, |v| minor == v[1]));
-    let length_ok = match (bytes.get(3), bytes.get(4)) {
-        (Some(&high), Some(&low)) => {
-            usize::from(u16::from_be_bytes([high, low])) <= MAX_RECORD_BODY
-        }
-        (Some(&high), None) => usize::from(high) << 8 <= MAX_RECORD_BODY,
-        _ => true,
-    };
-    type_ok && major_ok && minor_ok && length_ok
+    let same_version = version.is_none_or(|v| {
+        let [major, minor] = v.to_be_bytes();
+        bytes.get(1).is_none_or(|&b| b == major) && bytes.get(2).is_none_or(|&b| b == minor)
+    });
+    record::header_plausible(bytes) && same_version
 }
 
 #[cfg(test)]
@@ -188,6 +172,28 @@ mod tests {
         let mut bytes = vec![20, 3, 3, 0, 1, 7];
         bytes.extend(record(23, 10));
         assert_eq!(record_start(&bytes, true), RecordStart::At(6));
+    }
+
+    /// The search takes every header the framer takes: a heartbeat record, a TLS 1.2 record
+    /// longer than TLS 1.3 allows (a full fragment with a SHA-384 MAC and 255 bytes of CBC
+    /// padding), one of the largest length; one byte longer, a header is no record.
+    #[test]
+    fn every_record_the_framer_takes_is_found_again() {
+        for (content_type, len) in [(24, 20), (23, 16_704), (23, record::MAX_BODY)] {
+            let mut bytes = vec![0xEE; 7];
+            bytes.extend(record(content_type, len));
+            bytes.extend(record(23, 30));
+            assert_eq!(
+                record_start(&bytes, true),
+                RecordStart::At(7),
+                "type {content_type}, {len} bytes"
+            );
+        }
+        let mut bytes = vec![0xEE; 7];
+        bytes.extend(record(23, record::MAX_BODY + 1));
+        let next = bytes.len();
+        bytes.extend(record(23, 30));
+        assert_eq!(record_start(&bytes, true), RecordStart::At(next));
     }
 
     /// Whatever random bytes come before it, the record is found where it starts, and so it is

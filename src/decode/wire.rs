@@ -17,29 +17,24 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use tls_parser::{SNIType, TlsCipherKx, TlsExtension};
-use x509_parser::prelude::{FromDer, X509Name};
+use tls_parser::TlsCipherKx;
 
 use super::decrypt::{KeyLog, Tls13Decrypter};
+use super::handshake::{self, Piece, Reassembly};
+use super::messages::certificate_verify::{DEFERRED, SignatureCheck};
+use super::messages::{self, alert, certificate, certificate_request, certificate_verify};
+use super::messages::{client_hello, server_hello, server_key_exchange};
+use super::plaintext;
+use super::reader::Reader;
+use super::record::{self, Frame, Framer, RECORD_HEADER};
 use crate::credentials::inspect::CertInfo;
-use crate::credentials::keys::verify_tls_signature;
 use crate::model::{Event, Handshake, Seen, Side, What, codes};
 
-/// Content type, version and length.
-const RECORD_HEADER_LEN: usize = 5;
-/// The largest record body any TLS version allows (TLSCiphertext: 2^14 + 2048).
-const MAX_RECORD_LEN: usize = 18432;
-/// Message type and u24 length.
-const HANDSHAKE_HEADER_LEN: usize = 4;
+pub use super::messages::certificate_verify::DeferredChecks;
+
 /// After records went missing, how many more records a TLS 1.3 decrypter tries to skip to find
 /// its sequence number again.
 const MAX_LOST_RECORDS: u64 = 32;
-/// How many handshake messages in a row are checked when bytes are judged to be whole
-/// messages (see `plaintext_handshake_messages`).
-const MAX_CHAINED_MESSAGES: usize = 16;
-/// Handshake messages larger than this are skipped rather than buffered. Real certificate
-/// chains stay far below it; the limit only bounds memory against a hostile peer.
-const MAX_HANDSHAKE_LEN: usize = 256 * 1024;
 /// How many bytes of a non-TLS stream the `NotTls` event shows.
 const PREVIEW_LEN: usize = 64;
 /// How many events one connection's decoder shows. A handshake, even with long chains and a
@@ -51,29 +46,19 @@ pub const MAX_EVENTS_SHOWN: usize = 1000;
 /// this many: what ends a connection is what its diagnosis turns on.
 const MAX_ALERTS_PAST_LIMIT: usize = 16;
 
-const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
-const CONTENT_ALERT: u8 = 21;
-const CONTENT_HANDSHAKE: u8 = 22;
-const CONTENT_APPLICATION_DATA: u8 = 23;
+const CONTENT_CHANGE_CIPHER_SPEC: u8 = record::CHANGE_CIPHER_SPEC;
+const CONTENT_ALERT: u8 = record::ALERT;
+const CONTENT_HANDSHAKE: u8 = record::HANDSHAKE;
+const CONTENT_APPLICATION_DATA: u8 = record::APPLICATION_DATA;
 
-const MESSAGE_CLIENT_HELLO: u8 = 1;
-const MESSAGE_SERVER_HELLO: u8 = 2;
-const MESSAGE_CERTIFICATE_VERIFY: u8 = 15;
-const MESSAGE_FINISHED: u8 = 20;
-const MESSAGE_KEY_UPDATE: u8 = 24;
+const MESSAGE_CLIENT_HELLO: u8 = messages::CLIENT_HELLO;
+const MESSAGE_SERVER_HELLO: u8 = messages::SERVER_HELLO;
+const MESSAGE_CERTIFICATE_VERIFY: u8 = messages::CERTIFICATE_VERIFY;
+const MESSAGE_FINISHED: u8 = messages::FINISHED;
+const MESSAGE_KEY_UPDATE: u8 = messages::KEY_UPDATE;
 
 const TLS12: u16 = 0x0303;
 const TLS13: u16 = 0x0304;
-
-/// The ServerHello random that marks a HelloRetryRequest: SHA-256("HelloRetryRequest").
-const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-];
-
-/// The handshake messages kept for checking CertificateVerify signatures; past this the
-/// signatures are left unchecked.
-const MAX_HANDSHAKE_LOG: usize = 1024 * 1024;
 
 /// Both directions of one connection, decoded incrementally in wire order.
 #[derive(Debug, Default)]
@@ -89,9 +74,8 @@ pub struct Wire {
     client_random: Option<[u8; 32]>,
     /// Decrypters made at the ServerHello, waiting for their direction's next record.
     pending: [Option<Tls13Decrypter>; 2],
-    /// Every handshake message so far (header included), in wire order: what CertificateVerify
-    /// signs. `None` once it grew too large or a HelloRetryRequest made it differ.
-    handshake_log: Option<Vec<u8>>,
+    /// Every handshake message so far, in wire order: what CertificateVerify signs.
+    handshake_log: handshake::Log,
     /// The end-entity certificate each side presented (client, server).
     presented: [Option<CertInfo>; 2],
     /// CertificateVerify checks set aside: (record, sender, check).
@@ -170,21 +154,22 @@ impl Shown {
 /// What one direction of the connection has sent and not yet been decoded.
 #[derive(Debug, Default)]
 struct Direction {
-    /// The record being received: its header and as much of its body as has arrived.
+    /// Where this side's records start and end.
+    framer: Framer,
+    /// The record being received, once its header is whole: the header, and as much of its
+    /// body as has arrived unless it is only counted (`counting`).
     record: Vec<u8>,
+    /// The body of the record being received is counted, not copied: encrypted with no keys to
+    /// decrypt it, or the rest of one cut by missing bytes.
+    counting: bool,
     /// Set once the bytes stopped looking like TLS: nothing more is decoded.
     not_tls: bool,
     /// This side sent change_cipher_spec; in TLS 1.2 and below its later records are encrypted.
     sent_ccs: bool,
     /// Plaintext handshake bytes that do not yet make a whole message.
-    handshake: Vec<u8>,
-    /// Bytes of an oversized handshake message still to be skipped.
-    skip: usize,
+    handshake: Reassembly,
     /// Decrypts this side's TLS 1.3 records, from its first record after the ServerHello.
     decrypter: Option<Tls13Decrypter>,
-    /// Body bytes still to come of a record nobody will read (encrypted, no keys): they are
-    /// counted, not copied.
-    opaque_left: usize,
     /// A failure to decrypt was already reported.
     decrypt_failed: bool,
     /// A whole record came, or bytes went missing: bytes that then do not start a record mean
@@ -195,7 +180,7 @@ struct Direction {
     lost: bool,
     /// Bytes passed over while the framing was lost ([`Wire::pass_over`]).
     passed_over: u64,
-    /// The record being counted (`opaque_left`) is the rest of one cut by missing bytes: it was
+    /// The record being counted (`counting`) is the rest of one cut by missing bytes: it was
     /// reported at the hole, nothing more is made of it.
     discarding: bool,
     /// The record being received is the rest of a plaintext handshake record cut by missing
@@ -210,16 +195,6 @@ struct Direction {
     records_lost: bool,
     /// Bytes of this side that start no record are damage ([`Wire::resumes_after_damage`]).
     resumes_after_damage: bool,
-}
-
-impl Direction {
-    /// Body bytes of the current record still to come, once its header is complete.
-    fn record_left(&self) -> Option<usize> {
-        if self.opaque_left > 0 {
-            return Some(self.opaque_left);
-        }
-        Some(record_total_len(&self.record)? - self.record.len())
-    }
 }
 
 /// Collects the events of one `feed` call, all stamped with the same side and time.
@@ -249,10 +224,7 @@ impl Out<'_> {
 
 impl Wire {
     pub fn new() -> Wire {
-        Wire {
-            handshake_log: Some(Vec::new()),
-            ..Wire::default()
-        }
+        Wire::default()
     }
 
     /// A decoder that decrypts TLS 1.3 records with the secrets of a key log.
@@ -285,49 +257,29 @@ impl Wire {
         let mut dir = std::mem::take(self.direction(from));
         let mut input = bytes;
         while !dir.not_tls && !dir.lost {
-            if dir.opaque_left > 0 {
-                let skipped = dir.opaque_left.min(input.len());
-                dir.opaque_left -= skipped;
-                input = &input[skipped..];
-                if dir.opaque_left > 0 {
-                    break;
-                }
-                self.end_counted_record(&mut dir, &mut out);
-                continue;
-            }
-            if dir.record.len() == RECORD_HEADER_LEN && self.opaque(&dir, from) {
-                dir.opaque_left =
-                    record_total_len(&dir.record).unwrap_or(RECORD_HEADER_LEN) - RECORD_HEADER_LEN;
-                if dir.opaque_left > 0 {
-                    continue;
-                }
-            }
-            if let Some(total) = record_total_len(&dir.record)
-                && dir.record.len() == total
-            {
-                let record = std::mem::take(&mut dir.record);
-                self.on_record(&mut dir, &record, &mut out);
-                dir.record = record;
-                dir.record.clear();
-                continue;
-            }
-            let Some((&first, rest)) = input.split_first() else {
+            let Some(frame) = dir.framer.next(&mut input) else {
                 break;
             };
-            if dir.record.len() < RECORD_HEADER_LEN {
-                // Header bytes are checked one at a time, so that a stream that is not TLS is
-                // recognised from its first byte even when it is shorter than a header.
-                dir.record.push(first);
-                input = rest;
-                if !header_plausible(&dir.record) {
+            match frame {
+                Frame::Header(header) => {
+                    dir.record.extend_from_slice(&header.bytes());
+                    dir.counting = self.opaque(&dir, from);
+                }
+                Frame::Body(body) => {
+                    if !dir.counting {
+                        dir.record.extend_from_slice(body);
+                    }
+                }
+                Frame::End => self.end_record(&mut dir, &mut out),
+                Frame::Refused(refused) => {
                     let damaged = dir.tls_seen || dir.resumes_after_damage;
-                    let refused = refused_header(&dir.record);
-                    let mut seen = std::mem::take(&mut dir.record);
+                    let why = refused.why();
+                    let mut seen = refused.bytes().to_vec();
                     seen.extend(input.iter().take(PREVIEW_LEN.saturating_sub(seen.len())));
                     // Either way the bytes are shown as "not TLS" ones are: without credentials.
-                    let preview = super::plaintext::preview(&seen);
+                    let preview = plaintext::preview(&seen);
                     if damaged {
-                        let why = refused.map(|r| format!("; {r}")).unwrap_or_default();
+                        let why = why.map(|r| format!("; {r}")).unwrap_or_default();
                         out.note(format!(
                             "the {}'s bytes stop looking like TLS records (\"{preview}\" starts no \
                              record{why}): the stream is damaged or out of step, and is not decoded \
@@ -337,10 +289,10 @@ impl Wire {
                         dir.lost = true;
                     } else {
                         out.push(What::NotTls { preview });
-                        if let Some(refused) = refused {
+                        if let Some(why) = why {
                             // Bytes that start like a record: say why they are none.
                             out.note(format!(
-                                "the {}'s first bytes start like a TLS record, but {refused}: they \
+                                "the {}'s first bytes start like a TLS record, but {why}: they \
                                  are not decoded",
                                 out.from
                             ));
@@ -348,13 +300,7 @@ impl Wire {
                         dir.not_tls = true;
                     }
                 }
-                continue;
             }
-            let total = record_total_len(&dir.record).unwrap_or(RECORD_HEADER_LEN);
-            let wanted = total.saturating_sub(dir.record.len()).min(input.len());
-            let (body, rest) = input.split_at_checked(wanted).unwrap_or((input, &[]));
-            dir.record.extend_from_slice(body);
-            input = rest;
         }
         *self.direction(from) = dir;
         self.shown = shown;
@@ -364,15 +310,15 @@ impl Wire {
     /// the body, or part of it, of an application_data record, which a decoder without keys
     /// only counts. Appends the events that completes (the record's) to `events`, as
     /// [`Wire::feed_into`] would for the bytes themselves. The caller must have framed the
-    /// stream with [`record_header_plausible`] and fed every byte outside such bodies.
+    /// stream with a [`record::Framer`] and fed every byte outside such bodies.
     pub fn skip_into(&mut self, from: Side, n: usize, at_ms: f64, events: &mut Vec<Event>) {
         let keys = self.keys.is_some();
         let dir = self.direction(from);
-        if dir.not_tls || dir.lost {
-            // Nothing of this side is decoded any more.
+        if dir.not_tls || dir.lost || n == 0 {
+            // Nothing of this side is decoded any more, or nothing was skipped.
             return;
         }
-        let counted = !keys && n <= dir.opaque_left;
+        let counted = !keys && dir.counting && dir.framer.body_left().is_some_and(|left| n <= left);
         debug_assert!(
             counted,
             "skipped bytes outside an application_data record body"
@@ -384,8 +330,8 @@ impl Wire {
             return;
         }
         let mut dir = std::mem::take(self.direction(from));
-        dir.opaque_left -= n;
-        if dir.opaque_left == 0 {
+        dir.framer.skip_body(n);
+        if dir.framer.body_left() == Some(0) {
             let mut shown = self.shown;
             let mut out = Out {
                 from,
@@ -393,7 +339,9 @@ impl Wire {
                 events,
                 shown: &mut shown,
             };
-            self.end_counted_record(&mut dir, &mut out);
+            let end = dir.framer.next(&mut &[][..]);
+            debug_assert_eq!(end, Some(Frame::End));
+            self.end_record(&mut dir, &mut out);
             self.shown = shown;
         }
         *self.direction(from) = dir;
@@ -479,37 +427,36 @@ impl Wire {
 
     /// Says so when `from`'s stream ended inside a record: what of it came.
     fn partial_record_into(&mut self, from: Side, at_ms: f64, events: &mut Vec<Event>) {
-        let mut dir = std::mem::take(self.direction(from));
-        let Some(&first) = dir.record.first() else {
-            *self.direction(from) = dir;
+        let dir = self.direction(from);
+        if dir.discarding {
+            // The rest of a record reported at the hole that cut it.
             return;
-        };
-        let declared = dir
-            .record
-            .get(3..RECORD_HEADER_LEN)
-            .map(|length| u16::from_be_bytes([length[0], length[1]]));
-        let pending = !(dir.not_tls || dir.lost || dir.discarding);
-        if pending {
+        }
+        let mut dir = std::mem::take(dir);
+        if let Some(partial) = dir.framer.partial()
+            && !(dir.not_tls || dir.lost)
+        {
             // A counted record holds only its header: its body went by uncopied.
-            let received = match (declared, dir.opaque_left) {
-                (Some(length), left) if left > 0 => RECORD_HEADER_LEN + usize::from(length) - left,
-                _ => dir.record.len(),
-            };
-            let preview = (dir.opaque_left == 0).then(|| {
-                super::plaintext::preview(&dir.record[..dir.record.len().min(PREVIEW_LEN)])
+            let preview = (!dir.counting).then(|| {
+                let bytes = match dir.framer.body_left() {
+                    Some(_) => &dir.record[..],
+                    None => dir.framer.header_so_far(),
+                };
+                plaintext::preview(&bytes[..bytes.len().min(PREVIEW_LEN)])
             });
             let what = What::PartialRecord {
-                content_type: codes::content_type(first),
-                declared,
-                received,
+                content_type: codes::content_type(partial.content_type),
+                declared: partial.declared,
+                received: partial.received,
                 preview,
             };
             if self.shown.admit(&what) {
                 events.push(Event { at_ms, from, what });
             }
         }
+        dir.framer.reset();
         dir.record.clear();
-        dir.opaque_left = 0;
+        dir.counting = false;
         *self.direction(from) = dir;
     }
 
@@ -524,12 +471,16 @@ impl Wire {
     /// A hole in `dir`'s stream: see [`Wire::gap_into`].
     fn bytes_missing(&mut self, dir: &mut Direction, missing: u64, out: &mut Out<'_>) {
         // Signatures cover every handshake message before them: from here some are missing.
-        self.handshake_log = None;
+        self.handshake_log.give_up();
         dir.tls_seen = true;
-        let left = if dir.lost { None } else { dir.record_left() };
-        let header: Option<[u8; RECORD_HEADER_LEN]> = dir
+        let left = if dir.lost {
+            None
+        } else {
+            dir.framer.body_left()
+        };
+        let header: Option<[u8; RECORD_HEADER]> = dir
             .record
-            .get(..RECORD_HEADER_LEN)
+            .get(..RECORD_HEADER)
             .and_then(|h| h.try_into().ok());
         let readable = self.cut_record(dir, out);
         out.push(What::CaptureGap { missing });
@@ -542,17 +493,27 @@ impl Wire {
                 let rest = left - missing as usize;
                 header[3..].copy_from_slice(&(rest as u16).to_be_bytes());
                 dir.record.extend_from_slice(&header);
+                dir.framer.continue_with(header);
+                dir.counting = false;
                 dir.rest_of_cut_record = Some(index);
             }
-            (Some(left), _, _) if missing <= left as u64 => {
+            (Some(left), _, _) if missing < left as u64 => {
                 // The hole ends inside the record: its rest is counted, and the next record
                 // starts right after it.
-                dir.opaque_left = left - missing as usize;
-                dir.discarding = dir.opaque_left > 0;
+                dir.framer.skip_body(missing as usize);
+                dir.counting = true;
+                dir.discarding = true;
+            }
+            (Some(left), _, _) if missing == left as u64 => {
+                // The hole ends with the record: the next starts right after it.
+                dir.framer.reset();
+                dir.counting = false;
+                dir.discarding = false;
             }
             _ => {
                 dir.lost = true;
-                dir.opaque_left = 0;
+                dir.framer.reset();
+                dir.counting = false;
                 dir.discarding = false;
                 dir.ccs_unknown |= !dir.sent_ccs;
             }
@@ -569,7 +530,7 @@ impl Wire {
         // The rest of a record cut before is cut again: nothing more is read of it.
         let cut_before = dir.rest_of_cut_record.take().is_some() || dir.discarding;
         let mut readable = None;
-        if !cut_before && record.len() >= RECORD_HEADER_LEN {
+        if !cut_before && record.len() >= RECORD_HEADER {
             self.on_record_part(dir, &record, false, out);
             let plaintext_handshake = record[0] == CONTENT_HANDSHAKE
                 && !self.encrypted(dir, out.from, CONTENT_HANDSHAKE)
@@ -581,16 +542,16 @@ impl Wire {
         readable
     }
 
-    /// The end of a record whose body was only counted.
-    fn end_counted_record(&mut self, dir: &mut Direction, out: &mut Out<'_>) {
-        let header = std::mem::take(&mut dir.record);
-        if dir.discarding {
-            dir.discarding = false;
-        } else {
-            self.on_record(dir, &header, out);
+    /// The end of the record being received: decoded, unless it is the rest of one a hole cut,
+    /// which was reported at the hole.
+    fn end_record(&mut self, dir: &mut Direction, out: &mut Out<'_>) {
+        let record = std::mem::take(&mut dir.record);
+        if !std::mem::take(&mut dir.discarding) {
+            self.on_record(dir, &record, out);
         }
-        dir.record = header;
+        dir.record = record;
         dir.record.clear();
+        dir.counting = false;
     }
 
     /// The negotiated protocol version, once the server's ServerHello (or HelloRetryRequest)
@@ -630,8 +591,10 @@ impl Wire {
         out: &mut Out<'_>,
     ) {
         if let Some(index) = dir.rest_of_cut_record.take() {
-            let body = record.get(RECORD_HEADER_LEN..).unwrap_or_default();
-            self.messages_after_hole(dir, index, body, out);
+            // Whole messages may follow the end of the one the hole cut.
+            let body = record.get(RECORD_HEADER..).unwrap_or_default();
+            dir.handshake.push_after_hole(body);
+            self.on_messages(dir, index, out);
             return;
         }
         let mut reader = Reader(record);
@@ -690,14 +653,13 @@ impl Wire {
                 if out.from == Side::Server && !self.tls13() {
                     self.server_ccs_record.get_or_insert(index);
                 }
-                if !dir.handshake.is_empty() || dir.skip > 0 {
+                if dir.handshake.in_progress() {
                     out.note(format!(
                         "record {index}: change_cipher_spec came in the middle of a handshake message; \
                          its {} bytes received so far are dropped",
-                        dir.handshake.len()
+                        dir.handshake.buffered()
                     ));
                     dir.handshake.clear();
-                    dir.skip = 0;
                 }
             }
             // Of a cut record, the whole alerts that arrived.
@@ -707,35 +669,6 @@ impl Wire {
             _ => {}
         }
     }
-
-    /// The rest of a plaintext handshake record after a hole: the end of the message the hole
-    /// cut, then possibly whole messages, decoded from the first place where messages follow
-    /// one another to exactly the record's end.
-    ///
-    /// When no message starts in it, the cut message goes on past the record (a large
-    /// Certificate, or one skipped for its size): the direction's handshake stream stays out of
-    /// step ([`Wire::OUT_OF_STEP`]) and its next handshake records are searched the same way,
-    /// rather than decoded from their first byte, which is most likely the cut message's middle.
-    fn messages_after_hole(
-        &mut self,
-        dir: &mut Direction,
-        index: u32,
-        body: &[u8],
-        out: &mut Out<'_>,
-    ) {
-        let start = (0..body.len()).find(|&at| plaintext_handshake_messages(&body[at..]));
-        match start {
-            Some(start) => {
-                dir.skip = 0;
-                self.on_handshake_bytes(dir, index, &body[start..], out);
-            }
-            None => dir.skip = Self::OUT_OF_STEP,
-        }
-    }
-
-    /// `Direction::skip` while a direction's handshake stream is out of step after a hole: how
-    /// much of the cut message is still to come is not known.
-    const OUT_OF_STEP: usize = usize::MAX;
 
     /// Whether a record of this type, sent after a hole that may have held the side's
     /// change_cipher_spec, may be encrypted or not (TLS 1.2 and below show alerts and
@@ -848,50 +781,43 @@ impl Wire {
         body: &[u8],
         out: &mut Out<'_>,
     ) {
-        if dir.skip == Self::OUT_OF_STEP {
-            self.messages_after_hole(dir, index, body, out);
-            return;
-        }
-        let skipped = dir.skip.min(body.len());
-        dir.skip -= skipped;
-        dir.handshake
-            .extend_from_slice(body.get(skipped..).unwrap_or_default());
-        loop {
-            let mut header = Reader(&dir.handshake);
-            let (Some(message_type), Some(length)) = (header.u8(), header.u24()) else {
-                break;
-            };
-            let total = HANDSHAKE_HEADER_LEN + length;
-            if length > MAX_HANDSHAKE_LEN {
-                out.note(format!(
-                    "record {index}: the {}'s {} declares {length} bytes, more than iotdoctor \
-                     decodes; it is skipped",
-                    out.from,
-                    message_name(message_type)
-                ));
-                if dir.handshake.len() >= total {
-                    dir.handshake.drain(..total);
-                } else {
-                    dir.skip = total - dir.handshake.len();
-                    dir.handshake.clear();
-                }
-                continue;
-            }
-            let Some(message) = dir.handshake.get(HANDSHAKE_HEADER_LEN..total) else {
-                break;
-            };
-            // Decoded where it lies: the direction was taken out of `self`.
-            self.on_message(index, message_type, message, out);
-            self.log_handshake(&dir.handshake[..total]);
-            dir.handshake.drain(..total);
-            if let Some(decrypter) = dir.decrypter.as_mut() {
-                match message_type {
-                    MESSAGE_FINISHED => decrypter.to_application(),
-                    MESSAGE_KEY_UPDATE => decrypter.key_update(),
-                    _ => {}
+        dir.handshake.push(body);
+        self.on_messages(dir, index, out);
+    }
+
+    /// Decodes the handshake messages `dir` completed, in record `index`.
+    fn on_messages(&mut self, dir: &mut Direction, index: u32, out: &mut Out<'_>) {
+        let decrypter = &mut dir.decrypter;
+        dir.handshake.messages(|piece| match piece {
+            Piece::TooLarge {
+                message_type,
+                length,
+            } => out.note(format!(
+                "record {index}: the {}'s {} declares {length} bytes, more than iotdoctor \
+                 decodes; it is skipped",
+                out.from,
+                messages::name(message_type)
+            )),
+            Piece::Message {
+                message_type,
+                whole,
+            } => {
+                self.on_message(
+                    index,
+                    message_type,
+                    &whole[handshake::HANDSHAKE_HEADER..],
+                    out,
+                );
+                self.handshake_log.push(whole);
+                if let Some(decrypter) = decrypter.as_mut() {
+                    match message_type {
+                        MESSAGE_FINISHED => decrypter.to_application(),
+                        MESSAGE_KEY_UPDATE => decrypter.key_update(),
+                        _ => {}
+                    }
                 }
             }
-        }
+        });
     }
 
     /// Decodes one complete handshake message into an event, or a note saying what failed.
@@ -902,8 +828,7 @@ impl Wire {
             && out.from == Side::Client
             && self.client_random.is_none()
         {
-            // legacy_version (2 bytes), then the 32-byte random the key log is keyed by.
-            self.client_random = body.get(2..34).and_then(|r| r.try_into().ok());
+            self.client_random = client_hello::random(body);
         }
         match self.decode_message(out.from, record, message_type, body, &mut notes) {
             Ok(mut what) => {
@@ -928,7 +853,7 @@ impl Wire {
                         ..
                     } => {
                         // The transcript then starts with a synthetic message_hash: not kept.
-                        self.handshake_log = None;
+                        self.handshake_log.give_up();
                     }
                     _ => {}
                 }
@@ -937,7 +862,7 @@ impl Wire {
             Err(why) => out.note(format!(
                 "record {record}: the {}'s {} could not be decoded: {why}",
                 out.from,
-                message_name(message_type)
+                messages::name(message_type)
             )),
         }
         for note in notes {
@@ -955,7 +880,7 @@ impl Wire {
     ) -> Result<What, String> {
         let handshake = |message| What::Handshake { record, message };
         Ok(match message_type {
-            1 => handshake(client_hello(body, notes)?),
+            1 => handshake(client_hello::decode(body, notes)?),
             2 => handshake(self.server_hello(from, body, notes)?),
             4 => handshake(Handshake::NewSessionTicket),
             8 => handshake(Handshake::EncryptedExtensions),
@@ -984,17 +909,6 @@ impl Wire {
         })
     }
 
-    /// Appends a complete handshake message to the log CertificateVerify signatures cover.
-    fn log_handshake(&mut self, message: &[u8]) {
-        if let Some(log) = &mut self.handshake_log {
-            if log.len() + message.len() > MAX_HANDSHAKE_LOG {
-                self.handshake_log = None;
-            } else {
-                log.extend_from_slice(message);
-            }
-        }
-    }
-
     /// At a TLS 1.3 ServerHello, with a key log: the decrypters for both directions.
     fn make_decrypters(&mut self, notes: &mut Vec<String>) {
         let (Some(keys), true, Some(suite)) = (&self.keys, self.tls13(), self.cipher_suite) else {
@@ -1021,8 +935,7 @@ impl Wire {
 
     /// What checking a CertificateVerify takes: the sender's certificate and the signed content.
     fn signature_check(&self, from: Side, body: &[u8]) -> Result<SignatureCheck, Option<String>> {
-        let mut reader = Reader(body);
-        let (Some(scheme), Some(signature)) = (reader.u16(), reader.vec16()) else {
+        let Some((scheme, signature)) = certificate_verify::scheme_and_signature(body) else {
             return Err(None);
         };
         let Some(cert) = &self.presented[slot(from)] else {
@@ -1030,30 +943,13 @@ impl Wire {
                 "no certificate of the sender was seen to check it against".into(),
             ));
         };
-        let Some(log) = &self.handshake_log else {
+        let Some(log) = self.handshake_log.messages() else {
             return Err(Some(
                 "the handshake messages it signs were not all seen".into(),
             ));
         };
-        let message = if self.tls13() {
-            // RFC 8446 section 4.4.3: 64 spaces, a context string, a zero byte, the transcript hash.
-            let context: &[u8] = match from {
-                Side::Server => b"TLS 1.3, server CertificateVerify",
-                Side::Client => b"TLS 1.3, client CertificateVerify",
-            };
-            let algorithm = if self.cipher_suite == Some(0x1302) {
-                &aws_lc_rs::digest::SHA384
-            } else {
-                &aws_lc_rs::digest::SHA256
-            };
-            let mut content = vec![0x20; 64];
-            content.extend_from_slice(context);
-            content.push(0);
-            content.extend_from_slice(aws_lc_rs::digest::digest(algorithm, log).as_ref());
-            content
-        } else {
-            log.clone()
-        };
+        let sha384 = self.cipher_suite == Some(0x1302);
+        let message = certificate_verify::signed_content(log, self.tls13(), from, sha384);
         Ok(SignatureCheck {
             cert: cert.clone(),
             scheme,
@@ -1106,55 +1002,15 @@ impl Wire {
         body: &[u8],
         notes: &mut Vec<String>,
     ) -> Result<Handshake, String> {
-        let (_, hello) = tls_parser::parse_tls_handshake_server_hello(body)
-            .map_err(|_| "its fixed fields are cut short or malformed".to_string())?;
-        let retry = hello.random == HELLO_RETRY_REQUEST_RANDOM;
-        let what = if retry {
-            "HelloRetryRequest"
-        } else {
-            "ServerHello"
-        };
-        let mut selected_version = None;
-        let mut key_share = None;
-        let mut alpn = None;
-        for (ext_type, whole) in split_extensions(hello.ext.unwrap_or_default(), what, notes) {
-            match tls_parser::parse_tls_server_hello_extension(whole) {
-                Ok((_, TlsExtension::SupportedVersions(versions))) => {
-                    selected_version = versions.first().map(|v| v.0);
-                }
-                Ok((_, TlsExtension::KeyShare(share))) => {
-                    key_share = Reader(share).u16().map(codes::group)
-                }
-                Ok((_, TlsExtension::ALPN(protocols))) => {
-                    alpn = protocols.first().map(|p| preview(p))
-                }
-                Ok(_) => {}
-                Err(_) => notes.push(malformed_extension(what, ext_type)),
-            }
-        }
-        let version = selected_version.unwrap_or(hello.version.0);
+        let hello = server_hello::decode(body, notes)?;
         if from == Side::Server {
-            self.version = Some(version);
-            self.cipher_suite = Some(hello.cipher.0);
+            self.version = Some(hello.version);
+            self.cipher_suite = Some(hello.cipher_suite);
         }
-        let cipher_suite = codes::cipher_suite(hello.cipher.0);
-        Ok(if retry {
-            Handshake::HelloRetryRequest {
-                cipher_suite,
-                key_share,
-            }
-        } else {
-            Handshake::ServerHello {
-                version: codes::version(version),
-                cipher_suite,
-                key_share,
-                alpn,
-            }
-        })
+        Ok(hello.message)
     }
 
-    /// The certificates of a Certificate message; the ones that do not parse are left out,
-    /// with a note.
+    /// The certificates of a Certificate message, in the negotiated version's layout.
     fn certificate(
         &self,
         from: Side,
@@ -1162,25 +1018,7 @@ impl Wire {
         body: &[u8],
         notes: &mut Vec<String>,
     ) -> Result<Vec<CertInfo>, String> {
-        // The format follows the negotiated version; the other one is tried when it does not
-        // fit, for a message seen before (or without) a ServerHello.
-        let (first, second): (ListParser, ListParser) = if self.tls13() {
-            (certificate_list_tls13, certificate_list_tls12)
-        } else {
-            (certificate_list_tls12, certificate_list_tls13)
-        };
-        let ders = first(body).or_else(|why| second(body).map_err(|_| why))?;
-        let mut certificates = Vec::with_capacity(ders.len());
-        for (number, der) in ders.iter().enumerate() {
-            match CertInfo::from_der_cached(der) {
-                Ok(info) => certificates.push(info),
-                Err(why) => notes.push(format!(
-                    "record {record}: certificate {} of the {from}'s Certificate message is left out: {why}",
-                    number + 1
-                )),
-            }
-        }
-        Ok(certificates)
+        certificate::decode(body, self.tls13(), from, record, notes)
     }
 
     /// The key exchange group and signature scheme of a ServerKeyExchange, where visible.
@@ -1189,46 +1027,14 @@ impl Wire {
             .cipher_suite
             .and_then(codes::cipher_suite_info)
             .map(|suite| suite.kx);
-        let mut reader = Reader(body);
-        let (group, params_read) = if kx == Some(TlsCipherKx::Dhe) {
-            // ServerDHParams: p, g and Ys, each u16-length-prefixed; they name no group.
-            (None, skip_dh_params(&mut reader).is_some())
-        } else if body.first() == Some(&3) {
-            // ServerECDHParams: curve_type 3 (named_curve), group, u8-length-prefixed point.
-            let group = reader.u8().and_then(|_| reader.u16());
-            (group, group.is_some() && reader.vec8().is_some())
-        } else {
-            (None, false)
-        };
         // Only TLS 1.2 names the signature scheme before the signature.
         let tls12 = self.version.is_none_or(|v| v >= TLS12);
-        let scheme = if params_read && tls12 {
-            reader.u16()
-        } else {
-            None
-        };
-        Handshake::ServerKeyExchange {
-            group: group.map(codes::group),
-            scheme: scheme.map(codes::signature_scheme),
-        }
+        server_key_exchange::decode(body, kx == Some(TlsCipherKx::Dhe), tls12)
     }
 
     fn certificate_request(&self, record: u32, body: &[u8]) -> Result<What, String> {
-        let (certificate_types, schemes, ca_names) = if self.tls13() {
-            certificate_request_tls13(body)?
-        } else {
-            certificate_request_tls12(body, self.version.is_none_or(|v| v >= TLS12))?
-        };
-        Ok(What::CertificateRequest {
-            record: Some(record),
-            seen: Seen::Wire,
-            certificate_types: certificate_types
-                .iter()
-                .map(|&t| codes::certificate_type(t))
-                .collect(),
-            signature_schemes: schemes.into_iter().map(codes::signature_scheme).collect(),
-            ca_names: ca_names.into_iter().map(distinguished_name).collect(),
-        })
+        let with_schemes = self.version.is_none_or(|v| v >= TLS12);
+        certificate_request::decode(body, self.tls13(), with_schemes, record)
     }
 
     /// A CertificateVerify; `None` before TLS 1.2, whose CertificateVerify names no scheme.
@@ -1236,97 +1042,7 @@ impl Wire {
         if self.version.is_some_and(|v| v < TLS12) {
             return Ok(None);
         }
-        let mut reader = Reader(body);
-        let scheme = reader.u16().ok_or("no signature scheme")?;
-        let signature = reader
-            .vec16()
-            .ok_or("the signature is longer than the message")?;
-        Ok(Some(What::CertificateVerify {
-            record: Some(record),
-            seen: Seen::Wire,
-            scheme: codes::signature_scheme(scheme),
-            signature_length: signature.len(),
-            verified: None,
-            detail: None,
-        }))
-    }
-}
-
-/// The detail of a CertificateVerify whose check waits for [`DeferredChecks::settle`].
-const DEFERRED: &str = "check deferred";
-
-/// TLS 1.2 CertificateVerify checks a [`Wire`] set aside, taken out with
-/// [`Wire::take_deferred_checks`].
-#[derive(Debug, Default)]
-pub struct DeferredChecks {
-    /// (record, sender, check).
-    checks: Vec<(u32, Side, SignatureCheck)>,
-    /// The record that carried the server's ChangeCipherSpec.
-    server_ccs_record: Option<u32>,
-}
-
-impl DeferredChecks {
-    /// Checks each CertificateVerify set aside, except those the server accepted (a server that
-    /// goes on to send its ChangeCipherSpec verified the signature itself), and writes the
-    /// verdicts into the matching events of `events`.
-    pub fn settle(self, events: &mut [Event]) {
-        for (record, from, check) in self.checks {
-            let accepted = self.server_ccs_record.is_some_and(|ccs| ccs > record);
-            let verdict = if accepted {
-                (None, Some("not checked: the server accepted it (it sent its ChangeCipherSpec after it)".into()))
-            } else {
-                check.run()
-            };
-            let event = events.iter_mut().find(|e| {
-                e.from == from
-                    && matches!(&e.what, What::CertificateVerify { record: Some(r), detail: Some(d), .. }
-                        if *r == record && d == DEFERRED)
-            });
-            if let Some(Event {
-                what:
-                    What::CertificateVerify {
-                        verified, detail, ..
-                    },
-                ..
-            }) = event
-            {
-                (*verified, *detail) = verdict;
-            }
-        }
-    }
-}
-
-/// A CertificateVerify signature and what it must verify against.
-#[derive(Debug)]
-struct SignatureCheck {
-    cert: CertInfo,
-    scheme: u16,
-    message: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-impl SignatureCheck {
-    fn run(&self) -> (Option<bool>, Option<String>) {
-        let name = self.cert.short_name();
-        let verified = verify_tls_signature(
-            &self.cert,
-            rustls::SignatureScheme::from(self.scheme),
-            &self.message,
-            &self.signature,
-        );
-        match verified {
-            Some(true) => (Some(true), Some(format!("verifies against '{name}'"))),
-            Some(false) => (
-                Some(false),
-                Some(format!(
-                    "does NOT verify against '{name}': the signing key does not belong to that certificate"
-                )),
-            ),
-            None => (
-                None,
-                Some("a signature scheme iotdoctor cannot check".into()),
-            ),
-        }
+        certificate_verify::decode(body, record).map(Some)
     }
 }
 
@@ -1349,82 +1065,10 @@ fn mark_decrypted(what: &mut What) {
     }
 }
 
-/// Whether the bytes received so far of a record header can start a TLS record.
-/// Whether the first bytes of a record header (up to all five) could start a TLS record; the
-/// decoder takes a stream that fails this for something other than TLS and stops decoding it.
-pub fn record_header_plausible(header: &[u8]) -> bool {
-    header_plausible(header)
-}
-
-/// The content type of application_data records (whose bodies [`Wire::skip_into`] takes).
-pub const APPLICATION_DATA: u8 = CONTENT_APPLICATION_DATA;
-
-/// The size of a record header: content type, version, length.
-pub const RECORD_HEADER: usize = RECORD_HEADER_LEN;
-
-fn header_plausible(header: &[u8]) -> bool {
-    let content_type_ok = header.first().is_none_or(|t| (20..=24).contains(t));
-    let major_ok = header.get(1).is_none_or(|&major| major == 3);
-    let length_ok =
-        record_total_len(header).is_none_or(|total| total - RECORD_HEADER_LEN <= MAX_RECORD_LEN);
-    content_type_ok && major_ok && length_ok
-}
-
-/// Why [`header_plausible`] refuses `header`, its bytes up to the one refused, when it starts
-/// with a TLS content type: the bytes in hex and what is wrong with them. `None` for bytes that
-/// do not start like a record at all (text, say), which need no such account.
-fn refused_header(header: &[u8]) -> Option<String> {
-    let (&content_type, rest) = header.split_first()?;
-    if !(20..=24).contains(&content_type) || header_plausible(header) {
-        return None;
-    }
-    let hex: Vec<String> = header.iter().map(|b| format!("{b:02x}")).collect();
-    let hex = hex.join(" ");
-    let kind = codes::content_type(content_type);
-    let why = match rest {
-        [major] => format!("has version byte {major}, where TLS versions are 3.x"),
-        [major, minor, ..] if *major != 3 => {
-            format!("has version {major}.{minor}, where TLS versions are 3.x")
-        }
-        [_, _, high, low] => {
-            let length = u16::from_be_bytes([*high, *low]);
-            format!(
-                "declares {length} bytes, more than the {MAX_RECORD_LEN} a TLS record may carry"
-            )
-        }
-        _ => "is not one".into(),
-    };
-    Some(format!("the {kind} record header {hex} {why}"))
-}
-
-/// Header plus body length of a record, once its header is complete.
-fn record_total_len(record: &[u8]) -> Option<usize> {
-    let length = Reader(record.get(3..RECORD_HEADER_LEN)?).u16()?;
-    Some(RECORD_HEADER_LEN + usize::from(length))
-}
-
-/// Reads past ServerDHParams: p, g and Ys.
-fn skip_dh_params(reader: &mut Reader<'_>) -> Option<()> {
-    reader.vec16()?;
-    reader.vec16()?;
-    reader.vec16()?;
-    Some(())
-}
-
 /// Each two bytes of a plaintext alert record are one alert.
 fn on_alerts(index: u32, body: &[u8], out: &mut Out<'_>) {
-    for alert in body.chunks(2) {
-        match *alert {
-            [level, description] => out.push(What::Alert {
-                record: Some(index),
-                seen: Seen::Wire,
-                level: codes::alert_level(level),
-                description: codes::alert(description),
-            }),
-            _ => out.note(format!(
-                "record {index}: the alert record ends with a lone byte"
-            )),
-        }
+    for what in alert::decode(body, index) {
+        out.push(what);
     }
 }
 
@@ -1457,44 +1101,21 @@ fn encrypted_after_gap(dir: &mut Direction, content_type: u8, index: u32, out: &
 fn looks_plaintext(content_type: u8, body: &[u8]) -> bool {
     match content_type {
         CONTENT_ALERT => matches!(body, [1 | 2, _]),
-        CONTENT_HANDSHAKE => plaintext_handshake_messages(body),
+        CONTENT_HANDSHAKE => handshake::plaintext_messages(body),
         _ => true,
     }
 }
 
-/// Whether `body` is one or more whole handshake messages, each of a type sent in plaintext
-/// before TLS 1.3 encryption or a change_cipher_spec (Finished never is; HelloRequest, type 0,
-/// is what a record of zero bytes would read as). Past [`MAX_CHAINED_MESSAGES`] messages the
-/// rest is not checked: no record holds more, and hostile bytes cannot make the search slow.
-fn plaintext_handshake_messages(body: &[u8]) -> bool {
-    const PLAINTEXT_TYPES: [u8; 11] = [1, 2, 3, 4, 11, 12, 13, 14, 15, 16, 22];
-    let mut reader = Reader(body);
-    for _ in 0..MAX_CHAINED_MESSAGES {
-        if reader.is_empty() {
-            break;
-        }
-        let (Some(message_type), Some(_)) = (reader.u8(), reader.vec24()) else {
-            return false;
-        };
-        if !PLAINTEXT_TYPES.contains(&message_type) {
-            return false;
-        }
-    }
-    !body.is_empty()
-}
-
 /// A handshake message a hole cut in two: left out, with a note.
 fn drop_cut_message(dir: &mut Direction, out: &mut Out<'_>) {
-    if let Some(&message_type) = dir.handshake.first() {
+    if let Some((message_type, seen)) = dir.handshake.started() {
         out.note(format!(
-            "the {}'s {} is cut by the missing bytes ({} bytes of it seen): it is left out",
+            "the {}'s {} is cut by the missing bytes ({seen} bytes of it seen): it is left out",
             out.from,
-            message_name(message_type),
-            dir.handshake.len()
+            messages::name(message_type),
         ));
     }
     dir.handshake.clear();
-    dir.skip = 0;
 }
 
 /// Decrypts the first record after records went missing: tries the sequence numbers of up to
@@ -1530,363 +1151,6 @@ fn decrypt_after_loss(
     None
 }
 
-fn client_hello(body: &[u8], notes: &mut Vec<String>) -> Result<Handshake, String> {
-    let (_, hello) = tls_parser::parse_tls_handshake_client_hello(body)
-        .map_err(|_| "its fixed fields are cut short or malformed".to_string())?;
-    let mut versions = None;
-    let mut groups = Vec::new();
-    let mut key_shares = Vec::new();
-    let mut signature_schemes = Vec::new();
-    let mut sni = None;
-    let mut alpn = Vec::new();
-    for (ext_type, whole) in split_extensions(hello.ext.unwrap_or_default(), "ClientHello", notes) {
-        match tls_parser::parse_tls_client_hello_extension(whole) {
-            Ok((_, TlsExtension::SupportedVersions(list))) => {
-                versions = Some(list.iter().map(|v| codes::version(v.0)).collect());
-            }
-            Ok((_, TlsExtension::EllipticCurves(list))) => {
-                groups = list.iter().map(|g| codes::group(g.0)).collect()
-            }
-            Ok((_, TlsExtension::SignatureAlgorithms(list))) => {
-                signature_schemes = list.into_iter().map(codes::signature_scheme).collect();
-            }
-            Ok((_, TlsExtension::SNI(names))) => {
-                sni = names
-                    .iter()
-                    .find(|(kind, _)| *kind == SNIType::HostName)
-                    .map(|(_, name)| preview(name));
-            }
-            Ok((_, TlsExtension::ALPN(protocols))) => {
-                alpn = protocols.iter().map(|p| preview(p)).collect()
-            }
-            Ok((_, TlsExtension::KeyShare(shares))) => match client_key_shares(shares) {
-                Some(list) => key_shares = list.into_iter().map(codes::group).collect(),
-                None => notes.push(malformed_extension("ClientHello", ext_type)),
-            },
-            Ok(_) => {}
-            Err(_) => notes.push(malformed_extension("ClientHello", ext_type)),
-        }
-    }
-    Ok(Handshake::ClientHello {
-        versions: versions.unwrap_or_else(|| vec![codes::version(hello.version.0)]),
-        cipher_suites: hello
-            .ciphers
-            .iter()
-            .map(|c| codes::cipher_suite(c.0))
-            .collect(),
-        groups,
-        key_shares,
-        signature_schemes,
-        sni,
-        alpn,
-    })
-}
-
-/// The groups of a ClientHello key_share extension: a u16-length-prefixed list of
-/// (group, u16-length-prefixed key) entries.
-fn client_key_shares(extension: &[u8]) -> Option<Vec<u16>> {
-    let mut outer = Reader(extension);
-    let mut entries = Reader(outer.vec16()?);
-    let mut groups = Vec::new();
-    while !entries.is_empty() {
-        groups.push(entries.u16()?);
-        entries.vec16()?;
-    }
-    Some(groups)
-}
-
-/// Cuts an extensions block into (type, whole extension) pairs, so that the extension parsers
-/// see one extension at a time and a malformed one does not hide the others.
-fn split_extensions<'a>(
-    block: &'a [u8],
-    message: &str,
-    notes: &mut Vec<String>,
-) -> Vec<(u16, &'a [u8])> {
-    let mut extensions = Vec::new();
-    let mut reader = Reader(block);
-    while !reader.is_empty() {
-        let start = reader.rest();
-        let (Some(ext_type), Some(data)) = (reader.u16(), reader.vec16()) else {
-            notes.push(format!(
-                "the {message}'s extensions end with {} undecodable bytes",
-                start.len()
-            ));
-            break;
-        };
-        extensions.push((ext_type, start.get(..4 + data.len()).unwrap_or_default()));
-    }
-    extensions
-}
-
-fn malformed_extension(message: &str, ext_type: u16) -> String {
-    format!("the {message}'s extension 0x{ext_type:04x} is malformed and was ignored")
-}
-
-/// Cuts a Certificate message into its DER certificates.
-type ListParser = fn(&[u8]) -> Result<Vec<&[u8]>, &'static str>;
-
-/// TLS 1.2 Certificate: a u24-length-prefixed list of u24-length-prefixed DER certificates.
-fn certificate_list_tls12(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
-    let mut reader = Reader(body);
-    let mut list = Reader(
-        reader
-            .vec24()
-            .ok_or("the certificate list is longer than the message")?,
-    );
-    if !reader.is_empty() {
-        return Err("bytes follow the certificate list");
-    }
-    let mut certificates = Vec::new();
-    while !list.is_empty() {
-        certificates.push(
-            list.vec24()
-                .ok_or("a certificate is longer than the certificate list")?,
-        );
-    }
-    Ok(certificates)
-}
-
-/// TLS 1.3 Certificate: a u8-length-prefixed request context, then a u24-length-prefixed list
-/// of entries, each a u24-length-prefixed DER certificate and u16-length-prefixed extensions.
-fn certificate_list_tls13(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
-    let mut reader = Reader(body);
-    reader
-        .vec8()
-        .ok_or("the request context is longer than the message")?;
-    let mut list = Reader(
-        reader
-            .vec24()
-            .ok_or("the certificate list is longer than the message")?,
-    );
-    if !reader.is_empty() {
-        return Err("bytes follow the certificate list");
-    }
-    let mut certificates = Vec::new();
-    while !list.is_empty() {
-        certificates.push(
-            list.vec24()
-                .ok_or("a certificate is longer than the certificate list")?,
-        );
-        list.vec16()
-            .ok_or("a certificate's extensions are longer than the certificate list")?;
-    }
-    Ok(certificates)
-}
-
-/// Certificate types, signature schemes and CA names of a CertificateRequest.
-type RequestParts<'a> = (Vec<u8>, Vec<u16>, Vec<&'a [u8]>);
-
-/// TLS 1.2 (and, without the signature schemes, 1.0/1.1) CertificateRequest.
-fn certificate_request_tls12(
-    body: &[u8],
-    with_schemes: bool,
-) -> Result<RequestParts<'_>, &'static str> {
-    let mut reader = Reader(body);
-    let types = reader
-        .vec8()
-        .ok_or("the certificate types are longer than the message")?
-        .to_vec();
-    let schemes = if with_schemes {
-        u16_list(
-            reader
-                .vec16()
-                .ok_or("the signature schemes are longer than the message")?,
-        )
-        .ok_or("the signature scheme list has an odd length")?
-    } else {
-        Vec::new()
-    };
-    let names = name_list(
-        reader
-            .vec16()
-            .ok_or("the CA names are longer than the message")?,
-    )?;
-    if !reader.is_empty() {
-        return Err("bytes follow the CA names");
-    }
-    Ok((types, schemes, names))
-}
-
-/// TLS 1.3 CertificateRequest: a request context and extensions, of which
-/// signature_algorithms (13) and certificate_authorities (47) matter here.
-fn certificate_request_tls13(body: &[u8]) -> Result<RequestParts<'_>, &'static str> {
-    let mut reader = Reader(body);
-    reader
-        .vec8()
-        .ok_or("the request context is longer than the message")?;
-    let mut extensions = Reader(
-        reader
-            .vec16()
-            .ok_or("the extensions are longer than the message")?,
-    );
-    let mut schemes = Vec::new();
-    let mut names = Vec::new();
-    while !extensions.is_empty() {
-        let ext_type = extensions.u16().ok_or("an extension is cut short")?;
-        let mut data = Reader(
-            extensions
-                .vec16()
-                .ok_or("an extension is longer than the extensions")?,
-        );
-        match ext_type {
-            13 => {
-                schemes = u16_list(data.vec16().ok_or("malformed signature_algorithms")?)
-                    .ok_or("the signature scheme list has an odd length")?;
-            }
-            47 => names = name_list(data.vec16().ok_or("malformed certificate_authorities")?)?,
-            _ => {}
-        }
-    }
-    Ok((Vec::new(), schemes, names))
-}
-
-fn u16_list(bytes: &[u8]) -> Option<Vec<u16>> {
-    let mut reader = Reader(bytes);
-    let mut list = Vec::with_capacity(bytes.len() / 2);
-    while !reader.is_empty() {
-        list.push(reader.u16()?);
-    }
-    Some(list)
-}
-
-/// A list of u16-length-prefixed DER distinguished names.
-fn name_list(bytes: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
-    let mut reader = Reader(bytes);
-    let mut names = Vec::new();
-    while !reader.is_empty() {
-        names.push(
-            reader
-                .vec16()
-                .ok_or("a CA name is longer than the CA name list")?,
-        );
-    }
-    Ok(names)
-}
-
-/// A DER distinguished name as x509-parser prints it, or its hex bytes when it does not parse.
-fn distinguished_name(der: &[u8]) -> String {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    /// Names remembered: a server asks every client for the same CAs.
-    const REMEMBERED: usize = 1024;
-    thread_local! {
-        static NAMES: RefCell<HashMap<Vec<u8>, String>> = RefCell::new(HashMap::new());
-    }
-    if let Some(name) = NAMES.with(|names| names.borrow().get(der).cloned()) {
-        return name;
-    }
-    let name = decode_distinguished_name(der);
-    NAMES.with(|names| {
-        let mut names = names.borrow_mut();
-        if names.len() >= REMEMBERED {
-            names.clear();
-        }
-        names.insert(der.to_vec(), name.clone());
-    });
-    name
-}
-
-/// A distinguished name as x509-parser prints it, or its bytes in hex when it does not parse.
-fn decode_distinguished_name(der: &[u8]) -> String {
-    X509Name::from_der(der)
-        .ok()
-        .and_then(|(_, name)| {
-            let mut text = String::new();
-            write!(text, "{name}").ok()?;
-            (!text.starts_with("<X509Error")).then_some(text)
-        })
-        .unwrap_or_else(|| {
-            let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
-            format!("(undecodable name) {hex}")
-        })
-}
-
-/// Printable ASCII as it is, every other byte as `\xNN`. Keeps peer-chosen text (a banner,
-/// a host name) from carrying control characters into a terminal.
-pub(super) fn preview(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if (0x20..=0x7e).contains(&b) {
-            text.push(char::from(b));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(text, "\\x{b:02x}");
-        }
-    }
-    text
-}
-
-fn message_name(message_type: u8) -> &'static str {
-    match message_type {
-        0 => "HelloRequest",
-        1 => "ClientHello",
-        2 => "ServerHello",
-        4 => "NewSessionTicket",
-        5 => "EndOfEarlyData",
-        8 => "EncryptedExtensions",
-        11 => "Certificate",
-        12 => "ServerKeyExchange",
-        13 => "CertificateRequest",
-        14 => "ServerHelloDone",
-        15 => "CertificateVerify",
-        16 => "ClientKeyExchange",
-        20 => "Finished",
-        22 => "CertificateStatus",
-        24 => "KeyUpdate",
-        _ => "handshake message",
-    }
-}
-
-/// Checked big-endian reads over a byte slice: every read returns `None` instead of panicking
-/// when the bytes run out.
-#[derive(Clone, Copy)]
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        let [b] = self.take(1)?.try_into().ok()?;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes(self.take(2)?.try_into().ok()?))
-    }
-
-    fn u24(&mut self) -> Option<usize> {
-        let [a, b, c] = self.take(3)?.try_into().ok()?;
-        Some(usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c))
-    }
-
-    fn vec8(&mut self) -> Option<&'a [u8]> {
-        let n = self.u8()?;
-        self.take(n.into())
-    }
-
-    fn vec16(&mut self) -> Option<&'a [u8]> {
-        let n = self.u16()?;
-        self.take(n.into())
-    }
-
-    fn vec24(&mut self) -> Option<&'a [u8]> {
-        let n = self.u24()?;
-        self.take(n)
-    }
-
-    fn rest(&self) -> &'a [u8] {
-        self.0
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
@@ -1901,6 +1165,8 @@ mod tests {
     };
 
     use super::*;
+    use crate::decode::messages::certificate_request::distinguished_name;
+    use crate::decode::messages::server_hello::HELLO_RETRY_REQUEST_RANDOM;
     use crate::model::Named;
     use crate::test_support::{CollectingKeyLog, Rng, certs, key, transfer};
 
@@ -2592,6 +1858,39 @@ mod tests {
         );
     }
 
+    /// The decoder refuses a header at the first byte no record header can continue, by the
+    /// same rule the search after a hole uses ([`record::header_plausible`]): a version past 3.4,
+    /// which no TLS record carries, and a length whose high byte alone is already too large.
+    /// Such bytes could never be found again as records after a hole, so they are none at the
+    /// start of a stream either.
+    #[test]
+    fn headers_no_record_can_have_are_refused_at_their_first_bad_byte() {
+        let cases: [(&[u8], &str); 2] = [
+            (
+                &[0x16, 0x03, 0x09, 0x00, 0x02, 0x02, 0x28],
+                "16 03 09 has version 3.9, where TLS records carry 3.0 (SSL 3.0) to 3.4",
+            ),
+            (
+                &[0x17, 0x03, 0x03, 0xff],
+                "17 03 03 ff declares at least 65280 bytes, more than the 18432",
+            ),
+        ];
+        for (bytes, why) in cases {
+            let mut wire = Wire::new();
+            let mut events = wire.feed(Side::Server, bytes, 0.0);
+            wire.end_into(Side::Server, 1.0, &mut events);
+            assert!(
+                matches!(events[0].what, What::NotTls { .. }),
+                "{bytes:02x?}: {events:?}"
+            );
+            assert!(
+                matches!(&events[1].what, What::Note { message } if message.contains(why)),
+                "{bytes:02x?}: {events:?}"
+            );
+            assert_eq!(events.len(), 2, "{events:?}");
+        }
+    }
+
     #[test]
     fn partial_records_wait_for_the_rest() {
         let mut wire = Wire::new();
@@ -2820,6 +2119,12 @@ mod tests {
         assert_eq!(summary(&events), ["client alert(fatal, handshake_failure)"]);
     }
 
+    /// Header plus body length of a record, once its header is complete.
+    fn record_total_len(record: &[u8]) -> Option<usize> {
+        let length = Reader(record.get(3..RECORD_HEADER)?).u16()?;
+        Some(RECORD_HEADER + usize::from(length))
+    }
+
     /// The records of a run, each with its sender, in wire order.
     fn records_in(chunks: &[(Side, Vec<u8>)]) -> Vec<(Side, Vec<u8>)> {
         let mut list = Vec::new();
@@ -2845,9 +2150,9 @@ mod tests {
                 out.push((*side, record.clone()));
                 continue;
             }
-            let mut body = &record[RECORD_HEADER_LEN..];
+            let mut body = &record[RECORD_HEADER..];
             while !body.is_empty() {
-                let len = HANDSHAKE_HEADER_LEN + Reader(&body[1..4]).u24().expect("length");
+                let len = handshake::HANDSHAKE_HEADER + Reader(&body[1..4]).u24().expect("length");
                 out.push((*side, records_of(CONTENT_HANDSHAKE, &body[..len], 1 << 14)));
                 body = &body[len..];
             }
@@ -2902,8 +2207,9 @@ mod tests {
         let split = one_message_per_record(&packed);
         // 50 bytes of the server's Certificate, in the record of the whole flight or in its own.
         let flight = position(&packed, Side::Server, 22, 2);
-        let hello_len = HANDSHAKE_HEADER_LEN + Reader(&packed[flight].1[6..9]).u24().unwrap();
-        let in_packed = decode_with_hole(&packed, flight, RECORD_HEADER_LEN + hello_len + 100, 50);
+        let hello_len =
+            handshake::HANDSHAKE_HEADER + Reader(&packed[flight].1[6..9]).u24().unwrap();
+        let in_packed = decode_with_hole(&packed, flight, RECORD_HEADER + hello_len + 100, 50);
         let in_split = decode_with_hole(&split, position(&split, Side::Server, 22, 11), 100, 50);
         for (events, record_count) in [(&in_packed, packed.len()), (&in_split, split.len())] {
             let summary = summary(events);
@@ -3111,14 +2417,14 @@ mod tests {
         stream.extend_from_slice(&u24(declared));
         stream.extend(std::iter::repeat_n(0xab, declared));
         stream.extend(message(14, &[]));
-        let bytes = records_of(22, &stream, MAX_RECORD_LEN);
+        let bytes = records_of(22, &stream, record::MAX_BODY);
         let mut events = Vec::new();
         for piece in bytes.chunks(5000) {
             events.extend(wire.feed(Side::Server, piece, 0.0));
-            assert!(wire.server.record.len() <= RECORD_HEADER_LEN + MAX_RECORD_LEN);
+            assert!(wire.server.record.len() <= RECORD_HEADER + record::MAX_BODY);
             assert!(
-                wire.server.handshake.len()
-                    <= HANDSHAKE_HEADER_LEN + MAX_HANDSHAKE_LEN + MAX_RECORD_LEN
+                wire.server.handshake.buffered()
+                    <= handshake::HANDSHAKE_HEADER + handshake::MAX_MESSAGE_LEN + record::MAX_BODY
             );
         }
         let summary = summary(&events);
@@ -3193,10 +2499,12 @@ mod tests {
                 events.extend(wire.feed(*side, piece, 0.0));
                 rest = tail;
                 for dir in [&wire.client, &wire.server] {
-                    assert!(dir.record.len() <= RECORD_HEADER_LEN + MAX_RECORD_LEN);
+                    assert!(dir.record.len() <= RECORD_HEADER + record::MAX_BODY);
                     assert!(
-                        dir.handshake.len()
-                            <= HANDSHAKE_HEADER_LEN + MAX_HANDSHAKE_LEN + MAX_RECORD_LEN
+                        dir.handshake.buffered()
+                            <= handshake::HANDSHAKE_HEADER
+                                + handshake::MAX_MESSAGE_LEN
+                                + record::MAX_BODY
                     );
                 }
             }

@@ -3,21 +3,32 @@
 //! logs: the order of session creation and credential loading, a Certificate message's length,
 //! a CertificateVerify the stack skipped, the alert and the error codes.
 
-use super::rules::Proposal;
-use super::{CauseId, Diagnosis, merge, sort};
-use crate::debuglog::{ConnectionFailure, DebugLog, LogEvent, LogWhat};
+use super::confidence::{
+    DOUBTFUL, FAIR, LIKELY, POSSIBLE, PROBABLE, SEEN, SLIGHT_LEAN, STRONG, UNLIKELY, WEAK,
+};
+use super::{CauseId, Diagnosis, Proposal, merge, sort};
+use crate::debuglog::{ConnectionFailure, Credential, DebugLog, LoadScope, LogEvent, LogWhat};
 use crate::explain::{self, Stack};
 use crate::model::Side;
+
+/// The rules a log is read with, in the order they speak: among causes of equal confidence and
+/// tie-break, the earlier rule's comes first.
+const RULES: &[fn(&DebugLog, &mut Vec<Proposal>)] = &[
+    session_before_credentials,
+    empty_certificate,
+    verification,
+    unusable_key,
+    refused_client_certificate,
+    connection_failure,
+];
 
 /// Ranks the causes a log supports.
 pub fn diagnose(log: &DebugLog) -> Diagnosis {
     let mut proposals = Vec::new();
-    session_before_credentials(log, &mut proposals);
-    empty_certificate(log, &mut proposals);
-    verification(log, &mut proposals);
-    unusable_key(log, &mut proposals);
-    refused_client_certificate(log, &mut proposals);
-    connection_failure(log, &mut proposals);
+    for rule in RULES {
+        rule(log, &mut proposals);
+    }
+    // The fallback: what the codes alone say, when no rule explained the log.
     if proposals.is_empty() {
         from_codes(log, &mut proposals);
     }
@@ -75,11 +86,11 @@ fn session_before_credentials(log: &DebugLog, out: &mut Vec<Proposal>) {
     let late: Vec<&LogEvent> = log.events[created..hello]
         .iter()
         .filter(|e| {
-            matches!(e.what, LogWhat::CredentialLoaded { item, scope: "context", .. } if item != "ca")
+            matches!(e.what, LogWhat::CredentialLoaded { item, scope: LoadScope::Context, .. } if item != Credential::Ca)
         })
         .collect();
     let on_session = log.events[created..].iter().any(|e| {
-        matches!(e.what, LogWhat::CredentialLoaded { scope: "session", item, .. } if item != "ca")
+        matches!(e.what, LogWhat::CredentialLoaded { scope: LoadScope::Session, item, .. } if item != Credential::Ca)
     });
     if late.is_empty() || on_session {
         return;
@@ -114,11 +125,11 @@ fn session_before_credentials(log: &DebugLog, out: &mut Vec<Proposal>) {
         evidence.push(format!("{}: the handshake then failed", at(e)));
     }
     let confidence = match (request, rejection) {
-        (Some(_), Some(_)) => 0.95,
-        (Some(_), None) => 0.8,
+        (Some(_), Some(_)) => SEEN,
+        (Some(_), None) => PROBABLE,
         // Without a CertificateRequest in the log, the session would send an empty
         // certificate if asked: a latent bug, not yet this failure.
-        (None, _) => 0.5,
+        (None, _) => POSSIBLE,
     };
     // The catalogue's wolfSSL fix says what to change.
     out.push(Proposal::new(
@@ -155,7 +166,7 @@ fn empty_certificate(log: &DebugLog, out: &mut Vec<Proposal>) {
         if let Some(e) = rejection {
             evidence.push(format!("{}: the handshake then failed", at(e)));
         }
-        let confidence = if rejection.is_some() { 0.95 } else { 0.75 };
+        let confidence = if rejection.is_some() { SEEN } else { FAIR };
         out.push(Proposal::new(
             CauseId::ClientCertNotSent,
             confidence,
@@ -189,7 +200,7 @@ fn empty_certificate(log: &DebugLog, out: &mut Vec<Proposal>) {
     };
     out.push(Proposal::new(
         CauseId::ClientCertNotSent,
-        0.45,
+        DOUBTFUL,
         vec![
             format!(
                 "{}: the server asked for a client certificate",
@@ -216,7 +227,7 @@ fn certificate_required(log: &DebugLog, out: &mut Vec<Proposal>) -> bool {
     };
     out.push(Proposal::new(
         CauseId::ClientCertNotSent,
-        0.9,
+        STRONG,
         vec![format!(
             "{}: alert 116 certificate_required: the server received no client certificate",
             at(alert)
@@ -257,7 +268,7 @@ fn unusable_key(log: &DebugLog, out: &mut Vec<Proposal>) {
     };
     out.push(Proposal::new(
         CauseId::ClientKeyUnusable,
-        0.85,
+        LIKELY,
         vec![
             format!("{}: the client sent its certificate", at(sent.1)),
             format!(
@@ -276,25 +287,25 @@ fn client_certificate_alert(alert: u8) -> Option<(CauseId, f32, &'static str, &'
     Some(match alert {
         45 => (
             CauseId::ClientCertExpired,
-            0.85,
+            LIKELY,
             "the server found a certificate of the client's chain expired or not yet valid, by its own clock",
             "the log does not show the certificates' dates: iotdoctor check-certs --cert CERT shows each one's validity",
         ),
         44 => (
             CauseId::ClientCertRevoked,
-            0.8,
+            PROBABLE,
             "the server found the client certificate revoked",
             "the log does not show which certificate: the server's CRL or OCSP responder, or the certificate's status with its CA (AWS IoT: the certificate's status in the registry), tells",
         ),
         48 => (
             CauseId::ClientCaUntrusted,
-            0.75,
+            FAIR,
             "the server found no CA it trusts for the client certificate's chain",
             "the log does not show the certificates: iotdoctor check-certs --cert CERT --ca CA shows whom the chain leads to (an intermediate the client did not send gives the same alert)",
         ),
         43 => (
             CauseId::ClientCertUsage,
-            0.55,
+            SLIGHT_LEAN,
             "the server does not accept this certificate for client authentication, most often for want of the clientAuth extended key usage",
             "the log does not show the certificate's extensions: iotdoctor check-certs --cert CERT shows its key usage and extended key usage",
         ),
@@ -336,7 +347,7 @@ fn refused_client_certificate(log: &DebugLog, out: &mut Vec<Proposal>) {
         );
         out.push(Proposal::new(
             CauseId::ClientChainIncomplete,
-            0.45,
+            DOUBTFUL,
             evidence,
         ));
     }
@@ -400,20 +411,22 @@ fn connection_failure(log: &DebugLog, out: &mut Vec<Proposal>) {
     let (cause, confidence, meaning) = match failure {
         ConnectionFailure::Refused => (
             CauseId::ConnectRefused,
-            0.95,
+            SEEN,
             "nothing accepted the TCP connection: no server listens on that address and port, or a firewall rejects it; TLS never started",
         ),
         ConnectionFailure::NameNotResolved => (
             CauseId::DnsFailed,
-            0.95,
+            SEEN,
             "the host name did not resolve to an address; TLS never started",
         ),
         ConnectionFailure::Unreachable => (
             CauseId::NetworkUnreachable,
-            0.9,
+            STRONG,
             "the system has no route to the host; TLS never started",
         ),
-        ConnectionFailure::TimedOut => (CauseId::Timeout, 0.85, "the peer did not answer in time"),
+        ConnectionFailure::TimedOut => {
+            (CauseId::Timeout, LIKELY, "the peer did not answer in time")
+        }
         ConnectionFailure::Reset | ConnectionFailure::Closed => {
             if peer_alert_before(log, index) {
                 // The alert said why; the connection closing after it is no news.
@@ -425,13 +438,13 @@ fn connection_failure(log: &DebugLog, out: &mut Vec<Proposal>) {
                 // the session without close_notify.
                 (
                     CauseId::PeerClosed,
-                    0.5,
+                    POSSIBLE,
                     "the handshake had completed; then the peer ended the connection without an alert",
                 )
             } else {
                 (
                     CauseId::PeerClosed,
-                    0.75,
+                    FAIR,
                     "the peer ended the connection during the handshake without sending an alert",
                 )
             }
@@ -486,7 +499,7 @@ fn verification(log: &DebugLog, out: &mut Vec<Proposal>) {
             _ => openssl_verify_causes(*code, *depth, server_chain),
         };
         for (rank, cause) in causes.into_iter().enumerate() {
-            let confidence = if rank == 0 { 0.85 } else { 0.4 };
+            let confidence = if rank == 0 { LIKELY } else { UNLIKELY };
             let depth_note = match depth {
                 Some(0) => " (depth 0: the peer's own certificate)".to_string(),
                 Some(d) => format!(" (depth {d}: a CA certificate of the chain)"),
@@ -585,7 +598,7 @@ fn from_codes(log: &DebugLog, out: &mut Vec<Proposal>) {
             .unwrap_or_default();
         out.push(Proposal::new(
             CauseId::AlertUnexplained,
-            0.3,
+            WEAK,
             vec![format!("{}: alert {code}: {meaning}", at(event)), more],
         ));
         return;
@@ -608,8 +621,8 @@ fn from_codes(log: &DebugLog, out: &mut Vec<Proposal>) {
         );
         // The library's code names one cause ("peer did not return a certificate").
         let proposal = match reading.causes.as_slice() {
-            [only] => Proposal::new(*only, 0.8, vec![said]),
-            _ => Proposal::new(CauseId::AlertUnexplained, 0.3, vec![said, more]),
+            [only] => Proposal::new(*only, PROBABLE, vec![said]),
+            _ => Proposal::new(CauseId::AlertUnexplained, WEAK, vec![said, more]),
         };
         out.push(proposal);
         return;

@@ -1,16 +1,14 @@
 //! Diagnosis: from facts (credential findings, handshake transcripts) to ranked causes, each
 //! with the evidence behind it and the fixes. Pure: no I/O.
 
-mod alerts;
-mod causes;
+mod confidence;
 pub mod log;
 mod rules;
 
 use serde::Serialize;
 
-pub use alerts::meaning as alert_meaning;
-pub use causes::CauseId;
-pub(crate) use causes::serde_name;
+pub use crate::model::CauseId;
+pub use crate::model::cause::{CAUSES, CauseInfo};
 
 use crate::credentials::{Finding, Severity};
 use crate::model::Transcript;
@@ -25,6 +23,49 @@ pub struct Cause {
     /// The facts this cause rests on, each citing where it was seen.
     pub evidence: Vec<String>,
     pub fixes: Vec<String>,
+}
+
+/// A cause as a rule proposes it: the catalogue adds its summary and fixes.
+struct Proposal {
+    id: CauseId,
+    confidence: f32,
+    evidence: Vec<String>,
+    /// Fixes specific to what was seen, shown before the catalogue's.
+    fixes: Vec<String>,
+}
+
+impl Proposal {
+    fn new(id: CauseId, confidence: f32, evidence: Vec<String>) -> Proposal {
+        Proposal {
+            id,
+            confidence,
+            evidence,
+            fixes: vec![],
+        }
+    }
+
+    fn fix(mut self, fix: impl Into<String>) -> Proposal {
+        self.fixes.push(fix.into());
+        self
+    }
+
+    fn into_cause(self) -> Cause {
+        let mut fixes = self.fixes;
+        fixes.extend(
+            self.id
+                .fixes()
+                .iter()
+                .chain(self.id.stack_fixes())
+                .map(|f| f.to_string()),
+        );
+        Cause {
+            id: self.id,
+            confidence: self.confidence,
+            summary: self.id.summary().into(),
+            evidence: self.evidence,
+            fixes,
+        }
+    }
 }
 
 /// Causes, most likely first.
@@ -51,10 +92,6 @@ pub struct Context {
     /// device, whose choices are evidence, not iotdoctor.
     pub observed: bool,
 }
-
-/// Confidence of a cause established by reading the credential files themselves: a fact,
-/// not an inference from what a peer sent.
-const FROM_FILES: f32 = 0.95;
 
 /// Ranks the causes the facts support. With a transcript, credential findings become causes
 /// only when the connection failed: a finding that did not stop the handshake stays a finding.
@@ -91,7 +128,7 @@ fn sort(causes: &mut [Cause]) {
     causes.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
-            .then(rank(a.id).cmp(&rank(b.id)))
+            .then(a.id.tie_break().cmp(&b.id.tie_break()))
     });
 }
 
@@ -132,7 +169,7 @@ fn causes_from_findings(findings: &[Finding]) -> Vec<Cause> {
             &mut causes,
             Cause {
                 id,
-                confidence: FROM_FILES,
+                confidence: confidence::FROM_FILES,
                 summary: id.summary().to_string(),
                 evidence: vec![evidence],
                 fixes,
@@ -142,18 +179,57 @@ fn causes_from_findings(findings: &[Finding]) -> Vec<Cause> {
     causes
 }
 
-/// Among causes of equal confidence, the one that makes the others moot comes first: a key
-/// that does not match breaks the handshake whatever the chain looks like.
-fn rank(id: CauseId) -> u8 {
-    match id {
-        CauseId::ClientKeyMismatch => 0,
-        CauseId::ClientCertExpired => 1,
-        CauseId::ClientCertUsage => 2,
-        CauseId::ClientCaUntrusted => 3,
-        CauseId::ClientChainIncomplete => 4,
-        _ => 5,
-    }
-}
+#[cfg(test)]
+mod test_support;
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::test_support::finding;
+    use super::*;
+    use crate::credentials::FindingId;
+
+    #[test]
+    fn error_findings_with_a_cause_id_become_ranked_causes() {
+        let findings = [
+            finding(FindingId::ClientChainIncomplete, Severity::Error),
+            finding(FindingId::WeakSignature, Severity::Error),
+            finding(FindingId::ClientKeyMismatch, Severity::Error),
+            finding(FindingId::ClientCertExpired, Severity::Warning),
+        ];
+        let ids: Vec<CauseId> = diagnose(&findings, None, &Context::default())
+            .causes
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(
+            ids,
+            [CauseId::ClientKeyMismatch, CauseId::ClientChainIncomplete]
+        );
+    }
+
+    #[test]
+    fn findings_of_one_cause_merge_their_evidence() {
+        let findings = [
+            finding(FindingId::ClientCertUsage, Severity::Error).with_hint("issue a v3 cert"),
+            Finding::new(
+                FindingId::ClientCertUsage,
+                Severity::Error,
+                "other.pem",
+                "a second reason",
+            ),
+        ];
+        let diagnosis = diagnose(&findings, None, &Context::default());
+        assert_eq!(diagnosis.causes.len(), 1);
+        assert_eq!(diagnosis.causes[0].evidence.len(), 2);
+        assert_eq!(
+            diagnosis.causes[0].fixes[0], "issue a v3 cert",
+            "the specific hint comes first"
+        );
+        assert!(diagnosis.causes[0].evidence[0].starts_with("device.pem: "));
+    }
+
+    #[test]
+    fn no_findings_no_causes() {
+        assert!(diagnose(&[], None, &Context::default()).causes.is_empty());
+    }
+}

@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
-use crate::diagnose::CauseId;
+use crate::model::CauseId;
 use crate::model::codes::alert_name;
 
 use notes::{AlertNote, Next, Note};

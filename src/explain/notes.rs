@@ -9,7 +9,7 @@
 //! usage, a wrong host name, no common version or cipher suite, SNI and ALPN refused) and against
 //! TCP servers that close, reset or answer HTTP or SSH.
 
-use crate::diagnose::CauseId::{self, *};
+use crate::model::CauseId::{self, *};
 
 /// The iotdoctor command to run next. The placeholders are for the user to fill in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -185,50 +185,263 @@ pub fn alert(code: u8) -> Named {
     Named::new(code.into(), alert_name(code))
 }
 
+/// One TLS alert description: its number, its RFC name, and what its sender is saying (the
+/// words evidence lines and `alert-unexplained` use; `None` where iotdoctor has nothing to add).
+pub struct Alert {
+    pub code: u8,
+    pub name: &'static str,
+    pub meaning: Option<&'static str>,
+}
+
+/// Alert descriptions of RFC 5246, RFC 8446 and their extensions, in code order.
+pub const ALERTS: &[Alert] = &[
+    Alert {
+        code: 0,
+        name: "close_notify",
+        meaning: Some("the sender is closing the connection normally"),
+    },
+    Alert {
+        code: 10,
+        name: "unexpected_message",
+        meaning: Some(
+            "the sender received a message it did not expect at this point of the handshake",
+        ),
+    },
+    Alert {
+        code: 20,
+        name: "bad_record_mac",
+        meaning: Some(
+            "a record failed its integrity check (wrong keys, corruption, or a middlebox)",
+        ),
+    },
+    Alert {
+        code: 21,
+        name: "decryption_failed",
+        meaning: None,
+    },
+    Alert {
+        code: 22,
+        name: "record_overflow",
+        meaning: Some("a record was too long"),
+    },
+    Alert {
+        code: 30,
+        name: "decompression_failure",
+        meaning: None,
+    },
+    Alert {
+        code: 40,
+        name: "handshake_failure",
+        meaning: Some(
+            "the sender could not agree on security parameters; OpenSSL also sends it in TLS 1.2 when a required client certificate is missing",
+        ),
+    },
+    Alert {
+        code: 41,
+        name: "no_certificate",
+        meaning: Some("no certificate (SSLv3 only)"),
+    },
+    Alert {
+        code: 42,
+        name: "bad_certificate",
+        meaning: Some(
+            "the sender rejects the certificate it received (AWS IoT Core also sends it when no client certificate was sent)",
+        ),
+    },
+    Alert {
+        code: 43,
+        name: "unsupported_certificate",
+        meaning: Some(
+            "the certificate is of a type the sender does not support (key usage, EKU or algorithm)",
+        ),
+    },
+    Alert {
+        code: 44,
+        name: "certificate_revoked",
+        meaning: Some("the certificate was revoked by its issuer"),
+    },
+    Alert {
+        code: 45,
+        name: "certificate_expired",
+        meaning: Some("the certificate expired or is not yet valid (check both clocks)"),
+    },
+    Alert {
+        code: 46,
+        name: "certificate_unknown",
+        meaning: Some("some unspecified problem with the certificate made it unacceptable"),
+    },
+    Alert {
+        code: 47,
+        name: "illegal_parameter",
+        meaning: Some("a field of the handshake was out of range or inconsistent"),
+    },
+    Alert {
+        code: 48,
+        name: "unknown_ca",
+        meaning: Some(
+            "the certificate chain does not lead to a CA the sender trusts (or an intermediate is missing)",
+        ),
+    },
+    Alert {
+        code: 49,
+        name: "access_denied",
+        meaning: Some("a valid certificate was received but access was denied"),
+    },
+    Alert {
+        code: 50,
+        name: "decode_error",
+        meaning: Some("a message could not be decoded"),
+    },
+    Alert {
+        code: 51,
+        name: "decrypt_error",
+        meaning: Some(
+            "a signature or the Finished check failed: often a private key that does not belong to the certificate",
+        ),
+    },
+    Alert {
+        code: 60,
+        name: "export_restriction",
+        meaning: None,
+    },
+    Alert {
+        code: 70,
+        name: "protocol_version",
+        meaning: Some("the sender does not support the protocol version offered"),
+    },
+    Alert {
+        code: 71,
+        name: "insufficient_security",
+        meaning: Some("the sender requires stronger cipher suites than offered"),
+    },
+    Alert {
+        code: 80,
+        name: "internal_error",
+        meaning: Some("the sender had an internal error unrelated to the peer"),
+    },
+    Alert {
+        code: 86,
+        name: "inappropriate_fallback",
+        meaning: Some("an inappropriate fallback to an older version was detected"),
+    },
+    Alert {
+        code: 90,
+        name: "user_canceled",
+        meaning: Some("the handshake was cancelled by the sender"),
+    },
+    Alert {
+        code: 100,
+        name: "no_renegotiation",
+        meaning: None,
+    },
+    Alert {
+        code: 109,
+        name: "missing_extension",
+        meaning: Some("a mandatory extension is missing"),
+    },
+    Alert {
+        code: 110,
+        name: "unsupported_extension",
+        meaning: Some("an extension was received that the sender did not offer"),
+    },
+    Alert {
+        code: 111,
+        name: "certificate_unobtainable",
+        meaning: None,
+    },
+    Alert {
+        code: 112,
+        name: "unrecognized_name",
+        meaning: Some("the server does not recognise the name sent in SNI (or needs one)"),
+    },
+    Alert {
+        code: 113,
+        name: "bad_certificate_status_response",
+        meaning: Some("the certificate status (OCSP) response was invalid"),
+    },
+    Alert {
+        code: 114,
+        name: "bad_certificate_hash_value",
+        meaning: None,
+    },
+    Alert {
+        code: 115,
+        name: "unknown_psk_identity",
+        meaning: None,
+    },
+    Alert {
+        code: 116,
+        name: "certificate_required",
+        meaning: Some(
+            "the server requires a client certificate and none was sent (an alert of TLS 1.3; rustls servers send it in TLS 1.2 too, where others send 40 or 42)",
+        ),
+    },
+    Alert {
+        code: 120,
+        name: "no_application_protocol",
+        meaning: Some("the server supports none of the ALPN protocols offered"),
+    },
+    Alert {
+        code: 121,
+        name: "ech_required",
+        meaning: None,
+    },
+];
+
+fn alert_entry(code: u8) -> Option<&'static Alert> {
+    ALERTS.iter().find(|alert| alert.code == code)
+}
+
 pub fn alert_name(code: u8) -> Option<&'static str> {
-    Some(match code {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        21 => "decryption_failed",
-        22 => "record_overflow",
-        30 => "decompression_failure",
-        40 => "handshake_failure",
-        41 => "no_certificate",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        60 => "export_restriction",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        111 => "certificate_unobtainable",
-        112 => "unrecognized_name",
-        113 => "bad_certificate_status_response",
-        114 => "bad_certificate_hash_value",
-        115 => "unknown_psk_identity",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        121 => "ech_required",
-        _ => return None,
-    })
+    alert_entry(code).map(|alert| alert.name)
+}
+
+/// One sentence on what the sender of this alert is saying.
+pub fn alert_meaning(code: u8) -> &'static str {
+    alert_entry(code)
+        .and_then(|alert| alert.meaning)
+        .unwrap_or("an alert iotdoctor has no description for")
+}
+
+/// Handshake message types (RFC 5246 section 7.4, RFC 8446 section 4), as the RFCs name them.
+pub const HANDSHAKE_TYPES: &[(u8, &str)] = &[
+    (0, "HelloRequest"),
+    (1, "ClientHello"),
+    (2, "ServerHello"),
+    (4, "NewSessionTicket"),
+    (5, "EndOfEarlyData"),
+    (8, "EncryptedExtensions"),
+    (11, "Certificate"),
+    (12, "ServerKeyExchange"),
+    (13, "CertificateRequest"),
+    (14, "ServerHelloDone"),
+    (15, "CertificateVerify"),
+    (16, "ClientKeyExchange"),
+    (20, "Finished"),
+    (22, "CertificateStatus"),
+    (24, "KeyUpdate"),
+];
+
+/// A handshake message's name; "handshake message" for a type without one.
+pub fn handshake_type_name(code: u8) -> &'static str {
+    HANDSHAKE_TYPES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or("handshake message", |(_, name)| name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_alert_and_message_type_is_listed_once_in_code_order() {
+        assert!(ALERTS.windows(2).all(|pair| pair[0].code < pair[1].code));
+        assert!(HANDSHAKE_TYPES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert_eq!(alert_meaning(200), "an alert iotdoctor has no description for");
+        assert_eq!(handshake_type_name(14), "ServerHelloDone");
+        assert_eq!(handshake_type_name(99), "handshake message");
+    }
 
     #[test]
     fn the_sorted_cipher_suite_table_agrees_with_tls_parser() {

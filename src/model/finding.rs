@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::diagnose::CauseId;
+use crate::model::CauseId;
 
 /// How much a finding matters. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -113,7 +113,7 @@ impl FindingId {
 
 impl fmt::Display for FindingId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::diagnose::serde_name(self))
+        f.write_str(&crate::model::cause::serde_name(self))
     }
 }
 

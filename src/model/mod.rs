@@ -3,11 +3,13 @@
 //! found ([`Finding`]). Producers fill them in, `diagnose` reads them, `report` renders them.
 
 pub mod certificate;
+pub mod cause;
 pub mod codes;
 pub mod finding;
 pub mod transcript;
 
 pub use certificate::CertInfo;
+pub use cause::CauseId;
 pub use codes::Named;
 pub use finding::{Finding, FindingId, Severity};
 pub use transcript::*;

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::codes::{self, Named};
 use super::certificate::CertInfo;
+use super::codes::{self, Named};
 
 /// Which end of the connection an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -79,15 +79,45 @@ impl Transcript {
         self.events.push(Event { at_ms, from, what });
     }
 
-    /// Events of one kind, with their index in the transcript.
-    pub fn find<'a, T>(
-        &'a self,
-        pick: impl Fn(&'a Event) -> Option<T> + 'a,
-    ) -> impl Iterator<Item = (usize, T)> + 'a {
+    /// The client's first ClientHello, with its index in the transcript.
+    pub fn client_hello(&self) -> Option<(usize, &Handshake)> {
         self.events
             .iter()
             .enumerate()
-            .filter_map(move |(i, e)| pick(e).map(|t| (i, t)))
+            .find_map(|(i, e)| match &e.what {
+                What::Handshake {
+                    message: hello @ Handshake::ClientHello { .. },
+                    ..
+                } => Some((i, hello)),
+                _ => None,
+            })
+    }
+
+    /// The host name the client sent as SNI in its first ClientHello.
+    pub fn sni(&self) -> Option<&str> {
+        match self.client_hello()? {
+            (_, Handshake::ClientHello { sni, .. }) => sni.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the client's first ClientHello offered ALPN.
+    pub fn alpn_offered(&self) -> bool {
+        matches!(self.client_hello(), Some((_, Handshake::ClientHello { alpn, .. })) if !alpn.is_empty())
+    }
+
+    /// The first certificate chain a side presented (empty: it sent a Certificate message
+    /// with no certificate), with its index in the transcript.
+    pub fn chain(&self, from: Side) -> Option<(usize, &[CertInfo])> {
+        self.events
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| match &e.what {
+                What::Certificate { certificates, .. } if e.from == from => {
+                    Some((i, certificates.as_slice()))
+                }
+                _ => None,
+            })
     }
 }
 
@@ -155,10 +185,11 @@ pub enum What {
         /// Distinguished names of the CAs the server accepts (empty: any).
         ca_names: Vec<String>,
     },
-    /// A side that has (or was asked for) a certificate sends none, and why: `not-configured`,
-    /// `key-unusable` (iotdoctor's TLS library cannot sign with the key given), or
-    /// `no-matching-scheme` (its key can make none of the signature schemes the peer accepts).
-    CertificateWithheld { reason: String, message: String },
+    /// A side that has (or was asked for) a certificate sends none, and why.
+    CertificateWithheld {
+        reason: WithheldReason,
+        message: String,
+    },
     /// A signature proving possession of the certificate's key.
     CertificateVerify {
         record: Option<u32>,
@@ -181,17 +212,14 @@ pub enum What {
     Verification {
         ok: bool,
         detail: String,
-        /// `unknown-issuer`, `name-mismatch`, `expired`, `not-yet-valid`, `bad-signature`,
-        /// `wrong-purpose`, `revoked` or `other`, when verification failed.
+        /// What failed, when verification failed.
         #[serde(skip_serializing_if = "Option::is_none")]
-        problem: Option<String>,
+        problem: Option<VerifyProblem>,
     },
     /// A network failure: resolving, connecting, or the connection breaking.
     Transport {
-        /// `resolve`, `connect`, `handshake` or `mqtt`.
-        stage: String,
-        /// `not-found`, `refused`, `unreachable`, `timeout`, `reset` or `other`.
-        problem: String,
+        stage: TransportStage,
+        problem: TransportProblem,
         message: String,
     },
     /// The connection ended.
@@ -227,6 +255,64 @@ pub enum What {
     },
     /// A fact worth showing that is none of the above.
     Note { message: String },
+}
+
+/// Why a side that has (or was asked for) a certificate sends none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WithheldReason {
+    /// No certificate was configured.
+    NotConfigured,
+    /// iotdoctor's TLS library cannot sign with the key given.
+    KeyUnusable,
+    /// The key can make none of the signature schemes the peer accepts.
+    NoMatchingScheme,
+}
+
+/// Why the verification of a certificate chain failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifyProblem {
+    UnknownIssuer,
+    NameMismatch,
+    Expired,
+    NotYetValid,
+    BadSignature,
+    WrongPurpose,
+    Revoked,
+    Other,
+}
+
+/// Where a network failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportStage {
+    /// Resolving the host name.
+    Resolve,
+    /// Making the TCP connection.
+    Connect,
+    /// During the TLS handshake.
+    Handshake,
+    /// During the MQTT exchange after the handshake.
+    Mqtt,
+}
+
+impl fmt::Display for TransportStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&super::cause::serde_name(self))
+    }
+}
+
+/// What failed on the network, by what the user should check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportProblem {
+    NotFound,
+    Refused,
+    Unreachable,
+    Timeout,
+    Reset,
+    Other,
 }
 
 /// How a connection ended.
@@ -370,4 +456,53 @@ pub struct MqttConnect {
     pub username: bool,
     pub password: bool,
     pub will: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hello(sni: Option<&str>, alpn: &[&str]) -> What {
+        What::Handshake {
+            record: 1,
+            message: Handshake::ClientHello {
+                versions: vec![],
+                cipher_suites: vec![],
+                groups: vec![],
+                key_shares: vec![],
+                signature_schemes: vec![],
+                sni: sni.map(str::to_string),
+                alpn: alpn.iter().map(|a| a.to_string()).collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_first_client_hello_answers() {
+        let mut t = Transcript::default();
+        assert!(t.client_hello().is_none() && t.sni().is_none() && !t.alpn_offered());
+        t.push(
+            0.0,
+            Side::Client,
+            What::Note {
+                message: "x".into(),
+            },
+        );
+        t.push(1.0, Side::Client, hello(Some("broker.example"), &["mqtt"]));
+        t.push(2.0, Side::Client, hello(Some("other.example"), &[]));
+        assert_eq!(t.client_hello().map(|(i, _)| i), Some(1));
+        assert_eq!(t.sni(), Some("broker.example"));
+        assert!(t.alpn_offered());
+    }
+
+    #[test]
+    fn each_side_has_its_own_chain() {
+        let mut t = Transcript::default();
+        t.push(0.0, Side::Server, What::decrypted_certificate(vec![]));
+        assert_eq!(
+            t.chain(Side::Server).map(|(i, c)| (i, c.len())),
+            Some((0, 0))
+        );
+        assert!(t.chain(Side::Client).is_none());
+    }
 }

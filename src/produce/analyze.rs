@@ -22,10 +22,13 @@ use super::capture::{CaptureEvent, CaptureReader, Close, Dir};
 use crate::credentials::chain::{self, ChainEnd};
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::decode::decrypt::KeyLog;
+use crate::decode::record::{self, Frame, RECORD_HEADER};
 use crate::decode::resync::{self, RecordStart};
-use crate::decode::wire::{self, DeferredChecks, Wire};
+use crate::decode::wire::{DeferredChecks, Wire};
 use crate::error::{Error, InputProblem};
-use crate::model::{CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, What, codes};
+use crate::model::{
+    CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, VerifyProblem, What, codes,
+};
 
 /// One TLS connection found in a capture.
 #[derive(Debug)]
@@ -167,10 +170,7 @@ struct Flow {
     replay: Replay,
 }
 
-/// The content type of alert records.
-const ALERT: u8 = 21;
-
-/// A ClientHello starts: handshake record (22), version 3.x, then handshake type 1.
+/// A ClientHello starts: a handshake record header, then handshake type 1.
 const CLIENT_HELLO_PREFIX: usize = 6;
 
 impl Flow {
@@ -204,7 +204,7 @@ impl Flow {
                 return;
             }
             let p = &self.prefix;
-            self.kind = if p[0] == 22 && p[1] == 3 && p[5] == 1 {
+            self.kind = if p[0] == record::HANDSHAKE && p[1] == 3 && p[5] == 1 {
                 Kind::Tls { client: dir }
             } else {
                 Kind::Other
@@ -276,7 +276,7 @@ struct Replay {
 
 /// Bytes and steps of one direction a [`Replay`] keeps for the decoder at most, before the
 /// direction is only counted. A handshake, even with long certificate chains, needs a few tens
-/// of KiB and a few hundred steps; the decoder shows [`wire::MAX_EVENTS_SHOWN`] events of a
+/// of KiB and a few hundred steps; the decoder shows [`crate::decode::wire::MAX_EVENTS_SHOWN`] events of a
 /// connection, which these limits cover many times over.
 const MAX_KEPT_BYTES: usize = 1 << 20;
 const MAX_KEPT_STEPS: usize = 16 * 1024;
@@ -362,8 +362,9 @@ enum Step {
     },
 }
 
-/// Follows the TLS records of one direction, as the decoder will, to tell the bodies of
-/// application_data records (skipped) from everything else (kept). Once the bytes stop looking
+/// Follows the TLS records of one direction, as the decoder will (with the same
+/// [`record::Framer`]), to tell the bodies of application_data records (skipped) from everything
+/// else (kept). Once the bytes stop looking
 /// like TLS records, the decoder stops decoding them, and everything is kept (it shows the
 /// first of them).
 ///
@@ -374,11 +375,8 @@ enum Step {
 #[derive(Debug, Clone, Default)]
 struct Framer {
     skip_application_data: bool,
-    /// The header of the current record, as far as it has arrived.
-    header: [u8; wire::RECORD_HEADER],
-    have: usize,
-    /// Body bytes of the current record still to come.
-    body_left: usize,
+    /// Where records start and end.
+    records: record::Framer,
     /// The current record's body is skipped.
     skipping: bool,
     not_tls: bool,
@@ -474,70 +472,59 @@ impl Framer {
         }
         // The start of the bytes not yet handed to `replay`.
         let mut kept = 0;
-        let mut i = 0;
-        while i < bytes.len() && !self.not_tls {
-            if self.body_left > 0 {
-                let n = self.body_left.min(bytes.len() - i);
-                if self.skipping {
+        let mut input = bytes;
+        while !self.not_tls {
+            let Some(frame) = self.records.next(&mut input) else {
+                break;
+            };
+            // Where `input` now starts in `bytes`.
+            let i = bytes.len() - input.len();
+            match frame {
+                Frame::Header(header) => {
+                    self.skipping = self.skip_application_data
+                        && header.content_type() == record::APPLICATION_DATA;
+                    if self.past_limit {
+                        if let Some(past) = replay.past_limit(dir) {
+                            past.records += 1;
+                        }
+                        // Application data only when there are no keys: a record fed to a TLS
+                        // 1.3 decrypter out of its sequence would not decrypt.
+                        let looked_at = header.content_type() == record::ALERT || self.skipping;
+                        if looked_at && usize::from(header.length()) <= MAX_SHORT_BODY {
+                            self.collecting = true;
+                            self.short.clear();
+                            self.short.extend_from_slice(&header.bytes());
+                        }
+                    }
+                }
+                Frame::Body(body) => {
+                    if self.skipping {
+                        replay.keep(dir, at, &bytes[kept..i - body.len()]);
+                        replay.skip(dir, at, body.len());
+                        kept = i;
+                    }
+                    if self.collecting {
+                        self.short.extend_from_slice(body);
+                    }
+                }
+                Frame::End => {
+                    self.tls_seen = true;
+                    self.check_limit(dir, at, &bytes[kept..i], replay);
+                    kept = i;
+                }
+                Frame::Refused(refused) => {
+                    // The decoder sees the same bytes up to this one: it loses its framing too,
+                    // or, at the start of the stream, takes the side for "not TLS" unless the
+                    // capture lost bytes of it and records start again.
                     replay.keep(dir, at, &bytes[kept..i]);
-                    replay.skip(dir, at, n);
-                    kept = i + n;
-                }
-                if self.collecting {
-                    self.short.extend_from_slice(&bytes[i..i + n]);
-                }
-                self.body_left -= n;
-                i += n;
-                if self.body_left == 0 {
-                    self.record_done();
-                    self.check_limit(dir, at, &bytes[kept..i], replay);
-                    kept = i;
-                }
-                continue;
-            }
-            self.header[self.have] = bytes[i];
-            self.have += 1;
-            i += 1;
-            if !wire::record_header_plausible(&self.header[..self.have]) {
-                // The decoder sees the same bytes up to this one: it loses its framing too, or,
-                // at the start of the stream, takes the side for "not TLS" unless the capture
-                // lost bytes of it and records start again.
-                replay.keep(dir, at, &bytes[kept..i]);
-                self.not_tls = !self.tls_seen;
-                self.lose_framing(at);
-                return Some(i);
-            } else if self.have == wire::RECORD_HEADER {
-                let length = u16::from_be_bytes([self.header[3], self.header[4]]);
-                self.body_left = usize::from(length);
-                self.skipping =
-                    self.skip_application_data && self.header[0] == wire::APPLICATION_DATA;
-                if self.past_limit {
-                    if let Some(past) = replay.past_limit(dir) {
-                        past.records += 1;
-                    }
-                    // Application data only when there are no keys: a record fed to a TLS 1.3
-                    // decrypter out of its sequence would not decrypt.
-                    let looked_at = self.header[0] == ALERT || self.skipping;
-                    if looked_at && self.body_left <= MAX_SHORT_BODY {
-                        self.collecting = true;
-                        self.short.clear();
-                        self.short.extend_from_slice(&self.header);
-                    }
-                }
-                if self.body_left == 0 {
-                    self.record_done();
-                    self.check_limit(dir, at, &bytes[kept..i], replay);
-                    kept = i;
+                    self.not_tls = !self.tls_seen;
+                    self.lose_framing(at, refused.bytes());
+                    return Some(i);
                 }
             }
         }
         replay.keep(dir, at, &bytes[kept..]);
         None
-    }
-
-    fn record_done(&mut self) {
-        self.have = 0;
-        self.tls_seen = true;
     }
 
     /// At the end of a record, whose bytes not yet handed to `replay` are `pending`: past the
@@ -555,14 +542,13 @@ impl Framer {
 
     /// Bytes that start no record: a search begins. At the start of the stream (`not_tls`) the
     /// bytes are kept too: the decoder shows the first of them when the side is not TLS.
-    fn lose_framing(&mut self, at: f64) {
+    fn lose_framing(&mut self, at: f64, refused: &[u8]) {
         let mut search = Search {
             keep: self.not_tls,
             ..Search::default()
         };
-        // The header bytes seen so far may hold the start of the next record but at their first.
-        search.hold(&self.header[..self.have], at);
-        self.have = 0;
+        // The header bytes refused may hold the start of the next record but at their first.
+        search.hold(refused, at);
         self.search = Some(Box::new(search));
     }
 
@@ -594,17 +580,18 @@ impl Framer {
         replay.gap(dir, at, missing);
         self.tls_seen = true;
         let inside_record = self.search.is_none()
-            && self.have == wire::RECORD_HEADER
-            && missing <= self.body_left as u64;
+            && self
+                .records
+                .body_left()
+                .is_some_and(|left| missing <= left as u64);
         if inside_record {
             // The decoder counts the rest of the record; the next starts right after it.
-            self.body_left -= missing as usize;
-            if self.body_left == 0 {
-                self.record_done();
+            self.records.skip_body(missing as usize);
+            if self.records.body_left() == Some(0) {
+                self.records.reset();
             }
         } else {
-            self.have = 0;
-            self.body_left = 0;
+            self.records.reset();
             self.search = Some(Box::default());
         }
     }
@@ -701,8 +688,8 @@ impl Replay {
         let Some(past) = self.past_limit(dir) else {
             return;
         };
-        let ends_connection = record[0] == ALERT
-            && matches!(record.get(wire::RECORD_HEADER..), Some(&[2, _] | &[_, 0]));
+        let ends_connection = record[0] == record::ALERT
+            && matches!(record.get(RECORD_HEADER..), Some(&[2, _] | &[_, 0]));
         if ends_connection && past.alerts < MAX_ALERTS_PAST_LIMIT {
             past.alerts += 1;
             // The short record before it, in its place.
@@ -1014,7 +1001,7 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
             match (stale, &sni) {
                 (Some(cert), _) => (
                     false,
-                    Some("expired"),
+                    Some(VerifyProblem::Expired),
                     format!(
                         "'{}' was not valid at the time of the capture (valid {} to {})",
                         cert.short_name(),
@@ -1024,7 +1011,7 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
                 ),
                 (None, Some(name)) if !leaf.covers(name) => (
                     false,
-                    Some("name-mismatch"),
+                    Some(VerifyProblem::NameMismatch),
                     format!("'{}' does not cover the SNI '{name}'", leaf.short_name()),
                 ),
                 _ => (
@@ -1039,7 +1026,7 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
         }
         _ => (
             false,
-            Some("unknown-issuer"),
+            Some(VerifyProblem::UnknownIssuer),
             "unknown issuer: the server's chain does not lead to a CA given with --ca".to_string(),
         ),
     };
@@ -1052,7 +1039,7 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
             what: What::Verification {
                 ok,
                 detail,
-                problem: problem.map(str::to_string),
+                problem,
             },
         },
     );
@@ -1336,7 +1323,7 @@ mod limits {
                     notes(transcript)
                 );
                 assert!(
-                    transcript.events.len() <= wire::MAX_EVENTS_SHOWN + 40,
+                    transcript.events.len() <= crate::decode::wire::MAX_EVENTS_SHOWN + 40,
                     "{name}, keys {keys}: {} events",
                     transcript.events.len()
                 );

@@ -18,7 +18,10 @@ use super::hooks::{
 use super::recorder::Recorder;
 use crate::decode::mqtt::{self, ConnectRequest};
 use crate::error::Error;
-use crate::model::{CloseKind, Seen, Side, Target, Transcript, What, codes};
+use crate::model::{
+    CloseKind, Seen, Side, Target, Transcript, TransportProblem, TransportStage, VerifyProblem,
+    What, WithheldReason, codes,
+};
 
 /// The shortest wait a socket is given: a zero timeout means none at all.
 const MIN_WAIT: Duration = Duration::from_millis(1);
@@ -169,7 +172,7 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
                     "the client key cannot be used by rustls ({e}); connecting without a client certificate"
                 );
                 Err((
-                    "key-unusable",
+                    WithheldReason::KeyUnusable,
                     format!(
                         "iotdoctor's TLS library (rustls) cannot sign with the client key ({e})"
                     ),
@@ -177,7 +180,7 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
             }
         },
         None => Err((
-            "not-configured",
+            WithheldReason::NotConfigured,
             "no client certificate was configured (--cert / --key)".into(),
         )),
     };
@@ -223,12 +226,12 @@ impl Run {
         self.rec.push(from, what);
     }
 
-    fn transport(&mut self, stage: &'static str, problem: TransportProblem, message: String) {
+    fn transport(&mut self, stage: TransportStage, problem: TransportProblem, message: String) {
         self.push(
             Side::Client,
             What::Transport {
-                stage: stage.into(),
-                problem: problem.id().into(),
+                stage,
+                problem,
                 message,
             },
         );
@@ -269,7 +272,7 @@ impl Run {
             Some(Ok(addresses)) => addresses,
             Some(Err(e)) => {
                 self.transport(
-                    "resolve",
+                    TransportStage::Resolve,
                     TransportProblem::NotFound,
                     format!("cannot resolve {}: {e}", options.host),
                 );
@@ -277,7 +280,7 @@ impl Run {
             }
             None => {
                 self.transport(
-                    "resolve",
+                    TransportStage::Resolve,
                     TransportProblem::Timeout,
                     format!(
                         "cannot resolve {}: no answer from the resolver within --timeout ({} s)",
@@ -299,7 +302,7 @@ impl Run {
             Some(ip) => Some(SocketAddr::new(ip, options.port)),
             None if addresses.is_empty() => {
                 self.transport(
-                    "resolve",
+                    TransportStage::Resolve,
                     TransportProblem::NotFound,
                     format!("{} has no addresses", options.host),
                 );
@@ -323,11 +326,11 @@ impl Run {
                 Some(socket)
             }
             Err(e) => {
-                let problem = TransportProblem::of(&e);
+                let problem = problem_of(&e);
                 self.transport(
-                    "connect",
+                    TransportStage::Connect,
                     problem,
-                    format!("cannot connect to {address}: {}", problem.describe(&e)),
+                    format!("cannot connect to {address}: {}", describe(problem, &e)),
                 );
                 None
             }
@@ -428,13 +431,7 @@ impl Run {
                 }
                 HookFact::ClientCertificate { chain, withheld } => {
                     if let Some((reason, message)) = withheld {
-                        self.push(
-                            Side::Client,
-                            What::CertificateWithheld {
-                                reason: reason.into(),
-                                message,
-                            },
-                        );
+                        self.push(Side::Client, What::CertificateWithheld { reason, message });
                     }
                     if self.tls13 {
                         self.push(Side::Client, What::decrypted_certificate(chain));
@@ -482,8 +479,8 @@ impl Run {
         let mut waiting_since: Option<Instant> = None;
         loop {
             if let Err(e) = self.flush(conn, socket) {
-                let problem = TransportProblem::of(&e);
-                self.close_or_transport("handshake", problem, e);
+                let problem = problem_of(&e);
+                self.close_or_transport(TransportStage::Handshake, problem, e);
                 return false;
             }
             if !conn.is_handshaking() && waiting_since.is_none() {
@@ -568,8 +565,8 @@ impl Run {
                 // The loop looks at the deadline again.
                 Err(e) if timed_out(&e) => {}
                 Err(e) => {
-                    let problem = TransportProblem::of(&e);
-                    self.close_or_transport("handshake", problem, e);
+                    let problem = problem_of(&e);
+                    self.close_or_transport(TransportStage::Handshake, problem, e);
                     return false;
                 }
             }
@@ -593,7 +590,11 @@ impl Run {
                 Instant::now().saturating_duration_since(last).as_millis()
             ),
         };
-        self.transport("handshake", TransportProblem::Timeout, message);
+        self.transport(
+            TransportStage::Handshake,
+            TransportProblem::Timeout,
+            message,
+        );
     }
 
     /// Sends the MQTT CONNECT and reads until the CONNACK, an alert, the end of the connection
@@ -616,8 +617,8 @@ impl Run {
         let mut buffer = vec![0u8; 16 * 1024 + 256];
         loop {
             if let Err(e) = self.flush(conn, socket) {
-                let problem = TransportProblem::of(&e);
-                self.close_or_transport("mqtt", problem, e);
+                let problem = problem_of(&e);
+                self.close_or_transport(TransportStage::Mqtt, problem, e);
                 return false;
             }
             let left = self.left();
@@ -627,7 +628,7 @@ impl Run {
                      began connecting)",
                     self.timeout_secs()
                 );
-                self.transport("mqtt", TransportProblem::Timeout, message);
+                self.transport(TransportStage::Mqtt, TransportProblem::Timeout, message);
                 return true;
             }
             let _ = socket.set_read_timeout(Some(left.max(MIN_WAIT)));
@@ -641,8 +642,8 @@ impl Run {
                     continue;
                 }
                 Err(e) => {
-                    let problem = TransportProblem::of(&e);
-                    self.close_or_transport("mqtt", problem, e);
+                    let problem = problem_of(&e);
+                    self.close_or_transport(TransportStage::Mqtt, problem, e);
                     return false;
                 }
             };
@@ -710,7 +711,12 @@ impl Run {
         let _ = self.process(conn);
     }
 
-    fn close_or_transport(&mut self, stage: &'static str, problem: TransportProblem, e: io::Error) {
+    fn close_or_transport(
+        &mut self,
+        stage: TransportStage,
+        problem: TransportProblem,
+        e: io::Error,
+    ) {
         if problem == TransportProblem::Reset {
             self.push(
                 Side::Server,
@@ -854,7 +860,7 @@ impl Run {
                 }
                 Err(e) if timed_out(&e) => {}
                 Err(e) => {
-                    if TransportProblem::of(&e) == TransportProblem::Reset {
+                    if problem_of(&e) == TransportProblem::Reset {
                         self.push(
                             Side::Server,
                             What::Close {
@@ -925,70 +931,49 @@ impl Run {
 }
 
 /// Why a server certificate was rejected, in the terms the rules reason with.
-fn verify_problem(error: &rustls::Error) -> String {
+fn verify_problem(error: &rustls::Error) -> VerifyProblem {
     use rustls::CertificateError as C;
     match error {
         rustls::Error::InvalidCertificate(e) => match e {
-            C::UnknownIssuer => "unknown-issuer",
-            C::NotValidForName | C::NotValidForNameContext { .. } => "name-mismatch",
-            C::Expired | C::ExpiredContext { .. } => "expired",
-            C::NotValidYet | C::NotValidYetContext { .. } => "not-yet-valid",
-            C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. } => "bad-signature",
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => "wrong-purpose",
-            C::Revoked => "revoked",
-            _ => "other",
+            C::UnknownIssuer => VerifyProblem::UnknownIssuer,
+            C::NotValidForName | C::NotValidForNameContext { .. } => VerifyProblem::NameMismatch,
+            C::Expired | C::ExpiredContext { .. } => VerifyProblem::Expired,
+            C::NotValidYet | C::NotValidYetContext { .. } => VerifyProblem::NotYetValid,
+            C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. } => {
+                VerifyProblem::BadSignature
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => VerifyProblem::WrongPurpose,
+            C::Revoked => VerifyProblem::Revoked,
+            _ => VerifyProblem::Other,
         },
-        _ => "other",
+        _ => VerifyProblem::Other,
     }
-    .into()
-}
-
-/// Transport failures, by what the user should check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportProblem {
-    NotFound,
-    Refused,
-    Unreachable,
-    Timeout,
-    Reset,
-    Other,
 }
 
 /// Whether an I/O error is a socket timeout (the deadline's, set on the socket).
 pub(super) fn timed_out(e: &io::Error) -> bool {
-    TransportProblem::of(e) == TransportProblem::Timeout
+    problem_of(e) == TransportProblem::Timeout
 }
 
-impl TransportProblem {
-    fn of(e: &io::Error) -> TransportProblem {
-        use io::ErrorKind as K;
-        match e.kind() {
-            K::ConnectionRefused => TransportProblem::Refused,
-            K::TimedOut | K::WouldBlock => TransportProblem::Timeout,
-            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => TransportProblem::Reset,
-            K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
-                TransportProblem::Unreachable
-            }
-            _ => TransportProblem::Other,
+/// The transport problem an I/O error is.
+fn problem_of(e: &io::Error) -> TransportProblem {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => TransportProblem::Refused,
+        K::TimedOut | K::WouldBlock => TransportProblem::Timeout,
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => TransportProblem::Reset,
+        K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            TransportProblem::Unreachable
         }
+        _ => TransportProblem::Other,
     }
+}
 
-    pub fn id(self) -> &'static str {
-        match self {
-            TransportProblem::NotFound => "not-found",
-            TransportProblem::Refused => "refused",
-            TransportProblem::Unreachable => "unreachable",
-            TransportProblem::Timeout => "timeout",
-            TransportProblem::Reset => "reset",
-            TransportProblem::Other => "other",
-        }
-    }
-
-    fn describe(self, e: &io::Error) -> String {
-        match self {
-            TransportProblem::Refused => "connection refused (nothing listens on that port)".into(),
-            TransportProblem::Timeout => "timed out".into(),
-            _ => e.to_string(),
-        }
+/// An I/O error in the words of its transport problem.
+fn describe(problem: TransportProblem, e: &io::Error) -> String {
+    match problem {
+        TransportProblem::Refused => "connection refused (nothing listens on that port)".into(),
+        TransportProblem::Timeout => "timed out".into(),
+        _ => e.to_string(),
     }
 }

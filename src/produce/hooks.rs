@@ -13,6 +13,7 @@ use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureAlgorithm,
 
 use crate::credentials::inspect::CertInfo;
 use crate::credentials::keys::verify_tls_signature;
+use crate::model::WithheldReason;
 
 /// What the hooks saw, in the order they saw it.
 #[derive(Debug, Clone)]
@@ -42,7 +43,7 @@ pub enum HookFact {
     /// configured or asked for, why (reason id, message).
     ClientCertificate {
         chain: Vec<CertInfo>,
-        withheld: Option<(&'static str, String)>,
+        withheld: Option<(WithheldReason, String)>,
     },
     /// A fact about our answer worth a line in the transcript.
     ClientNote(String),
@@ -191,7 +192,7 @@ impl ServerCertVerifier for RecordingVerifier {
 #[derive(Debug)]
 pub struct RecordingResolver {
     /// Or why there is none to offer: a reason id and a sentence, as recorded.
-    identity: Result<Identity, (&'static str, String)>,
+    identity: Result<Identity, (WithheldReason, String)>,
     facts: Facts,
 }
 
@@ -203,7 +204,7 @@ pub struct Identity {
 }
 
 impl RecordingResolver {
-    pub fn new(identity: Result<Identity, (&'static str, String)>, facts: Facts) -> Self {
+    pub fn new(identity: Result<Identity, (WithheldReason, String)>, facts: Facts) -> Self {
         RecordingResolver { identity, facts }
     }
 }
@@ -243,7 +244,7 @@ impl ResolvesClientCert for RecordingResolver {
             self.facts.push(HookFact::ClientCertificate {
                 chain: vec![],
                 withheld: Some((
-                    "no-matching-scheme",
+                    WithheldReason::NoMatchingScheme,
                     format!(
                         "the client key ({}) can make none of the signature schemes the server accepts, \
                          so the TLS library sends an empty Certificate instead of '{}'",

@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme};
 
-use super::client::{TlsVersion, TransportProblem, timed_out};
+use super::client::{TlsVersion, timed_out};
 use super::hooks::{
     Facts, HookFact, RecordingClientVerifier, RecordingKey, describe_certificate_error,
     own_signature_detail,
@@ -19,7 +19,7 @@ use super::hooks::{
 use super::recorder::Recorder;
 use crate::credentials::inspect::CertInfo;
 use crate::error::Error;
-use crate::model::{CloseKind, Side, Transcript, What, codes};
+use crate::model::{CloseKind, Side, Transcript, TransportProblem, TransportStage, What, codes};
 
 /// Everything `serve` needs to know.
 #[derive(Debug)]
@@ -446,7 +446,7 @@ impl Run {
                      device connected): {}; iotdoctor stopped reading there",
                     self.sent_so_far()
                 );
-                self.transport("handshake", message);
+                self.timed_out(TransportStage::Handshake, message);
             }
             Stage::Mqtt => {
                 let message = format!(
@@ -454,7 +454,7 @@ impl Run {
                      the handshake): {}; iotdoctor stopped reading there",
                     self.sent_so_far()
                 );
-                self.transport("mqtt", message);
+                self.timed_out(TransportStage::Mqtt, message);
             }
             Stage::Connected => self.push(
                 Side::Server,
@@ -509,12 +509,12 @@ impl Run {
         said
     }
 
-    fn transport(&mut self, stage: &str, message: String) {
+    fn timed_out(&mut self, stage: TransportStage, message: String) {
         self.push(
             Side::Server,
             What::Transport {
-                stage: stage.into(),
-                problem: TransportProblem::Timeout.id().into(),
+                stage,
+                problem: TransportProblem::Timeout,
                 message,
             },
         );

@@ -17,7 +17,7 @@ use crate::error::{self, Error, ErrorKind};
 use crate::explain::{Reading, Stack};
 use std::net::SocketAddr;
 
-use crate::model::{CaptureSummary, Target, Transcript, What};
+use crate::model::{CaptureSummary, Target, Transcript, TransportStage, What};
 
 /// The schema id every JSON report carries; bumped only on incompatible changes.
 pub const SCHEMA: &str = "iotdoctor.report/1";
@@ -184,7 +184,15 @@ impl Report {
     /// Whether the network failed before any TLS byte could be exchanged.
     fn failed_before_tls(&self) -> bool {
         self.transcript.as_ref().is_some_and(|t| {
-            t.events.iter().any(|e| matches!(&e.what, What::Transport { stage, .. } if stage == "resolve" || stage == "connect"))
+            t.events.iter().any(|e| {
+                matches!(
+                    &e.what,
+                    What::Transport {
+                        stage: TransportStage::Resolve | TransportStage::Connect,
+                        ..
+                    }
+                )
+            })
         })
     }
 }

@@ -1684,12 +1684,13 @@ fn random_segments_keep_streams_consistent() {
 }
 
 /// Reads a real capture (for example `tcpdump -i lo -w /tmp/lo.pcap` around a TLS handshake)
-/// when `IOTDOCTOR_TEST_PCAP` names one.
+/// that `IOTDOCTOR_TEST_PCAP` names. Run it with
+/// `IOTDOCTOR_TEST_PCAP=/tmp/lo.pcap cargo test --lib real_capture_from_env -- --ignored`.
 #[test]
+#[ignore = "needs a capture: IOTDOCTOR_TEST_PCAP=FILE cargo test --lib real_capture_from_env -- --ignored"]
 fn real_capture_from_env() {
-    let Some(path) = std::env::var_os("IOTDOCTOR_TEST_PCAP") else {
-        return;
-    };
+    let path = std::env::var_os("IOTDOCTOR_TEST_PCAP")
+        .expect("IOTDOCTOR_TEST_PCAP names the capture to read");
     let reader = CaptureReader::open(Path::new(&path)).expect("the capture opens");
     let (ev, err) = collect(reader);
     assert!(err.is_none(), "{err:?}");

@@ -1,0 +1,233 @@
+//! `connect`: one instrumented client handshake, the device's files checked before it, and
+//! the diagnosis of what crossed the wire.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+
+use super::credentials::{Identity, read_cas};
+use crate::credentials::aws_iot;
+use crate::credentials::checks::{self, CheckOptions};
+use crate::credentials::inspect::CertInfo;
+use crate::credentials::load::Embedded;
+use crate::credentials::{Finding, FindingId, Severity};
+use crate::decode::mqtt::ConnectRequest;
+use crate::diagnose::{self, Context};
+use crate::error::Error;
+use crate::produce::client::{self, ClientOptions, TlsVersion};
+use crate::report::Report;
+
+/// What `connect` does.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The server's host name or IP address.
+    pub host: String,
+    pub port: u16,
+    /// The server as the user named it, for what is said about it.
+    pub endpoint: String,
+    /// The trust anchors for the server; none: the Mozilla roots bundled with iotdoctor.
+    pub ca: Vec<PathBuf>,
+    /// The device's certificate and key, if it presents one.
+    pub device: Identity,
+    /// Files of `ca` and `device` given by their contents instead of read from disk.
+    pub embedded: Vec<Embedded>,
+    /// The address to connect to instead of the first one `host` resolves to.
+    pub address: Option<IpAddr>,
+    pub sni: Sni,
+    pub alpn: Vec<String>,
+    /// Offer only this version.
+    pub tls: Option<TlsVersion>,
+    /// The whole connection ends by then, however slowly the server sends.
+    pub timeout: Duration,
+    /// The wait for the server's verdict on the client certificate after a TLS 1.3 handshake.
+    pub grace: Duration,
+    /// Append the TLS secrets to this NSS key log.
+    pub keylog: Option<PathBuf>,
+    /// Do not let the server's certificate stop the handshake.
+    pub insecure: bool,
+    /// Check what AWS IoT Core needs (also when `host` is an AWS IoT endpoint).
+    pub aws_iot: bool,
+    /// Send an MQTT CONNECT after the handshake.
+    pub mqtt: Option<Mqtt>,
+}
+
+/// The server name sent in SNI; the server's certificate is checked against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sni {
+    /// The host, unless it is an IP address (then no SNI).
+    Host,
+    /// This name instead of the host.
+    Name(String),
+    /// No SNI; the certificate is checked against the host.
+    Off,
+}
+
+/// The CONNECT `connect` sends.
+#[derive(Debug, Clone)]
+pub struct Mqtt {
+    pub version: MqttVersion,
+    /// Default: `iotdoctor-` and a random number.
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MqttVersion {
+    V311,
+    V5,
+}
+
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let host = &options.host;
+    let device = &options.device;
+
+    // Preflight: the device's files, checked before any packet is sent.
+    let mut findings = Vec::new();
+    let mut summary = None;
+    let mut identity = None;
+    if device.cert.is_some() || device.p12.is_some() {
+        let creds = device.load(&[], &options.embedded)?;
+        let check = CheckOptions {
+            now: checks::now(),
+            warn_days: 30,
+            aws_iot: false,
+        };
+        let (checked, mut preflight) = checks::check(&creds, &check);
+        // The server judges the device's chain (its CertificateRequest names the CAs it accepts).
+        preflight
+            .retain(|f| f.id != FindingId::ChainNotChecked && f.id != FindingId::KeyNotChecked);
+        findings.extend(preflight);
+        let key = creds.key.as_ref().ok_or_else(|| {
+            Error::Usage("a client certificate needs its private key: give --key (or put the key in the --cert file)".into())
+        })?;
+        let chain = creds
+            .device
+            .iter()
+            .chain(&creds.chain)
+            .map(|c| CertificateDer::from(c.info.raw.der.clone()))
+            .collect();
+        identity = Some((chain, key.key.der.clone_key()));
+        summary = Some(checked);
+    } else if device.key.is_some() {
+        return Err(Error::Usage("--key needs --cert (or --p12)".into()));
+    }
+
+    // The server's trust anchors.
+    let cas = read_cas(&options.ca, &options.embedded)?;
+    let trusted_cas: Vec<String> = cas.iter().map(|ca| ca.subject.clone()).collect();
+    let roots = (!cas.is_empty()).then(|| {
+        cas.iter()
+            .map(|ca| CertificateDer::from(ca.raw.der.clone()))
+            .collect()
+    });
+
+    let host_is_ip = host.parse::<IpAddr>().is_ok();
+    let (sni, verify_name) = match &options.sni {
+        Sni::Name(name) => (Some(name.clone()), name.clone()),
+        Sni::Off => (None, host.clone()),
+        Sni::Host if host_is_ip => (None, host.clone()),
+        Sni::Host => (Some(host.clone()), host.clone()),
+    };
+    let aws = options.aws_iot || aws_iot::is_endpoint(host);
+    if aws {
+        findings.extend(aws_iot::check_connection(
+            host,
+            options.port,
+            sni.as_deref(),
+            &options.alpn,
+        ));
+        let ca_refs: Vec<&CertInfo> = cas.iter().collect();
+        let ca_subject = if options.ca.is_empty() {
+            "--ca".to_string()
+        } else {
+            options
+                .ca
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        findings.extend(aws_iot::check_server_roots(&ca_refs, &ca_subject));
+        if let Some(leaf) = summary
+            .as_ref()
+            .and_then(|s| s.certificates.iter().find(|c| c.leaf))
+        {
+            findings.extend(aws_iot::check_device_certificate(
+                &leaf.info,
+                &leaf.info.short_name(),
+            ));
+        }
+    }
+    let client = ClientOptions {
+        host: host.clone(),
+        port: options.port,
+        address: options.address,
+        sni,
+        verify_name: verify_name.clone(),
+        alpn: options.alpn.clone(),
+        tls: options.tls,
+        timeout: options.timeout,
+        grace: options.grace,
+        roots,
+        identity,
+        insecure: options.insecure,
+        keylog: options.keylog.clone(),
+        mqtt: options.mqtt.as_ref().map(mqtt_request),
+    };
+    let run = client::connect(&client)?;
+    if options.insecure {
+        findings.push(
+            Finding::new(
+                FindingId::VerificationDisabled,
+                Severity::Warning,
+                &options.endpoint,
+                "--insecure: the server's certificate was not allowed to stop the handshake; anyone could have answered",
+            )
+            .with_hint("Give --ca with the CA that issued the server's chain instead."),
+        );
+    }
+    let context = Context {
+        server_name: Some(verify_name),
+        trusted_cas,
+        alpn_offered: !options.alpn.is_empty(),
+        at: Some(checks::now()),
+        aws_iot: aws,
+        observed: false,
+    };
+    let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
+    let report = Report::new("connect", findings, diagnosis).with_connection(
+        run.target,
+        run.transcript,
+        options.insecure,
+    );
+    Ok(match summary {
+        Some(summary) => report.with_credentials(summary),
+        None => report,
+    })
+}
+
+/// The CONNECT to send.
+fn mqtt_request(mqtt: &Mqtt) -> ConnectRequest {
+    let client_id = mqtt.client_id.clone().unwrap_or_else(|| {
+        // Unique enough that two runs do not take over each other's session.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        format!(
+            "iotdoctor-{:08x}",
+            nanos ^ std::process::id().rotate_left(16)
+        )
+    });
+    ConnectRequest {
+        level: match mqtt.version {
+            MqttVersion::V311 => 4,
+            MqttVersion::V5 => 5,
+        },
+        client_id,
+        username: mqtt.username.clone(),
+        keep_alive: 60,
+    }
+}

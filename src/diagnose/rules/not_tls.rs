@@ -1,0 +1,94 @@
+//! A peer that does not speak TLS: a device's first bytes (seen by `serve`) or a server's answer
+//! (seen by `connect` or a capture) that are not a TLS record, and a device that sends nothing.
+
+use crate::diagnose::confidence::{CERTAIN, PLAUSIBLE, PROBABLE, SEEN};
+use crate::model::{CauseId, Side, What};
+
+use super::{Input, Proposal};
+
+/// A side that did not speak TLS, or did not speak at all.
+pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
+    let f = input.facts;
+    if let Some((i, preview)) = f.client_not_tls {
+        // Seen from the server: the device spoke first, and not TLS.
+        let mqtt = preview.starts_with("\\x10") && preview.contains("MQTT");
+        let http = preview.contains("(an HTTP request in plain text");
+        let what = if mqtt {
+            "an MQTT CONNECT in plain text: the device does not use TLS on this port"
+        } else if http {
+            "an HTTP request in plain text: the device does not use TLS on this port"
+        } else {
+            "something other than a TLS ClientHello"
+        };
+        out.push(
+            Proposal::new(
+                CauseId::NotTls,
+                SEEN,
+                vec![format!("the device's first bytes are not a TLS record ({}): \"{preview}\"", f.at(i)), format!("this looks like {what}")],
+            )
+            .fix("Enable TLS in the device's connection settings (MQTT over TLS: port 8883), or point it at a plain-text port."),
+        );
+    }
+    if let Some(i) = f.client_left_silently {
+        out.push(
+            Proposal::new(
+                CauseId::PeerClosed,
+                PLAUSIBLE,
+                vec![format!(
+                    "the device connected and closed the connection without sending a byte ({}): no TLS was attempted",
+                    f.at(i)
+                )],
+            )
+            .fix("A port check (a load balancer's health probe, nc -z) does this; a device that does it gave up before starting TLS: its own log says why (DNS, a credential it could not load, a TLS library not initialised)."),
+        );
+    }
+    if let Some(i) = f.client_silent {
+        // A device that drips its first bytes, or stops inside its first record, did send
+        // something: those bytes are the evidence, not silence.
+        let records = f.events[..i]
+            .iter()
+            .filter(|e| e.from == Side::Client && matches!(e.what, What::Record { .. }))
+            .count();
+        let partial = f.partial_record(Side::Client).filter(|p| *p < i);
+        let mut evidence = vec![match (records, partial) {
+            (0, None) => format!(
+                "the device connected and sent nothing ({}): no ClientHello came",
+                f.at(i)
+            ),
+            (0, Some(_)) => format!(
+                "the device had not sent a whole record when iotdoctor stopped waiting ({}): no ClientHello came",
+                f.at(i)
+            ),
+            (records, _) => format!(
+                "the device had sent {records} record(s) but no whole ClientHello when iotdoctor stopped waiting ({})",
+                f.at(i)
+            ),
+        }];
+        evidence.extend(partial.and_then(|p| f.partial_line(p)));
+        out.push(Proposal::new(CauseId::Timeout, PROBABLE, evidence));
+    }
+    let Some((i, preview)) = f.not_tls else {
+        return;
+    };
+    let html = preview
+        .trim_start()
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("<!doc") || p.eq_ignore_ascii_case("<html"));
+    let what = if preview.starts_with("HTTP/") || html {
+        "an HTTP server"
+    } else if preview.starts_with("SSH-") {
+        "an SSH server"
+    } else if preview.starts_with(" \\x02") {
+        "a plain (non-TLS) MQTT broker answering with CONNACK"
+    } else {
+        "a service that does not speak TLS"
+    };
+    out.push(
+        Proposal::new(
+            CauseId::NotTls,
+            CERTAIN,
+            vec![format!("the server answered the ClientHello with bytes that are not a TLS record ({}): \"{preview}\"", f.at(i)), format!("this looks like {what}")],
+        )
+        .fix("Connect to the TLS port of the service (MQTT over TLS: 8883), or enable TLS on this listener."),
+    );
+}
