@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::credentials::load::KeyEncoding;
+use crate::model::certificate::KeyEncoding;
 
 /// Exit codes of the command-line contract (see docs/json-report.md).
 pub mod exit {

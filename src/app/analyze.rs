@@ -11,7 +11,6 @@ use crate::credentials::inspect::CertInfo;
 use crate::decode::decrypt::KeyLog;
 use crate::diagnose::{self, Context, Diagnosis};
 use crate::error::{Error, InputProblem};
-use crate::model::{Handshake, What};
 use crate::produce::analyze;
 use crate::report::capture::{CaptureWriter, RenderedHandshake};
 use crate::report::{HandshakeReport, Outcome, Report};
@@ -172,14 +171,8 @@ pub fn run(options: &Options, writer: &mut CaptureWriter<'_>) -> Result<Report, 
 }
 
 fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> HandshakeReport {
-    let hello = found.transcript.events.iter().find_map(|e| match &e.what {
-        What::Handshake {
-            message: Handshake::ClientHello { sni, alpn, .. },
-            ..
-        } => Some((sni.clone(), !alpn.is_empty())),
-        _ => None,
-    });
-    let (sni, alpn_offered) = hello.unwrap_or((None, false));
+    let sni = found.transcript.sni().map(str::to_string);
+    let alpn_offered = found.transcript.alpn_offered();
     let context = Context {
         server_name: sni.clone(),
         trusted_cas: anchors.iter().map(|a| a.subject.clone()).collect(),

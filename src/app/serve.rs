@@ -16,7 +16,7 @@ use crate::credentials::load::Embedded;
 use crate::credentials::{Credentials, Finding, FindingId, Severity};
 use crate::diagnose::{self, Context};
 use crate::error::{Error, InputProblem};
-use crate::model::{Handshake, Target, What, codes};
+use crate::model::{Target, codes};
 use crate::produce::client::TlsVersion;
 use crate::produce::server::{self, Server, ServerOptions};
 use crate::report::{Outcome, Report, style::Style};
@@ -420,13 +420,7 @@ impl ServeSummary {
 
 /// The report of one device's connection, diagnosed from the server's side.
 fn device_report(number: u64, run: server::ServerRun) -> Report {
-    let sni = run.transcript.events.iter().find_map(|e| match &e.what {
-        What::Handshake {
-            message: Handshake::ClientHello { sni, .. },
-            ..
-        } => sni.clone(),
-        _ => None,
-    });
+    let sni = run.transcript.sni().map(str::to_string);
     let context = Context {
         server_name: sni.clone(),
         trusted_cas: vec![],
@@ -436,15 +430,7 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
         observed: false,
     };
     let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
-    let hello_seen = run.transcript.events.iter().any(|e| {
-        matches!(
-            &e.what,
-            What::Handshake {
-                message: Handshake::ClientHello { .. },
-                ..
-            }
-        )
-    });
+    let hello_seen = run.transcript.client_hello().is_some();
     let mut findings = Vec::new();
     if hello_seen && sni.is_none() {
         findings.push(

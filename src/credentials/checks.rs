@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::chain::{self, ChainEnd};
 use super::inspect::{CertInfo, PublicKeyInfo, short_dn};
 use super::keys::{KeyInfo, KeyMatch};
-use super::load::{Container, KeyEncoding, Other};
+use super::load::{Container, Other};
 use super::{Credentials, LoadedCert, LoadedKey, Role, aws_iot};
+use crate::model::certificate::KeyEncoding;
 use crate::model::finding::{Finding, FindingId, Severity};
 
 /// Knobs of the checks.

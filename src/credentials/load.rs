@@ -13,6 +13,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, InputProblem, NotPemOrDer, PemLabel, PemLine, PemProblem};
+use crate::model::certificate::KeyEncoding;
 
 /// Where passwords for encrypted keys and PKCS#12 files come from.
 pub trait PasswordSource {
@@ -35,27 +36,6 @@ impl fmt::Display for Container {
             Container::Pem => "PEM",
             Container::Der => "DER",
             Container::Pkcs12 => "PKCS#12",
-        })
-    }
-}
-
-/// The structure a private key is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum KeyEncoding {
-    #[serde(rename = "pkcs8")]
-    Pkcs8,
-    #[serde(rename = "pkcs1")]
-    Pkcs1,
-    #[serde(rename = "sec1")]
-    Sec1,
-}
-
-impl fmt::Display for KeyEncoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyEncoding::Pkcs8 => "PKCS#8",
-            KeyEncoding::Pkcs1 => "PKCS#1",
-            KeyEncoding::Sec1 => "SEC1",
         })
     }
 }

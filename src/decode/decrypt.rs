@@ -409,6 +409,30 @@ pub struct Tls13Decrypter {
     key_updates: u32,
 }
 
+/// After records went missing, how many more records [`Tls13Decrypter::decrypt_after_loss`]
+/// tries to skip to find the sequence number again.
+const MAX_LOST_RECORDS: u64 = 32;
+
+/// What [`Tls13Decrypter::decrypt_after_loss`] found the missing bytes held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lost {
+    /// This many of the side's records.
+    Records(u64),
+    /// The end of its handshake (its Finished): the records decrypt with its application keys.
+    EndOfHandshake,
+}
+
+impl fmt::Display for Lost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lost::Records(n) => write!(f, "{n} of its records"),
+            Lost::EndOfHandshake => {
+                f.write_str("the end of its handshake: they decrypt with its application keys")
+            }
+        }
+    }
+}
+
 impl fmt::Debug for Tls13Decrypter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tls13Decrypter")
@@ -531,6 +555,36 @@ impl Tls13Decrypter {
     /// decrypted with a sequence number `n` higher.
     pub fn skip_records(&mut self, n: u64) {
         self.sequence = self.sequence.wrapping_add(n);
+    }
+
+    /// Decrypts the first record after records went missing: tries the sequence numbers of up
+    /// to [`MAX_LOST_RECORDS`] lost records, in the current epoch and, if the side's Finished
+    /// may have been lost too, in the application epoch. On success the decrypter is left in
+    /// step, and what was lost is returned with the plaintext.
+    pub fn decrypt_after_loss(&mut self, record: &[u8]) -> Option<(Lost, (u8, Vec<u8>))> {
+        let epoch = self.epoch;
+        let mut application = self.clone();
+        application.to_application();
+        let mut candidates = vec![self.clone()];
+        if application.epoch != epoch {
+            candidates.push(application);
+        }
+        for start in candidates {
+            for lost in 0..=MAX_LOST_RECORDS {
+                let mut candidate = start.clone();
+                candidate.skip_records(lost);
+                if let Ok(result) = candidate.decrypt(record) {
+                    let found = if candidate.epoch == epoch {
+                        Lost::Records(lost)
+                    } else {
+                        Lost::EndOfHandshake
+                    };
+                    *self = candidate;
+                    return Some((found, result));
+                }
+            }
+        }
+        None
     }
 
     /// Switches from handshake to application traffic keys (call after this side's Finished).

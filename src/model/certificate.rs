@@ -1,6 +1,7 @@
 //! A certificate as every layer sees it: an owned, serialisable summary of what it says about
 //! itself, the raw DER parts signature checks need, and questions answered from them (which
-//! names it covers, how long it is valid). Parsing lives in `credentials::inspect`.
+//! names it covers, how long it is valid); and the encodings of private keys. Parsing lives in
+//! `credentials`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -367,6 +368,27 @@ impl PublicKeyId {
             .position(|&b| b != 0)
             .unwrap_or(modulus.len());
         PublicKeyId::RsaModulus(modulus[start..].to_vec())
+    }
+}
+
+/// The structure a private key is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum KeyEncoding {
+    #[serde(rename = "pkcs8")]
+    Pkcs8,
+    #[serde(rename = "pkcs1")]
+    Pkcs1,
+    #[serde(rename = "sec1")]
+    Sec1,
+}
+
+impl fmt::Display for KeyEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyEncoding::Pkcs8 => "PKCS#8",
+            KeyEncoding::Pkcs1 => "PKCS#1",
+            KeyEncoding::Sec1 => "SEC1",
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use crate::diagnose::confidence::{
     ALTERNATIVE, LIKELY, PLAUSIBLE, POSSIBLE, PROBABLE, SHADE, STRONG, SUGGESTED, UNLIKELY,
 };
 use crate::model::certificate::{CertInfo, short_dn};
-use crate::model::{CauseId, Handshake, Side, What};
+use crate::model::{CauseId, Side, What};
 
 use super::facts::{AlertAt, Facts};
 use super::{Input, Proposal};
@@ -125,14 +125,7 @@ fn judge_the_name(
 
 /// The client's SNI, with the index of its ClientHello, when it sent one.
 fn client_sni<'a>(f: &Facts<'a>) -> Option<(usize, &'a str)> {
-    let hello = f.client_hello?;
-    match &f.events[hello].what {
-        What::Handshake {
-            message: Handshake::ClientHello { sni, .. },
-            ..
-        } => sni.as_deref().map(|sni| (hello, sni)),
-        _ => None,
-    }
+    Some((f.client_hello?, f.sni?))
 }
 
 /// The client rejected a server certificate that does not cover the name it asked for. A

@@ -19,6 +19,8 @@ pub(super) struct AlertAt<'a> {
 pub(super) struct Facts<'a> {
     pub(super) events: &'a [Event],
     pub(super) client_hello: Option<usize>,
+    /// The SNI of the first ClientHello.
+    pub(super) sni: Option<&'a str>,
     pub(super) server_hello: Option<usize>,
     pub(super) server_alert: Option<AlertAt<'a>>,
     pub(super) client_alert: Option<AlertAt<'a>>,
@@ -58,7 +60,7 @@ pub(super) struct Facts<'a> {
     pub(super) partial_records: Vec<usize>,
     pub(super) sni_sent: bool,
     /// `connect --mqtt`: the client's CONNECT, and the broker's CONNACK code.
-    pub(super) mqtt_connect: Option<(usize, &'a crate::decode::mqtt::Connect)>,
+    pub(super) mqtt_connect: Option<(usize, &'a crate::model::MqttConnect)>,
     pub(super) mqtt_connack: Option<(usize, u8, &'a str)>,
 }
 
@@ -67,6 +69,7 @@ impl<'a> Facts<'a> {
         let mut f = Facts {
             events: &transcript.events,
             client_hello: None,
+            sni: transcript.sni(),
             server_hello: None,
             server_alert: None,
             client_alert: None,

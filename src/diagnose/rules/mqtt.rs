@@ -1,8 +1,8 @@
 //! `connect --mqtt`: the TLS handshake is done; did the broker accept the CONNECT? A CONNACK
 //! that refuses it, or a close without a CONNACK, and what each broker code asks to change.
 
-use crate::decode::mqtt::Connect;
 use crate::diagnose::confidence::{CERTAIN, LIKELY, POSSIBLE};
+use crate::model::MqttConnect;
 use crate::model::{CauseId, CloseKind};
 
 use super::facts::Facts;
@@ -90,7 +90,7 @@ pub(super) fn closed_after_connect(input: &Input<'_>, _: &[Proposal], out: &mut 
 }
 
 /// The evidence line for the client's CONNECT.
-fn sent(f: &Facts<'_>, index: usize, connect: &Connect) -> String {
+fn sent(f: &Facts<'_>, index: usize, connect: &MqttConnect) -> String {
     format!(
         "the client sent MQTT CONNECT, client id '{}'{} ({})",
         connect.client_id,
@@ -200,7 +200,7 @@ mod tests {
             3.0,
             Side::Client,
             What::MqttConnect {
-                connect: crate::decode::mqtt::Connect {
+                connect: crate::model::MqttConnect {
                     protocol: "MQTT".into(),
                     level: 4,
                     client_id: "thing".into(),
