@@ -1,34 +1,20 @@
-//! Just enough DER walking to cut AlgorithmIdentifiers out of certificates; never panics on bad bytes.
+//! Cutting AlgorithmIdentifiers out of certificates (asn1-rs reads the elements); never panics
+//! on bad bytes.
 
-/// One DER element: its tag, its contents, and what follows it.
+use x509_parser::asn1_rs::{Any, FromDer};
+
+/// One DER element: its contents, and what follows it.
 struct Element<'a> {
     contents: &'a [u8],
     rest: &'a [u8],
 }
 
-/// Reads one tag-length-value element (single-byte tags, definite lengths up to 4 bytes).
+/// Reads one tag-length-value element.
 fn element(input: &[u8]) -> Option<Element<'_>> {
-    let (&_tag, after_tag) = input.split_first()?;
-    let (&first, mut after_len) = after_tag.split_first()?;
-    let len = if first < 0x80 {
-        first as usize
-    } else {
-        let count = (first & 0x7f) as usize;
-        if count == 0 || count > 4 || after_len.len() < count {
-            return None;
-        }
-        let len = after_len[..count]
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
-        after_len = &after_len[count..];
-        len
-    };
-    if after_len.len() < len {
-        return None;
-    }
+    let (rest, any) = Any::from_der(input).ok()?;
     Some(Element {
-        contents: &after_len[..len],
-        rest: &after_len[len..],
+        contents: any.data,
+        rest,
     })
 }
 

@@ -558,7 +558,7 @@ impl Tls13Decrypter {
     }
 
     /// Decrypts the first record after records went missing: tries the sequence numbers of up
-    /// to [`MAX_LOST_RECORDS`] lost records, in the current epoch and, if the side's Finished
+    /// to `MAX_LOST_RECORDS` (32) lost records, in the current epoch and, if the side's Finished
     /// may have been lost too, in the application epoch. On success the decrypter is left in
     /// step, and what was lost is returned with the plaintext.
     pub fn decrypt_after_loss(&mut self, record: &[u8]) -> Option<(Lost, (u8, Vec<u8>))> {

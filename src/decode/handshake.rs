@@ -12,10 +12,10 @@ pub const HANDSHAKE_HEADER: usize = 4;
 pub const MAX_MESSAGE_LEN: usize = 256 * 1024;
 /// How many handshake messages in a row are checked when bytes are judged to be whole
 /// messages (see [`plaintext_messages`]).
-const MAX_CHAINED_MESSAGES: usize = 16;
+pub const MAX_CHAINED_MESSAGES: usize = 16;
 /// The handshake messages kept for checking CertificateVerify signatures; past this the
 /// signatures are left unchecked.
-const MAX_LOG: usize = 1024 * 1024;
+pub const MAX_LOG: usize = 1024 * 1024;
 
 /// What [`Reassembly::messages`] hands over.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,10 +1,14 @@
 //! Decoding the bytes of a connection, as they cross the wire, into transcript events.
 //!
-//! Each direction is cut into TLS records; plaintext handshake messages and alerts are decoded,
-//! encrypted records are only counted, or, given a key log, decrypted (TLS 1.3) and decoded too.
-//! CertificateVerify signatures are checked against the sender's certificate over the handshake
-//! messages seen. Nothing a peer sends can make the decoder panic or grow without bound:
-//! malformed messages become `Note` events and decoding goes on.
+//! This is the coordination: the state of one connection, and what it decides. Each direction is
+//! cut into TLS records by a [`record::Framer`]; whether a record is protected is decided here
+//! (from the version, the change_cipher_spec seen, the ServerHello); plaintext handshake bytes go
+//! to a [`handshake::Reassembly`], whose whole messages are decoded by `super::messages` (one
+//! file per message) and kept in the [`handshake::Log`]; encrypted records are only counted, or,
+//! given a key log, decrypted (TLS 1.3, `super::decrypt`) and decoded too. CertificateVerify
+//! signatures are checked against the sender's certificate over the handshake messages seen.
+//! Nothing a peer sends can make the decoder panic or grow without bound: malformed messages
+//! become `Note` events and decoding goes on.
 //!
 //! A capture may lose bytes ([`Wire::gap_into`]). A hole inside one record costs that record's
 //! content only: the framing goes on. A hole that swallows a record boundary loses the

@@ -438,7 +438,10 @@ mod tests {
     fn each_alert_and_message_type_is_listed_once_in_code_order() {
         assert!(ALERTS.windows(2).all(|pair| pair[0].code < pair[1].code));
         assert!(HANDSHAKE_TYPES.windows(2).all(|pair| pair[0].0 < pair[1].0));
-        assert_eq!(alert_meaning(200), "an alert iotdoctor has no description for");
+        assert_eq!(
+            alert_meaning(200),
+            "an alert iotdoctor has no description for"
+        );
         assert_eq!(handshake_type_name(14), "ServerHelloDone");
         assert_eq!(handshake_type_name(99), "handshake message");
     }

@@ -16,7 +16,7 @@ pub enum Severity {
 }
 
 /// Stable ids of findings (add, never rename). Ids shared with causes mean the same thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingId {
     /// The private key does not belong to the certificate.
@@ -69,34 +69,7 @@ pub enum FindingId {
 
 impl FindingId {
     /// Every finding id.
-    pub const ALL: [FindingId; 23] = {
-        use FindingId::*;
-        [
-            ClientKeyMismatch,
-            ClientCaUntrusted,
-            ClientChainIncomplete,
-            ClientCertExpired,
-            ClientCertUsage,
-            CertExpiringSoon,
-            WeakKey,
-            WeakSignature,
-            UnsupportedKey,
-            ChainOrder,
-            DuplicateCertificate,
-            UnrelatedCertificate,
-            ChainNotChecked,
-            KeyNotChecked,
-            ClientCertMissing,
-            IgnoredPemBlock,
-            AwsRootCaMissing,
-            AwsUnsupportedAlgorithm,
-            VerificationDisabled,
-            SniNotSent,
-            AwsSniMissing,
-            AwsAlpnMissing,
-            AwsLegacyEndpoint,
-        ]
-    };
+    pub const ALL: &'static [FindingId] = <FindingId as strum::VariantArray>::VARIANTS;
 
     /// The cause this finding establishes by itself, when it is one.
     pub fn cause(self) -> Option<CauseId> {
