@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::mqtt;
+use crate::model::Plaintext;
 
 /// Printable ASCII as it is, every other byte as `\xNN`. Keeps peer-chosen text (a banner,
 /// a host name) from carrying control characters into a terminal.
@@ -33,6 +34,29 @@ pub fn preview(bytes: &[u8]) -> String {
     mqtt_connect(bytes)
         .or_else(|| http_request(bytes))
         .unwrap_or_else(|| printable(&without_credential_headers(bytes)))
+}
+
+/// What the first bytes of a stream that is not TLS are, when they are something known.
+pub fn looks_like(bytes: &[u8]) -> Plaintext {
+    let bytes = &bytes[..bytes.len().min(PREVIEW_LEN)];
+    let text = bytes.trim_ascii_start();
+    let starts_with = |prefix: &[u8]| {
+        text.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    if mqtt::connect_start(bytes).is_some() {
+        Plaintext::MqttConnect
+    } else if http_request(bytes).is_some() {
+        Plaintext::HttpRequest
+    } else if bytes.starts_with(b"HTTP/") || starts_with(b"<!doc") || starts_with(b"<html") {
+        Plaintext::HttpResponse
+    } else if bytes.starts_with(b"SSH-") {
+        Plaintext::Ssh
+    } else if bytes.starts_with(&[0x20, 0x02]) {
+        Plaintext::MqttConnack
+    } else {
+        Plaintext::Unknown
+    }
 }
 
 /// An MQTT CONNECT: its fixed header and protocol name as they are, then what the rest says.
@@ -183,6 +207,32 @@ fn credential_header_name(line: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_bytes_are_is_read_from_the_bytes() {
+        let connect = b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04dev1";
+        assert_eq!(looks_like(connect), Plaintext::MqttConnect);
+        assert_eq!(
+            looks_like(b"GET / HTTP/1.1\r\nHost: x\r\n"),
+            Plaintext::HttpRequest
+        );
+        assert_eq!(
+            looks_like(b"HTTP/1.1 400 Bad Request\r\n"),
+            Plaintext::HttpResponse
+        );
+        assert_eq!(looks_like(b"\r\n<!DOCTYPE html>"), Plaintext::HttpResponse);
+        assert_eq!(looks_like(b"SSH-2.0-OpenSSH_9.2\r\n"), Plaintext::Ssh);
+        assert_eq!(
+            looks_like(&[0x20, 0x02, 0x00, 0x05]),
+            Plaintext::MqttConnack
+        );
+        assert_eq!(looks_like(b"220 smtp ready"), Plaintext::Unknown);
+        // A preview that merely mentions HTTP is not an HTTP request.
+        assert_eq!(
+            looks_like(b"x (an HTTP request in plain text"),
+            Plaintext::Unknown
+        );
+    }
 
     /// An MQTT 3.1.1 CONNECT with this client id, username `devuser`, password `S3cretPassw0rd`.
     fn connect_with_password(client_id: &str) -> Vec<u8> {

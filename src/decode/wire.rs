@@ -221,7 +221,11 @@ impl Wire {
                         ));
                         dir.lost = true;
                     } else {
-                        out.push(What::NotTls { preview });
+                        let looks_like = plaintext::looks_like(&seen);
+                        out.push(What::NotTls {
+                            preview,
+                            looks_like,
+                        });
                         if let Some(why) = why {
                             // Bytes that start like a record: say why they are none.
                             out.note(format!(
@@ -729,7 +733,7 @@ impl Wire {
                 "record {index}: the {}'s {} declares {length} bytes, more than iotdoctor \
                  decodes; it is skipped",
                 out.from,
-                messages::name(message_type)
+                codes::handshake_type_name(message_type)
             )),
             Piece::Message {
                 message_type,
@@ -795,7 +799,7 @@ impl Wire {
             Err(why) => out.note(format!(
                 "record {record}: the {}'s {} could not be decoded: {why}",
                 out.from,
-                messages::name(message_type)
+                codes::handshake_type_name(message_type)
             )),
         }
         for note in notes {
@@ -1045,7 +1049,7 @@ fn drop_cut_message(dir: &mut Direction, out: &mut Out<'_>) {
         out.note(format!(
             "the {}'s {} is cut by the missing bytes ({seen} bytes of it seen): it is left out",
             out.from,
-            messages::name(message_type),
+            codes::handshake_type_name(message_type),
         ));
     }
     dir.handshake.clear();

@@ -228,6 +228,9 @@ pub enum What {
     NotTls {
         /// The first bytes, printable characters as they are, others as `\xNN`.
         preview: String,
+        /// What the bytes are, read from the bytes themselves.
+        #[serde(skip)]
+        looks_like: Plaintext,
     },
     /// Something went wrong on this side (a TLS library error, a timeout, ...).
     Error { message: String },
@@ -255,6 +258,22 @@ pub enum What {
     },
     /// A fact worth showing that is none of the above.
     Note { message: String },
+}
+
+/// What bytes that are not TLS are, when they are something iotdoctor knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plaintext {
+    /// An MQTT CONNECT: a device that speaks MQTT without TLS.
+    MqttConnect,
+    /// An MQTT CONNACK: a broker that speaks MQTT without TLS.
+    MqttConnack,
+    HttpRequest,
+    /// An HTTP response or an HTML page: an HTTP server.
+    HttpResponse,
+    /// An SSH server's banner.
+    Ssh,
+    Unknown,
 }
 
 /// Why a side that has (or was asked for) a certificate sends none.

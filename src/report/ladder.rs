@@ -187,7 +187,7 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
             };
             line.arrow(out, &text, "")
         }
-        What::NotTls { preview } => {
+        What::NotTls { preview, .. } => {
             line.arrow(out, &style.error(&format!("not TLS: \"{preview}\"")), "")
         }
         What::Transport { stage, message, .. } => {

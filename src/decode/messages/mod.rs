@@ -26,28 +26,6 @@ pub const CLIENT_KEY_EXCHANGE: u8 = 16;
 pub const FINISHED: u8 = 20;
 pub const KEY_UPDATE: u8 = 24;
 
-/// The name of a handshake message type, for notes.
-pub fn name(message_type: u8) -> &'static str {
-    match message_type {
-        0 => "HelloRequest",
-        1 => "ClientHello",
-        2 => "ServerHello",
-        4 => "NewSessionTicket",
-        5 => "EndOfEarlyData",
-        8 => "EncryptedExtensions",
-        11 => "Certificate",
-        12 => "ServerKeyExchange",
-        13 => "CertificateRequest",
-        14 => "ServerHelloDone",
-        15 => "CertificateVerify",
-        16 => "ClientKeyExchange",
-        20 => "Finished",
-        22 => "CertificateStatus",
-        24 => "KeyUpdate",
-        _ => "handshake message",
-    }
-}
-
 /// Cuts an extensions block into (type, whole extension) pairs, so that the extension parsers
 /// see one extension at a time and a malformed one does not hide the others.
 fn split_extensions<'a>(

@@ -630,7 +630,7 @@ fn not_tls_is_reported_once_with_a_readable_preview() {
         b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: 150\r\n\r\n<html>";
     let events = wire.feed(Side::Server, http, 3.0);
     assert_eq!(events.len(), 1);
-    let What::NotTls { preview } = &events[0].what else {
+    let What::NotTls { preview, .. } = &events[0].what else {
         panic!("{events:?}")
     };
     assert!(
@@ -654,17 +654,27 @@ fn not_tls_is_reported_once_with_a_readable_preview() {
 
 #[test]
 fn not_tls_banners_and_short_replies() {
-    let cases: [(&[u8], &str); 3] = [
-        (b"SSH-2.0-OpenSSH_9.6\r\n", "SSH-2.0-OpenSSH_9.6\\x0d\\x0a"),
-        (&[0x20, 0x02, 0x00, 0x00], " \\x02\\x00\\x00"),
+    let cases: [(&[u8], &str, &str); 3] = [
+        (
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            "SSH-2.0-OpenSSH_9.6\\x0d\\x0a",
+            "Ssh",
+        ),
+        (&[0x20, 0x02, 0x00, 0x00], " \\x02\\x00\\x00", "MqttConnack"),
         // A valid content type and version, but longer than any record may be.
-        (&[0x16, 0x03, 0x03, 0x48, 0x01], "\\x16\\x03\\x03H\\x01"),
+        (
+            &[0x16, 0x03, 0x03, 0x48, 0x01],
+            "\\x16\\x03\\x03H\\x01",
+            "Unknown",
+        ),
     ];
-    for (bytes, expected) in cases {
+    for (bytes, expected, looks_like) in cases {
         let events = Wire::new().feed(Side::Server, bytes, 0.0);
         assert_eq!(
             summary(&events[..1]),
-            [format!("server NotTls {{ preview: {expected:?} }}")]
+            [format!(
+                "server NotTls {{ preview: {expected:?}, looks_like: {looks_like} }}"
+            )]
         );
         // Bytes that start like a record header, and only those, are told why they are none.
         let why: Vec<String> = events[1..]

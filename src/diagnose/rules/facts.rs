@@ -3,8 +3,8 @@
 
 use crate::model::certificate::CertInfo;
 use crate::model::{
-    CloseKind, Event, Seen, Side, Transcript, TransportProblem, TransportStage, VerifyProblem,
-    What, WithheldReason, codes,
+    CloseKind, Event, Plaintext, Seen, Side, Transcript, TransportProblem, TransportStage,
+    VerifyProblem, What, WithheldReason, codes,
 };
 
 /// An alert as the rules need it.
@@ -30,9 +30,9 @@ pub(super) struct Facts<'a> {
     pub(super) client_verify: Option<(usize, Option<bool>)>,
     pub(super) server_chain: Option<&'a [CertInfo]>,
     pub(super) verification: Option<(usize, bool, Option<VerifyProblem>, &'a str)>,
-    pub(super) not_tls: Option<(usize, &'a str)>,
+    pub(super) not_tls: Option<(usize, &'a str, Plaintext)>,
     /// Server side: the client's first bytes were not TLS.
-    pub(super) client_not_tls: Option<(usize, &'a str)>,
+    pub(super) client_not_tls: Option<(usize, &'a str, Plaintext)>,
     /// Server side: the server stopped waiting before any ClientHello came (the client sent
     /// nothing, or too little, in time).
     pub(super) client_silent: Option<usize>,
@@ -156,8 +156,11 @@ impl<'a> Facts<'a> {
                 } if from == Side::Client => {
                     f.verification = Some((i, *ok, *problem, detail));
                 }
-                What::NotTls { preview } if from == Side::Client => {
-                    f.client_not_tls.get_or_insert((i, preview));
+                What::NotTls {
+                    preview,
+                    looks_like,
+                } if from == Side::Client => {
+                    f.client_not_tls.get_or_insert((i, preview, *looks_like));
                 }
                 What::Close {
                     how: CloseKind::Timeout,
@@ -182,8 +185,11 @@ impl<'a> Facts<'a> {
                     f.client_left_silently.get_or_insert(i);
                     f.client_ended.get_or_insert(i);
                 }
-                What::NotTls { preview } if from == Side::Server => {
-                    f.not_tls.get_or_insert((i, preview));
+                What::NotTls {
+                    preview,
+                    looks_like,
+                } if from == Side::Server => {
+                    f.not_tls.get_or_insert((i, preview, *looks_like));
                 }
                 What::Transport {
                     stage,

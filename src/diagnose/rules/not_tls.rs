@@ -2,23 +2,23 @@
 //! (seen by `connect` or a capture) that are not a TLS record, and a device that sends nothing.
 
 use crate::diagnose::confidence::{CERTAIN, PLAUSIBLE, PROBABLE, SEEN};
-use crate::model::{CauseId, Side, What};
+use crate::model::{CauseId, Plaintext, Side, What};
 
 use super::{Input, Proposal};
 
 /// A side that did not speak TLS, or did not speak at all.
 pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
     let f = input.facts;
-    if let Some((i, preview)) = f.client_not_tls {
+    if let Some((i, preview, looks_like)) = f.client_not_tls {
         // Seen from the server: the device spoke first, and not TLS.
-        let mqtt = preview.starts_with("\\x10") && preview.contains("MQTT");
-        let http = preview.contains("(an HTTP request in plain text");
-        let what = if mqtt {
-            "an MQTT CONNECT in plain text: the device does not use TLS on this port"
-        } else if http {
-            "an HTTP request in plain text: the device does not use TLS on this port"
-        } else {
-            "something other than a TLS ClientHello"
+        let what = match looks_like {
+            Plaintext::MqttConnect => {
+                "an MQTT CONNECT in plain text: the device does not use TLS on this port"
+            }
+            Plaintext::HttpRequest => {
+                "an HTTP request in plain text: the device does not use TLS on this port"
+            }
+            _ => "something other than a TLS ClientHello",
         };
         out.push(
             Proposal::new(
@@ -67,21 +67,14 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
         evidence.extend(partial.and_then(|p| f.partial_line(p)));
         out.push(Proposal::new(CauseId::Timeout, PROBABLE, evidence));
     }
-    let Some((i, preview)) = f.not_tls else {
+    let Some((i, preview, looks_like)) = f.not_tls else {
         return;
     };
-    let html = preview
-        .trim_start()
-        .get(..5)
-        .is_some_and(|p| p.eq_ignore_ascii_case("<!doc") || p.eq_ignore_ascii_case("<html"));
-    let what = if preview.starts_with("HTTP/") || html {
-        "an HTTP server"
-    } else if preview.starts_with("SSH-") {
-        "an SSH server"
-    } else if preview.starts_with(" \\x02") {
-        "a plain (non-TLS) MQTT broker answering with CONNACK"
-    } else {
-        "a service that does not speak TLS"
+    let what = match looks_like {
+        Plaintext::HttpResponse => "an HTTP server",
+        Plaintext::Ssh => "an SSH server",
+        Plaintext::MqttConnack => "a plain (non-TLS) MQTT broker answering with CONNACK",
+        _ => "a service that does not speak TLS",
     };
     out.push(
         Proposal::new(
