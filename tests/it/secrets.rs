@@ -11,24 +11,18 @@
 //! that never reached TLS. A PKCS#12 bundle with a key and no certificate is a problem, not a
 //! healthy device.
 
-mod common;
-
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{free_port, iotdoctor_env, pki};
+use crate::common::*;
 use iotdoctor::credentials::checks::{CheckOptions, check, key_mismatch};
 use iotdoctor::credentials::load::{PasswordSource, read_file};
 use iotdoctor::credentials::{Credentials, LoadRequest};
 use iotdoctor::diagnose::diagnose;
-use iotdoctor::error::{Error, InputProblem};
 use iotdoctor::report::{Report, json, style::Style, text};
-use zeroize::Zeroizing;
-
-const PASSWORD: &str = "iotdoctor";
 
 /// A key file as the fixtures hold it, and the certificate it belongs to.
 struct KeyCase {
@@ -38,16 +32,16 @@ struct KeyCase {
     pem: bool,
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+fn pki_bytes(name: &str) -> Vec<u8> {
     std::fs::read(pki(name)).unwrap()
 }
 
 fn cases() -> Vec<KeyCase> {
-    let mut combined = fixture("client-ec.pem");
-    combined.extend(fixture("client-ec.key"));
+    let mut combined = pki_bytes("client-ec.pem");
+    combined.extend(pki_bytes("client-ec.key"));
     let case = |name, file: &str, cert, pem| KeyCase {
         name,
-        bytes: fixture(file),
+        bytes: pki_bytes(file),
         cert,
         pem,
     };
@@ -183,7 +177,7 @@ impl Secrets {
 fn public_bytes() -> Vec<Vec<u8>> {
     ["client-ec.pem", "client-rsa.pem", "server.pem"]
         .iter()
-        .flat_map(|name| pem::parse_many(fixture(name)).unwrap())
+        .flat_map(|name| pem::parse_many(pki_bytes(name)).unwrap())
         .map(|block| block.contents().to_vec())
         .collect()
 }
@@ -191,22 +185,12 @@ fn public_bytes() -> Vec<Vec<u8>> {
 fn public_base64() -> Vec<String> {
     ["client-ec.pem", "client-rsa.pem", "server.pem"]
         .iter()
-        .map(|name| String::from_utf8(fixture(name)).unwrap().replace('\n', ""))
+        .map(|name| {
+            String::from_utf8(pki_bytes(name))
+                .unwrap()
+                .replace('\n', "")
+        })
         .collect()
-}
-
-/// xorshift64*: deterministic choices, so that a failure reproduces.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// The damaged versions of a key file, each with a name.
@@ -450,20 +434,6 @@ fn der_mutations(der: &[u8], rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-struct Fixed(&'static str);
-impl PasswordSource for Fixed {
-    fn password(&self, _: &Path) -> Result<Zeroizing<String>, Error> {
-        Ok(Zeroizing::new(self.0.into()))
-    }
-}
-
-struct NoPassword;
-impl PasswordSource for NoPassword {
-    fn password(&self, path: &Path) -> Result<Zeroizing<String>, Error> {
-        Err(Error::input(path, InputProblem::NeedsPassword))
-    }
-}
-
 /// iotdoctor's log on this thread, at trace level, into a buffer.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -525,7 +495,7 @@ fn damaged_keys_never_show_their_material_through_the_library() {
     let mut runs = 0;
     for case in cases() {
         let secrets = Secrets::of(&case);
-        let cert = PathBuf::from(pki(case.cert));
+        let cert = pki_path(case.cert);
         let mut damaged = mutations(&case);
         damaged.push(("intact".into(), case.bytes.clone()));
         for (mutation, bytes) in damaged {
@@ -574,27 +544,13 @@ fn damaged_keys_never_show_their_material_through_the_library() {
     assert!(runs > 1000, "{runs}");
 }
 
-/// A run of the binary that must end by itself: killed (and failed) after a minute.
-fn run_bounded(args: &[String], env: &[(&str, &str)]) -> (Option<i32>, Vec<u8>) {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-        .args(args)
-        .envs(env.iter().copied())
-        .env_remove("RUST_LOG")
-        .env_remove("SSLKEYLOGFILE")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    let mut all = output.stdout;
-    all.extend(output.stderr);
-    (output.status.code(), all)
+/// A run of the binary that must end by itself: killed (and failed) after a minute. Its exit
+/// code, and all it printed.
+fn run_within_a_minute(args: &[String], env: &[(&str, &str)]) -> (Option<i32>, Vec<u8>) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut run = run_bounded(&args, env, Duration::from_secs(60));
+    run.stdout.extend(run.stderr);
+    (run.code, run.stdout)
 }
 
 #[test]
@@ -666,7 +622,7 @@ fn keys_never_show_their_material_in_any_command() {
                     if command[0] != "serve" {
                         args.extend(["--key-pass-env".into(), "KEY_PASS".into()]);
                     }
-                    let (code, output) = run_bounded(&args, &[("KEY_PASS", PASSWORD)]);
+                    let (code, output) = run_within_a_minute(&args, &[("KEY_PASS", PASSWORD)]);
                     let what = format!("{} {args:?}", case.name);
                     secrets.assert_absent(&output, &what);
                     assert_eq!(
@@ -689,7 +645,7 @@ fn handshakes_with_intact_keys() {
     let case = &cases()[3];
     let secrets = Secrets::of(case);
     let key = pki("client-ec-encrypted.key");
-    let server = common::mutual_tls_server(&[]);
+    let server = mutual_tls_server(&[]);
     let endpoint = server.endpoint();
     let run = iotdoctor_env(
         &[
@@ -721,8 +677,8 @@ fn handshakes_with_intact_keys() {
     let secrets = Secrets::of(combined);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("server-and-key.pem");
-    let mut bytes = fixture("server-chain.pem");
-    bytes.extend(fixture("server.key"));
+    let mut bytes = pki_bytes("server-chain.pem");
+    bytes.extend(pki_bytes("server.key"));
     std::fs::write(&file, &bytes).unwrap();
     let server_secrets = Secrets::of(&KeyCase {
         name: "server",
@@ -730,7 +686,9 @@ fn handshakes_with_intact_keys() {
         cert: "server.pem",
         pem: true,
     });
-    let (serve, port, serve_log) = serve_verbosely(&[
+    // No --key: the key comes in the certificate file.
+    let mut command = binary();
+    command.args([
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -745,6 +703,8 @@ fn handshakes_with_intact_keys() {
         "--client-ca",
         &pki("root-ca.pem"),
     ]);
+    let serve = Serve::run(command);
+    let port = serve.port;
     let device = iotdoctor_env(
         &[
             "connect",
@@ -762,48 +722,16 @@ fn handshakes_with_intact_keys() {
         ],
         &[],
     );
-    let output = serve.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", device.stdout);
-    let serve_log = serve_log.join().unwrap();
+    let (code, stdout, serve_log) = serve.output_bytes();
+    assert_eq!(code, 0, "{}", device.stdout);
     for out in [
-        output.stdout,
+        stdout,
         serve_log,
         format!("{}{}", device.stdout, device.stderr).into_bytes(),
     ] {
         secrets.assert_absent(&out, "serve and its device");
         server_secrets.assert_absent(&out, "serve and its device");
     }
-}
-
-/// `serve` with its whole log (`-vvv` comes before the line that says where it listens) read
-/// by a thread; returns the child, its port, and the thread that hands back the log at the end.
-fn serve_verbosely(args: &[&str]) -> (std::process::Child, u16, std::thread::JoinHandle<Vec<u8>>) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (port_tx, port_rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut log = Vec::new();
-        for line in std::io::BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(address) = line.strip_prefix("iotdoctor: serving TLS on ") {
-                let _ = port_tx.send(address.rsplit(':').next().unwrap().parse::<u16>().unwrap());
-            }
-            log.extend(line.into_bytes());
-            log.push(b'\n');
-        }
-        log
-    });
-    let port = port_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("serve says where it listens");
-    (child, port, reader)
 }
 
 #[test]
@@ -874,10 +802,10 @@ fn a_pkcs12_bundle_without_a_certificate_is_an_error() {
         if !password.is_empty() {
             args.extend(["--key-pass-env", "KEY_PASS"]);
         }
-        let (code, report) = common::iotdoctor_json_env(&args, &env);
+        let (code, report) = iotdoctor_json_env(&args, &env);
         assert_eq!(code, 1, "{report:#}");
         assert_eq!(report["outcome"], "problems", "{report:#}");
-        let finding = common::finding(&report, "client-cert-missing");
+        let finding = finding(&report, "client-cert-missing");
         assert_eq!(finding["severity"], "error");
         assert_eq!(finding["subject"], bundle.as_str());
         assert!(
@@ -906,7 +834,7 @@ fn file_mode(path: &Path) -> u32 {
 }
 
 /// `connect` to a local TLS 1.3 server, its secrets going to `--keylog` or to SSLKEYLOGFILE.
-fn connect_logging_keys(endpoint: &str, keylog: &Path, from_env: bool) -> common::Run {
+fn connect_logging_keys(endpoint: &str, keylog: &Path, from_env: bool) -> Run {
     let keylog = keylog.to_string_lossy().into_owned();
     let root = pki("root-ca.pem");
     let mut args = vec![
@@ -934,7 +862,7 @@ fn key_logs_are_private_to_their_owner() {
     let dir = tempfile::tempdir().unwrap();
     for from_env in [false, true] {
         // A new file: created 0600, whatever the umask.
-        let server = common::OpenSslServer::start(&["-tls1_3"]);
+        let server = OpenSslServer::start(&["-tls1_3"]);
         let fresh = dir.path().join(format!("fresh-{from_env}.keys"));
         let run = connect_logging_keys(&server.endpoint(), &fresh, from_env);
         assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -943,7 +871,7 @@ fn key_logs_are_private_to_their_owner() {
         assert_eq!(file_mode(&fresh), 0o600, "from SSLKEYLOGFILE: {from_env}");
 
         // A file others could read: tightened, said so, and appended to.
-        let server = common::OpenSslServer::start(&["-tls1_3"]);
+        let server = OpenSslServer::start(&["-tls1_3"]);
         let open = dir.path().join(format!("open-{from_env}.keys"));
         std::fs::write(&open, "# earlier secrets\n").unwrap();
         std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o666))

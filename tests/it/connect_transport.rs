@@ -1,12 +1,10 @@
 //! `iotdoctor connect` when the other end is not a working TLS server: nothing listening, an HTTP
 //! server, a server that never answers, a server that hangs up. All on loopback.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn closed_port_is_connect_refused_with_exit_code_4() {
@@ -100,9 +98,8 @@ fn plain_mqtt_broker_is_not_tls() {
 
 #[test]
 fn silent_server_times_out_within_the_timeout() {
-    let port = tcp_server(|stream| {
-        std::thread::sleep(Duration::from_secs(5));
-        drop(stream);
+    let port = tcp_server(|mut stream| {
+        until_client_leaves(&mut stream, Duration::from_secs(10));
     });
     let started = Instant::now();
     let (code, report) = iotdoctor_json(&[

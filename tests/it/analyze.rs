@@ -1,19 +1,8 @@
 //! `iotdoctor analyze` on captures of real handshakes (fixtures/pcaps, made with tcpdump on
 //! loopback): each capture's top cause, with and without the client's key log.
 
-mod common;
-
-use std::path::PathBuf;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
-
-fn pcap(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", "pcaps", name]
-        .iter()
-        .collect();
-    path.to_string_lossy().into_owned()
-}
 
 fn analyze(capture: &str, extra: &[&str]) -> (i32, Value) {
     let path = pcap(&format!("{capture}.pcap"));

@@ -1,9 +1,7 @@
 //! `iotdoctor connect` against real `openssl s_server` processes on loopback, TLS 1.2 and 1.3:
 //! for each mistake a device makes, the top cause must be the right one, with evidence.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn tls_flag(version: &str) -> &'static str {

@@ -4,12 +4,10 @@
 //! client), and `iotdoctor serve --mqtt`. Each must be told apart: a TLS failure, an MQTT
 //! refusal, a silent close.
 
-mod common;
-
 use std::io::{BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A mosquitto broker on a loopback port with the fixture server certificate, requiring a

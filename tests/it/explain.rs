@@ -1,9 +1,7 @@
 //! `iotdoctor explain` on the command line: codes, names and messages as users paste them, text
 //! and JSON, exit codes; and `explain --log` on the real debug logs of `fixtures/logs`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn readings(report: &Value) -> &Vec<Value> {
@@ -155,7 +153,9 @@ fn unknown_input_is_a_usage_error_with_a_message() {
 }
 
 fn log_path(name: &str) -> String {
-    format!("{}/fixtures/logs/{name}.log", env!("CARGO_MANIFEST_DIR"))
+    fixture("logs", &format!("{name}.log"))
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// `explain --log` on a fixture: exit code, top cause, and the report.

@@ -1,9 +1,7 @@
 //! The JSON report read back with types written from docs/json-report.md, not from the code:
 //! a renamed or retyped field breaks this test before it breaks a user's CI.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

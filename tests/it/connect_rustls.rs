@@ -2,50 +2,26 @@
 //! a missing client certificate, and a TLS 1.3 server that sends nothing after the handshake
 //! (the verdict on the client certificate must then be forced, not waited for).
 
-mod common;
-
 use std::io::Read;
-use std::net::TcpListener;
 use std::sync::Arc;
 
-use common::*;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
+use crate::common::*;
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+/// A server requiring a client certificate of the fixture root, sending `tickets` TLS 1.3
+/// session tickets after the handshake.
 fn server_config(
     versions: &[&'static rustls::SupportedProtocolVersion],
     tickets: usize,
 ) -> ServerConfig {
-    let mut roots = RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
-        .unwrap();
-    let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
-        .build()
-        .unwrap();
-    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("server-chain.pem"))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_file(pki("server.key")).unwrap();
-    let mut config = ServerConfig::builder_with_protocol_versions(versions)
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
-        .unwrap();
+    let mut config = rustls_server_config(versions, true);
     config.send_tls13_tickets = tickets;
     config
 }
 
 /// Serves one connection with rustls in a thread: handshake, then read until the client leaves.
 fn rustls_server(config: ServerConfig) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let Ok((stream, _)) = listener.accept() else {
-            return;
-        };
+    tcp_server(move |stream| {
         let conn = ServerConnection::new(Arc::new(config)).unwrap();
         let mut tls = StreamOwned::new(conn, stream);
         let mut buf = [0u8; 1024];
@@ -54,8 +30,7 @@ fn rustls_server(config: ServerConfig) -> u16 {
                 break;
             }
         }
-    });
-    port
+    })
 }
 
 fn connect(port: u16, version: &str, with_cert: bool) -> (i32, serde_json::Value) {

@@ -3,19 +3,11 @@
 //! is lost, a side that spoke TLS is never called "not TLS", no alert is invented, and what
 //! the capture still holds is diagnosed.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "fixtures", "pcaps", name]
-        .iter()
-        .collect()
-}
 
 // ---------------------------------------------------------------- damaging a pcap
 
@@ -252,7 +244,7 @@ fn assert_sound(handshake: &Value, sent_alerts: &[(&str, u64)], verdicts: &[&str
 /// `editcap -s 1000`: the server's first flight and the client's loses their ends.
 #[test]
 fn a_capture_cut_by_its_snapshot_length_is_still_tls() {
-    let damaged = Pcap::read(&fixture("ok-tls12.pcap")).snaplen(1000);
+    let damaged = Pcap::read(&fixture("pcaps", "ok-tls12.pcap")).snaplen(1000);
     let report = analyze(&damaged, &[]);
     let h = only_handshake(&report);
     assert_sound(h, &[], &["ok", "handshake-incomplete"], "snaplen 1000");
@@ -268,7 +260,8 @@ fn bytes_lost_inside_the_server_certificate_keep_the_diagnosis() {
     // Packet 6 carries the server's flight; its Certificate record spans payload bytes 70 to
     // 1097.
     for rest in [Rest::InPlace, Rest::MovedUp] {
-        let damaged = Pcap::read(&fixture("no-cert-tls12.pcap")).cut_payload(6, 400, 100, rest);
+        let damaged =
+            Pcap::read(&fixture("pcaps", "no-cert-tls12.pcap")).cut_payload(6, 400, 100, rest);
         let report = analyze(&damaged, &[]);
         let h = only_handshake(&report);
         let what = format!("{rest:?}");
@@ -290,7 +283,7 @@ fn a_lost_change_cipher_spec_does_not_make_encrypted_alerts_plaintext() {
         (8, &["ok", "handshake-incomplete"][..]),
         (9, &["handshake-incomplete"][..]),
     ] {
-        let damaged = Pcap::read(&fixture("ok-tls12.pcap")).without(&[lost]);
+        let damaged = Pcap::read(&fixture("pcaps", "ok-tls12.pcap")).without(&[lost]);
         let report = analyze(&damaged, &[]);
         let h = only_handshake(&report);
         assert_sound(h, &[], verdicts, &format!("packet {lost} lost"));
@@ -309,7 +302,7 @@ fn a_lost_change_cipher_spec_does_not_make_encrypted_alerts_plaintext() {
 /// Certificate, before the hole, still says what went wrong.
 #[test]
 fn a_gap_in_the_client_direction_is_not_a_device_without_tls() {
-    let original = || Pcap::read(&fixture("no-cert-tls12.pcap"));
+    let original = || Pcap::read(&fixture("pcaps", "no-cert-tls12.pcap"));
     // Packet 8: the client's empty Certificate (12 bytes), ClientKeyExchange, ...
     let cases = [
         (
@@ -345,7 +338,7 @@ fn a_gap_in_the_client_direction_is_not_a_device_without_tls() {
 /// ClientHello, and names no cause it cannot show.
 #[test]
 fn an_alert_after_a_lost_server_hello_is_not_a_refused_client_hello() {
-    let damaged = Pcap::read(&fixture("no-cert-tls12.pcap")).without(&[6]);
+    let damaged = Pcap::read(&fixture("pcaps", "no-cert-tls12.pcap")).without(&[6]);
     let report = analyze(&damaged, &[]);
     let h = only_handshake(&report);
     let verdicts = ["alert-unexplained", "handshake-incomplete"];
@@ -356,7 +349,8 @@ fn an_alert_after_a_lost_server_hello_is_not_a_refused_client_hello() {
 #[test]
 fn gaps_are_reported_where_they_are() {
     // Packet 6 (3.0 ms) loses the middle of its payload; the connection ends at 492 ms.
-    let damaged = Pcap::read(&fixture("ok-tls12.pcap")).cut_payload(6, 600, 200, Rest::InPlace);
+    let damaged =
+        Pcap::read(&fixture("pcaps", "ok-tls12.pcap")).cut_payload(6, 600, 200, Rest::InPlace);
     let report = analyze(&damaged, &[]);
     let h = only_handshake(&report);
     let gaps = events(h, "capture_gap");
@@ -370,18 +364,6 @@ fn gaps_are_reported_where_they_are() {
         .find(|e| e["message"] == "server_hello_done")
         .expect("ServerHelloDone after the hole");
     assert!(done["at_ms"].as_f64().unwrap() < 3.1, "{done:#}");
-}
-
-/// xorshift64*: deterministic, so that a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1) as u64) as usize
-    }
 }
 
 /// One random loss in a capture: a packet dropped, cut short, or bytes cut from its payload.
@@ -422,7 +404,7 @@ fn damage(original: &Pcap, rng: &mut Rng) -> (Pcap, String) {
 fn no_single_loss_makes_a_capture_not_tls_or_invents_an_alert() {
     let mut rng = Rng(0x9a95_5eed_0f00_d00d);
     let mut runs = 0;
-    let mut names: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+    let mut names: Vec<PathBuf> = std::fs::read_dir(fixture("pcaps", ""))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|e| e == "pcap"))
@@ -486,10 +468,10 @@ fn top_cause(handshake: &Value) -> (String, f64, String) {
 /// what the capture lost are its evidence, and lost bytes make it less sure.
 #[test]
 fn a_handshake_that_stops_short_without_an_alert_is_not_ok() {
-    let original = Pcap::read(&fixture("no-cert-tls12.pcap"));
+    let original = Pcap::read(&fixture("pcaps", "no-cert-tls12.pcap"));
     // Packets 8 and 9 (the client's last flight, the server's alert) lost.
     let lost = analyze(
-        &Pcap::read(&fixture("no-cert-tls12.pcap")).without(&[8, 9]),
+        &Pcap::read(&fixture("pcaps", "no-cert-tls12.pcap")).without(&[8, 9]),
         &[],
     );
     let (id, lost_confidence, evidence) = top_cause(only_handshake(&lost));
@@ -517,7 +499,10 @@ fn a_handshake_that_stops_short_without_an_alert_is_not_ok() {
 /// not "ok".
 #[test]
 fn a_capture_too_short_to_show_any_message_is_not_ok() {
-    let report = analyze(&Pcap::read(&fixture("ok-tls13.pcap")).snaplen(96), &[]);
+    let report = analyze(
+        &Pcap::read(&fixture("pcaps", "ok-tls13.pcap")).snaplen(96),
+        &[],
+    );
     let (id, confidence, evidence) = top_cause(only_handshake(&report));
     assert_eq!(id, "handshake-incomplete");
     assert!(evidence.contains("no handshake message"), "{evidence}");
@@ -529,7 +514,7 @@ fn a_capture_too_short_to_show_any_message_is_not_ok() {
 #[test]
 fn a_lost_tls13_verdict_is_unknown_not_ok() {
     let report = analyze(
-        &Pcap::read(&fixture("no-cert-tls13.pcap")).without(&[9]),
+        &Pcap::read(&fixture("pcaps", "no-cert-tls13.pcap")).without(&[9]),
         &[],
     );
     let h = only_handshake(&report);
@@ -548,7 +533,7 @@ fn a_lost_tls13_verdict_is_unknown_not_ok() {
 /// client dropped the connection before the alert came (the client's FIN moved before it).
 #[test]
 fn a_tls13_refusal_is_seen_whoever_closes_and_whether_the_close_was_captured() {
-    let original = Pcap::read(&fixture("no-cert-tls13.pcap"));
+    let original = Pcap::read(&fixture("pcaps", "no-cert-tls13.pcap"));
     let no_fins = original.clone().without(&[10, 11, 12]);
     let mut client_first = original.clone();
     // Packet 11, the client's FIN, before packet 9, the server's alert record.

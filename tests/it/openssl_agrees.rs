@@ -2,11 +2,9 @@
 //! independent implementation: same fingerprints and serials, same key/certificate pairing,
 //! same chain verdicts.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn openssl(args: &[&str]) -> (bool, String) {
     let out = Command::new("openssl")

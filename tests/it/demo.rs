@@ -1,8 +1,6 @@
 //! `iotdoctor demo` runs to completion with no files and no network, and names each cause.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[test]

@@ -1,9 +1,7 @@
 //! `iotdoctor connect` as a user runs it: the text ladder, the JSON transcript, key logs,
 //! `--insecure`, SNI and ALPN options, usage errors.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn text_report_draws_the_ladder_and_names_the_cause() {

@@ -1,27 +1,10 @@
 //! The checks read one clock, passed in: freezing it shows validity handled for every
 //! certificate of the chain, not only the leaf.
 
-use std::path::{Path, PathBuf};
-
+use crate::common::{NoPassword, pki_path as pki};
 use iotdoctor::credentials::checks::{CheckOptions, check};
-use iotdoctor::credentials::load::PasswordSource;
 use iotdoctor::credentials::{Credentials, Finding, FindingId, LoadRequest, Severity};
 use iotdoctor::diagnose::{CauseId, diagnose};
-use iotdoctor::error::Error;
-use zeroize::Zeroizing;
-
-struct NoPasswords;
-impl PasswordSource for NoPasswords {
-    fn password(&self, _: &Path) -> Result<Zeroizing<String>, Error> {
-        unreachable!("no encrypted fixture is used here")
-    }
-}
-
-fn pki(name: &str) -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "fixtures", "pki", name]
-        .iter()
-        .collect()
-}
 
 /// Seconds since the epoch at midnight UTC of a date.
 fn at(year: i32, month: u8, day: u8) -> i64 {
@@ -40,7 +23,7 @@ fn findings_at(cert: &str, now: i64) -> Vec<Finding> {
         cas: vec![pki("root-ca.pem")],
         ..LoadRequest::default()
     };
-    let creds = Credentials::load(&request, &NoPasswords).unwrap();
+    let creds = Credentials::load(&request, &NoPassword).unwrap();
     check(
         &creds,
         &CheckOptions {

@@ -1,9 +1,7 @@
 //! `iotdoctor check-certs` as a user runs it: verdicts on the fixture PKI, in text and JSON,
 //! with the exit codes of the contract.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn check(args: &[&str]) -> (i32, Value) {

@@ -1,14 +1,12 @@
 //! `iotdoctor serve --once` with real clients on loopback: openssl s_client, iotdoctor connect
 //! with a key that is not its certificate's, a wolfSSL client with the classic bug, plain TCP.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 impl Serve {
@@ -29,21 +27,35 @@ impl Serve {
     /// Runs `openssl s_client -connect` to the server with exactly `args`; returns what it
     /// printed, stdout then stderr.
     fn s_client_output(&self, args: &[&str]) -> String {
-        let connect = format!("127.0.0.1:{}", self.port);
-        let mut client = Command::new("openssl")
-            .args(["s_client", "-connect", &connect])
+        let connect = self.endpoint();
+        // Line-buffered: s_client writes its stdout through stdio, which holds what it prints
+        // about session tickets until it exits when stdout is a pipe.
+        let mut client = Command::new("stdbuf")
+            .args(["-oL", "openssl", "s_client", "-connect", &connect])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
-        // Keep stdin open a moment so that s_client reads the server's verdict.
-        std::thread::sleep(Duration::from_millis(500));
-        drop(client.stdin.take());
-        let output = client.wait_with_output().unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr)
+            .expect("openssl is installed (tests/run installs it)");
+        let stdin = client.stdin.take();
+        let stdout = Collector::new(client.stdout.take().unwrap());
+        let stderr = Collector::new(client.stderr.take().unwrap());
+        // s_client ends its connection when its stdin closes: keep it open until the server's
+        // verdict has come. A refusal is an alert, after which s_client exits by itself; an
+        // acceptance is the end of a TLS 1.2 handshake, or in TLS 1.3 the session tickets a
+        // server sends only once it has accepted the client's certificate (or its lack of one).
+        poll_until(Duration::from_secs(10), || {
+            matches!(client.try_wait(), Ok(Some(_))) || {
+                let printed = stdout.text();
+                printed.contains("New, TLSv1.2,")
+                    || printed.contains("Post-Handshake New Session Ticket arrived")
+            }
+        });
+        drop(stdin);
+        client.wait().unwrap();
+        String::from_utf8_lossy(&stdout.finish()).into_owned()
+            + &String::from_utf8_lossy(&stderr.finish())
     }
 }
 
@@ -151,7 +163,7 @@ fn device_certificate_from_an_untrusted_ca() {
 fn device_whose_key_does_not_match_its_certificate() {
     for version in ["1.2", "1.3"] {
         let serve = Serve::start(&[]);
-        let endpoint = format!("127.0.0.1:{}", serve.port);
+        let endpoint = serve.endpoint();
         let (root, cert, key) = (
             pki("root-ca.pem"),
             pki("client-ec-chain.pem"),
@@ -211,26 +223,10 @@ const CONNECT_WITH_PASSWORD: &[u8] =
 /// What `serve --once` printed, stdout and stderr, in `format`, for a device that sent `bytes`
 /// over plain TCP, and its exit code.
 fn serve_plain_bytes(bytes: &[u8], format: &str) -> (i32, String, String) {
-    let mut serve = Serve::spawn(&["--once", "--timeout", "3", "--format", format]);
+    let serve = Serve::spawn(&["--once", "--timeout", "3", "--format", format]);
     let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
     socket.write_all(bytes).unwrap();
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    serve
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    serve
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let code = serve.child.wait().unwrap().code().unwrap();
-    (code, stdout, stderr)
+    serve.output()
 }
 
 #[test]
@@ -301,14 +297,7 @@ fn silent_device_is_a_timeout_not_a_hang() {
 fn the_wolfssl_classic_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("wolfssl-late-cert");
-    let source: std::path::PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "fixtures",
-        "pcaps",
-        "wolfssl-late-cert.c",
-    ]
-    .iter()
-    .collect();
+    let source = fixture("pcaps", "wolfssl-late-cert.c");
     let built = Command::new("gcc")
         .arg("-o")
         .arg(&binary)
@@ -355,39 +344,13 @@ fn the_wolfssl_classic_is_named() {
 
 #[test]
 fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
-    use std::sync::Arc;
+    use rustls::pki_types::ServerName;
 
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    let mut serve = Serve::spawn(&["--format", "json", "--timeout", "2"]);
+    let port = serve.port;
 
-    let Serve {
-        child: mut server,
-        port,
-    } = Serve::spawn(&["--format", "json", "--timeout", "2"]);
-
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
-        .unwrap();
-    let roots = Arc::new(roots);
-    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("client-ec-chain.pem"))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let good = Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots.clone())
-            .with_client_auth_cert(
-                chain,
-                PrivateKeyDer::from_pem_file(pki("client-ec.key")).unwrap(),
-            )
-            .unwrap(),
-    );
-    let bad = Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    );
+    let good = device_config(true);
+    let bad = device_config(false);
 
     const DEVICES: usize = 200;
     // One device that connects and says nothing must not hold up the others.
@@ -422,7 +385,7 @@ fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
         let _ = client.join();
     }
 
-    let stdout = BufReader::new(server.stdout.take().unwrap());
+    let stdout = BufReader::new(serve.child.stdout.take().unwrap());
     let mut by_cause = std::collections::BTreeMap::<String, usize>::new();
     for line in stdout.lines().take(DEVICES + 1) {
         let report: Value = serde_json::from_str(&line.unwrap()).expect("one JSON report per line");
@@ -432,8 +395,7 @@ fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
             .to_string();
         *by_cause.entry(cause).or_default() += 1;
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(serve);
     assert_eq!(by_cause.get("ok"), Some(&(DEVICES / 2)), "{by_cause:?}");
     assert_eq!(
         by_cause.get("client-cert-not-sent"),
@@ -449,26 +411,19 @@ fn many_devices_at_once_each_get_a_report_and_serve_stays_up() {
 
 #[test]
 fn ctrl_c_ends_with_a_summary() {
-    let serve = Serve::spawn(&[]);
+    let mut serve = Serve::spawn(&[]);
     serve.s_client(&["-tls1_2"]);
-    // The report is written when the connection ends; then Ctrl-C.
-    std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args(["-INT", &serve.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let Serve { mut child, .. } = serve;
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    let code = child.wait().unwrap().code();
-    assert_eq!(code, Some(1), "problems were seen: {out}");
-    assert!(out.contains("1. client-cert-not-sent"), "{out}");
+    // The report is written when the connection ends; Ctrl-C once it is out.
+    let stdout = Collector::new(serve.child.stdout.take().unwrap());
+    assert!(
+        stdout.wait_for(Duration::from_secs(10), |out| out
+            .contains("1. client-cert-not-sent")),
+        "no report of the connection: {}",
+        stdout.text()
+    );
+    let (code, _, _) = serve.interrupt();
+    let out = String::from_utf8_lossy(&stdout.finish()).into_owned();
+    assert_eq!(code, 1, "problems were seen: {out}");
     assert!(
         out.trim_end()
             .ends_with("Summary: 1 connection(s), 0 ok, 1 with problems (client-cert-not-sent: 1)"),
@@ -478,35 +433,17 @@ fn ctrl_c_ends_with_a_summary() {
 
 #[test]
 fn mqtt_connect_is_read_and_answered() {
-    use std::sync::Arc;
-
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use rustls::pki_types::ServerName;
 
     for (code, expected) in [(0u8, "Connection Accepted"), (5, "not authorized")] {
         let code_arg = code.to_string();
         let serve = Serve::start(&["--mqtt", "--mqtt-return-code", &code_arg]);
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
-            .unwrap();
-        let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("client-ec-chain.pem"))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let config = rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_client_auth_cert(
-                chain,
-                PrivateKeyDer::from_pem_file(pki("client-ec.key")).unwrap(),
-            )
-            .unwrap();
         let socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
         socket
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
         let conn = rustls::ClientConnection::new(
-            Arc::new(config),
+            device_config(true),
             ServerName::try_from("localhost").unwrap(),
         )
         .unwrap();
@@ -841,30 +778,6 @@ fn client_ca_is_required_and_the_usage_line_says_so() {
     assert!(run.stderr.contains("--client-ca <FILE>"), "{}", run.stderr);
 }
 
-/// A device's client configuration: the fixture root as its CA, and its EC certificate and key.
-fn device_config() -> std::sync::Arc<rustls::ClientConfig> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(pki("root-ca.pem")).unwrap())
-        .unwrap();
-    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki("client-ec-chain.pem"))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    std::sync::Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_client_auth_cert(
-                chain,
-                PrivateKeyDer::from_pem_file(pki("client-ec.key")).unwrap(),
-            )
-            .unwrap(),
-    )
-}
-
 /// A device that completes its handshake with `serve` on `port`, sends `first`, then streams
 /// records of `chunk` bytes until its connection breaks or `limit` passes. Returns whether the
 /// connection broke (serve stopped reading) and how many records it streamed.
@@ -877,7 +790,7 @@ fn stream_after_handshake(port: u16, first: &[u8], chunk: usize, limit: Duration
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let conn = rustls::ClientConnection::new(device_config(), name).unwrap();
+    let conn = rustls::ClientConnection::new(device_config(true), name).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, socket);
     while tls.conn.is_handshaking() {
         tls.conn.complete_io(&mut tls.sock).unwrap();
@@ -971,7 +884,7 @@ fn a_device_dripping_its_client_hello_is_a_timeout_at_the_deadline() {
     // The start of a real ClientHello, one byte every 200 ms.
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let mut hello = Vec::new();
-    rustls::ClientConnection::new(device_config(), name)
+    rustls::ClientConnection::new(device_config(true), name)
         .unwrap()
         .write_tls(&mut hello)
         .unwrap();
@@ -984,6 +897,7 @@ fn a_device_dripping_its_client_hello_is_a_timeout_at_the_deadline() {
             if socket.write_all(&[*byte]).is_err() {
                 return;
             }
+            // The pace is what is tested, not a wait for something.
             std::thread::sleep(Duration::from_millis(200));
         }
     });
@@ -1013,14 +927,11 @@ fn a_device_dripping_its_client_hello_is_a_timeout_at_the_deadline() {
 #[test]
 fn a_device_closing_inside_its_first_record_is_an_incomplete_handshake() {
     for format in ["text", "json"] {
-        let mut serve = Serve::spawn(&["--once", "--timeout", "3", "--format", format]);
+        let serve = Serve::spawn(&["--once", "--timeout", "3", "--format", format]);
         let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
         socket.write_all(b"\x16\x03\x01").unwrap();
         drop(socket);
-        let mut stdout = String::new();
-        let mut out = serve.child.stdout.take().unwrap();
-        out.read_to_string(&mut stdout).unwrap();
-        let code = serve.child.wait().unwrap().code().unwrap();
+        let (code, stdout, _) = serve.output();
         assert_eq!(code, 1, "{format}: {stdout}");
         if format == "text" {
             assert!(
@@ -1052,23 +963,14 @@ fn a_device_closing_inside_its_first_record_is_an_incomplete_handshake() {
 /// What one device that sends `bytes` and closes gets from `serve --once --format json`: the
 /// exit code and the report.
 fn one_device(bytes: &[u8]) -> (i32, Value) {
-    let mut serve = Serve::spawn(&["--once", "--timeout", "3", "--format", "json"]);
+    let serve = Serve::spawn(&["--once", "--timeout", "3", "--format", "json"]);
     let mut socket = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
     socket.write_all(bytes).unwrap();
     let _ = socket.shutdown(std::net::Shutdown::Write);
     // Whatever serve answers is read, so that its close is not a reset.
     let _ = std::io::copy(&mut socket, &mut std::io::sink());
     drop(socket);
-    let mut stdout = String::new();
-    serve
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let code = serve.child.wait().unwrap().code().unwrap();
-    (code, serde_json::from_str(&stdout).unwrap())
+    serve.report()
 }
 
 /// A device that connects and closes without a byte did not get a handshake: not ok.
@@ -1093,52 +995,17 @@ fn a_handshake_the_server_library_refused_without_an_alert_is_not_ok() {
 }
 
 /// `iotdoctor serve` (fixture server chain, fixture root for devices, `--format json`, plus
-/// `extra`) under a limit of `open_files` open files; its stderr after the line that gives the
-/// port.
-fn serve_with_open_files(
-    open_files: u32,
-    extra: &[&str],
-) -> (Serve, BufReader<std::process::ChildStderr>) {
-    let (cert, key, ca) = (
-        pki("server-chain.pem"),
-        pki("server.key"),
-        pki("root-ca.pem"),
-    );
-    let limit = format!("ulimit -n {open_files} && exec \"$0\" \"$@\"");
-    let binary = assert_cmd::cargo::cargo_bin("iotdoctor");
-    let mut args = vec![
-        "-c",
-        &limit,
-        binary.to_str().unwrap(),
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--client-ca",
-        &ca,
-        "--format",
-        "json",
-    ];
+/// `extra`) under a limit of `open_files` open files.
+fn serve_with_open_files(open_files: u32, extra: &[&str]) -> Serve {
+    let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
-    let mut child = Command::new("sh")
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("{line}"));
-    (Serve { child, port }, stderr)
+    let limit = format!("ulimit -n {open_files} && exec \"$0\" \"$@\"");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &limit])
+        .arg(assert_cmd::cargo::cargo_bin("iotdoctor"))
+        .args(Serve::arguments(&args));
+    Serve::run(command)
 }
 
 /// CPU seconds process `pid` has used (user and system; /proc counts in 1/100 s on Linux).
@@ -1152,19 +1019,9 @@ fn cpu_seconds(pid: u32) -> f64 {
 /// CPU seconds process `pid` uses over two seconds.
 fn cpu_over_two_seconds(pid: u32) -> f64 {
     let before = cpu_seconds(pid);
+    // The window measured, not a wait for something.
     std::thread::sleep(Duration::from_secs(2));
     cpu_seconds(pid) - before
-}
-
-/// The sockets process `pid` holds open: its listener and the connections it serves.
-fn sockets_of(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .flatten()
-        .filter(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"))
-        })
-        .count()
 }
 
 /// Connects a device that sends an HTTP request and waits for the not-tls report that says so
@@ -1182,34 +1039,30 @@ fn a_device_is_still_served(serve: &mut Serve, before: usize) {
     panic!("no report for the device that came after the others");
 }
 
-/// Stops `serve` with Ctrl-C and returns the rest of its stderr.
-fn interrupt(serve: Serve, mut stderr: BufReader<std::process::ChildStderr>) -> String {
-    let Serve { mut child, .. } = serve;
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut rest = String::new();
-    let _ = child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut String::new());
-    stderr.read_to_string(&mut rest).unwrap();
-    let _ = child.wait();
-    rest
+/// How many times serve has said it cannot accept a connection.
+fn accept_warnings(serve: &Serve) -> usize {
+    serve
+        .stderr
+        .text()
+        .matches("cannot accept a connection")
+        .count()
 }
 
 #[test]
 fn at_the_open_files_limit_serve_pauses_says_so_once_and_keeps_serving() {
     // 40 open files cannot hold 100 connections: accepting fails past about 35 of them.
-    let (mut serve, mut stderr) =
-        serve_with_open_files(40, &["--max-connections", "100", "--timeout", "30"]);
+    let mut serve = serve_with_open_files(40, &["--max-connections", "100", "--timeout", "30"]);
     let devices: Vec<TcpStream> = (0..60)
         .map(|_| TcpStream::connect(("127.0.0.1", serve.port)).unwrap())
         .collect();
-    let mut warning = String::new();
-    stderr.read_line(&mut warning).unwrap();
+    serve
+        .stderr
+        .wait_for(Duration::from_secs(10), |log| log.contains("cannot accept"));
+    let log = serve.stderr.text();
+    let warning = log
+        .lines()
+        .find(|line| line.contains("cannot accept"))
+        .unwrap_or_default();
     assert!(
         warning.contains("WARN")
             && warning.contains("cannot accept a connection")
@@ -1223,37 +1076,34 @@ fn at_the_open_files_limit_serve_pauses_says_so_once_and_keeps_serving() {
     );
     drop(devices);
     a_device_is_still_served(&mut serve, 60);
-    let rest = interrupt(serve, stderr);
-    assert!(
-        !rest.contains("cannot accept"),
-        "said once per run of failures, not once per failure: {rest}"
+    assert_eq!(
+        accept_warnings(&serve),
+        1,
+        "said once per run of failures, not once per failure: {}",
+        serve.stderr.text()
     );
 }
 
 #[test]
 fn the_default_max_connections_fits_the_open_files_limit() {
     // (40 - 32) / 2: 4 devices at once; the others wait in the listen backlog.
-    let (mut serve, stderr) = serve_with_open_files(40, &["--timeout", "30"]);
+    let mut serve = serve_with_open_files(40, &["--timeout", "30"]);
     let devices: Vec<TcpStream> = (0..60)
         .map(|_| TcpStream::connect(("127.0.0.1", serve.port)).unwrap())
         .collect();
     let pid = serve.child.id();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while sockets_of(pid) < 1 + 4 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll_until(Duration::from_secs(10), || sockets_of(pid) >= 1 + 4);
     let cpu = cpu_over_two_seconds(pid);
     assert_eq!(sockets_of(pid), 1 + 4, "the listener and 4 devices");
     assert!(cpu < 0.5, "{cpu} s of CPU in 2 s with devices waiting");
     drop(devices);
     a_device_is_still_served(&mut serve, 60);
-    let rest = interrupt(serve, stderr);
-    assert!(!rest.contains("cannot accept"), "{rest}");
+    assert_eq!(accept_warnings(&serve), 0, "{}", serve.stderr.text());
 }
 
 #[test]
 fn max_connections_makes_the_next_device_wait_until_one_ends() {
-    let Serve { mut child, port } = Serve::spawn(&[
+    let mut serve = Serve::spawn(&[
         "--max-connections",
         "2",
         "--timeout",
@@ -1261,24 +1111,22 @@ fn max_connections_makes_the_next_device_wait_until_one_ends() {
         "--format",
         "json",
     ]);
-    let pid = child.id();
+    let (pid, port) = (serve.child.id(), serve.port);
     let first = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let second = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while sockets_of(pid) < 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll_until(Duration::from_secs(10), || sockets_of(pid) >= 3);
     assert_eq!(sockets_of(pid), 3, "the listener and the first two devices");
     // The third says something no TLS server accepts: served, it would be reported at once.
     let mut third = TcpStream::connect(("127.0.0.1", port)).unwrap();
     third.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     let (lines, reports) = std::sync::mpsc::channel();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let stdout = BufReader::new(serve.child.stdout.take().unwrap());
     std::thread::spawn(move || {
         for line in stdout.lines().map_while(Result::ok) {
             let _ = lines.send(serde_json::from_str::<Value>(&line).unwrap());
         }
     });
+    // That it is not served can only be seen over a while.
     assert!(
         reports.recv_timeout(Duration::from_millis(1500)).is_err(),
         "the third device was served with two already being served"
@@ -1296,7 +1144,5 @@ fn max_connections_makes_the_next_device_wait_until_one_ends() {
     );
     let report = reports.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
-    drop((second, third));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop((second, third, serve));
 }

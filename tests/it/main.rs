@@ -1,0 +1,24 @@
+//! The integration tests, one binary: each module tests one command or one concern through the
+//! built `iotdoctor` binary or the library, with real peers on loopback only.
+
+mod common;
+
+mod analyze;
+mod analyze_gaps;
+mod check_certs;
+mod connect_bounds;
+mod connect_cli;
+mod connect_mqtt;
+mod connect_openssl;
+mod connect_rustls;
+mod connect_transport;
+mod demo;
+mod docs_ids;
+mod explain;
+mod frozen_clock;
+mod hostile_bytes;
+mod hostile_peers;
+mod json_contract;
+mod openssl_agrees;
+mod secrets;
+mod serve;
