@@ -416,9 +416,23 @@ pub struct CheckCertsArgs {
 /// What `connect` needs.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// The server: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT. The port defaults to 8883 (MQTT over TLS).
-    #[arg(long, short = 'e', value_name = "HOST[:PORT]")]
-    pub endpoint: String,
+    /// The server: HOST, HOST:PORT, IPv4:PORT, [IPv6]:PORT, or a URL (mqtts://HOST:PORT,
+    /// ssl://, tls://, https://). The port defaults to 8883 (MQTT over TLS; 443 for https://).
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "HOST[:PORT]",
+        required_unless_present = "server"
+    )]
+    pub endpoint: Option<String>,
+
+    /// The server, as --endpoint takes it: `iotdoctor connect broker.example.com:8883`.
+    #[arg(value_name = "HOST[:PORT]", conflicts_with = "endpoint")]
+    pub server: Option<String>,
+
+    /// The port, for an endpoint given without one.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
 
     /// CA certificate(s) to trust for the SERVER (repeatable). Without it, the Mozilla root
     /// store bundled with iotdoctor.
@@ -428,12 +442,18 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub device: DeviceArgs,
 
-    /// Connect to this address instead of the first one the host name resolves to.
+    /// Connect to this address without resolving the host name, which is still sent (SNI) and
+    /// checked against the certificate: curl's --resolve.
     #[arg(long, value_name = "IP")]
     pub address: Option<std::net::IpAddr>,
 
     /// Send this name in SNI and check the server certificate against it (default: the host).
-    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "no_sni",
+        visible_alias = "servername"
+    )]
     pub sni: Option<String>,
 
     /// Send no SNI (the certificate is still checked against the host name).
@@ -451,18 +471,28 @@ pub struct ConnectArgs {
     /// Seconds the whole connection may take: resolving the name, the TCP connection, the
     /// handshake, the wait for the server's verdict (--grace), the MQTT exchange and the close
     /// all end by then, however slowly or endlessly the server sends.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
 
     /// Seconds to wait, after a TLS 1.3 handshake, for the server's verdict on the client
     /// certificate (it comes after the client thinks the handshake is done); within --timeout.
-    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 2.0,
+        allow_negative_numbers = true
+    )]
     pub grace: f64,
 
     /// Append the TLS secrets to FILE in the NSS key log format (for Wireshark). SSLKEYLOGFILE
     /// is honoured too.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+
+    /// Write the certificate chain the server sent to FILE as PEM (what `openssl s_client
+    /// -showcerts` is run for), whatever the outcome.
+    #[arg(long, value_name = "FILE")]
+    pub save_chain: Option<PathBuf>,
 
     /// Do not reject the server's certificate (verification still runs and is reported).
     #[arg(long)]
@@ -533,4 +563,38 @@ fn seconds(text: &str) -> Result<f64, String> {
             "'{text}': give a number of seconds above 0 and up to 86400"
         ))
     }
+}
+
+/// The option iotdoctor has for a flag of `openssl s_client` or the mosquitto clients, when one
+/// of the arguments is such a flag: clap's own suggestion for `-connect` would be `-c`.
+pub fn habit_hint(args: &[String]) -> Option<String> {
+    const HABITS: &[(&str, &str)] = &[
+        (
+            "-connect",
+            "--endpoint HOST:PORT (or just `iotdoctor connect HOST:PORT`)",
+        ),
+        ("-servername", "--sni NAME (alias --servername)"),
+        ("-CAfile", "--ca FILE"),
+        ("-cafile", "--ca FILE"),
+        ("-cert", "--cert FILE"),
+        ("-key", "--key FILE"),
+        ("-pass", "--key-pass-env VAR"),
+        ("-alpn", "--alpn PROTO"),
+        ("-tls1_2", "--tls 1.2"),
+        ("-tls1_3", "--tls 1.3"),
+        ("-keylogfile", "--keylog FILE"),
+        ("-port", "--port PORT"),
+        ("-host", "--endpoint HOST"),
+        (
+            "-verify_return_error",
+            "nothing: iotdoctor always verifies (--insecure reports instead)",
+        ),
+    ];
+    args.iter().find_map(|arg| {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        HABITS
+            .iter()
+            .find(|(habit, _)| *habit == flag)
+            .map(|(habit, ours)| format!("iotdoctor spells `{habit}` as {ours}"))
+    })
 }

@@ -58,7 +58,9 @@ pub fn explain(args: ExplainArgs) -> explain::Options {
 
 /// Fails on an endpoint or a time that cannot be used, in that order.
 pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
-    let (host, port) = parse_endpoint(&args.endpoint)?;
+    // clap requires one of the two.
+    let endpoint = args.endpoint.or(args.server).unwrap_or_default();
+    let (host, port) = parse_endpoint(&endpoint, args.port)?;
     let timeout = seconds("timeout", args.timeout)?;
     let grace = seconds("grace", args.grace)?;
     let sni = match (args.sni, args.no_sni) {
@@ -77,7 +79,7 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
     Ok(connect::Options {
         host,
         port,
-        endpoint: args.endpoint,
+        endpoint,
         ca: args.ca,
         device: identity(args.device),
         embedded: vec![],
@@ -144,34 +146,72 @@ fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
         .map_err(|_| Error::Usage(format!("--{name} {value}: give a number of seconds")))
 }
 
-/// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address; port 8883 by default.
-fn parse_endpoint(endpoint: &str) -> Result<(String, u16), Error> {
-    const MQTT_TLS: u16 = 8883;
-    let bad = |why: &str| Error::Usage(format!("--endpoint {endpoint}: {why}"));
-    let port = |text: &str| {
-        text.parse::<u16>()
-            .map_err(|_| bad("the port must be a number from 1 to 65535"))
+/// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address, or any of these
+/// after a URL scheme (`mqtts://`, `ssl://`, `tls://`, `https://`; a path after the authority
+/// is ignored); the port from the endpoint, else `--port`, else the scheme's (8883 by default).
+fn parse_endpoint(given: &str, port_option: Option<u16>) -> Result<(String, u16), Error> {
+    let bad = |why: &str| Error::Usage(format!("--endpoint {given}: {why}"));
+    let (default_port, endpoint) = match given.split_once("://") {
+        None => (8883, given),
+        Some((scheme, rest)) => {
+            let port = match scheme.to_ascii_lowercase().as_str() {
+                "mqtts" | "ssl" | "tls" | "tcps" => 8883,
+                "https" | "wss" => 443,
+                "mqtt" | "tcp" | "ws" | "http" => {
+                    return Err(bad(&format!(
+                        "{scheme}:// is plain text; iotdoctor connects with TLS: give the TLS \
+                         port (mqtts://HOST:8883)"
+                    )));
+                }
+                _ => return Err(bad(&format!("unknown scheme {scheme}://"))),
+            };
+            // user@ and /path are not part of the server's address.
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            (
+                port,
+                authority
+                    .rsplit_once('@')
+                    .map_or(authority, |(_, host)| host),
+            )
+        }
+    };
+    let (host, port) = split_host_port(endpoint, bad)?;
+    let port = match (port, port_option) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(bad(&format!("it says port {a}, and --port says {b}")));
+        }
+        (Some(port), _) | (None, Some(port)) => port,
+        (None, None) => default_port,
+    };
+    Ok((host, port))
+}
+
+/// `host`, `host:port`, `1.2.3.4:port`, `[::1]:port` or a bare IPv6 address.
+fn split_host_port(
+    endpoint: &str,
+    bad: impl Fn(&str) -> Error,
+) -> Result<(String, Option<u16>), Error> {
+    let port = |text: &str| match text.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(Some(port)),
+        _ => Err(bad("the port must be a number from 1 to 65535")),
     };
     let (host, port) = if let Some(rest) = endpoint.strip_prefix('[') {
         let (host, after) = rest.split_once(']').ok_or_else(|| bad("missing ']'"))?;
         match after.strip_prefix(':') {
             Some(p) => (host, port(p)?),
-            None if after.is_empty() => (host, MQTT_TLS),
+            None if after.is_empty() => (host, None),
             None => return Err(bad("expected ':PORT' after ']'")),
         }
     } else if endpoint.matches(':').count() > 1 {
-        (endpoint, MQTT_TLS)
+        (endpoint, None)
     } else {
         match endpoint.rsplit_once(':') {
             Some((host, p)) => (host, port(p)?),
-            None => (endpoint, MQTT_TLS),
+            None => (endpoint, None),
         }
     };
     if host.is_empty() {
         return Err(bad("no host"));
-    }
-    if port == 0 {
-        return Err(bad("the port must be a number from 1 to 65535"));
     }
     Ok((host.to_string(), port))
 }
@@ -182,7 +222,7 @@ mod tests {
 
     #[test]
     fn endpoints_take_the_forms_users_type() {
-        let ok = |e: &str| parse_endpoint(e).unwrap();
+        let ok = |e: &str| parse_endpoint(e, None).unwrap();
         assert_eq!(
             ok("broker.example.com"),
             ("broker.example.com".into(), 8883)
@@ -204,7 +244,35 @@ mod tests {
             "[::1",
             "[::1]x",
         ] {
-            assert!(parse_endpoint(bad).is_err(), "{bad}");
+            assert!(parse_endpoint(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_and_port_options_name_the_server_too() {
+        let ok = |e: &str, port| parse_endpoint(e, port).unwrap();
+        let broker = |port| ("broker.example.com".to_string(), port);
+        assert_eq!(ok("mqtts://broker.example.com", None), broker(8883));
+        assert_eq!(ok("ssl://broker.example.com:8884", None), broker(8884));
+        assert_eq!(
+            ok("tls://user@broker.example.com:8883/x?y", None),
+            broker(8883)
+        );
+        assert_eq!(ok("https://broker.example.com/mqtt", None), broker(443));
+        assert_eq!(ok("broker.example.com", Some(443)), broker(443));
+        assert_eq!(ok("broker.example.com:443", Some(443)), broker(443));
+        assert_eq!(ok("mqtts://[::1]", Some(8884)), ("::1".to_string(), 8884));
+        for (bad, port) in [
+            ("broker.example.com:443", Some(8883)),
+            ("mqtt://broker.example.com:1883", None),
+            ("gopher://broker.example.com", None),
+            ("mqtts://", None),
+        ] {
+            let err = parse_endpoint(bad, port).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("--endpoint {bad}")),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::CertificateDer;
 
@@ -13,10 +13,13 @@ use crate::credentials::checks::{self, CheckOptions};
 use crate::credentials::inspect::CertInfo;
 use crate::credentials::load::Embedded;
 use crate::credentials::{Finding, FindingId, Severity};
+use crate::decode::mqtt as mqtt_codes;
 use crate::decode::mqtt::ConnectRequest;
 use crate::diagnose::{self, Context};
 use crate::error::Error;
+use crate::model::{CloseKind, Plaintext, Side, Transcript, What};
 use crate::produce::client::{self, ClientOptions, TlsVersion};
+use crate::produce::mqtt_probe::{self, Answer};
 use crate::report::Report;
 
 /// What `connect` does.
@@ -79,7 +82,11 @@ pub enum MqttVersion {
     V5,
 }
 
+/// MQTT's plain-text port: a broker there that closes on a ClientHello is probed.
+const MQTT_PLAIN_PORT: u16 = 1883;
+
 pub fn run(options: &Options) -> Result<Report, Error> {
+    let started = Instant::now();
     let host = &options.host;
     let device = &options.device;
 
@@ -176,7 +183,13 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         keylog: options.keylog.clone(),
         mqtt: options.mqtt.as_ref().map(mqtt_request),
     };
-    let run = client::connect(&client)?;
+    let mut run = client::connect(&client)?;
+    if options.port == MQTT_PLAIN_PORT || options.mqtt.is_some() {
+        let left = options.timeout.saturating_sub(started.elapsed());
+        if let Some(address) = run.target.address {
+            probe_plain_mqtt(&mut run.transcript, address, left);
+        }
+    }
     if options.insecure {
         findings.push(
             Finding::new(
@@ -197,6 +210,10 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         observed: false,
     };
     let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
+    // A handshake that succeeded may still rest on a server that did not verify the chain.
+    if diagnosis.causes.is_empty() {
+        findings.extend(checks::unverified_acceptance(&run.transcript));
+    }
     let report = Report::new("connect", findings, diagnosis).with_connection(
         run.target,
         run.transcript,
@@ -206,6 +223,62 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         Some(summary) => report.with_credentials(summary),
         None => report,
     })
+}
+
+/// When the server closed (or reset) the connection right after the ClientHello without
+/// sending a byte, which a broker without TLS does, one plain-text MQTT CONNECT on a new
+/// connection tells whether the port speaks plain MQTT: a CONNACK is then recorded as the
+/// server's answer that is not TLS, with a note that the probe was made.
+fn probe_plain_mqtt(transcript: &mut Transcript, address: std::net::SocketAddr, left: Duration) {
+    let hello_sent = transcript.client_hello().is_some();
+    let server_spoke = transcript
+        .events
+        .iter()
+        .any(|e| e.from == Side::Server && !matches!(e.what, What::Close { .. }));
+    let Some(close_at) = transcript.events.iter().find_map(|e| match e.what {
+        What::Close {
+            how: CloseKind::Eof | CloseKind::Reset,
+        } if e.from == Side::Server => Some(e.at_ms),
+        _ => None,
+    }) else {
+        return;
+    };
+    if !hello_sent || server_spoke || left.is_zero() {
+        return;
+    }
+    let probe = mqtt_probe::probe(address, left);
+    let at = transcript.events.last().map_or(close_at, |e| e.at_ms)
+        + probe.elapsed.as_secs_f64() * 1000.0;
+    let said = match &probe.answer {
+        Answer::Connack { code } => {
+            format!("CONNACK {code} ({})", mqtt_codes::connack_name(4, *code))
+        }
+        Answer::Other(why) => why.clone(),
+    };
+    transcript.push(
+        at,
+        Side::Client,
+        What::Note {
+            message: format!(
+                "the server closed right after the ClientHello: iotdoctor made one plain-text MQTT \
+                 3.1.1 CONNECT (client id '{}') on a new connection to {address}: {said}",
+                mqtt_probe::CLIENT_ID
+            ),
+        },
+    );
+    if let Answer::Connack { code } = probe.answer {
+        transcript.push(
+            at,
+            Side::Server,
+            What::NotTls {
+                preview: format!(
+                    "CONNACK {code} ({}) to a plain-text MQTT CONNECT",
+                    mqtt_codes::connack_name(4, code)
+                ),
+                looks_like: Plaintext::MqttProbeConnack,
+            },
+        );
+    }
 }
 
 /// The CONNECT to send.

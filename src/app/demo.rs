@@ -25,33 +25,25 @@ const DEVICE_CERT: &str = "built-in/device.pem";
 const DEVICE_KEY: &str = "built-in/device.key";
 const OTHER_DEVICE_KEY: &str = "built-in/other-device.key";
 
+/// A file of the test PKI (`fixtures/pki`), built in under `path`.
+macro_rules! built_in {
+    ($path:expr, $file:literal) => {
+        Embedded {
+            path: $path,
+            bytes: include_bytes!(concat!("../../fixtures/pki/", $file)),
+        }
+    };
+}
+
 /// The demo PKI: the project's test fixtures, built into the binary (test keys, public). The
 /// reports name each by its path here; no such file is read or written.
 const PKI: [Embedded; 6] = [
-    Embedded {
-        path: ROOT_CA,
-        bytes: include_bytes!("../../fixtures/pki/root-ca.pem"),
-    },
-    Embedded {
-        path: SERVER_CHAIN,
-        bytes: include_bytes!("../../fixtures/pki/server-chain.pem"),
-    },
-    Embedded {
-        path: SERVER_KEY,
-        bytes: include_bytes!("../../fixtures/pki/server.key"),
-    },
-    Embedded {
-        path: DEVICE_CERT,
-        bytes: include_bytes!("../../fixtures/pki/client-ec-chain.pem"),
-    },
-    Embedded {
-        path: DEVICE_KEY,
-        bytes: include_bytes!("../../fixtures/pki/client-ec.key"),
-    },
-    Embedded {
-        path: OTHER_DEVICE_KEY,
-        bytes: include_bytes!("../../fixtures/pki/stranger.key"),
-    },
+    built_in!(ROOT_CA, "root-ca.pem"),
+    built_in!(SERVER_CHAIN, "server-chain.pem"),
+    built_in!(SERVER_KEY, "server.key"),
+    built_in!(DEVICE_CERT, "client-ec-chain.pem"),
+    built_in!(DEVICE_KEY, "client-ec.key"),
+    built_in!(OTHER_DEVICE_KEY, "stranger.key"),
 ];
 
 /// One demo device: what it is, what it presents, and the cause iotdoctor must name.

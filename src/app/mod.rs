@@ -29,10 +29,14 @@ pub fn run(cli: Cli) -> ExitCode {
     let color = cli.global.color;
     let (name, result) = match cli.command {
         Command::CheckCerts(args) => ("check-certs", check_certs::run(&args::check_certs(args))),
-        Command::Connect(args) => (
-            "connect",
-            args::connect(args).and_then(|o| connect::run(&o)),
-        ),
+        Command::Connect(args) => {
+            let save_chain = args.save_chain.clone();
+            let result = args::connect(args).and_then(|o| connect::run(&o));
+            if let (Some(path), Ok(report)) = (save_chain, &result) {
+                output::save_chain(report, &path);
+            }
+            ("connect", result)
+        }
         Command::Explain(args) => ("explain", explain::run(&args::explain(args))),
         Command::Demo => match demo::run(format, style_for(color), &mut stdout) {
             Ok(code) => {

@@ -2,9 +2,11 @@
 //! the command's failure.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
+use crate::model::Side;
 use crate::report::{self, Report, style::Style};
 
 /// The report format.
@@ -42,5 +44,31 @@ pub fn report_write_error(result: io::Result<()>) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("iotdoctor: cannot write the report: {e}");
         }
+    }
+}
+
+/// Writes the certificate chain the server sent (`connect --save-chain`) as PEM. A failure is
+/// said on stderr; it does not change the verdict.
+pub fn save_chain(report: &Report, path: &Path) {
+    let chain = report
+        .transcript
+        .as_ref()
+        .and_then(|t| t.chain(Side::Server))
+        .map(|(_, chain)| chain)
+        .unwrap_or_default();
+    if chain.is_empty() {
+        eprintln!(
+            "iotdoctor: the server sent no certificate; {} was not written",
+            path.display()
+        );
+        return;
+    }
+    let blocks: Vec<pem::Pem> = chain
+        .iter()
+        .map(|cert| pem::Pem::new("CERTIFICATE", cert.raw.der.clone()))
+        .collect();
+    let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    if let Err(e) = std::fs::write(path, pem::encode_many_config(&blocks, lf)) {
+        eprintln!("iotdoctor: cannot write {}: {e}", path.display());
     }
 }

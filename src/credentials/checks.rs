@@ -13,6 +13,7 @@ use super::load::{Container, Other};
 use super::{Credentials, LoadedCert, LoadedKey, Role, aws_iot};
 use crate::model::certificate::KeyEncoding;
 use crate::model::finding::{Finding, FindingId, Severity};
+use crate::model::{Side, Transcript, What};
 
 /// Knobs of the checks.
 #[derive(Debug, Clone, Copy)]
@@ -405,6 +406,9 @@ fn chain_findings(
             } else {
                 format!("the chain stops at '{}'", top.short_name())
             };
+            if let Some(finding) = stranger_issuer(top, issuer, &stops_at, anchors, &leaf_name) {
+                return vec![finding];
+            }
             vec![Finding::new(
                 FindingId::ClientChainIncomplete,
                 Severity::Error,
@@ -443,6 +447,70 @@ fn chain_findings(
             "gave up building the chain after 10 certificates",
         )],
     }
+}
+
+/// The issuer nobody has, weighed against the CAs given: when it shares neither their
+/// organisation nor their key identifiers, the certificate comes from another CA, not from an
+/// intermediate left out. Both readings stay in the message.
+fn stranger_issuer(
+    top: &CertInfo,
+    issuer: &str,
+    stops_at: &str,
+    anchors: &[&LoadedCert],
+    leaf_name: &str,
+) -> Option<Finding> {
+    let known: Vec<chain::KnownCa<'_>> = anchors
+        .iter()
+        .map(|a| chain::KnownCa {
+            subject: &a.info.subject,
+            key_id: chain::key_identifiers(&a.info).1,
+        })
+        .collect();
+    let chain::Kinship::Stranger { why } =
+        chain::kinship(issuer, chain::key_identifiers(top).0.as_deref(), &known)
+    else {
+        return None;
+    };
+    let issuer_name = short_dn(issuer);
+    let names = anchors
+        .iter()
+        .map(|a| short_dn(&a.info.subject))
+        .collect::<Vec<_>>()
+        .join("', '");
+    // A root and an intermediate under it, both given: the PKI they make is complete.
+    let complete = anchors.iter().find_map(|ca| {
+        (!ca.info.self_issued && ca.info.is_ca != Some(false))
+            .then(|| {
+                anchors
+                    .iter()
+                    .find(|root| root.info.self_issued && root.info.subject == ca.info.issuer)
+                    .map(|root| {
+                        format!(
+                            "; the files given already hold the root '{}' and the intermediate '{}' under it, so nothing of theirs is missing",
+                            root.info.short_name(),
+                            ca.info.short_name()
+                        )
+                    })
+            })
+            .flatten()
+    });
+    Some(
+        Finding::new(
+            FindingId::ClientCaUntrusted,
+            Severity::Error,
+            leaf_name,
+            format!(
+                "{stops_at}: its issuer '{issuer_name}' is none of the CAs given ('{names}') and {why}{}: \
+                 the certificate comes from another CA. Only if '{issuer_name}' were an intermediate under one of them \
+                 would the chain be incomplete instead",
+                complete.unwrap_or_default()
+            ),
+        )
+        .with_hint(format!(
+            "Use a device certificate issued by '{names}', or trust '{issuer_name}' (give its certificate with --ca). \
+             If '{issuer_name}' is an intermediate, append it after the device certificate (or pass --chain)."
+        )),
+    )
 }
 
 fn validity_findings(
@@ -682,6 +750,72 @@ fn ignored_block(path: &std::path::Path, other: &Other) -> Finding {
         Severity::Info,
         path.display().to_string(),
         format!("{other} ignored: {why}"),
+    )
+}
+
+/// After a handshake the server accepted: whether the client chain sent reaches a CA the
+/// server named in its CertificateRequest. One that does not was accepted unverified (a lenient
+/// server, such as `openssl s_server -verify` without `-verify_return_error`); a strict one
+/// refuses it. Says what is missing: the intermediate, or a CA the server named.
+pub fn unverified_acceptance(transcript: &Transcript) -> Option<Finding> {
+    let ca_names = transcript.events.iter().find_map(|e| match &e.what {
+        What::CertificateRequest { ca_names, .. } if e.from == Side::Server => Some(ca_names),
+        _ => None,
+    })?;
+    let sent = transcript.events.iter().find_map(|e| match &e.what {
+        What::Certificate { certificates, .. } if e.from == Side::Client => Some(certificates),
+        _ => None,
+    })?;
+    let (leaf, top) = (sent.first()?, sent.last()?);
+    let reaches = ca_names
+        .iter()
+        .any(|name| sent.iter().any(|c| c.issuer == *name || c.subject == *name));
+    if ca_names.is_empty() || reaches {
+        return None;
+    }
+    let named = ca_names
+        .iter()
+        .map(|n| short_dn(n))
+        .collect::<Vec<_>>()
+        .join("', '");
+    let known: Vec<chain::KnownCa<'_>> = ca_names
+        .iter()
+        .map(|name| chain::KnownCa {
+            subject: name,
+            key_id: None,
+        })
+        .collect();
+    let issuer = short_dn(&top.issuer);
+    let kin = chain::kinship(
+        &top.issuer,
+        chain::key_identifiers(top).0.as_deref(),
+        &known,
+    );
+    let missing = match kin {
+        _ if top.self_issued => format!(
+            "the chain ends at root '{}', which is not one of them",
+            top.short_name()
+        ),
+        chain::Kinship::Stranger { why } => {
+            format!("the chain's issuer '{issuer}' is not one of them, and {why}")
+        }
+        _ => format!(
+            "the intermediate '{issuer}' was not sent (or, if it is a root, it is not one of them)"
+        ),
+    };
+    Some(
+        Finding::new(
+            FindingId::ClientChainUnverified,
+            Severity::Warning,
+            leaf.short_name(),
+            format!(
+                "the server accepted the client certificate without verifying its chain: its CertificateRequest named '{named}'; {missing}. \
+                 A strict server (AWS IoT Core, or openssl s_server -verify_return_error) refuses this chain"
+            ),
+        )
+        .with_hint(
+            "Send the device certificate with its intermediate(s), issued under a CA the server names (for AWS IoT Core: a registered CA, or an AWS-issued certificate).",
+        ),
     )
 }
 

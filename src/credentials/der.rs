@@ -1,5 +1,5 @@
-//! Cutting AlgorithmIdentifiers out of certificates (asn1-rs reads the elements); never panics
-//! on bad bytes.
+//! Cutting pieces out of DER structures (asn1-rs reads the elements): AlgorithmIdentifiers out
+//! of certificates, certificates out of PKCS#7 bundles. Never panics on bad bytes.
 
 use x509_parser::asn1_rs::{Any, FromDer};
 
@@ -30,6 +30,37 @@ pub fn signature_algorithm_contents(certificate: &[u8]) -> Option<&[u8]> {
     let outer = element(certificate)?;
     let tbs = element(outer.contents)?;
     Some(element(tbs.rest)?.contents)
+}
+
+/// The certificates of a PKCS#7 (CMS) SignedData bundle (`.p7b`, `.p7c`: what CAs and
+/// Windows export a chain as), each as its whole DER; `None` when the bytes are not one.
+pub fn pkcs7_certificates(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    /// 1.2.840.113549.1.7.2, signedData.
+    const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+    let content_info = element(bytes)?;
+    let content_type = element(content_info.contents)?;
+    if content_type.contents != SIGNED_DATA {
+        return None;
+    }
+    // content [0] EXPLICIT SignedData.
+    let signed_data = element(element(content_type.rest)?.contents)?;
+    // version, digestAlgorithms, encapContentInfo; then certificates [0] IMPLICIT, if present.
+    let mut rest = signed_data.contents;
+    for _ in 0..3 {
+        rest = element(rest)?.rest;
+    }
+    if rest.first() != Some(&0xa0) {
+        return Some(Vec::new());
+    }
+    let mut certificates = Vec::new();
+    let mut inside = element(rest)?.contents;
+    while !inside.is_empty() {
+        let next = element(inside)?;
+        let whole = inside.len() - next.rest.len();
+        certificates.push(inside[..whole].to_vec());
+        inside = next.rest;
+    }
+    Some(certificates)
 }
 
 #[cfg(test)]

@@ -260,6 +260,18 @@ fn read_pem(
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
                 contents.others.push(Other::CertificateRequest)
             }
+            "PKCS7" | "CERTIFICATE CHAIN" => match super::der::pkcs7_certificates(der) {
+                Some(certs) => {
+                    for cert in certs {
+                        let cert = CertificateDer::from(cert);
+                        check_certificate(path, &cert, contents.certs.len() + 1)?;
+                        contents.certs.push(cert);
+                    }
+                }
+                None => contents
+                    .others
+                    .push(Other::Unknown(PemLabel::new(block.tag()))),
+            },
             "X509 CRL" => contents.others.push(Other::Crl),
             other => contents.others.push(Other::Unknown(PemLabel::new(other))),
         }
@@ -281,6 +293,12 @@ fn read_der(
     }
     if X509Certificate::from_der(bytes).is_ok() {
         contents.certs.push(CertificateDer::from(bytes.to_vec()));
+    } else if let Some(certs) = super::der::pkcs7_certificates(bytes) {
+        for cert in certs {
+            let cert = CertificateDer::from(cert);
+            check_certificate(path, &cert, contents.certs.len() + 1)?;
+            contents.certs.push(cert);
+        }
     } else if pkcs8::PrivateKeyInfoRef::try_from(bytes).is_ok() {
         contents
             .keys

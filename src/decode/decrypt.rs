@@ -2,13 +2,18 @@
 //!
 //! [`KeyLog`] parses the key log; [`Tls13Decrypter`] removes the record protection of RFC 8446
 //! sections 5.2 and 5.3 from one direction of one connection, following the sender through its
-//! key changes: handshake keys, application keys, and each KeyUpdate after that.
+//! key changes: handshake keys, application keys, and each KeyUpdate after that. TLS 1.2 records
+//! are decrypted by `super::decrypt12` from the master secret; [`Decrypter`] is either, and
+//! [`decrypters`] makes a connection's pair, or says why the key log cannot.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use aws_lc_rs::{aead, hkdf};
 use zeroize::Zeroizing;
+
+use super::decrypt12::{self, Tls12Decrypter};
+use crate::model::codes;
 
 /// Length of a TLS record header: content type, legacy version, length.
 const HEADER_LEN: usize = 5;
@@ -299,20 +304,110 @@ pub enum DecryptError {
     NoContentType,
 }
 
+/// A record protection AEAD: one of aws-lc-rs, or AES-CCM (RustCrypto's), which aws-lc-rs
+/// does not have.
+#[derive(Clone, Copy)]
+pub(super) enum Aead {
+    AwsLc(&'static aead::Algorithm),
+    /// AES-CCM with a 12-byte nonce: a 16-byte key (AES-128) or a 32-byte one (AES-256), and a
+    /// 16-byte tag or, for the `_8` suites, an 8-byte one.
+    AesCcm {
+        key_len: usize,
+        tag_len: usize,
+    },
+}
+
+impl Aead {
+    pub(super) fn key_len(self) -> usize {
+        match self {
+            Aead::AwsLc(algorithm) => algorithm.key_len(),
+            Aead::AesCcm { key_len, .. } => key_len,
+        }
+    }
+
+    pub(super) fn tag_len(self) -> usize {
+        match self {
+            Aead::AwsLc(algorithm) => algorithm.tag_len(),
+            Aead::AesCcm { tag_len, .. } => tag_len,
+        }
+    }
+
+    /// Opens `in_out` (the ciphertext, then the tag) in place: `Some(plaintext length)` when the
+    /// tag verifies.
+    pub(super) fn open(
+        self,
+        key: &[u8],
+        nonce: [u8; IV_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Option<usize> {
+        use ccm::consts::{U8, U12, U16};
+        match self {
+            Aead::AwsLc(algorithm) => {
+                let key = aead::LessSafeKey::new(aead::UnboundKey::new(algorithm, key).ok()?);
+                let nonce = aead::Nonce::assume_unique_for_key(nonce);
+                key.open_in_place(nonce, aead::Aad::from(aad), in_out)
+                    .ok()
+                    .map(|plaintext| plaintext.len())
+            }
+            Aead::AesCcm {
+                key_len: 16,
+                tag_len: 16,
+            } => open_ccm::<ccm::Ccm<aes::Aes128, U16, U12>>(key, nonce, aad, in_out),
+            Aead::AesCcm {
+                key_len: 16,
+                tag_len: 8,
+            } => open_ccm::<ccm::Ccm<aes::Aes128, U8, U12>>(key, nonce, aad, in_out),
+            Aead::AesCcm {
+                key_len: 32,
+                tag_len: 16,
+            } => open_ccm::<ccm::Ccm<aes::Aes256, U16, U12>>(key, nonce, aad, in_out),
+            Aead::AesCcm {
+                key_len: 32,
+                tag_len: 8,
+            } => open_ccm::<ccm::Ccm<aes::Aes256, U8, U12>>(key, nonce, aad, in_out),
+            Aead::AesCcm { .. } => None,
+        }
+    }
+}
+
+/// [`Aead::open`] for one AES-CCM variant.
+fn open_ccm<C>(key: &[u8], nonce: [u8; IV_LEN], aad: &[u8], in_out: &mut [u8]) -> Option<usize>
+where
+    C: ccm::KeyInit + ccm::AeadInOut,
+{
+    let cipher = C::new_from_slice(key).ok()?;
+    let tag_len = ccm::aead::Tag::<C>::default().len();
+    let text_len = in_out.len().checked_sub(tag_len)?;
+    let (text, tag) = in_out.split_at_mut(text_len);
+    let tag = ccm::aead::Tag::<C>::try_from(&*tag).ok()?;
+    let nonce = ccm::aead::Nonce::<C>::try_from(&nonce[..]).ok()?;
+    cipher
+        .decrypt_inout_detached(&nonce, aad, text.into(), &tag)
+        .ok()?;
+    Some(text_len)
+}
+
 /// A TLS 1.3 cipher suite's record protection and key schedule hash.
 #[derive(Clone, Copy)]
 struct Suite {
-    aead: &'static aead::Algorithm,
+    aead: Aead,
     hkdf: hkdf::Algorithm,
     hash_len: usize,
 }
 
 impl Suite {
     fn from_code(code: u16) -> Option<Suite> {
+        let ccm = |tag_len| Aead::AesCcm {
+            key_len: 16,
+            tag_len,
+        };
         let (aead, hkdf, hash_len) = match code {
-            0x1301 => (&aead::AES_128_GCM, hkdf::HKDF_SHA256, 32),
-            0x1302 => (&aead::AES_256_GCM, hkdf::HKDF_SHA384, 48),
-            0x1303 => (&aead::CHACHA20_POLY1305, hkdf::HKDF_SHA256, 32),
+            0x1301 => (Aead::AwsLc(&aead::AES_128_GCM), hkdf::HKDF_SHA256, 32),
+            0x1302 => (Aead::AwsLc(&aead::AES_256_GCM), hkdf::HKDF_SHA384, 48),
+            0x1303 => (Aead::AwsLc(&aead::CHACHA20_POLY1305), hkdf::HKDF_SHA256, 32),
+            0x1304 => (ccm(16), hkdf::HKDF_SHA256, 32),
+            0x1305 => (ccm(8), hkdf::HKDF_SHA256, 32),
             _ => return None,
         };
         Some(Suite {
@@ -323,7 +418,8 @@ impl Suite {
     }
 }
 
-/// Whether [`Tls13Decrypter`] can decrypt records of this cipher suite (0x1301, 0x1302, 0x1303).
+/// Whether [`Tls13Decrypter`] can decrypt records of this cipher suite: every TLS 1.3 suite
+/// (0x1301 to 0x1305).
 pub fn is_supported_suite(suite: u16) -> bool {
     Suite::from_code(suite).is_some()
 }
@@ -361,6 +457,15 @@ fn hkdf_expand_label(
     Some(out)
 }
 
+/// `iv` XOR the sequence number, left-padded to the IV's length: the nonce of TLS 1.3 records
+/// and of TLS 1.2 ChaCha20-Poly1305 records (RFC 7905).
+pub(super) fn xor_sequence(mut iv: [u8; IV_LEN], sequence: u64) -> [u8; IV_LEN] {
+    for (byte, seq) in iv[IV_LEN - 8..].iter_mut().zip(sequence.to_be_bytes()) {
+        *byte ^= seq;
+    }
+    iv
+}
+
 /// The record protection keys derived from one traffic secret.
 #[derive(Clone)]
 struct RecordKeys {
@@ -380,12 +485,8 @@ impl RecordKeys {
     }
 
     /// The per-record nonce: the write IV XOR the sequence number, left-padded (section 5.3).
-    fn nonce(&self, sequence: u64) -> aead::Nonce {
-        let mut nonce = self.iv;
-        for (byte, seq) in nonce[IV_LEN - 8..].iter_mut().zip(sequence.to_be_bytes()) {
-            *byte ^= seq;
-        }
-        aead::Nonce::assume_unique_for_key(nonce)
+    fn nonce(&self, sequence: u64) -> [u8; IV_LEN] {
+        xor_sequence(self.iv, sequence)
     }
 }
 
@@ -411,7 +512,7 @@ pub struct Tls13Decrypter {
 
 /// After records went missing, how many more records [`Tls13Decrypter::decrypt_after_loss`]
 /// tries to skip to find the sequence number again.
-const MAX_LOST_RECORDS: u64 = 32;
+pub(super) const MAX_LOST_RECORDS: u64 = 32;
 
 /// What [`Tls13Decrypter::decrypt_after_loss`] found the missing bytes held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -528,18 +629,12 @@ impl Tls13Decrypter {
             .keys
             .as_ref()
             .ok_or(DecryptError::MissingSecret(self.epoch))?;
-        let key = aead::UnboundKey::new(self.suite.aead, &keys.key)
-            .map(aead::LessSafeKey::new)
-            .map_err(|_| DecryptError::Authentication)?;
         let mut in_out = body.to_vec();
-        let plaintext_len = key
-            .open_in_place(
-                keys.nonce(self.sequence),
-                aead::Aad::from(*header),
-                &mut in_out,
-            )
-            .map_err(|_| DecryptError::Authentication)?
-            .len();
+        let plaintext_len = self
+            .suite
+            .aead
+            .open(&keys.key, keys.nonce(self.sequence), header, &mut in_out)
+            .ok_or(DecryptError::Authentication)?;
         in_out.truncate(plaintext_len);
         let type_at = in_out
             .iter()
@@ -623,6 +718,187 @@ impl Tls13Decrypter {
         self.key_updates = self.key_updates.saturating_add(1);
     }
 }
+
+/// One direction's decrypter: TLS 1.3 (following its epochs and key updates) or TLS 1.2.
+#[derive(Clone, Debug)]
+pub enum Decrypter {
+    Tls13(Tls13Decrypter),
+    Tls12(Tls12Decrypter),
+}
+
+impl Decrypter {
+    /// Decrypts one protected record: its (inner, in TLS 1.3) content type and plaintext.
+    pub fn decrypt(&mut self, record: &[u8]) -> Result<(u8, Vec<u8>), DecryptError> {
+        match self {
+            Decrypter::Tls13(d) => d.decrypt(record),
+            Decrypter::Tls12(d) => d.decrypt(record),
+        }
+    }
+
+    /// See [`Tls13Decrypter::decrypt_after_loss`].
+    pub fn decrypt_after_loss(&mut self, record: &[u8]) -> Option<(Lost, (u8, Vec<u8>))> {
+        match self {
+            Decrypter::Tls13(d) => d.decrypt_after_loss(record),
+            Decrypter::Tls12(d) => d.decrypt_after_loss(record),
+        }
+    }
+
+    /// Moves past `n` records that were never seen.
+    pub fn skip_records(&mut self, n: u64) {
+        match self {
+            Decrypter::Tls13(d) => d.skip_records(n),
+            Decrypter::Tls12(d) => d.skip_records(n),
+        }
+    }
+
+    /// After this side's Finished: TLS 1.3 switches to the application keys; TLS 1.2 keeps
+    /// its keys until its next ChangeCipherSpec.
+    pub fn to_application(&mut self) {
+        if let Decrypter::Tls13(d) = self {
+            d.to_application();
+        }
+    }
+
+    /// After this side's KeyUpdate (TLS 1.3 only).
+    pub fn key_update(&mut self) {
+        if let Decrypter::Tls13(d) = self {
+            d.key_update();
+        }
+    }
+}
+
+/// The decrypters of a connection's client and server records, made at its ServerHello from a
+/// key log, and, when they cannot all be made, the note that says why (it starts with
+/// [`KEY_LOG_NOTE`]): no line for its client random, lines but not the secrets this version
+/// needs, a cipher suite or version that is not decrypted, or secrets that do not fit the suite.
+pub fn decrypters(
+    keys: &KeyLog,
+    version: u16,
+    suite: u16,
+    client_random: &[u8; 32],
+    server_hello: &[u8],
+) -> ([Option<Decrypter>; 2], Option<String>) {
+    let none = [None, None];
+    let tls13 = version == 0x0304;
+    let hex: String = client_random
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let suite_name = codes::cipher_suite_info(suite).map_or("an unknown suite", |s| s.name);
+    let Some(entry) = keys.entries.get(client_random) else {
+        let what = if tls13 {
+            "it has no TLS 1.3 secrets for this connection"
+        } else {
+            "it has no master secret (CLIENT_RANDOM) for this connection"
+        };
+        return (
+            none,
+            Some(format!(
+                "{KEY_LOG_NOTE}no line for this connection's client random ({hex}...): {what}, \
+                 and its encrypted records stay opaque"
+            )),
+        );
+    };
+    let unsupported = || {
+        Some(format!(
+            "{KEY_LOG_NOTE}it has this connection's secrets, but its cipher suite {suite_name} \
+             ({suite:#06x}) is not one iotdoctor decrypts: its encrypted records stay opaque"
+        ))
+    };
+    if tls13 {
+        if entry.tls13.is_empty() {
+            return (
+                none,
+                Some(format!(
+                    "{KEY_LOG_NOTE}its line for this connection's client random ({hex}...) is a \
+                     TLS 1.2 master secret (CLIENT_RANDOM), but the connection is TLS 1.3: it has \
+                     no TLS 1.3 secrets for this connection, and its encrypted records stay opaque"
+                )),
+            );
+        }
+        if !is_supported_suite(suite) {
+            return (none, unsupported());
+        }
+        let pair = [false, true]
+            .map(|server| Tls13Decrypter::new(&entry.tls13, suite, server).map(Decrypter::Tls13));
+        let sides = [("client", false), ("server", true)];
+        let missing: Vec<&str> = sides
+            .iter()
+            .zip(&pair)
+            .filter(|(_, made)| made.is_none())
+            .map(|((side, _), _)| *side)
+            .collect();
+        let note = (!missing.is_empty()).then(|| {
+            let secrets = &entry.tls13;
+            let present = |server: bool| {
+                let (handshake, application) = if server {
+                    (&secrets.server_handshake, &secrets.server_application)
+                } else {
+                    (&secrets.client_handshake, &secrets.client_application)
+                };
+                handshake.is_some() || application.is_some()
+            };
+            let why: Vec<String> = sides
+                .iter()
+                .zip(&pair)
+                .filter(|(_, made)| made.is_none())
+                .map(|((side, server), _)| {
+                    if present(*server) {
+                        format!("the {side}'s secrets do not fit the length of its cipher suite {suite_name}")
+                    } else {
+                        format!("it has no traffic secret of the {side}")
+                    }
+                })
+                .collect();
+            format!(
+                "{KEY_LOG_NOTE}it lacks some secrets of this connection ({}): the {}'s records stay \
+                 opaque",
+                why.join("; "),
+                missing.join("'s and the ")
+            )
+        });
+        return (pair, note);
+    }
+    let Some(master) = entry.tls12_master.as_deref() else {
+        return (
+            none,
+            Some(format!(
+                "{KEY_LOG_NOTE}its lines for this connection's client random ({hex}...) are TLS \
+                 1.3 secrets, but the connection is not TLS 1.3 and needs the master secret \
+                 (CLIENT_RANDOM): its encrypted records stay opaque"
+            )),
+        );
+    };
+    if version != 0x0303 {
+        return (
+            none,
+            Some(format!(
+                "{KEY_LOG_NOTE}it has this connection's master secret, but only TLS 1.2 and 1.3 \
+                 records are decrypted (this is {}): its encrypted records stay opaque",
+                codes::version(version)
+            )),
+        );
+    }
+    if !decrypt12::is_supported_suite(suite) {
+        return (none, unsupported());
+    }
+    let pair = decrypt12::server_hello_params(server_hello)
+        .and_then(|(random, etm)| Tls12Decrypter::pair(master, client_random, &random, suite, etm));
+    match pair {
+        Some(pair) => (pair.map(|d| Some(Decrypter::Tls12(d))), None),
+        None => (
+            none,
+            Some(format!(
+                "{KEY_LOG_NOTE}the ServerHello is too short to read the server random from: \
+                 its encrypted records stay opaque"
+            )),
+        ),
+    }
+}
+
+/// How every note about what a key log could not do for a connection starts.
+pub const KEY_LOG_NOTE: &str = "key log: ";
 
 #[cfg(test)]
 mod tests {
@@ -860,6 +1136,49 @@ mod tests {
         assert_eq!((content_type, alert), (21, vec![1, 0]), "close_notify");
     }
 
+    /// The server's first application record of two openssl 3.0 connections (capture
+    /// `ccm-tls13-no-cert` and `ccm8-tls13-expired` of fixtures/pcaps): its fatal alert.
+    #[test]
+    fn decrypts_openssl_aes_ccm_alerts() {
+        for (suite, secret, record, alert) in [
+            (
+                0x1304,
+                "95b6441462c64a9bca0edf25f2a083f6245936be2615db333dbd89b28514efe4",
+                "17030300131922e7cd511fda129d0db62d1ed1b2c611407a",
+                116,
+            ),
+            (
+                0x1305,
+                "d00cf90a672c73ecd34b165cd78b8052b8e7c5985b3729f0e449883a24bfd369",
+                "170303000b5674080bb18db070685c3d",
+                45,
+            ),
+        ] {
+            let secrets = Tls13Secrets {
+                server_application: Some(Zeroizing::new(h(secret))),
+                ..Tls13Secrets::default()
+            };
+            let mut server = Tls13Decrypter::new(&secrets, suite, true).expect("decrypter");
+            let record = h(record);
+            assert_eq!(
+                server.decrypt(&record),
+                Ok((21, vec![2, alert])),
+                "suite {suite:#06x}"
+            );
+            // One bit off in the tag, or the other tag length: no plaintext.
+            let mut tampered = record.clone();
+            *tampered.last_mut().expect("tag") ^= 1;
+            let mut server = Tls13Decrypter::new(&secrets, suite, true).expect("decrypter");
+            assert_eq!(server.decrypt(&tampered), Err(DecryptError::Authentication));
+            let other = if suite == 0x1304 { 0x1305 } else { 0x1304 };
+            let mut server = Tls13Decrypter::new(&secrets, other, true).expect("decrypter");
+            assert!(
+                server.decrypt(&record).is_err(),
+                "suite {suite:#06x} as {other:#06x}"
+            );
+        }
+    }
+
     #[test]
     fn a_tampered_record_fails_without_advancing() {
         let record = h(RFC_CLIENT_FINISHED);
@@ -902,11 +1221,13 @@ mod tests {
         let suite = Suite::from_code(0x1303).expect("suite");
         let secret = [7u8; 32];
         let keys = RecordKeys::derive(suite, &secret).expect("keys");
-        let key =
-            aead::LessSafeKey::new(aead::UnboundKey::new(suite.aead, &keys.key).expect("key"));
+        let key = aead::LessSafeKey::new(
+            aead::UnboundKey::new(&aead::CHACHA20_POLY1305, &keys.key).expect("key"),
+        );
         let mut body = vec![0u8; 10];
         let header = [23, 3, 3, 0, 26];
-        key.seal_in_place_append_tag(keys.nonce(0), aead::Aad::from(header), &mut body)
+        let nonce = aead::Nonce::assume_unique_for_key(keys.nonce(0));
+        key.seal_in_place_append_tag(nonce, aead::Aad::from(header), &mut body)
             .expect("seal");
         let record = [header.as_slice(), &body].concat();
         let secrets = Tls13Secrets {
@@ -922,7 +1243,10 @@ mod tests {
     fn decrypter_needs_a_known_suite_and_this_sides_secrets() {
         let log = KeyLog::parse(&rfc_key_log());
         let secrets = log.tls13(&rfc_random()).expect("secrets");
-        assert!(Tls13Decrypter::new(&secrets, 0x1304, true).is_none(), "CCM");
+        assert!(
+            Tls13Decrypter::new(&secrets, 0x1306, true).is_none(),
+            "no such suite"
+        );
         assert!(
             Tls13Decrypter::new(&secrets, 0xc02f, true).is_none(),
             "TLS 1.2"
@@ -930,7 +1254,8 @@ mod tests {
         // 32-byte secrets cannot belong to a SHA-384 suite.
         assert!(Tls13Decrypter::new(&secrets, 0x1302, true).is_none());
         assert!(Tls13Decrypter::new(&secrets, 0x1303, true).is_some());
-        assert!(is_supported_suite(0x1302) && !is_supported_suite(0x1304));
+        assert!(is_supported_suite(0x1302) && is_supported_suite(0x1305));
+        assert!(!is_supported_suite(0x1306) && !is_supported_suite(0xc02b));
 
         let client_only = Tls13Secrets {
             client_handshake: secrets.client_handshake.clone(),
@@ -1020,6 +1345,72 @@ mod tests {
         assert_eq!(empty.malformed_lines(), 0);
     }
 
+    /// Each reason a key log cannot decrypt a connection is its own note.
+    #[test]
+    fn decrypters_say_why_a_key_log_does_not_help() {
+        let random = [0xab; 32];
+        let other = [0xcd; 32];
+        let tls13 = format!(
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET {} {}\nCLIENT_RANDOM {} {}\n",
+            "ab".repeat(32),
+            "11".repeat(32),
+            "cd".repeat(32),
+            "22".repeat(48)
+        );
+        let log = KeyLog::parse(&tls13);
+        // A ServerHello body: version, random, empty session id, suite, compression.
+        let hello = [&[3, 3][..], &[7; 32], &[0, 0xc0, 0x2b, 0]].concat();
+        let note = |version, suite, random: &[u8; 32]| {
+            let (pair, note) = decrypters(&log, version, suite, random, &hello);
+            (pair.map(|d| d.is_some()), note.unwrap_or_default())
+        };
+
+        let (made, why) = note(0x0304, 0x1301, &[0x99; 32]);
+        assert_eq!(made, [false, false]);
+        assert!(why.starts_with(KEY_LOG_NOTE), "{why}");
+        assert!(
+            why.contains("no line for this connection's client random (9999"),
+            "{why}"
+        );
+        assert!(
+            why.contains("no TLS 1.3 secrets for this connection"),
+            "{why}"
+        );
+        let (_, why) = note(0x0303, 0xc02b, &[0x99; 32]);
+        assert!(why.contains("no master secret (CLIENT_RANDOM)"), "{why}");
+
+        let (made, why) = note(0x0304, 0x1301, &random);
+        assert_eq!(made, [false, true], "the server's secret only");
+        assert!(why.contains("no traffic secret of the client"), "{why}");
+        let (made, why) = note(0x0304, 0x1302, &random);
+        assert_eq!(made, [false, false]);
+        assert!(
+            why.contains("do not fit the length of its cipher suite TLS_AES_256_GCM_SHA384"),
+            "{why}"
+        );
+
+        let (_, why) = note(0x0303, 0xc02b, &random);
+        assert!(why.contains("are TLS 1.3 secrets"), "{why}");
+        let (_, why) = note(0x0304, 0x1301, &other);
+        assert!(why.contains("is a TLS 1.2 master secret"), "{why}");
+        let (_, why) = note(0x0303, 0xc05c, &other);
+        assert!(
+            why.contains(
+                "TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256 (0xc05c) is not one iotdoctor decrypts"
+            ),
+            "{why}"
+        );
+        let (_, why) = note(0x0302, 0xc013, &other);
+        assert!(
+            why.contains("only TLS 1.2 and 1.3") && why.contains("TLSv1.1"),
+            "{why}"
+        );
+        let (made, why) = note(0x0303, 0xc02b, &other);
+        assert_eq!((made, why.as_str()), ([true, true], ""));
+        let (pair, why) = decrypters(&log, 0x0303, 0xc02b, &other, &hello[..20]);
+        assert!(pair.iter().all(Option::is_none) && why.is_some_and(|w| w.contains("too short")));
+    }
+
     /// `len` random bytes.
     fn random_bytes(random: &mut Rng, len: usize) -> Vec<u8> {
         (0..len).map(|_| random.next().to_le_bytes()[3]).collect()
@@ -1028,7 +1419,7 @@ mod tests {
     #[test]
     fn random_bytes_never_panic() {
         let mut random = Rng(0x1234_5678_9abc_def1);
-        let mut decrypters: Vec<Tls13Decrypter> = [0x1301, 0x1302, 0x1303]
+        let mut decrypters: Vec<Tls13Decrypter> = [0x1301, 0x1302, 0x1303, 0x1304, 0x1305]
             .iter()
             .flat_map(|&suite| {
                 let len = if suite == 0x1302 { 48 } else { 32 };

@@ -6,7 +6,8 @@
 use std::fmt::Write as _;
 
 use super::mqtt;
-use crate::model::Plaintext;
+use crate::model::codes;
+use crate::model::{Plaintext, What};
 
 /// Printable ASCII as it is, every other byte as `\xNN`. Keeps peer-chosen text (a banner,
 /// a host name) from carrying control characters into a terminal.
@@ -28,11 +29,13 @@ const PREVIEW_LEN: usize = 64;
 
 /// The preview of the first bytes of a stream that is not TLS: an MQTT CONNECT summarised
 /// (client id, whether a username and a password are present), an HTTP request cut to its
-/// request line, anything else as it is with the values of credential headers left out.
+/// request line, an SSLv2-format ClientHello decoded, anything else as it is with the values of
+/// credential headers left out.
 pub fn preview(bytes: &[u8]) -> String {
     let bytes = &bytes[..bytes.len().min(PREVIEW_LEN)];
     mqtt_connect(bytes)
         .or_else(|| http_request(bytes))
+        .or_else(|| sslv2_client_hello(bytes))
         .unwrap_or_else(|| printable(&without_credential_headers(bytes)))
 }
 
@@ -54,8 +57,152 @@ pub fn looks_like(bytes: &[u8]) -> Plaintext {
         Plaintext::Ssh
     } else if bytes.starts_with(&[0x20, 0x02]) {
         Plaintext::MqttConnack
+    } else if sslv2_client_hello(bytes).is_some() {
+        Plaintext::Sslv2ClientHello
     } else {
         Plaintext::Unknown
+    }
+}
+
+/// The `NotTls` event for a ClientHello that came from the server's side: the client's own
+/// (the same random) when an echo service sent the client's bytes back, else another client's
+/// (two clients joined by a relay, or a port forwarded the wrong way).
+pub fn client_hello_from_server(random: Option<[u8; 32]>, clients: Option<[u8; 32]>) -> What {
+    let echo = random.is_some() && random == clients;
+    let (preview, looks_like) = if echo {
+        (
+            "a ClientHello with the client's own random: its own bytes, sent back",
+            Plaintext::Echo,
+        )
+    } else {
+        (
+            "a ClientHello: the answer of a TLS client, not of a server",
+            Plaintext::TlsClient,
+        )
+    };
+    What::NotTls {
+        preview: preview.to_string(),
+        looks_like,
+    }
+}
+
+/// An SSLv2-format ClientHello (RFC 5246 appendix E.2: a two-byte header with its high bit
+/// set, message type 1, a version, then the lengths of the cipher specs, session id and
+/// challenge): its version and cipher specs, as far as the bytes go. Old TLS stacks send this
+/// format to reach SSL 2.0 servers; TLS 1.3 has no such hello, and many servers refuse it.
+fn sslv2_client_hello(bytes: &[u8]) -> Option<String> {
+    let &[h0, h1, 1, major, minor, s0, s1, ..] = bytes else {
+        return None;
+    };
+    let length = usize::from(u16::from_be_bytes([h0 & 0x7f, h1]));
+    let specs_len = usize::from(u16::from_be_bytes([s0, s1]));
+    if h0 & 0x80 == 0 || !(major == 2 || major == 3) || specs_len % 3 != 0 || specs_len + 9 > length
+    {
+        return None;
+    }
+    let version = match (major, minor) {
+        (2, 0) => "SSLv2".to_string(),
+        (3, minor) => codes::version(u16::from_be_bytes([3, minor])).to_string(),
+        _ => return None,
+    };
+    let specs = bytes.get(11..).unwrap_or_default();
+    let shown = specs.len().min(specs_len) / 3;
+    let names: Vec<String> = specs
+        .chunks_exact(3)
+        .take(shown)
+        .map(|spec| match spec {
+            [0, hi, lo] => codes::cipher_suite(u16::from_be_bytes([*hi, *lo])).to_string(),
+            [kind, hi, lo] => format!("SSLv2 cipher spec 0x{kind:02x}{hi:02x}{lo:02x}"),
+            _ => unreachable!("chunks of three"),
+        })
+        .collect();
+    let more = if shown < specs_len / 3 {
+        format!(" (+{} more)", specs_len / 3 - shown)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "an SSLv2-format ClientHello: highest version {version}, {} cipher spec(s): {}{more}",
+        specs_len / 3,
+        names.join(", ")
+    ))
+}
+
+/// What a connection that did not start with a ClientHello spoke, from the first bytes of the
+/// client and of the server: named as people know it ("plain MQTT", "SMTP (STARTTLS)"), or
+/// `unknown`. The client's bytes are those before its ClientHello when TLS started later.
+pub fn protocol(client: &[u8], server: &[u8]) -> &'static str {
+    let text = |bytes: &[u8]| {
+        String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_uppercase()
+    };
+    let (c, s) = (text(client), text(server));
+    let upgrade = |command: &str| c.lines().any(|line| line.trim_end().ends_with(command));
+    if mqtt::connect_start(client).is_some() || server.starts_with(&[0x20, 0x02]) {
+        "plain MQTT"
+    } else if client.starts_with(b"CONNECT ") {
+        "an HTTP CONNECT tunnel"
+    } else if http_request(client).is_some() || server.starts_with(b"HTTP/") {
+        "HTTP"
+    } else if client.starts_with(b"SSH-") || server.starts_with(b"SSH-") {
+        "SSH"
+    } else if client.starts_with(&[0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f]) {
+        "PostgreSQL (SSLRequest)"
+    } else if mysql_greeting(server) {
+        if client.get(3) == Some(&1) && client.get(5).is_some_and(|b| b & 0x08 != 0) {
+            "MySQL (SSL request)"
+        } else {
+            "MySQL"
+        }
+    } else if client.first() == Some(&0x30)
+        && client.windows(22).any(|w| w == b"1.3.6.1.4.1.1466.20037")
+    {
+        "LDAP (StartTLS)"
+    } else if client.len() >= 3 && client[0] == 5 && (1..=10).contains(&client[1]) {
+        "a SOCKS5 tunnel"
+    } else if c.starts_with("<?XML") || c.starts_with("<STREAM:STREAM") {
+        if c.contains("<STARTTLS") {
+            "XMPP (STARTTLS)"
+        } else {
+            "XMPP"
+        }
+    } else if c.starts_with("EHLO")
+        || c.starts_with("HELO")
+        || s.starts_with("220 ") && s.contains("SMTP")
+    {
+        if upgrade("STARTTLS") {
+            "SMTP (STARTTLS)"
+        } else {
+            "SMTP"
+        }
+    } else if s.starts_with("* OK") {
+        if upgrade("STARTTLS") {
+            "IMAP (STARTTLS)"
+        } else {
+            "IMAP"
+        }
+    } else if s.starts_with("+OK") {
+        if upgrade("STLS") {
+            "POP3 (STLS)"
+        } else {
+            "POP3"
+        }
+    } else if sslv2_client_hello(client).is_some() {
+        "an SSLv2-format ClientHello"
+    } else if client.is_empty() && server.is_empty() {
+        "no data"
+    } else {
+        "unknown"
+    }
+}
+
+/// A MySQL server's greeting: a packet of sequence 0 whose protocol version is 10.
+fn mysql_greeting(server: &[u8]) -> bool {
+    match server {
+        [l0, l1, l2, 0, 10, ..] => {
+            let length = usize::from(*l0) | usize::from(*l1) << 8 | usize::from(*l2) << 16;
+            (20..4096).contains(&length)
+        }
+        _ => false,
     }
 }
 
@@ -232,6 +379,61 @@ mod tests {
             looks_like(b"x (an HTTP request in plain text"),
             Plaintext::Unknown
         );
+    }
+
+    #[test]
+    fn an_sslv2_format_client_hello_is_decoded() {
+        let specs = [0x00, 0xc0, 0x2f, 0x01, 0x00, 0x80];
+        let mut body = vec![
+            0x01,
+            0x03,
+            0x03,
+            0x00,
+            specs.len() as u8,
+            0x00,
+            0x00,
+            0x00,
+            0x10,
+        ];
+        body.extend_from_slice(&specs);
+        body.extend_from_slice(&[0xaa; 16]);
+        let mut hello = vec![0x80, body.len() as u8];
+        hello.extend(body);
+        assert_eq!(looks_like(&hello), Plaintext::Sslv2ClientHello);
+        assert_eq!(
+            preview(&hello),
+            "an SSLv2-format ClientHello: highest version TLSv1.2, 2 cipher spec(s): \
+             TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, SSLv2 cipher spec 0x010080"
+        );
+        // Without the high bit, or with another message type, it is none.
+        hello[0] = 0x00;
+        assert_eq!(looks_like(&hello), Plaintext::Unknown);
+    }
+
+    #[test]
+    fn plain_text_protocols_are_named_from_both_sides() {
+        let connect = b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04dev1";
+        assert_eq!(protocol(connect, b""), "plain MQTT");
+        assert_eq!(
+            protocol(b"EHLO x\r\nSTARTTLS\r\n", b"220 mx ESMTP\r\n"),
+            "SMTP (STARTTLS)"
+        );
+        assert_eq!(
+            protocol(b"a CAPABILITY\r\na STARTTLS\r\n", b"* OK ready\r\n"),
+            "IMAP (STARTTLS)"
+        );
+        assert_eq!(protocol(b"STLS\r\n", b"+OK\r\n"), "POP3 (STLS)");
+        assert_eq!(
+            protocol(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], b"S"),
+            "PostgreSQL (SSLRequest)"
+        );
+        assert_eq!(
+            protocol(b"CONNECT a:443 HTTP/1.1\r\n\r\n", b""),
+            "an HTTP CONNECT tunnel"
+        );
+        assert_eq!(protocol(b"GET / HTTP/1.0\r\n", b""), "HTTP");
+        assert_eq!(protocol(b"\x00\x01hello", b""), "unknown");
+        assert_eq!(protocol(b"", b""), "no data");
     }
 
     /// An MQTT 3.1.1 CONNECT with this client id, username `devuser`, password `S3cretPassw0rd`.

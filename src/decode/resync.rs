@@ -243,3 +243,43 @@ mod tests {
         }
     }
 }
+
+/// Bytes a ClientHello's start needs to be told from other bytes: the record header, the
+/// handshake type and length, and the hello's own version.
+pub const CLIENT_HELLO_START: usize = RECORD_HEADER + 5;
+
+/// Where a ClientHello starts in `bytes` (a client's plain text before it starts TLS: a
+/// STARTTLS dialogue, a proxy's CONNECT), looking from `from` on: a handshake record header of
+/// TLS 1.0 to 1.3 that announces at least the handshake header, handshake type 1 with a length
+/// that fits a record's most, and a hello version of 3.x. `None` when none starts there yet; a
+/// caller with more bytes asks again from `bytes.len() - CLIENT_HELLO_START + 1` on.
+pub fn client_hello_start(bytes: &[u8], from: usize) -> Option<usize> {
+    let last = bytes.len().checked_sub(CLIENT_HELLO_START)?;
+    (from..=last).find(|&i| {
+        let b = &bytes[i..i + CLIENT_HELLO_START];
+        let length = usize::from(u16::from_be_bytes([b[3], b[4]]));
+        let message = usize::from(b[6]) << 16 | usize::from(b[7]) << 8 | usize::from(b[8]);
+        b[0] == record::HANDSHAKE
+            && b[1] == 3
+            && b[2] <= 4
+            && (4..=record::MAX_BODY).contains(&length)
+            && b[5] == 1
+            && message <= (1 << 16)
+            && b[9] == 3
+    })
+}
+
+#[cfg(test)]
+mod client_hello_tests {
+    use super::*;
+
+    #[test]
+    fn a_client_hello_is_found_after_plain_text() {
+        let mut bytes = b"EHLO x\r\nSTARTTLS\r\n".to_vec();
+        let at = bytes.len();
+        bytes.extend_from_slice(&[0x16, 0x03, 0x01, 0x00, 0x30, 0x01, 0x00, 0x00, 0x2c, 0x03]);
+        assert_eq!(client_hello_start(&bytes, 0), Some(at));
+        assert_eq!(client_hello_start(&bytes[..at + 9], 0), None);
+        assert_eq!(client_hello_start(b"\x16\x03\x01 plain text", 0), None);
+    }
+}

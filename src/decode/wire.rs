@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use tls_parser::TlsCipherKx;
 
-use super::decrypt::{KeyLog, Tls13Decrypter};
+use super::decrypt::{self, Decrypter, KeyLog};
 use super::handshake::{self, Piece, Reassembly};
 use super::messages::certificate_verify::{DEFERRED, SignatureCheck};
 use super::messages::{self, alert, certificate, certificate_request, certificate_verify};
@@ -64,11 +64,11 @@ pub struct Wire {
     records: u32,
     version: Option<u16>,
     cipher_suite: Option<u16>,
-    /// Secrets to decrypt TLS 1.3 records with, when a key log was given.
+    /// Secrets to decrypt TLS 1.3 and TLS 1.2 records with, when a key log was given.
     keys: Option<Arc<KeyLog>>,
     client_random: Option<[u8; 32]>,
     /// Decrypters made at the ServerHello, waiting for their direction's next record.
-    pending: [Option<Tls13Decrypter>; 2],
+    pending: [Option<Decrypter>; 2],
     /// Every handshake message so far, in wire order: what CertificateVerify signs.
     handshake_log: handshake::Log,
     /// The end-entity certificate each side presented (client, server).
@@ -80,6 +80,8 @@ pub struct Wire {
     server_ccs_record: Option<u32>,
     /// The server sent a ServerHello (or a HelloRetryRequest), decodable or not.
     server_hello_seen: bool,
+    /// The server sent a HelloRetryRequest: a second ClientHello is its answer.
+    retry_requested: bool,
     /// What was shown, and what was only counted past [`MAX_EVENTS_SHOWN`].
     shown: Shown,
 }
@@ -101,8 +103,9 @@ struct Direction {
     sent_ccs: bool,
     /// Plaintext handshake bytes that do not yet make a whole message.
     handshake: Reassembly,
-    /// Decrypts this side's TLS 1.3 records, from its first record after the ServerHello.
-    decrypter: Option<Tls13Decrypter>,
+    /// Decrypts this side's records: TLS 1.3 from its first record after the ServerHello,
+    /// TLS 1.2 from its ChangeCipherSpec.
+    decrypter: Option<Decrypter>,
     /// A failure to decrypt was already reported.
     decrypt_failed: bool,
     /// A whole record came, or bytes went missing: bytes that then do not start a record mean
@@ -546,7 +549,16 @@ impl Wire {
         let index = self.records;
         let unknown_after_gap = self.unsure_of_encryption(dir, content_type);
         let judged_encrypted = unknown_after_gap && whole && !looks_plaintext(content_type, body);
-        let encrypted = self.encrypted(dir, out.from, content_type) || judged_encrypted;
+        // Below TLS 1.3 a side's records after its change_cipher_spec are encrypted under their
+        // own type, and that change_cipher_spec may not be in what was seen: an alert record
+        // that holds no plaintext alerts is one of those.
+        let encrypted_unseen_ccs = !unknown_after_gap
+            && content_type == CONTENT_ALERT
+            && !self.tls13()
+            && !alert::plaintext(body)
+            && !self.encrypted(dir, out.from, content_type);
+        let encrypted =
+            self.encrypted(dir, out.from, content_type) || judged_encrypted || encrypted_unseen_ccs;
         out.push(What::Record {
             index,
             content_type: codes::content_type(content_type),
@@ -556,6 +568,16 @@ impl Wire {
         });
         if judged_encrypted {
             encrypted_after_gap(dir, content_type, index, out);
+        }
+        if encrypted_unseen_ccs {
+            // Each alert record is judged by its own content: a plaintext alert after it is
+            // still read.
+            out.note(format!(
+                "record {index}: this alert record of {length} bytes holds no plaintext alert (a \
+                 plaintext alert is 2 bytes): it is encrypted, after a change_cipher_spec of the \
+                 {} that was not seen",
+                out.from
+            ));
         }
         if content_type == CONTENT_APPLICATION_DATA && !encrypted {
             // Only counted (see `opaque`): not decoded, but not mistaken for protected data.
@@ -569,7 +591,8 @@ impl Wire {
             dir.decrypter = self.pending[slot(out.from)].take();
         }
         if encrypted {
-            if content_type == CONTENT_APPLICATION_DATA {
+            // TLS 1.2 protects every content type after the change_cipher_spec.
+            if content_type == CONTENT_APPLICATION_DATA || !self.tls13() {
                 if whole {
                     self.decrypted(dir, index, record, out);
                 } else if let Some(decrypter) = dir.decrypter.as_mut() {
@@ -587,6 +610,7 @@ impl Wire {
             CONTENT_CHANGE_CIPHER_SPEC => {
                 dir.sent_ccs = true;
                 dir.ccs_unknown = false;
+                self.change_keys(dir, out.from);
                 if out.from == Side::Server && !self.tls13() {
                     self.server_ccs_record.get_or_insert(index);
                 }
@@ -652,6 +676,8 @@ impl Wire {
             Ok((inner, plaintext)) => {
                 let first = out.events.len();
                 match inner {
+                    // A TLS 1.2 renegotiation's, under the keys it replaces.
+                    CONTENT_CHANGE_CIPHER_SPEC => self.change_keys(dir, out.from),
                     CONTENT_ALERT => on_alerts(index, &plaintext, out),
                     CONTENT_HANDSHAKE => self.on_handshake_bytes(dir, index, &plaintext, out),
                     _ => {}
@@ -663,12 +689,23 @@ impl Wire {
             Err(e) if !dir.decrypt_failed => {
                 dir.decrypt_failed = true;
                 out.note(format!(
-                    "record {index}: the {}'s records cannot be decrypted with the key log ({e}); \
-                     it may belong to another connection",
+                    "{}record {index}: the {}'s records cannot be decrypted with this \
+                     connection's secrets ({e}): they are wrong, or belong to another connection",
+                    decrypt::KEY_LOG_NOTE,
                     out.from
                 ));
             }
             Err(_) => {}
+        }
+    }
+
+    /// A TLS 1.2 side's change_cipher_spec: its next records are protected with the keys its
+    /// ServerHello made.
+    fn change_keys(&mut self, dir: &mut Direction, from: Side) {
+        if !self.tls13() {
+            if let Some(next) = self.pending[slot(from)].take() {
+                dir.decrypter = Some(next);
+            }
         }
     }
 
@@ -766,6 +803,15 @@ impl Wire {
             && self.client_random.is_none()
         {
             self.client_random = client_hello::random(body);
+        } else if message_type == MESSAGE_CLIENT_HELLO
+            && out.from == Side::Client
+            && !std::mem::take(&mut self.retry_requested)
+        {
+            notes.push(format!(
+                "record {record}: a second ClientHello on this connection, not asked for by a \
+                 HelloRetryRequest: a renegotiation, or a client that started over on the same \
+                 connection (confused)"
+            ));
         }
         match self.decode_message(out.from, record, message_type, body, &mut notes) {
             Ok(mut what) => {
@@ -783,7 +829,7 @@ impl Wire {
                         message: Handshake::ServerHello { .. },
                         ..
                     } if out.from == Side::Server => {
-                        self.make_decrypters(&mut notes);
+                        self.make_decrypters(body, &mut notes);
                     }
                     What::Handshake {
                         message: Handshake::HelloRetryRequest { .. },
@@ -791,10 +837,21 @@ impl Wire {
                     } => {
                         // The transcript then starts with a synthetic message_hash: not kept.
                         self.handshake_log.give_up();
+                        self.retry_requested = true;
                     }
                     _ => {}
                 }
-                out.push(what)
+                out.push(what);
+                if message_type == MESSAGE_CLIENT_HELLO
+                    && out.from == Side::Server
+                    && !self.server_hello_seen
+                {
+                    // A server never sends a ClientHello: whatever answered is no TLS server.
+                    out.push(plaintext::client_hello_from_server(
+                        client_hello::random(body),
+                        self.client_random,
+                    ));
+                }
             }
             Err(why) => out.note(format!(
                 "record {record}: the {}'s {} could not be decoded: {why}",
@@ -846,28 +903,20 @@ impl Wire {
         })
     }
 
-    /// At a TLS 1.3 ServerHello, with a key log: the decrypters for both directions.
-    fn make_decrypters(&mut self, notes: &mut Vec<String>) {
-        let (Some(keys), true, Some(suite)) = (&self.keys, self.tls13(), self.cipher_suite) else {
+    /// At a ServerHello (`body`), with a key log: the decrypters for both directions, or a
+    /// note saying why the key log cannot make them. In TLS 1.2 they wait for each side's
+    /// ChangeCipherSpec (a renegotiation's replace the current ones there).
+    fn make_decrypters(&mut self, body: &[u8], notes: &mut Vec<String>) {
+        let (Some(keys), Some(version), Some(suite)) = (&self.keys, self.version, self.cipher_suite)
+        else {
             return;
         };
         let Some(random) = self.client_random else {
             return;
         };
-        let Some(secrets) = keys.tls13(&random) else {
-            let hex: String = random.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            notes.push(format!(
-                "the key log has no TLS 1.3 secrets for this connection (client random {hex}...): its encrypted records stay opaque"
-            ));
-            return;
-        };
-        self.pending = [
-            Tls13Decrypter::new(&secrets, suite, false),
-            Tls13Decrypter::new(&secrets, suite, true),
-        ];
-        if self.pending.iter().any(Option::is_none) {
-            notes.push("the key log lacks some secrets of this connection, or its cipher suite cannot be decrypted".into());
-        }
+        let (pair, note) = decrypt::decrypters(keys, version, suite, &random, body);
+        self.pending = pair;
+        notes.extend(note);
     }
 
     /// What checking a CertificateVerify takes: the sender's certificate and the signed content.

@@ -65,6 +65,10 @@ pub enum FindingId {
     AwsAlpnMissing,
     /// A legacy (non-ATS) AWS IoT Core endpoint.
     AwsLegacyEndpoint,
+    /// The server accepted a client chain that does not reach a CA it named (an intermediate
+    /// not sent, or a CA it did not name): it did not verify it, and a strict server will not
+    /// accept it.
+    ClientChainUnverified,
 }
 
 impl FindingId {

@@ -273,6 +273,15 @@ pub enum Plaintext {
     HttpResponse,
     /// An SSH server's banner.
     Ssh,
+    /// The client's own ClientHello sent back: an echo service, not a TLS server.
+    Echo,
+    /// A ClientHello from the side that should answer one: a TLS client, not a server.
+    TlsClient,
+    /// A ClientHello in the SSLv2-compatible format (RFC 5246 appendix E.2).
+    Sslv2ClientHello,
+    /// A CONNACK to the plain-text MQTT CONNECT of `connect`'s probe, on a connection of its
+    /// own: the port speaks plain MQTT.
+    MqttProbeConnack,
     Unknown,
 }
 

@@ -1,5 +1,7 @@
-//! Packet captures to transcripts: each TCP flow that opens with a ClientHello becomes one
-//! transcript, decoded by the same [`Wire`] the live client uses.
+//! Packet captures to transcripts: each TCP flow that opens with a ClientHello, or whose client
+//! sends one after plain text (STARTTLS, a proxy's CONNECT, SOCKS5), becomes one transcript,
+//! decoded by the same [`Wire`] the live client uses. A flow of plain text is named in the
+//! capture's summary, and reported when its server answered with TLS or hung up on it.
 //!
 //! In two steps, which may run on two threads: reading the capture keeps, for each TLS flow,
 //! the bytes the decoder will look at (everything but the bodies of application_data records,
@@ -22,12 +24,14 @@ use super::capture::{CaptureEvent, CaptureReader, Close, Dir};
 use crate::credentials::chain::{self, ChainEnd};
 use crate::credentials::inspect::{CertInfo, short_dn};
 use crate::decode::decrypt::KeyLog;
+use crate::decode::plaintext;
 use crate::decode::record::{self, Frame, RECORD_HEADER};
 use crate::decode::resync::{self, RecordStart};
 use crate::decode::wire::{DeferredChecks, Wire};
 use crate::error::{Error, InputProblem};
 use crate::model::{
-    CaptureSummary, CloseKind, Event, Handshake, Side, Transcript, VerifyProblem, What, codes,
+    CaptureSummary, CloseKind, Event, Handshake, Plaintext, Side, Transcript, VerifyProblem, What,
+    codes,
 };
 
 /// One TLS connection found in a capture.
@@ -79,6 +83,8 @@ fn read(
         .map_err(|e| Error::input(path, InputProblem::Unparsable(e.to_string())))?;
     let mut summary = CaptureSummary::default();
     let mut flows: HashMap<u64, Flow> = HashMap::new();
+    // The flows without TLS, by what they were, in the order first seen.
+    let mut without_tls: Vec<(&'static str, u64)> = Vec::new();
     let mut events_seen = false;
     // Visited rather than iterated: a segment's bytes go to the TLS decoder straight from the
     // packet, without a copy.
@@ -118,11 +124,13 @@ fn read(
                 }
             }
             CaptureEvent::FlowEnded { flow, .. } => {
-                if let Some(state) = flows.remove(&flow)
-                    && let Some(handshake) = state.finish(flow)
-                {
-                    summary.tls_flows += 1;
-                    on_handshake(handshake);
+                if let Some(state) = flows.remove(&flow) {
+                    finished(
+                        state.finish(flow),
+                        &mut summary,
+                        &mut without_tls,
+                        &mut on_handshake,
+                    );
                 }
             }
             CaptureEvent::Note { message, .. } => summary.notes.push(message),
@@ -138,22 +146,112 @@ fn read(
     let mut rest: Vec<(u64, Flow)> = flows.into_iter().collect();
     rest.sort_by_key(|(id, _)| *id);
     for (id, state) in rest {
-        if let Some(handshake) = state.finish(id) {
-            summary.tls_flows += 1;
-            on_handshake(handshake);
-        }
+        finished(
+            state.finish(id),
+            &mut summary,
+            &mut without_tls,
+            &mut on_handshake,
+        );
+    }
+    if !without_tls.is_empty() {
+        let total: u64 = without_tls.iter().map(|(_, n)| n).sum();
+        let names: Vec<String> = without_tls
+            .iter()
+            .map(|(name, n)| match n {
+                1 => name.to_string(),
+                n => format!("{name} ({n})"),
+            })
+            .collect();
+        summary.notes.push(format!(
+            "{total} TCP connection(s) without a TLS handshake from their start: {}",
+            names.join(", ")
+        ));
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+impl Finished {
+    /// The TLS flow, if the flow was one.
+    fn tls(self) -> Option<PendingFlow> {
+        match self {
+            Finished::Tls(pending) => Some(pending),
+            _ => None,
+        }
+    }
+}
+
+/// Counts a flow that ended, and hands it over when it is to be reported.
+fn finished(
+    finished: Finished,
+    summary: &mut CaptureSummary,
+    without_tls: &mut Vec<(&'static str, u64)>,
+    on_handshake: &mut impl FnMut(PendingFlow),
+) {
+    let mut name_it = |name: &'static str| match without_tls.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, count)) => *count += 1,
+        None => without_tls.push((name, 1)),
+    };
+    match finished {
+        Finished::Tls(pending) => {
+            summary.tls_flows += 1;
+            on_handshake(pending);
+        }
+        Finished::NotTls(pending, name) => {
+            name_it(name);
+            on_handshake(pending);
+        }
+        Finished::Plain(name) => name_it(name),
+        Finished::Nothing => {}
+    }
 }
 
 /// What a flow turned out to be.
 enum Kind {
     /// No payload yet.
     Undecided,
-    /// The first bytes were a ClientHello from the client side.
+    /// The first bytes were a ClientHello from the client side, or one came after plain text.
     Tls { client: Dir },
-    /// Not TLS, or TLS whose handshake is not in the capture: ignored.
+    /// The first bytes were not a ClientHello: plain text, watched for a ClientHello after it
+    /// (STARTTLS, a proxy's CONNECT) and kept for saying what it was.
+    Plain(Box<Plain>),
+    /// TLS whose handshake is not in the capture (bytes missing before the first ones were
+    /// recognised): ignored.
     Other,
+}
+
+/// The plain text of a flow that did not start with a ClientHello. The client is endpoint `a`
+/// (the SYN's sender), which in protocols where the server speaks first (SMTP, MySQL) is not the
+/// first sender.
+#[derive(Default)]
+struct Plain {
+    /// The client's bytes so far, at most [`SEARCH_LIMIT`]: a ClientHello is looked for in them.
+    client: Vec<u8>,
+    /// The server's first bytes, at most [`PLAIN_KEPT`].
+    server: Vec<u8>,
+    /// No ClientHello starts in `client` before this offset.
+    searched: usize,
+    /// Bytes went missing: what the plain text was is not sure enough to report the flow.
+    damaged: bool,
+    /// How each side's stream ended.
+    closed: [Option<Close>; 2],
+}
+
+/// Bytes of each side of a plain-text flow kept to say what it was, and to show when it is
+/// reported (a plain-text client that a TLS server refused).
+const PLAIN_KEPT: usize = 512;
+
+/// What a flow was once it ended.
+enum Finished {
+    /// A TLS handshake, to decode.
+    Tls(PendingFlow),
+    /// A client that spoke plain text to a server that answered nothing or TLS: reported as a
+    /// connection that is not TLS, and counted among the flows without TLS.
+    NotTls(PendingFlow, &'static str),
+    /// A flow without TLS, named.
+    Plain(&'static str),
+    /// Nothing to report.
+    Nothing,
 }
 
 /// A flow while the capture is read.
@@ -168,6 +266,8 @@ struct Flow {
     /// Record framing of each direction, indexed by [`Dir::index`].
     framers: [Framer; 2],
     replay: Replay,
+    /// TLS started after plain text: the note that says so, and when.
+    upgrade: Option<(String, f64)>,
 }
 
 /// A ClientHello starts: a handshake record header, then handshake type 1.
@@ -194,6 +294,7 @@ impl Flow {
             keys,
             framers: [framer.clone(), framer],
             replay: Replay::default(),
+            upgrade: None,
         }
     }
 
@@ -203,21 +304,66 @@ impl Flow {
             if self.prefix.len() < CLIENT_HELLO_PREFIX {
                 return;
             }
-            let p = &self.prefix;
-            self.kind = if p[0] == record::HANDSHAKE && p[1] == 3 && p[5] == 1 {
-                Kind::Tls { client: dir }
-            } else {
-                Kind::Other
-            };
             let prefix = std::mem::take(&mut self.prefix);
-            if let Kind::Tls { .. } = self.kind {
+            if prefix[0] == record::HANDSHAKE && prefix[1] == 3 && prefix[5] == 1 {
+                self.kind = Kind::Tls { client: dir };
                 self.framers[dir.index()].frame(dir, at, &prefix, &mut self.replay);
+            } else {
+                self.kind = Kind::Plain(Box::default());
+                self.plain(dir, at, &prefix);
             }
             return;
         }
-        if let Kind::Tls { .. } = self.kind {
-            self.framers[dir.index()].frame(dir, at, bytes, &mut self.replay);
+        match self.kind {
+            Kind::Tls { .. } => self.framers[dir.index()].frame(dir, at, bytes, &mut self.replay),
+            Kind::Plain(_) => self.plain(dir, at, bytes),
+            _ => {}
         }
+    }
+
+    /// Plain-text bytes: kept, and the client's searched for a ClientHello. From one on, the
+    /// flow is TLS: the client's bytes from the ClientHello, and the server's that come after
+    /// it, are framed as records; what came before is not decoded, and a note says what it was.
+    fn plain(&mut self, dir: Dir, at: f64, bytes: &[u8]) {
+        let Kind::Plain(plain) = &mut self.kind else {
+            return;
+        };
+        let kept = if dir == Dir::AtoB {
+            &mut plain.client
+        } else {
+            &mut plain.server
+        };
+        let limit = if dir == Dir::AtoB {
+            SEARCH_LIMIT
+        } else {
+            PLAIN_KEPT
+        };
+        let room = limit.saturating_sub(kept.len());
+        kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        let shown = self.replay.kept[dir.index()].bytes;
+        if shown < PLAIN_KEPT {
+            self.replay
+                .keep(dir, at, &bytes[..bytes.len().min(PLAIN_KEPT - shown)]);
+        }
+        if dir != Dir::AtoB {
+            return;
+        }
+        let Some(start) = resync::client_hello_start(&plain.client, plain.searched) else {
+            plain.searched = (plain.client.len() + 1).saturating_sub(resync::CLIENT_HELLO_START);
+            return;
+        };
+        let name = plaintext::protocol(&plain.client[..start], &plain.server);
+        let hello = plain.client.split_off(start);
+        let note = format!(
+            "TLS starts after {} bytes of plain text from the client and {} from the server: \
+             {name} upgraded the connection to TLS (the plain text is not decoded)",
+            plain.client.len(),
+            plain.server.len()
+        );
+        self.upgrade = Some((note, at));
+        self.kind = Kind::Tls { client: Dir::AtoB };
+        self.replay = Replay::default();
+        self.framers[dir.index()].frame(dir, at, &hello, &mut self.replay);
     }
 
     fn gap(&mut self, dir: Dir, at: f64, missing: u64) {
@@ -225,27 +371,39 @@ impl Flow {
             Kind::Tls { .. } => self.framers[dir.index()].gap(dir, at, missing, &mut self.replay),
             // Bytes missing before the first ones were recognised: they cannot be.
             Kind::Undecided => self.kind = Kind::Other,
+            Kind::Plain(ref mut plain) => plain.damaged = true,
             Kind::Other => {}
         }
     }
 
     fn closed(&mut self, dir: Dir, at: f64, how: Close) {
-        if let Kind::Tls { .. } = self.kind {
-            self.framers[dir.index()].end(dir, at, &mut self.replay);
-            self.replay.closed(dir, at, how);
+        match &mut self.kind {
+            Kind::Tls { .. } => {
+                self.framers[dir.index()].end(dir, at, &mut self.replay);
+                self.replay.closed(dir, at, how);
+            }
+            Kind::Plain(plain) => {
+                plain.closed[dir.index()] = Some(how);
+                self.replay.closed(dir, at, how);
+            }
+            _ => {}
         }
     }
 
-    fn finish(mut self, flow: u64) -> Option<PendingFlow> {
-        let Kind::Tls { client } = self.kind else {
-            return None;
+    fn finish(mut self, flow: u64) -> Finished {
+        let client = match std::mem::replace(&mut self.kind, Kind::Other) {
+            Kind::Tls { client } => client,
+            Kind::Plain(plain) => return self.finish_plain(flow, &plain),
+            Kind::Undecided if self.prefix.is_empty() => return Finished::Plain("no data"),
+            Kind::Undecided => return Finished::Plain("unknown"),
+            Kind::Other => return Finished::Nothing,
         };
         for dir in [Dir::AtoB, Dir::BtoA] {
             let at = self.framers[dir.index()].last_at;
             self.framers[dir.index()].end(dir, at, &mut self.replay);
             self.replay.end_past_limit(dir);
         }
-        Some(PendingFlow {
+        Finished::Tls(PendingFlow {
             flow,
             a: self.a,
             b: self.b,
@@ -253,7 +411,42 @@ impl Flow {
             client,
             keys: self.keys,
             replay: self.replay,
+            upgrade: self.upgrade,
         })
+    }
+
+    /// A flow that never started TLS. It is reported when its client spoke plain text and the
+    /// server answered with nothing but TLS, or closed without a byte after a plain-text
+    /// protocol that has a TLS port (MQTT, HTTP): a client without TLS against a TLS listener.
+    /// Otherwise it is only named among the flows without TLS.
+    fn finish_plain(self, flow: u64, plain: &Plain) -> Finished {
+        let name = plaintext::protocol(&plain.client, &plain.server);
+        let server_tls = plain.server.len() >= RECORD_HEADER
+            && record::header_plausible(&plain.server[..RECORD_HEADER]);
+        let server_closed = plain.closed[Dir::BtoA.index()].is_some();
+        let known = matches!(
+            plaintext::looks_like(&plain.client),
+            Plaintext::MqttConnect | Plaintext::HttpRequest | Plaintext::Sslv2ClientHello
+        );
+        let refused = !plain.damaged
+            && !plain.client.is_empty()
+            && (server_tls || (plain.server.is_empty() && server_closed && known));
+        if !refused {
+            return Finished::Plain(name);
+        }
+        Finished::NotTls(
+            PendingFlow {
+                flow,
+                a: self.a,
+                b: self.b,
+                start: self.start,
+                client: Dir::AtoB,
+                keys: self.keys,
+                replay: self.replay,
+                upgrade: None,
+            },
+            name,
+        )
     }
 }
 
@@ -840,6 +1033,8 @@ pub struct PendingFlow {
     client: Dir,
     keys: Option<Arc<KeyLog>>,
     replay: Replay,
+    /// TLS started after plain text: the note that says so, and when.
+    upgrade: Option<(String, f64)>,
 }
 
 impl PendingFlow {
@@ -876,6 +1071,9 @@ impl PendingFlow {
             .past
             .as_deref()
         };
+        if let Some((message, at)) = self.upgrade {
+            transcript.push(ms(at), Side::Client, What::Note { message });
+        }
         let mut offset = 0;
         for step in self.replay.steps {
             match step {
@@ -1081,7 +1279,9 @@ mod tests {
             captures += 1;
             let kept = decoded(&path, false);
             assert!(
-                !kept.is_empty() || path.ends_with("not-tls.pcap"),
+                !kept.is_empty()
+                    || path.ends_with("not-tls.pcap")
+                    || path.ends_with("plain-flows.pcap"),
                 "{path:?}"
             );
             assert_eq!(decoded(&path, true), kept, "{path:?}");
@@ -1160,7 +1360,7 @@ mod tests {
                     }
                 }
                 flow.closed(Dir::AtoB, 1.0, Close::Fin);
-                let pending = flow.finish(0).expect("a TLS flow");
+                let pending = flow.finish(0).tls().expect("a TLS flow");
                 let kept = pending.replay.bytes.len();
                 let found = pending.decode();
                 (
@@ -1296,7 +1496,7 @@ mod limits {
         for (name, packet, packets) in floods {
             for keys in [false, true] {
                 let flow = flow(std::iter::repeat_n(packet.clone(), packets), keys);
-                let pending = flow.finish(0).expect("a TLS flow");
+                let pending = flow.finish(0).tls().expect("a TLS flow");
                 let (bytes, steps) = (pending.replay.bytes.len(), server_steps(&pending.replay));
                 // Each flood sends 3 MB or more, or 60,000 packets (each a step or two); what is
                 // kept stays within a limit of about 1 MiB and 16 Ki steps (checked at the end
@@ -1368,7 +1568,11 @@ mod limits {
             let mut packets = oversized_message(200);
             packets.push(last);
             packets.push(record(22, &[0; 16384]));
-            let found = flow(packets, false).finish(0).expect("a TLS flow").decode();
+            let found = flow(packets, false)
+                .finish(0)
+                .tls()
+                .expect("a TLS flow")
+                .decode();
             let events = &found.transcript.events;
             let past = events.iter().position(|e| {
                 matches!(&e.what, What::Note { message } if message.contains("more than iotdoctor keeps"))
@@ -1411,7 +1615,7 @@ mod limits {
         }
         flow.data(Dir::BtoA, 0.1, &record(21, &[2, 40]));
         flow.closed(Dir::BtoA, 0.2, Close::Fin);
-        let found = flow.finish(0).expect("a TLS flow").decode();
+        let found = flow.finish(0).tls().expect("a TLS flow").decode();
         let messages = found
             .transcript
             .events

@@ -46,7 +46,7 @@ pub enum TlsVersion {
 pub struct ClientOptions {
     pub host: String,
     pub port: u16,
-    /// Connect to this address instead of the first the name resolves to.
+    /// Connect to this address, without resolving the name (which is still sent and checked).
     pub address: Option<IpAddr>,
     /// SNI to send: `None` sends none; by default the host name.
     pub sni: Option<String>,
@@ -248,6 +248,20 @@ impl Run {
     }
 
     fn resolve(&mut self, options: &ClientOptions) -> Option<SocketAddr> {
+        if let Some(ip) = options.address {
+            // curl's --resolve: the name is not looked up; it is only sent (SNI) and checked.
+            let address = SocketAddr::new(ip, options.port);
+            self.push(
+                Side::Client,
+                What::Note {
+                    message: format!(
+                        "--address: {address} is used for {} without resolving the name",
+                        options.host
+                    ),
+                },
+            );
+            return Some(address);
+        }
         // The system resolver cannot be given a timeout: it runs on a thread of its own, left
         // behind if it outlives the deadline (it ends with the process).
         let (sender, answer) = std::sync::mpsc::channel();
@@ -298,9 +312,8 @@ impl Run {
                 addresses: addresses.clone(),
             },
         );
-        match options.address {
-            Some(ip) => Some(SocketAddr::new(ip, options.port)),
-            None if addresses.is_empty() => {
+        match addresses.first() {
+            None => {
                 self.transport(
                     TransportStage::Resolve,
                     TransportProblem::NotFound,
@@ -308,7 +321,7 @@ impl Run {
                 );
                 None
             }
-            None => Some(addresses[0]),
+            Some(&address) => Some(address),
         }
     }
 
@@ -551,6 +564,7 @@ impl Run {
                             Err(()) => {
                                 // Send the alert rustls queued, so the server's log says why too.
                                 let _ = self.flush(conn, socket);
+                                self.rest_of_refusal(socket);
                                 return false;
                             }
                         }
@@ -569,6 +583,30 @@ impl Run {
                     self.close_or_transport(TransportStage::Handshake, problem, e);
                     return false;
                 }
+            }
+        }
+    }
+
+    /// After the server's fatal alert, what else it sends before it closes (GnuTLS refuses a
+    /// client chain with 49 access_denied, then 42 bad_certificate): part of its answer.
+    fn rest_of_refusal(&mut self, socket: &mut TcpStream) {
+        let refused = self.rec.transcript.events.iter().rev().take(3).any(|e| {
+            e.from == Side::Server && matches!(e.what, What::Alert { .. })
+        });
+        if !refused {
+            return;
+        }
+        let until = self.deadline.min(Instant::now() + CLOSE_IDLE);
+        let mut buffer = [0u8; 4096];
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let _ = socket.set_read_timeout(Some(left.max(MIN_WAIT)));
+            match socket.read(&mut buffer) {
+                Ok(n @ 1..) => self.record(Side::Server, &buffer[..n]),
+                _ => return,
             }
         }
     }

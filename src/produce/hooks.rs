@@ -276,6 +276,7 @@ impl ResolvesClientCert for RecordingResolver {
 
 /// Whether the chain we are about to send reaches a CA the server named.
 fn chain_against_names(chain: &[CertInfo], ca_names: &[String]) -> String {
+    use crate::credentials::chain::{Kinship, KnownCa, key_identifiers, kinship};
     use crate::credentials::inspect::short_dn;
     if ca_names.is_empty() {
         return "the server named no CAs: it takes any certificate it can verify".into();
@@ -294,14 +295,36 @@ fn chain_against_names(chain: &[CertInfo], ca_names: &[String]) -> String {
             "our chain reaches '{}', a CA the server named",
             short_dn(&cert.issuer)
         ),
-        None => format!(
-            "none of the {} certificate(s) we send is issued by a CA the server named (the top one is issued by '{}')",
-            chain.len(),
-            chain
-                .last()
-                .map(|c| short_dn(&c.issuer))
-                .unwrap_or_default()
-        ),
+        None => {
+            let top = chain.last();
+            let known: Vec<KnownCa<'_>> = ca_names
+                .iter()
+                .map(|name| KnownCa {
+                    subject: name,
+                    key_id: None,
+                })
+                .collect();
+            // Whether the top one's issuer could be an intermediate under a named CA at all.
+            let kin = match top.map(|c| {
+                (
+                    c,
+                    kinship(&c.issuer, key_identifiers(c).0.as_deref(), &known),
+                )
+            }) {
+                Some((_, Kinship::Stranger { why })) => format!(": a stranger to them, {why}"),
+                Some((c, Kinship::SameOrganisation { organisation })) if !c.self_issued => {
+                    format!(
+                        ": of '{organisation}' like a CA named, perhaps an intermediate under it"
+                    )
+                }
+                _ => String::new(),
+            };
+            format!(
+                "none of the {} certificate(s) we send is issued by a CA the server named (the top one is issued by '{}'){kin}",
+                chain.len(),
+                top.map(|c| short_dn(&c.issuer)).unwrap_or_default()
+            )
+        }
     }
 }
 

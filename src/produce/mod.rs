@@ -6,5 +6,6 @@ pub mod capture;
 pub mod client;
 mod hooks;
 mod keylog;
+pub mod mqtt_probe;
 mod recorder;
 pub mod server;

@@ -247,15 +247,24 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    // Findings come from credential files; `explain` reads none.
-    let tally = if report.command == "explain" {
+    // What the verdict rests on, zeros left out: the causes diagnosed, and the findings of the
+    // credential files (`explain` reads none).
+    let mut parts = Vec::new();
+    if !report.diagnosis.causes.is_empty() {
+        parts.push(plural(report.diagnosis.causes.len(), "cause"));
+    }
+    let findings: Vec<String> = [(errors, "error"), (warnings, "warning")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, word)| plural(n, word))
+        .collect();
+    if !findings.is_empty() {
+        parts.push(format!("findings: {}", findings.join(", ")));
+    }
+    let tally = if parts.is_empty() {
         String::new()
     } else {
-        format!(
-            " ({}, {})",
-            plural(errors, "error"),
-            plural(warnings, "warning")
-        )
+        format!(" ({})", parts.join("; "))
     };
     match report.outcome {
         Outcome::Ok => writeln!(out, "{}{tally}", style.good("OK: no problems found")),
@@ -269,5 +278,51 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
             None => writeln!(out, "{}{tally}", style.error("PROBLEMS FOUND")),
         },
         Outcome::Error => writeln!(out, "{}", style.error("could not complete")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Cause;
+    use crate::model::{CauseId, FindingId};
+
+    fn verdict(findings: Vec<Finding>, causes: &[CauseId]) -> String {
+        let causes = causes
+            .iter()
+            .map(|&id| Cause {
+                id,
+                confidence: 0.9,
+                summary: id.summary().into(),
+                evidence: vec![],
+                fixes: vec![],
+            })
+            .collect();
+        let report = Report::new("connect", findings, Diagnosis { causes });
+        let mut out = Vec::new();
+        render_verdict(&report, Style::plain(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_verdict_counts_what_it_rests_on() {
+        assert_eq!(verdict(vec![], &[]), "OK: no problems found\n");
+        assert_eq!(
+            verdict(vec![], &[CauseId::DnsFailed]),
+            "PROBLEMS FOUND: most likely dns-failed (1 cause)\n"
+        );
+        let warning = Finding::new(FindingId::WeakKey, Severity::Warning, "x", "y");
+        let error = Finding::new(FindingId::ClientCertExpired, Severity::Error, "x", "y");
+        assert_eq!(
+            verdict(vec![warning.clone()], &[]),
+            "OK: no problems found (findings: 1 warning)\n"
+        );
+        assert_eq!(
+            verdict(
+                vec![error, warning.clone(), warning],
+                &[CauseId::ClientCertExpired, CauseId::PeerClosed]
+            ),
+            "PROBLEMS FOUND: most likely client-cert-expired (2 causes; findings: 1 error, 2 warnings)\n"
+        );
     }
 }

@@ -36,6 +36,17 @@ fn causes(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that the capture's one handshake failed (exit code 1) with the top cause `expected`.
+fn assert_failed_with(capture: &str, (code, report): &(i32, Value), expected: &str) {
+    assert_eq!(*code, 1, "{capture}");
+    assert_eq!(
+        top(report),
+        Some(expected),
+        "{capture}: {:?}",
+        causes(report)
+    );
+}
+
 #[test]
 fn good_handshakes_are_ok() {
     for capture in ["ok-tls12", "ok-tls13"] {
@@ -65,14 +76,7 @@ fn tls12_captures_name_their_cause() {
         ("client-sigalgs", "client-cert-not-sent"),
         ("not-tls", "not-tls"),
     ] {
-        let (code, report) = analyze(capture, &[]);
-        assert_eq!(code, 1, "{capture}");
-        assert_eq!(
-            top(&report),
-            Some(expected),
-            "{capture}: {:?}",
-            causes(&report)
-        );
+        assert_failed_with(capture, &analyze(capture, &[]), expected);
     }
 }
 
@@ -80,12 +84,7 @@ fn tls12_captures_name_their_cause() {
 fn the_wolfssl_classic_shows_the_empty_certificate_and_the_alert() {
     let (_, report) = analyze("wolfssl-late-cert-tls12", &[]);
     let h = handshake(&report);
-    let client_certs: Vec<&Value> = h["transcript"]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["from"] == "client" && e["kind"] == "certificate")
-        .collect();
+    let client_certs = events_of(h, "client", "certificate");
     assert_eq!(client_certs.len(), 1);
     assert!(
         client_certs[0]["certificates"]
@@ -93,7 +92,7 @@ fn the_wolfssl_classic_shows_the_empty_certificate_and_the_alert() {
             .unwrap()
             .is_empty()
     );
-    let evidence = h["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(h);
     assert!(
         evidence.contains("carried 0 certificates (record"),
         "{evidence}"
@@ -102,11 +101,7 @@ fn the_wolfssl_classic_shows_the_empty_certificate_and_the_alert() {
         evidence.contains("alert 40 handshake_failure"),
         "{evidence}"
     );
-    assert!(
-        h["diagnosis"]["causes"][0]["fixes"]
-            .to_string()
-            .contains("wolfSSL_new()")
-    );
+    assert_fixes_say(h, &["wolfSSL_new()"]);
 }
 
 #[test]
@@ -209,14 +204,9 @@ fn tls13_with_the_key_log_is_diagnosed_fully() {
         ("no-cert-tls13", "client-cert-not-sent"),
         ("key-mismatch-tls13", "client-key-mismatch"),
     ] {
-        let (code, report) = with_keys(capture);
-        assert_eq!(code, 1, "{capture}");
-        assert_eq!(
-            top(&report),
-            Some(expected),
-            "{capture}: {:?}",
-            causes(&report)
-        );
+        let run = with_keys(capture);
+        assert_failed_with(capture, &run, expected);
+        let report = run.1;
         let events = handshake(&report)["transcript"]["events"]
             .as_array()
             .unwrap()
@@ -278,22 +268,19 @@ fn text_report_lists_handshakes_and_draws_the_failed_ones() {
     let path = pcap("no-cert-tls12.pcap");
     let run = iotdoctor(&["analyze", &path]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    for expected in [
-        "Capture  1 TCP connection(s), 1 with a TLS handshake",
-        "127.0.0.1:",
-        "localhost",
-        "TLSv1.2",
-        "client-cert-not-sent (95%)",
-        "Certificate: EMPTY, no certificate",
-        "Alert fatal 40 handshake_failure",
-        "PROBLEMS FOUND in 1 of 1 handshake(s)",
-    ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stdout
-        );
-    }
+    assert_says_all(
+        &run.stdout,
+        &[
+            "Capture  1 TCP connection(s), 1 with a TLS handshake",
+            "127.0.0.1:",
+            "localhost",
+            "TLSv1.2",
+            "client-cert-not-sent (95%)",
+            "Certificate: EMPTY, no certificate",
+            "Alert fatal 40 handshake_failure",
+            "PROBLEMS FOUND in 1 of 1 handshake(s)",
+        ],
+    );
 }
 
 #[test]
@@ -302,12 +289,9 @@ fn flow_selects_one_handshake() {
     assert_eq!(code, 1);
     assert_eq!(handshake(&report)["flow"], 1);
     let path = pcap("no-cert-tls12.pcap");
-    let run = iotdoctor(&["analyze", &path, "--flow", "7"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("no TLS handshake on flow 7"),
-        "{}",
-        run.stderr
+    assert_usage_error(
+        &["analyze", &path, "--flow", "7"],
+        "no TLS handshake on flow 7",
     );
 }
 

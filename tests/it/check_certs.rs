@@ -10,19 +10,65 @@ fn check(args: &[&str]) -> (i32, Value) {
     iotdoctor_json(&all)
 }
 
+/// `check-certs` with these files of the test PKI, then `extra`.
+fn check_pki(files: &[(&str, &str)], extra: &[&str]) -> (i32, Value) {
+    let files = pki_flags(files);
+    let mut all: Vec<&str> = files.iter().map(String::as_str).collect();
+    all.extend_from_slice(extra);
+    check(&all)
+}
+
+/// The EC device of the test PKI, and the test root as CA.
+const EC_DEVICE_AND_ROOT: [(&str, &str); 3] = [EC_DEVICE[0], EC_DEVICE[1], ("--ca", "root-ca.pem")];
+
+/// The certificate `cert` and key `key` of the test PKI, and the test root as CA.
+fn with_root<'a>(cert: &'a str, key: &'a str) -> [(&'static str, &'a str); 3] {
+    [("--cert", cert), ("--key", key), ("--ca", "root-ca.pem")]
+}
+
+/// Checks `files`, which must pass with exit code 0.
+fn check_ok(files: &[(&str, &str)]) -> Value {
+    let (code, report) = check_pki(files, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    report
+}
+
+/// Checks `files`, which must fail with exit code 1 and the finding `id` saying `expected`.
+fn check_problem(files: &[(&str, &str)], id: &str, expected: &str) -> Value {
+    let (code, report) = check_pki(files, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_message(&report, id, expected);
+    report
+}
+
+/// [`check_problem`] where the finding `id` is also the top cause.
+fn check_top(files: &[(&str, &str)], id: &str, expected: &str) -> Value {
+    let report = check_problem(files, id, expected);
+    assert_eq!(top_cause(&report), Some(id), "{report:#}");
+    report
+}
+
+fn assert_key_matches(report: &Value) {
+    assert_eq!(
+        report["credentials"]["key"]["matches_certificate"],
+        "matches"
+    );
+}
+
+/// `check-certs` in text with these files of the test PKI, then `extra`.
+fn check_text(files: &[(&str, &str)], extra: &[&str]) -> Run {
+    let files = pki_flags(files);
+    let mut all = vec!["check-certs"];
+    all.extend(files.iter().map(String::as_str));
+    all.extend_from_slice(extra);
+    iotdoctor(&all)
+}
+
 // ---------------------------------------------------------------- healthy credentials
 
 #[test]
 fn healthy_ec_chain_is_ok_and_trusted() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
+    let report = check_ok(&EC_DEVICE_AND_ROOT);
     assert_eq!(report["outcome"], "ok");
     assert_eq!(report["credentials"]["chain"]["status"], "trusted");
     assert!(
@@ -31,10 +77,7 @@ fn healthy_ec_chain_is_ok_and_trusted() {
             .unwrap()
             .contains("iotdoctor Test Root CA")
     );
-    assert_eq!(
-        report["credentials"]["key"]["matches_certificate"],
-        "matches"
-    );
+    assert_key_matches(&report);
     assert_eq!(report["credentials"]["key"]["key"]["type"], "ec");
     assert_eq!(report["credentials"]["key"]["key"]["curve"], "P-256");
     assert!(report["diagnosis"]["causes"].as_array().unwrap().is_empty());
@@ -68,55 +111,33 @@ fn healthy_ec_chain_is_ok_and_trusted() {
 
 #[test]
 fn healthy_rsa_pkcs1_key_matches() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-rsa-chain.pem"),
-        "--key",
-        &pki("client-rsa-pkcs1.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
+    let report = check_ok(&with_root("client-rsa-chain.pem", "client-rsa-pkcs1.key"));
     assert_eq!(report["credentials"]["key"]["encoding"], "pkcs1");
     assert_eq!(report["credentials"]["key"]["key"]["bits"], 2048);
-    assert_eq!(
-        report["credentials"]["key"]["matches_certificate"],
-        "matches"
-    );
+    assert_key_matches(&report);
 }
 
 #[test]
 fn healthy_text_output_shows_each_certificate_and_the_verdict() {
-    let run = iotdoctor(&[
-        "check-certs",
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
+    let run = check_text(&EC_DEVICE_AND_ROOT, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for expected in [
-        "CN=iotdoctor test device ec",
-        "(device certificate)",
-        "issuer      O=iotdoctor test PKI, CN=iotdoctor Test Intermediate CA",
-        "valid       2026-01-01 to 2126-01-01",
-        "key         EC P-256",
-        "signature   ecdsa-with-SHA256",
-        "ext. usage  clientAuth",
-        "CA          no",
-        "sha256      ",
-        "PKCS#8 (PEM), EC P-256, matches the device certificate",
-        "iotdoctor test device ec -> iotdoctor Test Intermediate CA -> trusted CA 'iotdoctor Test Root CA'",
-        "OK: no problems found",
-    ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stdout
-        );
-    }
+    assert_says_all(
+        &run.stdout,
+        &[
+            "CN=iotdoctor test device ec",
+            "(device certificate)",
+            "issuer      O=iotdoctor test PKI, CN=iotdoctor Test Intermediate CA",
+            "valid       2026-01-01 to 2126-01-01",
+            "key         EC P-256",
+            "signature   ecdsa-with-SHA256",
+            "ext. usage  clientAuth",
+            "CA          no",
+            "sha256      ",
+            "PKCS#8 (PEM), EC P-256, matches the device certificate",
+            "iotdoctor test device ec -> iotdoctor Test Intermediate CA -> trusted CA 'iotdoctor Test Root CA'",
+            "OK: no problems found",
+        ],
+    );
     assert!(!run.stdout.contains("\x1b["), "piped output must be plain");
 }
 
@@ -127,20 +148,8 @@ fn private_key_material_never_appears_in_output() {
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    let run = iotdoctor(&[
-        "check-certs",
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "-vvv",
-    ]);
-    let (_, json) = check(&[
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("client-ec.key"),
-    ]);
+    let run = check_text(&EC_DEVICE, &["-vvv"]);
+    let (_, json) = check_pki(&EC_DEVICE, &[]);
     let everything = format!("{}{}{}", run.stdout, run.stderr, json);
     for line in secret_lines {
         assert!(!everything.contains(line), "key material leaked: {line}");
@@ -151,32 +160,19 @@ fn private_key_material_never_appears_in_output() {
 
 #[test]
 fn der_certificate_and_der_key_are_read() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec.der"),
-        "--key",
-        &pki("client-ec.key.der"),
-        "--chain",
-        &pki("intermediate-ca.pem"),
-        "--ca",
-        &pki("root-ca.pem"),
+    let report = check_ok(&[
+        ("--cert", "client-ec.der"),
+        ("--key", "client-ec.key.der"),
+        ("--chain", "intermediate-ca.pem"),
+        ("--ca", "root-ca.pem"),
     ]);
-    assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["credentials"]["key"]["container"], "der");
     assert_eq!(report["credentials"]["certificates"][1]["role"], "chain");
 }
 
 #[test]
 fn crlf_pem_with_leading_text_and_sec1_key() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-crlf.pem"),
-        "--key",
-        &pki("client-ec-sec1.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
+    let report = check_ok(&with_root("client-ec-crlf.pem", "client-ec-sec1.key"));
     assert_eq!(
         report["credentials"]["certificates"]
             .as_array()
@@ -189,22 +185,15 @@ fn crlf_pem_with_leading_text_and_sec1_key() {
 
 #[test]
 fn ec_parameters_block_is_ignored_and_said_so() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("client-ec-with-params.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
-    let note = finding(&report, "ignored-pem-block");
-    assert_eq!(note["severity"], "info");
-    assert!(
-        note["message"]
-            .as_str()
-            .unwrap()
-            .contains("EC PARAMETERS block ignored")
+    let report = check_ok(&with_root(
+        "client-ec-chain.pem",
+        "client-ec-with-params.key",
+    ));
+    assert_finding(
+        &report,
+        "ignored-pem-block",
+        "info",
+        "EC PARAMETERS block ignored",
     );
 }
 
@@ -224,10 +213,7 @@ fn encrypted_pkcs8_key_with_password_from_env() {
     );
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["credentials"]["key"]["encrypted"], true);
-    assert_eq!(
-        report["credentials"]["key"]["matches_certificate"],
-        "matches"
-    );
+    assert_key_matches(&report);
 }
 
 #[test]
@@ -247,97 +233,61 @@ fn pkcs12_bundle_with_password_from_env() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["credentials"]["chain"]["status"], "trusted");
     assert_eq!(report["credentials"]["key"]["container"], "pkcs12");
-    assert_eq!(
-        report["credentials"]["key"]["matches_certificate"],
-        "matches"
-    );
+    assert_key_matches(&report);
 }
 
 // ---------------------------------------------------------------- findings
 
 #[test]
 fn key_that_belongs_to_another_certificate() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("stranger.key"),
-    ]);
-    assert_eq!(code, 1);
+    let report = check_top(
+        &[("--cert", "client-ec-chain.pem"), ("--key", "stranger.key")],
+        "client-key-mismatch",
+        "both are EC P-256, but they are different keys",
+    );
     assert_eq!(report["outcome"], "problems");
-    assert_eq!(top_cause(&report), Some("client-key-mismatch"));
     assert_eq!(
         report["credentials"]["key"]["matches_certificate"],
         "does-not-match"
     );
-    let f = finding(&report, "client-key-mismatch");
-    assert_eq!(f["severity"], "error");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("both are EC P-256, but they are different keys")
-    );
+    assert_eq!(finding(&report, "client-key-mismatch")["severity"], "error");
 }
 
 #[test]
 fn key_of_another_type_says_both_types() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec.pem"),
-        "--key",
-        &pki("client-rsa.key"),
-    ]);
-    assert_eq!(code, 1);
-    let message = finding(&report, "client-key-mismatch")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        message.contains("the key is RSA 2048, the certificate's key is EC P-256"),
-        "{message}"
+    check_top(
+        &[("--cert", "client-ec.pem"), ("--key", "client-rsa.key")],
+        "client-key-mismatch",
+        "the key is RSA 2048, the certificate's key is EC P-256",
     );
 }
 
 #[test]
 fn certificate_from_an_unrelated_ca() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-unrelated-chain.pem"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 1);
-    assert_eq!(top_cause(&report), Some("client-ca-untrusted"));
+    let report = check_problem(
+        &[
+            ("--cert", "client-unrelated-chain.pem"),
+            ("--ca", "root-ca.pem"),
+        ],
+        "client-ca-untrusted",
+        "ends at root 'Unrelated Root CA'",
+    );
     assert_eq!(report["credentials"]["chain"]["status"], "untrusted-root");
     assert_eq!(
         finding(&report, "key-not-checked")["severity"],
         "info",
         "no --key: said so"
     );
-    let message = finding(&report, "client-ca-untrusted")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        message.contains("ends at root 'Unrelated Root CA'"),
-        "{message}"
-    );
-    assert!(message.contains("iotdoctor Test Root CA"), "{message}");
+    assert_message(&report, "client-ca-untrusted", "iotdoctor Test Root CA");
 }
 
 #[test]
 fn leaf_only_names_the_missing_intermediate() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 1);
-    assert_eq!(top_cause(&report), Some("client-chain-incomplete"));
+    let report = check_top(
+        &with_root("client-ec.pem", "client-ec.key"),
+        "client-chain-incomplete",
+        "its issuer 'iotdoctor Test Intermediate CA' is in none of the files given",
+    );
     assert_eq!(report["credentials"]["chain"]["status"], "missing-issuer");
     assert!(
         report["credentials"]["chain"]["missing_issuer"]
@@ -345,80 +295,53 @@ fn leaf_only_names_the_missing_intermediate() {
             .unwrap()
             .contains("iotdoctor Test Intermediate CA")
     );
-    let message = finding(&report, "client-chain-incomplete")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        message
-            .contains("its issuer 'iotdoctor Test Intermediate CA' is in none of the files given"),
-        "{message}"
-    );
 }
 
 #[test]
 fn leaf_only_is_fine_once_the_intermediate_comes_with_chain() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec.pem"),
-        "--chain",
-        &pki("intermediate-ca.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
+    check_ok(&[
+        ("--cert", "client-ec.pem"),
+        ("--chain", "intermediate-ca.pem"),
+        ("--key", "client-ec.key"),
+        ("--ca", "root-ca.pem"),
     ]);
-    assert_eq!(code, 0, "{report:#}");
 }
 
 #[test]
 fn same_name_different_key_intermediate_is_not_the_issuer() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec.pem"),
-        "--chain",
-        &pki("intermediate-ca-rekeyed.pem"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 1);
+    let report = check_top(
+        &[
+            ("--cert", "client-ec.pem"),
+            ("--chain", "intermediate-ca-rekeyed.pem"),
+            ("--ca", "root-ca.pem"),
+        ],
+        "client-chain-incomplete",
+        "did not sign it",
+    );
     assert_eq!(report["credentials"]["chain"]["status"], "wrong-issuer-key");
-    let message = finding(&report, "client-chain-incomplete")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(message.contains("did not sign it"), "{message}");
     assert!(!finding_ids(&report).contains(&"unrelated-certificate".to_string()));
 
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec.pem"),
-        "--ca",
-        &pki("intermediate-ca-rekeyed.pem"),
-    ]);
+    let (code, report) = check_pki(
+        &[
+            ("--cert", "client-ec.pem"),
+            ("--ca", "intermediate-ca-rekeyed.pem"),
+        ],
+        &[],
+    );
     assert_eq!(code, 1);
     assert_eq!(top_cause(&report), Some("client-ca-untrusted"));
 }
 
 #[test]
 fn expired_certificate() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-expired.pem"),
-        "--chain",
-        &pki("intermediate-ca.pem"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 1);
-    assert_eq!(top_cause(&report), Some("client-cert-expired"));
-    let message = finding(&report, "client-cert-expired")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        message.contains("expired on 2021-01-01T00:00:00Z"),
-        "{message}"
+    let report = check_problem(
+        &[
+            ("--cert", "client-expired.pem"),
+            ("--chain", "intermediate-ca.pem"),
+            ("--ca", "root-ca.pem"),
+        ],
+        "client-cert-expired",
+        "expired on 2021-01-01T00:00:00Z",
     );
     assert!(
         report["credentials"]["certificates"][0]["days_left"]
@@ -430,184 +353,130 @@ fn expired_certificate() {
 
 #[test]
 fn not_yet_valid_certificate() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-not-yet-valid.pem"),
-        "--chain",
-        &pki("intermediate-ca.pem"),
-    ]);
-    assert_eq!(code, 1);
-    assert_eq!(top_cause(&report), Some("client-cert-expired"));
-    let message = finding(&report, "client-cert-expired")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        message.contains("is not valid yet: valid from 2090-01-01"),
-        "{message}"
+    check_top(
+        &[
+            ("--cert", "client-not-yet-valid.pem"),
+            ("--chain", "intermediate-ca.pem"),
+        ],
+        "client-cert-expired",
+        "is not valid yet: valid from 2090-01-01",
     );
 }
 
 #[test]
 fn expiring_within_warn_days_is_a_warning() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--warn-days",
-        "100000",
-    ]);
+    let (code, report) = check_pki(
+        &[("--cert", "client-ec-chain.pem")],
+        &["--warn-days", "100000"],
+    );
     assert_eq!(code, 0, "a warning alone keeps the exit code 0: {report:#}");
-    let f = finding(&report, "cert-expiring-soon");
-    assert_eq!(f["severity"], "warning");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("expires on 2126-01-01")
+    assert_finding(
+        &report,
+        "cert-expiring-soon",
+        "warning",
+        "expires on 2126-01-01",
     );
 
     let (_, report) = check(&["--cert", &pki("client-ec-chain.pem")]);
     assert!(!finding_ids(&report).contains(&"cert-expiring-soon".to_string()));
 }
 
-fn usage_message(cert: &str) -> String {
-    let (code, report) = check(&[
-        "--cert",
-        &pki(cert),
-        "--chain",
-        &pki("intermediate-ca.pem"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(top_cause(&report), Some("client-cert-usage"));
-    finding(&report, "client-cert-usage")["message"]
-        .as_str()
-        .unwrap()
-        .to_string()
+/// Checks the certificate `cert` with its chain: its top cause is a usage that TLS clients
+/// refuse, and the finding says `expected`.
+fn assert_usage_message(cert: &str, expected: &str) {
+    check_top(
+        &[
+            ("--cert", cert),
+            ("--chain", "intermediate-ca.pem"),
+            ("--ca", "root-ca.pem"),
+        ],
+        "client-cert-usage",
+        expected,
+    );
 }
 
 #[test]
 fn certificate_without_client_auth_eku() {
-    assert!(
-        usage_message("client-no-clientauth.pem")
-            .contains("extendedKeyUsage serverAuth without clientAuth")
+    assert_usage_message(
+        "client-no-clientauth.pem",
+        "extendedKeyUsage serverAuth without clientAuth",
     );
 }
 
 #[test]
 fn certificate_without_digital_signature_key_usage() {
-    assert!(usage_message("client-no-digsig.pem").contains("without digitalSignature"));
+    assert_usage_message("client-no-digsig.pem", "without digitalSignature");
 }
 
 #[test]
 fn ca_certificate_as_client_certificate() {
-    assert!(
-        usage_message("client-ca-true.pem")
-            .contains("is a CA certificate (basicConstraints CA:TRUE)")
+    assert_usage_message(
+        "client-ca-true.pem",
+        "is a CA certificate (basicConstraints CA:TRUE)",
     );
 }
 
 #[test]
 fn x509_v1_certificate() {
-    assert!(usage_message("client-v1.pem").contains("X.509 v1 certificate"));
+    assert_usage_message("client-v1.pem", "X.509 v1 certificate");
 }
 
 #[test]
 fn sha1_signature_is_an_error() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-sha1.pem"),
-        "--key",
-        &pki("client-sha1.key"),
-    ]);
-    assert_eq!(code, 1);
-    let f = finding(&report, "weak-signature");
-    assert_eq!(f["severity"], "error");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("ecdsa-with-SHA1 (SHA-1)")
+    let report = check_problem(
+        &[("--cert", "client-sha1.pem"), ("--key", "client-sha1.key")],
+        "weak-signature",
+        "ecdsa-with-SHA1 (SHA-1)",
     );
+    assert_eq!(finding(&report, "weak-signature")["severity"], "error");
 }
 
 #[test]
 fn rsa_1024_is_a_weak_key() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-rsa1024.pem"),
-        "--key",
-        &pki("client-rsa1024.key"),
-    ]);
-    assert_eq!(code, 1);
-    assert!(
-        finding(&report, "weak-key")["message"]
-            .as_str()
-            .unwrap()
-            .contains("RSA key of 1024 bits")
+    let report = check_problem(
+        &[
+            ("--cert", "client-rsa1024.pem"),
+            ("--key", "client-rsa1024.key"),
+        ],
+        "weak-key",
+        "RSA key of 1024 bits",
     );
     // rustls refuses to load the key, yet the pair is still compared through the modulus.
-    assert_eq!(
-        report["credentials"]["key"]["matches_certificate"],
-        "matches"
-    );
+    assert_key_matches(&report);
 }
 
 #[test]
 fn secp256k1_is_unsupported() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-secp256k1.pem"),
-        "--key",
-        &pki("client-secp256k1.key"),
-    ]);
-    assert_eq!(code, 1);
-    assert!(
-        finding(&report, "unsupported-key")["message"]
-            .as_str()
-            .unwrap()
-            .contains("EC secp256k1")
+    let report = check_problem(
+        &[
+            ("--cert", "client-secp256k1.pem"),
+            ("--key", "client-secp256k1.key"),
+        ],
+        "unsupported-key",
+        "EC secp256k1",
     );
-    assert_eq!(
-        report["credentials"]["key"]["matches_certificate"],
-        "matches"
-    );
+    assert_key_matches(&report);
 }
 
 #[test]
 fn leaf_not_first_in_file() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-fullchain-wrong-order.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
+    let (code, report) = check_pki(
+        &with_root("client-ec-fullchain-wrong-order.pem", "client-ec.key"),
+        &[],
+    );
     assert_eq!(code, 0, "order is a warning: {report:#}");
-    let f = finding(&report, "chain-order");
-    assert_eq!(f["severity"], "warning");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("is certificate 2 of the file")
+    assert_finding(
+        &report,
+        "chain-order",
+        "warning",
+        "is certificate 2 of the file",
     );
     assert_eq!(report["credentials"]["chain"]["status"], "trusted");
 }
 
 #[test]
 fn duplicate_certificate_in_file() {
-    let (code, report) = check(&[
-        "--cert",
-        &pki("client-ec-duplicate.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
+    let report = check_ok(&with_root("client-ec-duplicate.pem", "client-ec.key"));
     assert_eq!(
         finding(&report, "duplicate-certificate")["severity"],
         "warning"
@@ -629,60 +498,46 @@ fn certificate_outside_the_chain_in_the_device_file() {
         &pki("root-ca.pem"),
     ]);
     assert_eq!(code, 0, "{report:#}");
-    let f = finding(&report, "unrelated-certificate");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("'Unrelated Root CA' is not part of")
+    assert_message(
+        &report,
+        "unrelated-certificate",
+        "'Unrelated Root CA' is not part of",
     );
 }
 
 // ---------------------------------------------------------------- AWS IoT profile
 
+/// `check-certs --profile aws-iot` with these files of the test PKI, then `extra`.
+fn check_aws(files: &[(&str, &str)], extra: &[&str]) -> (i32, Value) {
+    let mut all = vec!["--profile", "aws-iot"];
+    all.extend_from_slice(extra);
+    check_pki(files, &all)
+}
+
 #[test]
 fn aws_profile_without_amazon_roots_is_an_error() {
-    let (code, report) = check(&[
-        "--profile",
-        "aws-iot",
-        "--cert",
-        &pki("client-ec-chain.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
+    let (code, report) = check_aws(&EC_DEVICE_AND_ROOT, &[]);
     assert_eq!(code, 1);
-    let f = finding(&report, "aws-root-ca-missing");
-    assert_eq!(f["severity"], "error");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("neither Amazon Root CA 1 nor Amazon Root CA 3")
+    assert_finding(
+        &report,
+        "aws-root-ca-missing",
+        "error",
+        "neither Amazon Root CA 1 nor Amazon Root CA 3",
     );
 }
 
 #[test]
 fn aws_profile_with_one_amazon_root_warns_and_does_not_blame_the_device_chain() {
-    let (code, report) = check(&[
-        "--profile",
-        "aws-iot",
-        "--cert",
-        &pki("client-ec.pem"),
-        "--key",
-        &pki("client-ec.key"),
-        "--ca",
-        &amazon_root(1),
-    ]);
+    let (code, report) = check_aws(
+        &[("--cert", "client-ec.pem"), ("--key", "client-ec.key")],
+        &["--ca", &amazon_root(1)],
+    );
     assert_eq!(code, 0, "{report:#}");
-    let f = finding(&report, "aws-root-ca-missing");
-    assert_eq!(f["severity"], "warning");
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("only Amazon Root CA 1")
+    assert_finding(
+        &report,
+        "aws-root-ca-missing",
+        "warning",
+        "only Amazon Root CA 1",
     );
     // The Amazon root is the device's trust in the server, not the device certificate's anchor.
     let ids = finding_ids(&report);
@@ -696,18 +551,10 @@ fn aws_profile_with_one_amazon_root_warns_and_does_not_blame_the_device_chain() 
 
 #[test]
 fn aws_profile_with_both_roots_and_an_accepted_key_is_clean() {
-    let (code, report) = check(&[
-        "--profile",
-        "aws-iot",
-        "--cert",
-        &pki("client-rsa.pem"),
-        "--key",
-        &pki("client-rsa.key"),
-        "--ca",
-        &amazon_root(1),
-        "--ca",
-        &amazon_root(3),
-    ]);
+    let (code, report) = check_aws(
+        &[("--cert", "client-rsa.pem"), ("--key", "client-rsa.key")],
+        &["--ca", &amazon_root(1), "--ca", &amazon_root(3)],
+    );
     assert_eq!(code, 0, "{report:#}");
     let ids = finding_ids(&report);
     assert!(!ids.iter().any(|id| id.starts_with("aws-")), "{ids:?}");
@@ -715,17 +562,11 @@ fn aws_profile_with_both_roots_and_an_accepted_key_is_clean() {
 
 #[test]
 fn aws_profile_rejects_what_aws_iot_does_not_accept() {
-    let (code, report) = check(&[
-        "--profile",
-        "aws-iot",
-        "--cert",
-        &pki("client-secp256k1.pem"),
-    ]);
+    let (code, report) = check_aws(&[("--cert", "client-secp256k1.pem")], &[]);
     assert_eq!(code, 1);
-    let f = finding(&report, "aws-unsupported-algorithm");
-    assert!(f["message"].as_str().unwrap().contains("EC secp256k1"));
+    assert_message(&report, "aws-unsupported-algorithm", "EC secp256k1");
 
-    let (_, report) = check(&["--profile", "aws-iot", "--cert", &pki("client-sha1.pem")]);
+    let (_, report) = check_aws(&[("--cert", "client-sha1.pem")], &[]);
     let messages: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -901,28 +742,22 @@ fn input_errors_in_json_are_reports_too() {
 
 #[test]
 fn missing_cert_is_a_usage_error() {
-    let run = iotdoctor(&["check-certs", "--key", &pki("client-ec.key")]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--cert"), "{}", run.stderr);
+    assert_usage_error(&["check-certs", "--key", &pki("client-ec.key")], "--cert");
 }
 
 #[test]
 fn help_teaches_with_examples() {
-    let run = iotdoctor(&["check-certs", "--help"]);
-    assert_eq!(run.code, 0);
-    for expected in [
-        "Examples:",
-        "--key-pass-env",
-        "--profile",
-        "aws-iot",
-        "--cafile",
-        "--warn-days",
-    ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected} in --help"
-        );
-    }
+    assert_help_says(
+        "check-certs",
+        &[
+            "Examples:",
+            "--key-pass-env",
+            "--profile",
+            "aws-iot",
+            "--cafile",
+            "--warn-days",
+        ],
+    );
 }
 
 #[test]

@@ -3,65 +3,54 @@
 
 use crate::common::*;
 
+/// Trusting the test root with SNI localhost, with these files of the test PKI, then `extra`.
+fn device_args(files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+    let mut args = pki_flags(&[("--ca", "root-ca.pem")]);
+    args.extend(["--sni", "localhost"].map(String::from));
+    args.extend(pki_flags(files));
+    args.extend(extra.iter().map(|arg| arg.to_string()));
+    args
+}
+
+/// `connect` to `server` with [`device_args`], in text unless `extra` says otherwise.
+fn connect_text(server: &OpenSslServer, files: &[(&str, &str)], extra: &[&str]) -> Run {
+    let endpoint = server.endpoint();
+    let device = device_args(files, extra);
+    let mut args = vec!["connect", "--endpoint", &endpoint];
+    args.extend(strs(&device));
+    iotdoctor(&args)
+}
+
 #[test]
 fn text_report_draws_the_ladder_and_names_the_cause() {
     let server = mutual_tls_server(&["-tls1_2"]);
-    let root = pki("root-ca.pem");
-    let run = iotdoctor(&[
-        "connect",
-        "--endpoint",
-        &server.endpoint(),
-        "--ca",
-        &root,
-        "--sni",
-        "localhost",
-    ]);
+    let run = connect_text(&server, &[], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    for expected in [
-        "Target 127.0.0.1:",
-        "(SNI localhost",
-        "ClientHello ---",
-        "--- ServerHello  #2",
-        "Certificate: 2 certificate(s)",
-        "CertificateRequest",
-        "accepts certificates issued by 'iotdoctor Test Root CA'",
-        "Certificate: EMPTY, no certificate ---",
-        "Alert fatal 40 handshake_failure",
-        "1. client-cert-not-sent",
-        "carried 0 certificates (record 7",
-        "wolfSSL_new()",
-        "PROBLEMS FOUND: most likely client-cert-not-sent",
-    ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stdout
-        );
-    }
+    assert_says_all(
+        &run.stdout,
+        &[
+            "Target 127.0.0.1:",
+            "(SNI localhost",
+            "ClientHello ---",
+            "--- ServerHello  #2",
+            "Certificate: 2 certificate(s)",
+            "CertificateRequest",
+            "accepts certificates issued by 'iotdoctor Test Root CA'",
+            "Certificate: EMPTY, no certificate ---",
+            "Alert fatal 40 handshake_failure",
+            "1. client-cert-not-sent",
+            "carried 0 certificates (record 7",
+            "wolfSSL_new()",
+            "PROBLEMS FOUND: most likely client-cert-not-sent",
+        ],
+    );
     assert!(!run.stdout.contains("\x1b["), "piped output is plain");
 }
 
 #[test]
 fn json_transcript_has_every_record_in_wire_order() {
     let server = mutual_tls_server(&["-tls1_3"]);
-    let (root, cert, key) = (
-        pki("root-ca.pem"),
-        pki("client-ec-chain.pem"),
-        pki("client-ec.key"),
-    );
-    let (code, report) = connect_json(
-        &server.endpoint(),
-        &[
-            "--ca",
-            &root,
-            "--sni",
-            "localhost",
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-        ],
-    );
+    let (code, report) = connect_json(&server.endpoint(), &strs(&device_args(&EC_DEVICE, &[])));
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["target"]["sni"], "localhost");
     assert_eq!(report["target"]["address"], server.endpoint());
@@ -109,27 +98,9 @@ fn keylog_file_gets_the_tls13_secrets() {
     let server = mutual_tls_server(&["-tls1_3"]);
     let dir = tempfile::tempdir().unwrap();
     let keylog = dir.path().join("keys.log");
-    let (root, cert, key) = (
-        pki("root-ca.pem"),
-        pki("client-ec-chain.pem"),
-        pki("client-ec.key"),
-    );
     let keylog_arg = keylog.to_string_lossy().into_owned();
-    let (code, _) = connect_json(
-        &server.endpoint(),
-        &[
-            "--ca",
-            &root,
-            "--sni",
-            "localhost",
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-            "--keylog",
-            &keylog_arg,
-        ],
-    );
+    let args = device_args(&EC_DEVICE, &["--keylog", &keylog_arg]);
+    let (code, _) = connect_json(&server.endpoint(), &strs(&args));
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(&keylog).unwrap();
     for label in [
@@ -198,18 +169,8 @@ fn insecure_is_loud_and_still_reports_the_bad_server_certificate() {
 #[test]
 fn no_sni_and_alpn_are_what_the_client_hello_carries() {
     let server = OpenSslServer::start(&["-tls1_2", "-alpn", "x-amzn-mqtt-ca"]);
-    let root = pki("root-ca.pem");
-    let (code, report) = connect_json(
-        &server.endpoint(),
-        &[
-            "--ca",
-            &root,
-            "--sni",
-            "localhost",
-            "--alpn",
-            "x-amzn-mqtt-ca",
-        ],
-    );
+    let args = device_args(&[], &["--alpn", "x-amzn-mqtt-ca"]);
+    let (code, report) = connect_json(&server.endpoint(), &strs(&args));
     assert_eq!(code, 0, "{report:#}");
     let hello = &events_of(&report, "client", "handshake")[0];
     assert_eq!(hello["sni"], "localhost");
@@ -218,6 +179,7 @@ fn no_sni_and_alpn_are_what_the_client_hello_carries() {
 
     let server = OpenSslServer::start(&["-tls1_2"]);
     let endpoint = format!("localhost:{}", server.port);
+    let root = pki("root-ca.pem");
     let (_, report) = connect_json(
         &endpoint,
         &["--ca", &root, "--no-sni", "--address", "127.0.0.1"],
@@ -233,28 +195,8 @@ fn no_sni_and_alpn_are_what_the_client_hello_carries() {
 #[test]
 fn private_key_material_never_appears_in_connect_output() {
     let server = mutual_tls_server(&["-tls1_3"]);
-    let (root, cert, key) = (
-        pki("root-ca.pem"),
-        pki("client-ec-chain.pem"),
-        pki("client-ec.key"),
-    );
-    let run = iotdoctor(&[
-        "connect",
-        "--endpoint",
-        &server.endpoint(),
-        "--ca",
-        &root,
-        "--sni",
-        "localhost",
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--format",
-        "json",
-        "-vvv",
-    ]);
-    let secret: Vec<String> = std::fs::read_to_string(&key)
+    let run = connect_text(&server, &EC_DEVICE, &["--format", "json", "-vvv"]);
+    let secret: Vec<String> = std::fs::read_to_string(pki("client-ec.key"))
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with("-----"))
@@ -294,26 +236,26 @@ fn usage_errors_exit_2() {
         );
     }
     let key = pki("client-ec.key");
-    let run = iotdoctor(&["connect", "--endpoint", "127.0.0.1:1", "--key", &key]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--key needs --cert"), "{}", run.stderr);
+    assert_usage_error(
+        &["connect", "--endpoint", "127.0.0.1:1", "--key", &key],
+        "--key needs --cert",
+    );
 }
 
 #[test]
 fn connect_help_teaches() {
-    let run = iotdoctor(&["connect", "--help"]);
-    assert_eq!(run.code, 0);
-    for expected in [
-        "Examples:",
-        "--endpoint",
-        "8883",
-        "--grace",
-        "--keylog",
-        "--insecure",
-        "x-amzn-mqtt-ca",
-    ] {
-        assert!(run.stdout.contains(expected), "missing {expected}");
-    }
+    assert_help_says(
+        "connect",
+        &[
+            "Examples:",
+            "--endpoint",
+            "8883",
+            "--grace",
+            "--keylog",
+            "--insecure",
+            "x-amzn-mqtt-ca",
+        ],
+    );
 }
 
 #[test]

@@ -12,11 +12,36 @@ fn tls_flag(version: &str) -> &'static str {
     }
 }
 
-fn connect(server: &OpenSslServer, version: &str, args: &[&str]) -> (i32, Value) {
+/// Connects to `server` with TLS `version`, trusting the test root, with SNI localhost and
+/// these files of the test PKI.
+fn connect(server: &OpenSslServer, version: &str, files: &[(&str, &str)]) -> (i32, Value) {
+    let files = pki_flags(files);
+    let mut all = vec!["--sni", "localhost", "--tls", version];
+    all.extend(files.iter().map(String::as_str));
     let root = pki("root-ca.pem");
-    let mut all = vec!["--ca", &root, "--sni", "localhost", "--tls", version];
-    all.extend_from_slice(args);
+    all.extend(["--ca", &root]);
     connect_json(&server.endpoint(), &all)
+}
+
+/// Connects with `files` to a server that requires a client certificate and has `server_flags`:
+/// the handshake must fail with the top cause `top`.
+fn refused(version: &str, server_flags: &[&str], files: &[(&str, &str)], top: &str) -> Value {
+    let mut flags = vec![tls_flag(version)];
+    flags.extend_from_slice(server_flags);
+    let server = mutual_tls_server(&flags);
+    let (code, report) = connect(&server, version, files);
+    assert_eq!(code, 1, "TLS {version}, {files:?}: {report:#}");
+    assert_top(&report, top);
+    report
+}
+
+/// How many certificates the client's last Certificate message carried.
+fn certificates_sent(report: &Value) -> usize {
+    let sent = events_of(report, "client", "certificate");
+    sent.last().expect("a client Certificate")["certificates"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 fn assert_top(report: &Value, expected: &str) {
@@ -45,10 +70,8 @@ fn mutual_tls_success_both_versions() {
             &server,
             version,
             &[
-                "--cert",
-                &pki("client-ec-chain.pem"),
-                "--key",
-                &pki("client-ec.key"),
+                ("--cert", "client-ec-chain.pem"),
+                ("--key", "client-ec.key"),
             ],
         );
         assert_eq!(code, 0, "TLS {version}: {report:#}");
@@ -67,15 +90,7 @@ fn mutual_tls_success_both_versions() {
             ours[0]["verified"], true,
             "our signature checks against our certificate"
         );
-        let sent = events_of(&report, "client", "certificate");
-        assert_eq!(
-            sent.last().unwrap()["certificates"]
-                .as_array()
-                .unwrap()
-                .len(),
-            2,
-            "leaf and intermediate sent"
-        );
+        assert_eq!(certificates_sent(&report), 2, "leaf and intermediate sent");
         let verification = events_of(&report, "client", "verification");
         assert_eq!(verification[0]["ok"], true);
         if version == "1.3" {
@@ -92,24 +107,18 @@ fn mutual_tls_success_both_versions() {
 #[test]
 fn no_client_certificate_openssl_sends_40_in_tls12_and_116_in_tls13() {
     for (version, alert) in [("1.2", 40), ("1.3", 116)] {
-        let server = mutual_tls_server(&[tls_flag(version)]);
-        let (code, report) = connect(&server, version, &[]);
-        assert_eq!(code, 1, "TLS {version}");
-        assert_top(&report, "client-cert-not-sent");
+        let report = refused(version, &[], &[], "client-cert-not-sent");
         let alerts = events_of(&report, "server", "alert");
         assert_eq!(
             alerts[0]["description"]["code"], alert,
             "TLS {version}: {alerts:?}"
         );
-        let sent = events_of(&report, "client", "certificate");
-        assert!(
-            sent.last().unwrap()["certificates"]
-                .as_array()
-                .unwrap()
-                .is_empty(),
+        assert_eq!(
+            certificates_sent(&report),
+            0,
             "the empty Certificate is shown"
         );
-        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+        let evidence = top_evidence(&report);
         assert!(evidence.contains("carried 0 certificates"), "{evidence}");
         assert!(
             evidence.contains("iotdoctor Test Root CA"),
@@ -123,64 +132,44 @@ fn no_client_certificate_openssl_sends_40_in_tls12_and_116_in_tls13() {
 #[test]
 fn client_certificate_from_an_untrusted_ca() {
     for version in ["1.2", "1.3"] {
-        let server = mutual_tls_server(&[tls_flag(version)]);
-        let (code, report) = connect(
-            &server,
+        refused(
             version,
+            &[],
             &[
-                "--cert",
-                &pki("client-unrelated-chain.pem"),
-                "--key",
-                &pki("client-unrelated.key"),
+                ("--cert", "client-unrelated-chain.pem"),
+                ("--key", "client-unrelated.key"),
             ],
+            "client-ca-untrusted",
         );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_top(&report, "client-ca-untrusted");
     }
 }
 
 #[test]
 fn leaf_only_when_the_server_trusts_only_the_root() {
     for version in ["1.2", "1.3"] {
-        let server = mutual_tls_server(&[tls_flag(version)]);
-        let (code, report) = connect(
-            &server,
+        let report = refused(
             version,
-            &[
-                "--cert",
-                &pki("client-ec.pem"),
-                "--key",
-                &pki("client-ec.key"),
-            ],
+            &[],
+            &[("--cert", "client-ec.pem"), ("--key", "client-ec.key")],
+            "client-chain-incomplete",
         );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_top(&report, "client-chain-incomplete");
-        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
-        assert!(
-            evidence.contains("iotdoctor Test Intermediate CA"),
-            "names the missing intermediate: {evidence}"
-        );
+        assert_evidence_says(&report, &["iotdoctor Test Intermediate CA"]);
     }
 }
 
 #[test]
 fn expired_client_certificate() {
     for version in ["1.2", "1.3"] {
-        let server = mutual_tls_server(&[tls_flag(version)]);
-        let (code, report) = connect(
-            &server,
+        let report = refused(
             version,
+            &[],
             &[
-                "--cert",
-                &pki("client-expired.pem"),
-                "--chain",
-                &pki("intermediate-ca.pem"),
-                "--key",
-                &pki("client-expired.key"),
+                ("--cert", "client-expired.pem"),
+                ("--chain", "intermediate-ca.pem"),
+                ("--key", "client-expired.key"),
             ],
+            "client-cert-expired",
         );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_top(&report, "client-cert-expired");
         assert_eq!(
             events_of(&report, "server", "alert")[0]["description"]["code"],
             45
@@ -191,19 +180,15 @@ fn expired_client_certificate() {
 #[test]
 fn server_accepts_only_rsa_pss_and_the_key_is_ecdsa() {
     for version in ["1.2", "1.3"] {
-        let server = mutual_tls_server(&[tls_flag(version), "-client_sigalgs", "RSA-PSS+SHA256"]);
-        let (code, report) = connect(
-            &server,
+        let report = refused(
             version,
+            &["-client_sigalgs", "RSA-PSS+SHA256"],
             &[
-                "--cert",
-                &pki("client-ec-chain.pem"),
-                "--key",
-                &pki("client-ec.key"),
+                ("--cert", "client-ec-chain.pem"),
+                ("--key", "client-ec.key"),
             ],
+            "client-sigalg-mismatch",
         );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_top(&report, "client-sigalg-mismatch");
         assert_eq!(
             events_of(&report, "client", "certificate_withheld")[0]["reason"],
             "no-matching-scheme"
@@ -246,30 +231,19 @@ fn server_certificate_for_another_name() {
         let (code, report) = connect(&server, version, &[]);
         assert_eq!(code, 1, "TLS {version}");
         assert_top(&report, "server-name-mismatch");
-        let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
-        assert!(
-            evidence.contains("not-localhost.example") && evidence.contains("'localhost'"),
-            "{evidence}"
-        );
+        assert_evidence_says(&report, &["not-localhost.example", "'localhost'"]);
     }
 }
 
 #[test]
 fn key_that_does_not_match_the_certificate() {
     for version in ["1.2", "1.3"] {
-        let server = mutual_tls_server(&[tls_flag(version)]);
-        let (code, report) = connect(
-            &server,
+        let report = refused(
             version,
-            &[
-                "--cert",
-                &pki("client-ec-chain.pem"),
-                "--key",
-                &pki("stranger.key"),
-            ],
+            &[],
+            &[("--cert", "client-ec-chain.pem"), ("--key", "stranger.key")],
+            "client-key-mismatch",
         );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_top(&report, "client-key-mismatch");
         assert!(
             finding_ids(&report).contains(&"client-key-mismatch".to_string()),
             "reported by the preflight"
@@ -293,21 +267,16 @@ fn key_iotdoctor_cannot_sign_with() {
         ("client-secp256k1", "unsupported-key"),
     ] {
         for version in ["1.2", "1.3"] {
-            let server = mutual_tls_server(&[tls_flag(version)]);
-            let (code, report) = connect(
-                &server,
+            let report = refused(
                 version,
+                &[],
                 &[
-                    "--cert",
-                    &pki(&format!("{name}.pem")),
-                    "--chain",
-                    &pki("intermediate-ca.pem"),
-                    "--key",
-                    &pki(&format!("{name}.key")),
+                    ("--cert", &format!("{name}.pem")),
+                    ("--chain", "intermediate-ca.pem"),
+                    ("--key", &format!("{name}.key")),
                 ],
+                "client-key-unusable",
             );
-            assert_eq!(code, 1, "{name}, TLS {version}");
-            assert_top(&report, "client-key-unusable");
             let causes = report["diagnosis"]["causes"].as_array().unwrap();
             assert!(
                 causes.iter().all(|c| c["id"] != "client-cert-not-sent"),
@@ -343,7 +312,7 @@ fn server_restricted_to_signature_schemes_the_client_does_not_offer() {
     let (code, report) = connect(&server, "1.2", &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_top(&report, "no-common-cipher");
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(&report);
     assert!(evidence.contains("signature schemes ecdsa_"), "{evidence}");
     assert!(
         !evidence.contains("rustls"),

@@ -5,11 +5,26 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use serde_json::Value;
+
+/// A server on loopback that reads what the client sends first, answers `answer` and hangs up.
+fn answers_once(answer: &'static [u8]) -> u16 {
+    tcp_server(move |mut stream| {
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(answer);
+    })
+}
+
+/// `connect` to a port of the loopback address.
+fn connect_port(port: u16) -> (i32, Value) {
+    connect_json(&format!("127.0.0.1:{port}"), &[])
+}
 
 #[test]
 fn closed_port_is_connect_refused_with_exit_code_4() {
     let port = free_port();
-    let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    let (code, report) = connect_port(port);
     assert_eq!(code, 4, "{report:#}");
     assert_top_cause(&report, "connect-refused");
     let kinds = event_kinds(&report);
@@ -38,14 +53,9 @@ fn unresolvable_name_is_dns_failed_with_exit_code_4() {
 
 #[test]
 fn http_server_is_not_tls() {
-    let port = tcp_server(|mut stream| {
-        let mut buf = [0u8; 1024];
-        let _ = stream.read(&mut buf);
-        let _ = stream.write_all(
-            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        );
-    });
-    let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    let port =
+        answers_once(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let (code, report) = connect_port(port);
     assert_eq!(code, 1, "{report:#}");
     assert_top_cause(&report, "not-tls");
     let not_tls = events_of(&report, "server", "not_tls");
@@ -56,20 +66,15 @@ fn http_server_is_not_tls() {
             .starts_with("HTTP/1.1 400"),
         "{not_tls:?}"
     );
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
-    assert!(evidence.contains("an HTTP server"), "{evidence}");
+    assert_evidence_says(&report, &["an HTTP server"]);
 }
 
 #[test]
 fn an_http_server_s_cookie_is_not_copied_into_the_report() {
-    let port = tcp_server(|mut stream| {
-        let mut buf = [0u8; 1024];
-        let _ = stream.read(&mut buf);
-        let _ = stream.write_all(
-            b"HTTP/1.1 401 Unauthorized\r\nSet-Cookie: sid=0ddc0ffee\r\nContent-Length: 0\r\n\r\n",
-        );
-    });
-    let (_, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    let port = answers_once(
+        b"HTTP/1.1 401 Unauthorized\r\nSet-Cookie: sid=0ddc0ffee\r\nContent-Length: 0\r\n\r\n",
+    );
+    let (_, report) = connect_port(port);
     assert_top_cause(&report, "not-tls");
     let preview = events_of(&report, "server", "not_tls")[0]["preview"]
         .as_str()
@@ -84,16 +89,11 @@ fn an_http_server_s_cookie_is_not_copied_into_the_report() {
 
 #[test]
 fn plain_mqtt_broker_is_not_tls() {
-    let port = tcp_server(|mut stream| {
-        let mut buf = [0u8; 1024];
-        let _ = stream.read(&mut buf);
-        // CONNACK, return code 1: what a plain MQTT broker answers to bytes it cannot parse.
-        let _ = stream.write_all(&[0x20, 0x02, 0x00, 0x01]);
-    });
-    let (_, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    // CONNACK, return code 1: what a plain MQTT broker answers to bytes it cannot parse.
+    let port = answers_once(&[0x20, 0x02, 0x00, 0x01]);
+    let (_, report) = connect_port(port);
     assert_top_cause(&report, "not-tls");
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
-    assert!(evidence.contains("MQTT"), "{evidence}");
+    assert_evidence_says(&report, &["MQTT"]);
 }
 
 #[test]
@@ -124,21 +124,8 @@ fn server_that_hangs_up_after_the_client_hello_is_peer_closed() {
         let _ = stream.read(&mut buf);
         drop(stream);
     });
-    let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
+    let (code, report) = connect_port(port);
     assert_eq!(code, 1, "{report:#}");
     assert_top_cause(&report, "peer-closed");
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
-    assert!(
-        evidence.contains("after the client's ClientHello"),
-        "{evidence}"
-    );
-}
-
-fn assert_top_cause(report: &serde_json::Value, expected: &str) {
-    assert_eq!(
-        top_cause(report),
-        Some(expected),
-        "causes {:?}\n{report:#}",
-        cause_ids(report)
-    );
+    assert_evidence_says(&report, &["after the client's ClientHello"]);
 }

@@ -139,13 +139,7 @@ fn messages_are_read_with_or_without_quotes() {
 
 #[test]
 fn unknown_input_is_a_usage_error_with_a_message() {
-    let run = iotdoctor(&["explain", "no-such-thing-xyz"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("nothing iotdoctor knows"),
-        "{}",
-        run.stderr
-    );
+    assert_usage_error(&["explain", "no-such-thing-xyz"], "nothing iotdoctor knows");
     let run = iotdoctor(&["explain"]);
     assert_eq!(run.code, 2);
     let run = iotdoctor(&["explain", "42", "--stack", "schannel"]);
@@ -163,6 +157,21 @@ fn explain_log(name: &str) -> (i32, Option<String>, Value) {
     let (code, report) = iotdoctor_json(&["explain", "--log", &log_path(name)]);
     let top = top_cause(&report).map(str::to_string);
     (code, top, report)
+}
+
+/// `explain --log` on `text`, written to `path`: it must end as the original log did, with
+/// exit code `code` and top cause `top`. `case` names the case when it does not. The report.
+fn explain_rewritten(
+    path: &std::path::Path,
+    text: String,
+    (code, top): (i32, &Option<String>),
+    case: &str,
+) -> Value {
+    std::fs::write(path, text).unwrap();
+    let (rewritten_code, report) = iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
+    assert_eq!(rewritten_code, code, "{case}: {report:#}");
+    assert_eq!(top_cause(&report), top.as_deref(), "{case}");
+    report
 }
 
 fn cause<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -519,11 +528,8 @@ fn a_timestamp_or_console_prefix_on_every_line_changes_nothing() {
                 .map(|line| format!("{prefix}{line}\n"))
                 .collect();
             let path = dir.path().join(format!("{name}.log"));
-            std::fs::write(&path, prefixed).unwrap();
-            let (prefixed_code, prefixed_report) =
-                iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
-            assert_eq!(prefixed_code, code, "{name} {prefix:?}");
-            assert_eq!(top_cause(&prefixed_report), top.as_deref());
+            let prefixed_report =
+                explain_rewritten(&path, prefixed, (code, &top), &format!("{name} {prefix:?}"));
             // The same steps from the same lines, and the same evidence: the prefix is not
             // part of the text cited.
             assert_eq!(
@@ -660,15 +666,8 @@ fn mbedtls_lines_without_their_level_as_esp_idf_and_zephyr_print_them() {
                 "{name} {shape}: every debug line converted"
             );
             let path = dir.path().join(format!("{name}-{shape}.log"));
-            std::fs::write(&path, converted).unwrap();
-            let (converted_code, converted_report) =
-                iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
-            assert_eq!(converted_code, code, "{name} {shape}: {converted_report:#}");
-            assert_eq!(
-                top_cause(&converted_report),
-                top.as_deref(),
-                "{name} {shape}"
-            );
+            let converted_report =
+                explain_rewritten(&path, converted, (code, &top), &format!("{name} {shape}"));
             let kinds = |r: &Value| -> Vec<String> {
                 r["log"]["events"]
                     .as_array()
@@ -692,11 +691,7 @@ fn line_endings_cr_and_crlf_read_like_lf() {
     for (ending, label) in [("\r", "cr"), ("\r\n", "crlf")] {
         let path = dir.path().join(format!("{name}-{label}.log"));
         let text: String = original.lines().map(|l| format!("{l}{ending}")).collect();
-        std::fs::write(&path, text).unwrap();
-        let (converted_code, converted) =
-            iotdoctor_json(&["explain", "--log", path.to_str().unwrap()]);
-        assert_eq!(converted_code, code, "{label}");
-        assert_eq!(top_cause(&converted), top.as_deref(), "{label}");
+        let converted = explain_rewritten(&path, text, (code, &top), label);
         assert_eq!(
             converted["log"]["events"], report["log"]["events"],
             "{label}"

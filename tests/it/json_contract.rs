@@ -129,6 +129,12 @@ fn read(args: &[&str]) -> (i32, Report) {
     (run.code, report)
 }
 
+/// [`read`] of the certificate `cert` and key `key` of the test PKI, trusting the test root.
+fn read_trusting_the_root(cert: &str, key: &str) -> (i32, Report) {
+    let files = pki_flags(&[("--cert", cert), ("--key", key), ("--ca", "root-ca.pem")]);
+    read(&strs(&files))
+}
+
 const SEVERITIES: [&str; 3] = ["error", "warning", "info"];
 
 fn is_kebab(id: &str) -> bool {
@@ -140,14 +146,7 @@ fn is_kebab(id: &str) -> bool {
 
 #[test]
 fn a_report_with_problems_follows_the_contract() {
-    let (code, report) = read(&[
-        "--cert",
-        &pki("client-ec.pem"),
-        "--key",
-        &pki("stranger.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
+    let (code, report) = read_trusting_the_root("client-ec.pem", "stranger.key");
     assert_eq!(code, 1);
     assert_eq!(report.schema, "iotdoctor.report/1");
     assert_eq!(report.command, "check-certs");
@@ -198,14 +197,7 @@ fn a_report_with_problems_follows_the_contract() {
 
 #[test]
 fn a_healthy_report_follows_the_contract() {
-    let (code, report) = read(&[
-        "--cert",
-        &pki("client-rsa-chain.pem"),
-        "--key",
-        &pki("client-rsa.key"),
-        "--ca",
-        &pki("root-ca.pem"),
-    ]);
+    let (code, report) = read_trusting_the_root("client-rsa-chain.pem", "client-rsa.key");
     assert_eq!(code, 0);
     assert_eq!(report.outcome, "ok");
     assert!(report.diagnosis.causes.is_empty());

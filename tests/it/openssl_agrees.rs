@@ -16,6 +16,26 @@ fn openssl(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// What `openssl verify` says of `cert` with the fixture intermediate and root.
+fn openssl_verify(cert: &str) -> (bool, String) {
+    openssl(&[
+        "verify",
+        "-CAfile",
+        &pki("root-ca.pem"),
+        "-untrusted",
+        &pki("intermediate-ca.pem"),
+        cert,
+    ])
+}
+
+/// `check-certs` on `cert` with the fixture intermediate, then `extra`.
+fn check_with_intermediate(cert: &str, extra: &[&str]) -> serde_json::Value {
+    let chain = pki("intermediate-ca.pem");
+    let mut args = vec!["check-certs", "--cert", cert, "--chain", &chain];
+    args.extend_from_slice(extra);
+    iotdoctor_json(&args).1
+}
+
 const LEAVES: [&str; 12] = [
     "client-ec",
     "client-rsa",
@@ -44,19 +64,15 @@ fn fingerprints_and_serials_match_openssl() {
             "-sha256",
             "-serial",
         ]);
-        let fingerprint = text
-            .lines()
-            .find_map(|l| l.split_once("Fingerprint="))
-            .unwrap()
-            .1
-            .trim()
-            .to_string();
-        let serial = text
-            .lines()
-            .find_map(|l| l.strip_prefix("serial="))
-            .unwrap()
-            .trim()
-            .to_string();
+        let value_of = |name: &str| {
+            text.lines()
+                .find_map(|l| l.split_once(name))
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+                .1
+                .trim()
+                .to_string()
+        };
+        let (fingerprint, serial) = (value_of("Fingerprint="), value_of("serial="));
 
         let (_, report) = iotdoctor_json(&["check-certs", "--cert", &cert]);
         let leaf = &report["credentials"]["certificates"][0];
@@ -99,45 +115,17 @@ fn chain_verdicts_match_openssl_verify() {
         "client-no-clientauth",
     ] {
         let cert = pki(&format!("{name}.pem"));
-        let (openssl_ok, _) = openssl(&[
-            "verify",
-            "-CAfile",
-            &pki("root-ca.pem"),
-            "-untrusted",
-            &pki("intermediate-ca.pem"),
-            &cert,
-        ]);
-        let (_, report) = iotdoctor_json(&[
-            "check-certs",
-            "--cert",
-            &cert,
-            "--chain",
-            &pki("intermediate-ca.pem"),
-            "--ca",
-            &pki("root-ca.pem"),
-        ]);
+        let (openssl_ok, _) = openssl_verify(&cert);
+        let report = check_with_intermediate(&cert, &["--ca", &pki("root-ca.pem")]);
         let trusted = report["credentials"]["chain"]["status"] == "trusted";
         assert_eq!(trusted, openssl_ok, "{name}");
     }
     // Expiry: openssl verify fails on dates, iotdoctor builds the chain and reports the dates.
     for name in ["client-expired", "client-not-yet-valid"] {
         let cert = pki(&format!("{name}.pem"));
-        let (openssl_ok, text) = openssl(&[
-            "verify",
-            "-CAfile",
-            &pki("root-ca.pem"),
-            "-untrusted",
-            &pki("intermediate-ca.pem"),
-            &cert,
-        ]);
+        let (openssl_ok, text) = openssl_verify(&cert);
         assert!(!openssl_ok, "{text}");
-        let (_, report) = iotdoctor_json(&[
-            "check-certs",
-            "--cert",
-            &cert,
-            "--chain",
-            &pki("intermediate-ca.pem"),
-        ]);
+        let report = check_with_intermediate(&cert, &[]);
         assert_eq!(top_cause(&report), Some("client-cert-expired"), "{name}");
     }
 }

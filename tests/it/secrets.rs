@@ -736,27 +736,23 @@ fn handshakes_with_intact_keys() {
 
 #[test]
 fn a_password_given_instead_of_a_variable_name_is_not_echoed() {
-    let key = pki("client-ec-encrypted.key");
-    let cert = pki("client-ec.pem");
+    let files = pki_flags(&[
+        ("--cert", "client-ec.pem"),
+        ("--key", "client-ec-encrypted.key"),
+    ]);
+    // check-certs of the encrypted key, then `extra`: all it printed.
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check-certs"];
+        args.extend(strs(&files));
+        args.extend_from_slice(extra);
+        let run = iotdoctor(&args);
+        (run.code, format!("{}{}", run.stdout, run.stderr))
+    };
     for password in ["Tr0ub4dor&3-horse", "--hunter2-Secret"] {
         let given = format!("--key-pass-env={password}");
         for (format, verbosity) in [("text", "-v"), ("json", "-vvv")] {
-            let run = iotdoctor_env(
-                &[
-                    "check-certs",
-                    "--cert",
-                    &cert,
-                    "--key",
-                    &key,
-                    &given,
-                    "--format",
-                    format,
-                    verbosity,
-                ],
-                &[],
-            );
-            let everything = format!("{}{}", run.stdout, run.stderr);
-            assert_eq!(run.code, 3, "{everything}");
+            let (code, everything) = check(&[&given, "--format", format, verbosity]);
+            assert_eq!(code, 3, "{everything}");
             assert!(!everything.contains(password), "{everything}");
             assert!(
                 everything.contains("--key-pass-env"),
@@ -764,21 +760,9 @@ fn a_password_given_instead_of_a_variable_name_is_not_echoed() {
             );
         }
         // The same mistake with the value as a separate argument.
-        let run = iotdoctor_env(
-            &[
-                "check-certs",
-                "--cert",
-                &cert,
-                "--key",
-                &key,
-                "--key-pass-env",
-                password,
-            ],
-            &[],
-        );
-        let everything = format!("{}{}", run.stdout, run.stderr);
+        let (code, everything) = check(&["--key-pass-env", password]);
         assert!(!everything.contains(password), "{everything}");
-        assert_eq!(run.code, 3, "{everything}");
+        assert_eq!(code, 3, "{everything}");
     }
 }
 

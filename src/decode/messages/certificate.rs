@@ -5,9 +5,6 @@ use crate::credentials::inspect::CertInfo;
 use crate::decode::reader::Reader;
 use crate::model::Side;
 
-/// Cuts a Certificate message into its DER certificates.
-type ListParser = fn(&[u8]) -> Result<Vec<&[u8]>, &'static str>;
-
 /// The certificates of a Certificate body `from` sent in `record`; the ones that do not parse
 /// are left out, with a note in `notes`. The layout follows `tls13`; the other one is tried when
 /// it does not fit, for a message seen before (or without) a ServerHello.
@@ -18,12 +15,7 @@ pub fn decode(
     record: u32,
     notes: &mut Vec<String>,
 ) -> Result<Vec<CertInfo>, String> {
-    let (first, second): (ListParser, ListParser) = if tls13 {
-        (list_tls13, list_tls12)
-    } else {
-        (list_tls12, list_tls13)
-    };
-    let ders = first(body).or_else(|why| second(body).map_err(|_| why))?;
+    let ders = list(body, tls13).or_else(|why| list(body, !tls13).map_err(|_| why))?;
     let mut certificates = Vec::with_capacity(ders.len());
     for (number, der) in ders.iter().enumerate() {
         match CertInfo::from_der_cached(der) {
@@ -37,9 +29,16 @@ pub fn decode(
     Ok(certificates)
 }
 
-/// TLS 1.2 Certificate: a u24-length-prefixed list of u24-length-prefixed DER certificates.
-fn list_tls12(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
+/// Cuts a Certificate message into its DER certificates. TLS 1.2: a u24-length-prefixed list
+/// of u24-length-prefixed DER certificates. TLS 1.3 (`tls13`): a u8-length-prefixed request
+/// context first, and u16-length-prefixed extensions after each certificate.
+fn list(body: &[u8], tls13: bool) -> Result<Vec<&[u8]>, &'static str> {
     let mut reader = Reader(body);
+    if tls13 {
+        reader
+            .vec8()
+            .ok_or("the request context is longer than the message")?;
+    }
     let mut list = Reader(
         reader
             .vec24()
@@ -54,33 +53,10 @@ fn list_tls12(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
             list.vec24()
                 .ok_or("a certificate is longer than the certificate list")?,
         );
-    }
-    Ok(certificates)
-}
-
-/// TLS 1.3 Certificate: a u8-length-prefixed request context, then a u24-length-prefixed list
-/// of entries, each a u24-length-prefixed DER certificate and u16-length-prefixed extensions.
-fn list_tls13(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
-    let mut reader = Reader(body);
-    reader
-        .vec8()
-        .ok_or("the request context is longer than the message")?;
-    let mut list = Reader(
-        reader
-            .vec24()
-            .ok_or("the certificate list is longer than the message")?,
-    );
-    if !reader.is_empty() {
-        return Err("bytes follow the certificate list");
-    }
-    let mut certificates = Vec::new();
-    while !list.is_empty() {
-        certificates.push(
-            list.vec24()
-                .ok_or("a certificate is longer than the certificate list")?,
-        );
-        list.vec16()
-            .ok_or("a certificate's extensions are longer than the certificate list")?;
+        if tls13 {
+            list.vec16()
+                .ok_or("a certificate's extensions are longer than the certificate list")?;
+        }
     }
     Ok(certificates)
 }

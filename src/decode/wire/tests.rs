@@ -307,13 +307,22 @@ fn assert_tls13_encryption(events: &[Event]) {
     }
 }
 
+/// A TLS 1.2 handshake with `auth`, decoded: its messages must be `expected`, with TLS 1.2's
+/// encryption and consecutive record numbers.
+fn tls12_handshake(auth: ClientAuth, expected: &[&str]) -> (Run, Wire, Vec<Event>) {
+    let run = handshake(&rustls::version::TLS12, auth, false);
+    let (wire, events) = decode(&run.chunks);
+    assert_eq!(summary(&events), expected, "{auth:?}");
+    assert_tls12_encryption(&events);
+    assert_indices_consecutive(&events);
+    (run, wire, events)
+}
+
 #[test]
 fn tls12_with_client_certificate() {
-    let run = handshake(&rustls::version::TLS12, ClientAuth::Presented, false);
-    let (wire, events) = decode(&run.chunks);
-    assert_eq!(
-        summary(&events),
-        [
+    let (run, wire, events) = tls12_handshake(
+        ClientAuth::Presented,
+        &[
             "client client_hello",
             "server server_hello",
             "server certificate(2)",
@@ -323,7 +332,7 @@ fn tls12_with_client_certificate() {
             "client certificate(2)",
             "client client_key_exchange",
             "client certificate_verify",
-        ]
+        ],
     );
     assert_client_hello(&events, "TLSv1.2");
     assert_server_hello(&events, &run);
@@ -400,19 +409,14 @@ fn tls12_with_client_certificate() {
         Some(true),
         "checked against the client certificate over the handshake"
     );
-
-    assert_tls12_encryption(&events);
-    assert_indices_consecutive(&events);
     assert_no_notes(&events);
 }
 
 #[test]
 fn tls12_anonymous_client_sends_an_empty_certificate_message() {
-    let run = handshake(&rustls::version::TLS12, ClientAuth::Anonymous, false);
-    let (_, events) = decode(&run.chunks);
-    assert_eq!(
-        summary(&events),
-        [
+    let (_, _, events) = tls12_handshake(
+        ClientAuth::Anonymous,
+        &[
             "client client_hello",
             "server server_hello",
             "server certificate(2)",
@@ -421,33 +425,27 @@ fn tls12_anonymous_client_sends_an_empty_certificate_message() {
             "server server_hello_done",
             "client certificate(0)",
             "client client_key_exchange",
-        ]
+        ],
     );
     assert!(certificates(&events, Side::Client)[0].is_empty());
-    assert_tls12_encryption(&events);
-    assert_indices_consecutive(&events);
     assert_no_notes(&events);
 }
 
 #[test]
 fn tls12_without_client_authentication() {
-    let run = handshake(&rustls::version::TLS12, ClientAuth::NotAsked, false);
-    let (wire, events) = decode(&run.chunks);
-    assert_eq!(
-        summary(&events),
-        [
+    let (run, wire, events) = tls12_handshake(
+        ClientAuth::NotAsked,
+        &[
             "client client_hello",
             "server server_hello",
             "server certificate(2)",
             "server server_key_exchange",
             "server server_hello_done",
             "client client_key_exchange",
-        ]
+        ],
     );
     assert_server_hello(&events, &run);
     assert_eq!(wire.cipher_suite(), Some(run.suite));
-    assert_tls12_encryption(&events);
-    assert_indices_consecutive(&events);
 }
 
 #[test]
@@ -1574,4 +1572,55 @@ fn signature_checks_need_the_key_bytes_and_signature_that_made_them() {
     assert_eq!(check(&cert, b"other messages", &signature), Some(false));
     assert_eq!(check(&cert, &message, &tampered), Some(false));
     assert_eq!(check(&other, &message, &signature), Some(false));
+}
+
+/// Below TLS 1.3, an alert record after a change_cipher_spec that was not seen is encrypted: an
+/// 18-byte ChaCha20 alert is one record, not nine alerts.
+#[test]
+fn an_alert_record_that_holds_no_plaintext_alert_is_encrypted() {
+    let mut record = vec![0x15, 0x03, 0x03, 0x00, 18];
+    record.extend([
+        0x5c, 0x1f, 0x93, 0x02, 0xa8, 0x41, 0x07, 0xee, 0x12, 0x9b, 0x33, 0xd0, 0x6a, 0x80, 0x01,
+        0xc4, 0x75, 0x2e,
+    ]);
+    let events = Wire::new().feed(Side::Client, &record, 1.0);
+    assert!(
+        !events.iter().any(|e| matches!(e.what, What::Alert { .. })),
+        "{events:?}"
+    );
+    assert_eq!(records(&events), [(Side::Client, 1, 21, true)]);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.what, What::Note { message } if message.contains("encrypted"))),
+        "{events:?}"
+    );
+    // Two plaintext alerts in one record are still read.
+    let events = Wire::new().feed(Side::Server, &[0x15, 3, 3, 0, 4, 1, 100, 2, 40], 1.0);
+    assert_eq!(
+        summary(&events),
+        [
+            "server alert(warning, no_renegotiation)",
+            "server alert(fatal, handshake_failure)"
+        ]
+    );
+}
+
+/// A second ClientHello that no HelloRetryRequest asked for is noted; the one that answers a
+/// HelloRetryRequest is not.
+#[test]
+fn a_second_client_hello_not_asked_for_is_noted() {
+    let second = |events: &[Event]| {
+        events.iter().any(
+            |e| matches!(&e.what, What::Note { message } if message.contains("second ClientHello")),
+        )
+    };
+    let run = handshake(&rustls::version::TLS12, ClientAuth::NotAsked, false);
+    let hello = &run.chunks[0];
+    assert_eq!(hello.0, Side::Client);
+    let (_, events) = decode(&[hello.clone(), hello.clone()]);
+    assert!(second(&events), "{events:?}");
+    let retried = handshake(&rustls::version::TLS13, ClientAuth::NotAsked, true);
+    let (_, events) = decode(&retried.chunks);
+    assert!(!second(&events), "{events:?}");
 }

@@ -1,15 +1,16 @@
 //! The server asked for a client certificate and refused the connection: which fault of the
 //! certificate sent (or not sent), of its key or of its chain explains the refusal.
 
+use crate::credentials::chain::{Kinship, KnownCa, key_identifiers, kinship};
 use crate::credentials::{FindingId, Severity};
 use crate::diagnose::confidence::{
     ALTERNATIVE, CERTAIN, FAIR, LIKELY, NEAR_CERTAIN, OTHERWISE_EXPLAINED, PLAUSIBLE, POSSIBLE,
-    PROBABLE, SEEN, STRONG, SUGGESTED,
+    PROBABLE, SEEN, STRONG, SUGGESTED, WEAK,
 };
 use crate::model::certificate::short_dn;
-use crate::model::{CauseId, CloseKind, What, WithheldReason};
+use crate::model::{CauseId, CloseKind, Side, What, WithheldReason};
 
-use super::facts::{Facts, Rejection, alert_code};
+use super::facts::{AlertAt, Facts, Rejection, alert_code};
 use super::{Input, Proposal};
 
 /// The server asked for a client certificate and then refused the connection.
@@ -259,16 +260,51 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
         explained = true;
     }
 
-    // The chain against the CAs the server named.
+    // The chain against the CAs the server named. Some stacks say more than one thing: GnuTLS
+    // refuses a chain it cannot verify with 49 access_denied, then 42 bad_certificate.
+    let further: Vec<AlertAt<'_>> = server_alerts_after(f, cert_index)
+        .into_iter()
+        .skip(1)
+        .collect();
+    let mut further_lines: Vec<String> = further
+        .iter()
+        .map(|a| format!("and then {}", f.alert_line(*a)))
+        .collect();
+    // Alone (TLS 1.3 hides what follows it), 49 is weaker evidence of a refused chain.
+    let lone_access_denied = alert_code == Some(49) && further.is_empty();
+    if lone_access_denied {
+        further_lines.push(
+            "GnuTLS refuses a client chain it cannot verify with 49 access_denied, then 42 bad_certificate".into(),
+        );
+    }
+    let with_further = |mut evidence: Vec<String>| {
+        evidence.extend(further_lines.iter().cloned());
+        evidence
+    };
     let chain_reaches_named = ca_names.iter().any(|name| {
         chain
             .iter()
             .any(|c| c.issuer == *name || c.subject == *name)
     });
-    let trust_alert = alert_code.is_none_or(|c| [48, 42, 46, 40, 116].contains(&c));
+    let trust_alert = alert_code.is_none_or(|c| TRUST_ALERTS.contains(&c))
+        || further.iter().any(|a| TRUST_ALERTS.contains(&a.code))
+        || lone_access_denied;
+    let top = &chain[chain.len() - 1];
+    let named_cas: Vec<KnownCa<'_>> = ca_names
+        .iter()
+        .map(|name| KnownCa {
+            subject: name,
+            key_id: None,
+        })
+        .collect();
+    let top_kinship = kinship(&top.issuer, key_identifiers(top).0.as_deref(), &named_cas);
     if !chain_reaches_named && trust_alert {
-        let top = &chain[chain.len() - 1];
-        let scale = if explained { OTHERWISE_EXPLAINED } else { 1.0 };
+        let scale = if explained { OTHERWISE_EXPLAINED } else { 1.0 }
+            * if lone_access_denied {
+                LONE_ACCESS_DENIED
+            } else {
+                1.0
+            };
         let named = if ca_names.is_empty() {
             "the server named no acceptable CAs".to_string()
         } else {
@@ -278,7 +314,7 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             out.push(Proposal::new(
                 CauseId::ClientCaUntrusted,
                 STRONG * scale,
-                vec![
+                with_further(vec![
                     asked.clone(),
                     sent.clone(),
                     format!(
@@ -286,20 +322,57 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                         top.short_name()
                     ),
                     rejected.clone(),
-                ],
+                ]),
             ));
+        } else if let (Kinship::Stranger { why }, false) = (&top_kinship, ca_names.is_empty()) {
+            // An issuer that shares nothing with the CAs named is a CA of its own: no
+            // intermediate would bring the chain to them.
+            let issuer = short_dn(&top.issuer);
+            out.push(Proposal::new(
+                CauseId::ClientCaUntrusted,
+                PROBABLE * scale,
+                with_further(vec![
+                    asked.clone(),
+                    sent.clone(),
+                    format!(
+                        "'{issuer}' is not a CA the server named, and {why}: the certificate comes from a CA the server does not accept, not from one under it"
+                    ),
+                    rejected.clone(),
+                ]),
+            ));
+            out.push(
+                Proposal::new(
+                    CauseId::ClientChainIncomplete,
+                    WEAK * scale,
+                    vec![
+                        sent.clone(),
+                        format!(
+                            "the other reading: if '{issuer}' were an intermediate under a named CA, the server could not build the chain without it; nothing sent or named links it to one"
+                        ),
+                    ],
+                )
+                .fix(format!("If '{issuer}' is an intermediate, send it after the device certificate (append it to the certificate file, or pass --chain).")),
+            );
         } else if chain.len() == 1 && !ca_names.is_empty() {
             let missing = short_dn(&leaf.issuer);
+            let mut evidence = vec![
+                asked.clone(),
+                sent.clone(),
+                format!(
+                    "only the leaf was sent: if '{missing}' is an intermediate under a named CA, the server cannot build the chain without it"
+                ),
+            ];
+            if let Kinship::SameOrganisation { organisation } = &top_kinship {
+                evidence.push(format!(
+                    "'{missing}' belongs to '{organisation}', the organisation of a CA the server named: likely an intermediate under it"
+                ));
+            }
+            evidence.push(rejected.clone());
             out.push(
                 Proposal::new(
                     CauseId::ClientChainIncomplete,
                     PLAUSIBLE * scale,
-                    vec![
-                        asked.clone(),
-                        sent.clone(),
-                        format!("only the leaf was sent: if '{missing}' is an intermediate under a named CA, the server cannot build the chain without it"),
-                        rejected.clone(),
-                    ],
+                    with_further(evidence),
                 )
                 .fix(format!("Send the intermediate '{missing}' after the device certificate (append it to the certificate file, or pass --chain).")),
             );
@@ -317,7 +390,7 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             out.push(Proposal::new(
                 CauseId::ClientCaUntrusted,
                 FAIR * scale,
-                vec![
+                with_further(vec![
                     asked.clone(),
                     sent.clone(),
                     format!(
@@ -326,19 +399,59 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                         short_dn(&top.issuer)
                     ),
                     rejected.clone(),
-                ],
+                ]),
             ));
         }
         explained = true;
     }
 
     if !explained {
+        // Say what the chain is, never more: a chain that does not reach a named CA is not
+        // called one that does.
+        let reading = if ca_names.is_empty() {
+            "the server named no CAs and no preflight check found a fault: look at the server's log"
+                .to_string()
+        } else if chain_reaches_named {
+            "the certificate reaches a CA the server named and no preflight check found a fault: look at the server's log".to_string()
+        } else {
+            format!(
+                "no certificate sent is issued by (or is) a CA the server named (the top one is issued by '{}'), but the alert is not one servers send for an untrusted chain: look at the server's log",
+                short_dn(&top.issuer)
+            )
+        };
         out.push(Proposal::new(
             CauseId::AlertUnexplained,
             ALTERNATIVE,
-            vec![sent, rejected, "the certificate reaches a CA the server named and no preflight check found a fault: look at the server's log".into()],
+            with_further(vec![sent, rejected, reading]),
         ));
     }
+}
+
+/// How much a lone 49 access_denied keeps of the confidence of a trust alert.
+const LONE_ACCESS_DENIED: f32 = 0.8;
+
+/// Alerts servers answer an untrusted or unverifiable client chain with.
+const TRUST_ALERTS: [u8; 5] = [48, 42, 46, 40, 116];
+
+/// The server's alerts after event `index`, in order.
+fn server_alerts_after<'a>(f: &Facts<'a>, index: usize) -> Vec<AlertAt<'a>> {
+    f.events
+        .iter()
+        .enumerate()
+        .skip(index + 1)
+        .filter_map(|(i, event)| match &event.what {
+            What::Alert { description, .. }
+                if event.from == Side::Server && description.code != 0 =>
+            {
+                Some(AlertAt {
+                    index: i,
+                    code: u8::try_from(description.code).unwrap_or(u8::MAX),
+                    event,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The schemes of the CertificateRequest, when they leave out a whole key type (no ECDSA, or
@@ -440,6 +553,81 @@ mod tests {
         ]);
         alert(&mut t, 48);
         assert_eq!(top(&t, &[]).0, CauseId::ClientCaUntrusted);
+    }
+
+    #[test]
+    fn a_leaf_alone_from_a_stranger_ca_is_untrusted_before_incomplete() {
+        // 'Unrelated Root CA' (O=some other PKI) shares nothing with the named root.
+        let mut t = asked_for_a_certificate(vec![fixture_cert("client-unrelated.pem")]);
+        alert(&mut t, 48);
+        let diagnosis = diagnose(&[], Some(&t), &Context::default());
+        let ids: Vec<CauseId> = diagnosis.causes.iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids[..2],
+            [CauseId::ClientCaUntrusted, CauseId::ClientChainIncomplete]
+        );
+        assert!(
+            diagnosis.causes[0]
+                .evidence
+                .iter()
+                .any(|e| e.contains("'some other PKI' is none of theirs")),
+            "{:?}",
+            diagnosis.causes[0].evidence
+        );
+    }
+
+    #[test]
+    fn a_leaf_alone_from_the_named_ca_s_organisation_is_incomplete_first() {
+        let mut t = asked_for_a_certificate(vec![fixture_cert("client-ec.pem")]);
+        alert(&mut t, 48);
+        let diagnosis = diagnose(&[], Some(&t), &Context::default());
+        assert_eq!(diagnosis.causes[0].id, CauseId::ClientChainIncomplete);
+        assert!(
+            diagnosis
+                .causes
+                .iter()
+                .any(|c| c.id == CauseId::ClientCaUntrusted),
+            "the other reading stays"
+        );
+    }
+
+    #[test]
+    fn access_denied_then_bad_certificate_is_read_as_a_refused_chain() {
+        // GnuTLS: 49 access_denied, then 42 bad_certificate.
+        let mut t = asked_for_a_certificate(vec![fixture_cert("client-unrelated.pem")]);
+        alert(&mut t, 49);
+        alert(&mut t, 42);
+        let diagnosis = diagnose(&[], Some(&t), &Context::default());
+        let top = &diagnosis.causes[0];
+        assert_eq!(top.id, CauseId::ClientCaUntrusted, "{diagnosis:#?}");
+        assert!(
+            top.evidence
+                .iter()
+                .any(|e| e.contains("42 bad_certificate"))
+        );
+        let all: Vec<&String> = diagnosis.causes.iter().flat_map(|c| &c.evidence).collect();
+        assert!(
+            !all.iter()
+                .any(|e| e.contains("reaches a CA the server named")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn an_unexplained_alert_never_claims_the_chain_reaches_a_named_ca_when_it_does_not() {
+        let mut t = asked_for_a_certificate(vec![fixture_cert("client-unrelated.pem")]);
+        alert(&mut t, 80);
+        let diagnosis = diagnose(&[], Some(&t), &Context::default());
+        let all: Vec<&String> = diagnosis.causes.iter().flat_map(|c| &c.evidence).collect();
+        assert!(
+            !all.iter()
+                .any(|e| e.contains("reaches a CA the server named")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|e| e.contains("no certificate sent is issued by"))
+        );
     }
 
     #[test]

@@ -13,6 +13,12 @@ use super::{Input, Proposal};
 /// The client refused the server's certificate (seen from a capture or a server's side).
 pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
     let f = input.facts;
+    if f.client_alert.is_none()
+        && let Some((record, length)) = f.hidden_client_alert
+    {
+        hidden_refusal(f, record, length, out);
+        return;
+    }
     let Some(alert) = f.client_alert else { return };
     let after_server_certificate = f.events[..alert.index]
         .iter()
@@ -95,6 +101,70 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
     {
         out.push(mismatch);
     }
+}
+
+/// TLS 1.3 without keys: the client answered the server's encrypted flight with one record of
+/// exactly an alert's size instead of its Finished. Which alert it was, and so which check of
+/// the server's certificate failed, is hidden: the causes are the usual ones, none certain.
+fn hidden_refusal(f: &Facts<'_>, record: usize, length: u16, out: &mut Vec<Proposal>) {
+    let tag = f.unpadded_alert() - 3;
+    let hash = if f.cipher_suite == Some(0x1302) {
+        48
+    } else {
+        32
+    };
+    let finished = 4 + hash + 1 + tag;
+    let suite = f
+        .cipher_suite
+        .map(|code| format!(" with {}", crate::model::codes::cipher_suite(code)))
+        .unwrap_or_default();
+    let closed = f
+        .client_ended
+        .filter(|ended| *ended > record)
+        .or_else(|| {
+            f.events
+                .iter()
+                .enumerate()
+                .skip(record + 1)
+                .find(|(_, e)| e.from == Side::Client && matches!(e.what, What::Close { .. }))
+                .map(|(i, _)| i)
+        })
+        .map(|i| format!(", then closed the connection ({})", f.at(i)))
+        .unwrap_or_default();
+    let mut evidence = vec![
+        format!(
+            "TLS 1.3, no key log: the client answered the server's encrypted flight (its Certificate is in it) with one encrypted record of {length} bytes ({}){closed}",
+            f.at(record)
+        ),
+        format!(
+            "{length} bytes is exactly an encrypted alert without padding (2 bytes, the content type and a {tag}-byte tag{suite}); the client's Finished would be {finished} bytes: the client sent an alert instead of finishing the handshake, which failed"
+        ),
+        "known: the client refused something of the server's flight, most often its certificate; not known: which alert it sent, so whether the CA, the name or the validity failed (the key log would tell)".into(),
+    ];
+    if let Some((hello, sni)) = client_sni(f) {
+        evidence.push(format!(
+            "the client asked for '{sni}' (SNI, {}); the certificate it checked is encrypted",
+            f.at(hello)
+        ));
+    }
+    let keylog = "Capture again with the client's key log (SSLKEYLOGFILE, or iotdoctor connect --keylog) and run analyze --keylog FILE: the alert then says which check failed.";
+    out.push(Proposal::new(CauseId::ServerCaUntrusted, PLAUSIBLE, evidence).fix(keylog));
+    out.push(
+        Proposal::new(
+            CauseId::ServerNameMismatch,
+            ALTERNATIVE,
+            vec!["if the server's certificate does not cover the name the client connects to, the client refuses it the same way".into()],
+        )
+        .fix(keylog),
+    );
+    out.push(
+        Proposal::new(
+            CauseId::ServerCertExpired,
+            ALTERNATIVE,
+            vec!["if the server's certificate is outside its validity period (or the device's clock is wrong), the client refuses it the same way".into()],
+        )
+        .fix(keylog),
+    );
 }
 
 /// What the client's SNI says about its rejection of `leaf`: a name the certificate does not
@@ -249,6 +319,26 @@ mod tests {
             ids[..2],
             [CauseId::ServerCaUntrusted, CauseId::ServerNameMismatch]
         );
+    }
+
+    #[test]
+    fn a_plaintext_unknown_ca_after_a_draft_tls13_flight_is_the_server_ca() {
+        use crate::diagnose::rules::tls13_from_outside::tests::tls13_outside;
+        // A TLS 1.3 draft (0x7f1c) encrypts the server's Certificate as TLS 1.3 does; the
+        // client answers its flight with a plaintext alert 48.
+        let mut t = tls13_outside(0x7f1c, 0x1301, &[], &[]);
+        t.events.pop();
+        t.push(
+            3.0,
+            Side::Client,
+            What::Alert {
+                record: Some(7),
+                seen: Seen::Wire,
+                level: codes::alert_level(2),
+                description: codes::alert(48),
+            },
+        );
+        assert_eq!(causes_of(&t)[0].id, CauseId::ServerCaUntrusted);
     }
 
     #[test]

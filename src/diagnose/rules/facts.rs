@@ -45,6 +45,18 @@ pub(super) struct Facts<'a> {
     /// client's flight; a later close is not a handshake failure.
     pub(super) server_accepted: bool,
     pub(super) tls13: bool,
+    /// The cipher suite of the ServerHello (or HelloRetryRequest): the size of an encrypted
+    /// alert depends on it.
+    pub(super) cipher_suite: Option<u16>,
+    /// TLS 1.3 seen from outside: the client's first encrypted record after the ServerHello has
+    /// exactly the size of an alert, which a Finished never has: the client sent an alert
+    /// instead of its flight (event index, length).
+    pub(super) hidden_client_alert: Option<(usize, u16)>,
+    /// The client's first plaintext handshake record, decoded or not: the handshake started.
+    pub(super) client_handshake_record: Option<usize>,
+    /// TLS 1.2: a side sent a handshake record after its Finished (a renegotiation), and the
+    /// other side answered it with an encrypted alert rather than a handshake record.
+    pub(super) renegotiation_refused: Option<Renegotiation>,
     /// Encrypted records (index into events, from, length, content type), for inferences when
     /// nothing else is visible.
     pub(super) encrypted_records: Vec<(usize, Side, u16)>,
@@ -62,6 +74,9 @@ pub(super) struct Facts<'a> {
     /// `connect --mqtt`: the client's CONNECT, and the broker's CONNACK code.
     pub(super) mqtt_connect: Option<(usize, &'a crate::model::MqttConnect)>,
     pub(super) mqtt_connack: Option<(usize, u8, &'a str)>,
+    /// Why the key log given did not decrypt the connection, as the decoder's note says it
+    /// (after its "key log: " prefix): no line for it, a suite not decrypted, wrong secrets.
+    pub(super) key_log_problem: Option<(usize, &'a str)>,
 }
 
 impl<'a> Facts<'a> {
@@ -87,6 +102,10 @@ impl<'a> Facts<'a> {
             client_ended: None,
             server_accepted: false,
             tls13: false,
+            cipher_suite: None,
+            hidden_client_alert: None,
+            client_handshake_record: None,
+            renegotiation_refused: None,
             encrypted_records: Vec::new(),
             saw_inside: false,
             client_error: None,
@@ -96,6 +115,7 @@ impl<'a> Facts<'a> {
             sni_sent: false,
             mqtt_connect: None,
             mqtt_connack: None,
+            key_log_problem: None,
         };
         for (i, event) in transcript.events.iter().enumerate() {
             let from = event.from;
@@ -105,9 +125,21 @@ impl<'a> Facts<'a> {
                         f.client_hello.get_or_insert(i);
                         f.sni_sent = sni.is_some();
                     }
-                    crate::model::Handshake::ServerHello { version, .. } => {
+                    crate::model::Handshake::ServerHello {
+                        version,
+                        cipher_suite,
+                        ..
+                    } => {
                         f.server_hello.get_or_insert(i);
-                        f.tls13 = version.code == 0x0304;
+                        // The drafts of TLS 1.3 (0x7fNN) encrypt the same messages.
+                        f.tls13 = version.code == 0x0304 || version.code >> 8 == 0x7f;
+                        f.cipher_suite = Some(cipher_suite.code);
+                    }
+                    // Only TLS 1.3 asks again; its ChangeCipherSpec that follows is for
+                    // middleboxes, not the end of a TLS 1.2 handshake.
+                    crate::model::Handshake::HelloRetryRequest { cipher_suite, .. } => {
+                        f.tls13 = true;
+                        f.cipher_suite = Some(cipher_suite.code);
                     }
                     _ => {}
                 },
@@ -219,6 +251,8 @@ impl<'a> Facts<'a> {
                         }
                     } else if from == Side::Server && content_type.code == 20 && !f.tls13 {
                         f.server_accepted = true;
+                    } else if from == Side::Client && content_type.code == 22 {
+                        f.client_handshake_record.get_or_insert(i);
                     }
                 }
                 What::Error { message } if from == Side::Client => {
@@ -233,6 +267,9 @@ impl<'a> Facts<'a> {
                 What::PartialRecord { .. } => f.partial_records.push(i),
                 What::MqttConnack { code, name } if from == Side::Server => {
                     f.mqtt_connack.get_or_insert((i, *code, name));
+                }
+                What::Note { message } if f.key_log_problem.is_none() => {
+                    f.key_log_problem = message.strip_prefix("key log: ").map(|why| (i, why));
                 }
                 _ => {}
             }
@@ -259,7 +296,79 @@ impl<'a> Facts<'a> {
         if f.tls13 && !f.saw_inside {
             f.infer_from_record_sizes();
         }
+        if !f.tls13 {
+            f.renegotiation_refused = f.refused_renegotiation();
+        }
         f
+    }
+
+    /// TLS 1.2 and below, where a record's content type shows even when it is encrypted: a
+    /// side's second encrypted handshake record (the first is its Finished), once both sides
+    /// sent theirs, starts a renegotiation (the client's ClientHello, the server's
+    /// HelloRequest). The other side's next record says what became of it: a handshake record
+    /// goes on with it, an alert refuses it.
+    fn refused_renegotiation(&self) -> Option<Renegotiation> {
+        let records: Vec<(usize, Side, u16, u16)> = self
+            .events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.what {
+                What::Record {
+                    content_type,
+                    encrypted: true,
+                    length,
+                    ..
+                } => Some((i, e.from, content_type.code, *length)),
+                _ => None,
+            })
+            .collect();
+        let mut finished = [false; 2];
+        for (n, &(request, from, content_type, request_length)) in records.iter().enumerate() {
+            if content_type != 22 {
+                continue;
+            }
+            let own = usize::from(from == Side::Server);
+            if !finished[own] || !finished[1 - own] {
+                finished[own] = true;
+                continue;
+            }
+            let &(answer, _, answer_type, answer_length) =
+                records[n + 1..].iter().find(|r| r.1 != from)?;
+            if answer_type != 21 {
+                return None;
+            }
+            let reply = records[n + 1..]
+                .iter()
+                .find(|r| r.1 == from && r.0 > answer)
+                .filter(|r| r.2 == 21)
+                .map(|r| (r.0, r.3));
+            return Some(Renegotiation {
+                request,
+                from,
+                request_length,
+                answer,
+                answer_length,
+                reply,
+            });
+        }
+        None
+    }
+
+    /// The length of an encrypted TLS 1.3 alert without padding under the cipher suite: its
+    /// 2 bytes, the content type and the AEAD tag (8 bytes with AES-CCM-8, 16 with the others).
+    pub(super) fn unpadded_alert(&self) -> u16 {
+        match self.cipher_suite {
+            Some(0x1305) => 2 + 1 + 8,
+            _ => 2 + 1 + 16,
+        }
+    }
+
+    /// Whether an encrypted TLS 1.3 record has exactly the size of an unpadded alert. Padding
+    /// is not allowed for: the records that come closest (a 4-byte MQTT CONNACK, 21 bytes;
+    /// six bytes of data, 23) are not alerts, and reading them as one makes a refusal of a
+    /// session that went well.
+    pub(super) fn alert_sized(&self, length: u16) -> bool {
+        length == self.unpadded_alert()
     }
 
     /// TLS 1.3: the client's first encrypted record after the ServerHello, which starts its last
@@ -294,6 +403,16 @@ impl<'a> Facts<'a> {
         let Some(flight) = self.client_flight() else {
             return;
         };
+        // A flight that is one alert-sized record is no flight: a Finished is 4 bytes and a
+        // hash (32 or 48) before the content type and tag, 53 or 69 bytes with a 16-byte tag.
+        // The client sent an alert instead, and the handshake ended there.
+        if let Some(&(_, _, length)) = self.encrypted_records.iter().find(|r| r.0 == flight)
+            && self.alert_sized(length)
+        {
+            self.hidden_client_alert = Some((flight, length));
+            self.client_ended = Some(self.client_ended.map_or(flight, |ended| ended.min(flight)));
+            return;
+        }
         let client: Vec<(usize, u16)> = self
             .encrypted_records
             .iter()
@@ -302,14 +421,16 @@ impl<'a> Facts<'a> {
             .collect();
         if self.server_alert.is_none()
             && self.encrypted_records.iter().any(|(i, from, length)| {
-                *from == Side::Server && *i > flight && !alert_sized(*length)
+                *from == Side::Server && *i > flight && !self.alert_sized(*length)
             })
         {
             self.server_accepted = true;
         }
         // Exactly an unpadded alert: a client's first bytes of data (`hello\n`, 23 bytes) are
         // alert-sized too, and must not hide the server's refusal that follows them.
-        if let [_, .., (last, UNPADDED_ALERT)] = client[..] {
+        if let [_, .., (last, length)] = client[..]
+            && self.alert_sized(length)
+        {
             self.client_ended = Some(self.client_ended.map_or(last, |ended| ended.min(last)));
         }
     }
@@ -330,7 +451,7 @@ impl<'a> Facts<'a> {
             .find(|(i, from, _)| *i > client_flight && *from == Side::Server)?;
         // The client's own close_notify first: the server's record answers it.
         let client_closed_first = self.encrypted_records.iter().any(|(i, from, length)| {
-            *from == Side::Client && *i > client_flight && *i < reply && *length == UNPADDED_ALERT
+            *from == Side::Client && *i > client_flight && *i < reply && self.alert_sized(*length)
         });
         // Nothing more from the server, whoever closes the connection and whether the capture
         // shows it: a device that drops the socket at once still gets the server's alert.
@@ -338,7 +459,8 @@ impl<'a> Facts<'a> {
             .encrypted_records
             .iter()
             .any(|(i, from, _)| *i > reply && *from == Side::Server);
-        (alert_sized(length) && nothing_else && !client_closed_first).then_some((reply, length))
+        (self.alert_sized(length) && nothing_else && !client_closed_first)
+            .then_some((reply, length))
     }
 
     /// Whether the handshake can be seen to have finished: the server's ChangeCipherSpec (TLS
@@ -347,7 +469,7 @@ impl<'a> Facts<'a> {
         if self.server_accepted {
             return true;
         }
-        if !self.tls13 {
+        if !self.tls13 || self.hidden_client_alert.is_some() {
             return false;
         }
         let Some(flight) = self.client_flight() else {
@@ -454,12 +576,19 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// An encrypted TLS 1.3 alert without padding: 2 bytes, the content type and a 16-byte tag.
-const UNPADDED_ALERT: u16 = 19;
-
-/// Whether an encrypted TLS 1.3 record has the size of an alert, with a little padding allowed.
-fn alert_sized(length: u16) -> bool {
-    (UNPADDED_ALERT..=32).contains(&length)
+/// A TLS 1.2 renegotiation the other side refused with an alert: event indices and lengths of
+/// the encrypted records.
+#[derive(Clone, Copy)]
+pub(super) struct Renegotiation {
+    /// The handshake record that started it, and who sent it.
+    pub(super) request: usize,
+    pub(super) from: Side,
+    pub(super) request_length: u16,
+    /// The other side's answer, an encrypted alert.
+    pub(super) answer: usize,
+    pub(super) answer_length: u16,
+    /// The requester's encrypted alert after the answer, if it sent one.
+    pub(super) reply: Option<(usize, u16)>,
 }
 
 /// The alert number of a refusal, when it came as an alert.

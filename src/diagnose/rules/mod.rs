@@ -131,7 +131,7 @@ const RULES: &[Rule] = &[
         // A close without an alert is peer-closed's only when nothing else explains it: the
         // server's alert (the rules of the alert), the broker refusing the CONNECT
         // (mqtt-closed-after-connect), a TLS 1.3 refusal read from record sizes
-        // (tls13-from-outside), a server that does not speak TLS (not-tls). How sure it is
+        // (tls13-from-outside), a peer that does not speak TLS (not-tls). How sure it is
         // also depends on whether other rules proposed anything.
         silent_when: |input, made| {
             let f = input.facts;
@@ -139,6 +139,7 @@ const RULES: &[Rule] = &[
                 || made.iter().any(|p| p.id == CauseId::MqttClosedAfterConnect)
                 || f.opaque_rejection().is_some()
                 || f.not_tls.is_some()
+                || f.client_not_tls.is_some()
         },
     },
     Rule {
@@ -212,13 +213,18 @@ impl Facts<'_> {
             || self.client_silent.is_some()
             || server_closed_first
             || self.opaque_rejection().is_some()
+            || self.hidden_client_alert.is_some()
+            || self.renegotiation_refused.is_some()
     }
 
     /// A handshake that started and stopped short with nothing to say why: no alert, no error,
     /// no refusal seen (a capture that stops or loses packets, a client that gives up, a client
     /// that stops inside its first record).
     fn stopped_short(&self) -> bool {
-        (self.client_hello.is_some() || self.lost_bytes() || !self.partial_records.is_empty())
+        (self.client_hello.is_some()
+            || self.client_handshake_record.is_some()
+            || self.lost_bytes()
+            || !self.partial_records.is_empty())
             && !self.handshake_finished()
             && !self.failed_visibly()
     }

@@ -2,7 +2,7 @@
 //! closed, and what a capture lost.
 
 use crate::diagnose::confidence::{PLAUSIBLE, POSSIBLE, WEAK};
-use crate::model::{CauseId, What};
+use crate::model::{CauseId, Side, What};
 
 use super::facts::message_name;
 use super::{Input, Proposal};
@@ -13,8 +13,26 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
     let f = input.facts;
     let mut evidence = Vec::new();
     match (f.client_hello, f.server_hello) {
-        (None, _) => evidence
-            .push("no handshake message of this connection is whole in what was seen".into()),
+        (None, _) => match f.client_handshake_record {
+            // A record the capture cut is no ClientHello that failed to decode.
+            Some(record) if f.lost(Side::Client, 0..f.events.len()) == 0 => {
+                let answered = f
+                    .events
+                    .iter()
+                    .any(|e| e.from == Side::Server && matches!(e.what, What::Record { .. }));
+                evidence.push(format!(
+                    "the client's first handshake record ({}) holds no ClientHello that could be decoded{}",
+                    f.at(record),
+                    if answered {
+                        ""
+                    } else {
+                        ", and the server sent no answer in what was seen"
+                    }
+                ));
+            }
+            _ => evidence
+                .push("no handshake message of this connection is whole in what was seen".into()),
+        },
         (Some(hello), None) => evidence.push(format!(
             "the ClientHello ({}) got no ServerHello in what was seen",
             f.at(hello)
@@ -130,5 +148,35 @@ mod tests {
         let (id, confidence) = top(&open, &[]);
         assert_eq!(id, CauseId::HandshakeIncomplete);
         assert!(confidence < cause.confidence);
+    }
+
+    #[test]
+    fn a_hello_retry_and_its_change_cipher_spec_do_not_finish_the_handshake() {
+        use crate::diagnose::rules::tls13_from_outside::tests::tls13_outside;
+        use crate::model::{Event, Handshake, codes};
+        // Up to the server's encrypted flight after a HelloRetryRequest, and no further.
+        let mut t = tls13_outside(0x0304, 0x1302, &[], &[]);
+        t.events.pop();
+        let server = |what| Event {
+            at_ms: 1.5,
+            from: Side::Server,
+            what,
+        };
+        t.events.splice(
+            1..1,
+            [
+                server(What::Handshake {
+                    record: 2,
+                    message: Handshake::HelloRetryRequest {
+                        cipher_suite: codes::cipher_suite(0x1302),
+                        key_share: Some(codes::group(23)),
+                    },
+                }),
+                // The compatibility change_cipher_spec a TLS 1.3 server sends after it.
+                server(change_cipher_spec()),
+            ],
+        );
+        let (id, _) = top(&t, &[]);
+        assert_eq!(id, CauseId::HandshakeIncomplete);
     }
 }

@@ -74,3 +74,23 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// Options that name files of the test PKI: `[("--cert", "client-ec.pem")]` gives
+/// `["--cert", "<fixtures>/pki/client-ec.pem"]`.
+pub fn pki_flags(flags: &[(&str, &str)]) -> Vec<String> {
+    flags
+        .iter()
+        .flat_map(|(flag, name)| [flag.to_string(), pki(name)])
+        .collect()
+}
+
+/// The EC device of the test PKI: its certificate with the intermediate, and its key.
+pub const EC_DEVICE: [(&str, &str); 2] = [
+    ("--cert", "client-ec-chain.pem"),
+    ("--key", "client-ec.key"),
+];
+
+/// The arguments as `&str`, for the runs that take them.
+pub fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}

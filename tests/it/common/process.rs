@@ -488,3 +488,17 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// Asserts that `iotdoctor COMMAND --help` succeeds and says each of `expected`.
+pub fn assert_help_says(command: &str, expected: &[&str]) {
+    let run = iotdoctor(&[command, "--help"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    super::report::assert_says_all(&run.stdout, expected);
+}
+
+/// Asserts that `iotdoctor ARGS` is a usage error (exit code 2) whose message says `expected`.
+pub fn assert_usage_error(args: &[&str], expected: &str) {
+    let run = iotdoctor(args);
+    assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+}

@@ -75,3 +75,67 @@ pub fn notes(report: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The message of the finding with this id; panics with the report when there is none.
+pub fn message<'a>(report: &'a Value, id: &str) -> &'a str {
+    finding(report, id)["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("finding {id} has no message"))
+}
+
+/// Asserts that the finding with this id says `expected`, naming the finding and its message
+/// when it does not.
+pub fn assert_message(report: &Value, id: &str, expected: &str) {
+    let message = message(report, id);
+    assert!(
+        message.contains(expected),
+        "finding {id}: {expected:?} not in {message:?}"
+    );
+}
+
+/// Asserts the finding's severity and that its message says `expected`.
+pub fn assert_finding(report: &Value, id: &str, severity: &str, expected: &str) {
+    assert_eq!(finding(report, id)["severity"], severity, "finding {id}");
+    assert_message(report, id, expected);
+}
+
+/// Asserts the top cause, showing the whole report when it is another.
+pub fn assert_top_cause(report: &Value, expected: &str) {
+    assert_top_cause_in("", report, expected);
+}
+
+/// The same for one of several cases, named by `case` when it fails.
+pub fn assert_top_cause_in(case: &str, report: &Value, expected: &str) {
+    assert_eq!(
+        top_cause(report),
+        Some(expected),
+        "{case}: causes {:?}\n{report:#}",
+        cause_ids(report)
+    );
+}
+
+/// The evidence of the top cause, as JSON text.
+pub fn top_evidence(report: &Value) -> String {
+    report["diagnosis"]["causes"][0]["evidence"].to_string()
+}
+
+/// Asserts that `text` says each of `expected`, naming the first one missing.
+pub fn assert_says_all(text: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+/// Asserts that the evidence of the top cause of `report` (or of one handshake of a capture's
+/// report) says each of `expected`.
+pub fn assert_evidence_says(report: &Value, expected: &[&str]) {
+    assert_says_all(&top_evidence(report), expected);
+}
+
+/// Asserts that the fixes of the top cause say each of `expected`.
+pub fn assert_fixes_say(report: &Value, expected: &[&str]) {
+    assert_says_all(
+        &report["diagnosis"]["causes"][0]["fixes"].to_string(),
+        expected,
+    );
+}
