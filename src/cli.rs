@@ -523,9 +523,14 @@ pub struct MqttArgs {
     #[arg(long, value_enum, value_name = "VERSION", default_value_t = MqttVersion::V311, requires = "mqtt")]
     pub mqtt_version: MqttVersion,
 
-    /// MQTT user name (sent without a password).
+    /// MQTT user name (with --password-env, a password too).
     #[arg(long, value_name = "NAME", requires = "mqtt")]
     pub username: Option<String>,
+
+    /// Send the password held by the environment variable VAR (never a password on the command
+    /// line, which other users of the machine can see).
+    #[arg(long, value_name = "VAR", requires = "username")]
+    pub password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,9 +10,11 @@ use crate::cli::{
     self, AnalyzeArgs, CheckCertsArgs, ConnectArgs, DeviceArgs, ExplainArgs, MqttVersion, Profile,
     ServeArgs, StackChoice, TlsChoice,
 };
+use crate::decode::mqtt::Password;
 use crate::error::Error;
 use crate::explain::Stack;
 use crate::produce::client::TlsVersion;
+use zeroize::Zeroizing;
 
 impl From<cli::Format> for Format {
     fn from(format: cli::Format) -> Format {
@@ -75,6 +77,19 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
         },
         client_id: args.mqtt.client_id,
         username: args.mqtt.username,
+        password: args
+            .mqtt
+            .password_env
+            .map(|var| match std::env::var(&var) {
+                Ok(password) => Ok(Password(Zeroizing::new(password))),
+                // The name is not repeated: it may be the password itself, given by mistake.
+                Err(_) => Err(Error::Usage(
+                    "--password-env: no environment variable of that name holds text (give the \
+                     name of a variable that holds the password, not the password)"
+                        .into(),
+                )),
+            })
+            .transpose()?,
     });
     Ok(connect::Options {
         host,

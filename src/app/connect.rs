@@ -14,7 +14,7 @@ use crate::credentials::inspect::CertInfo;
 use crate::credentials::load::Embedded;
 use crate::credentials::{Finding, FindingId, Severity};
 use crate::decode::mqtt as mqtt_codes;
-use crate::decode::mqtt::ConnectRequest;
+use crate::decode::mqtt::{ConnectRequest, Password};
 use crate::diagnose::{self, Context};
 use crate::error::Error;
 use crate::model::{CloseKind, Plaintext, Side, Transcript, What};
@@ -74,6 +74,8 @@ pub struct Mqtt {
     /// Default: `iotdoctor-` and a random number.
     pub client_id: Option<String>,
     pub username: Option<String>,
+    /// Sent after the user name; never shown.
+    pub password: Option<Password>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,6 +303,7 @@ fn mqtt_request(mqtt: &Mqtt) -> ConnectRequest {
         },
         client_id,
         username: mqtt.username.clone(),
+        password: mqtt.password.clone(),
         keep_alive: 60,
     }
 }

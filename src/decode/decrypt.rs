@@ -721,47 +721,71 @@ impl Tls13Decrypter {
 
 /// One direction's decrypter: TLS 1.3 (following its epochs and key updates) or TLS 1.2.
 #[derive(Clone, Debug)]
-pub enum Decrypter {
+pub struct Decrypter {
+    version: Version,
+    /// Some record decrypted: the secrets are this connection's, so a later failure means
+    /// records missing from what was read, not a wrong key log.
+    opened: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Version {
     Tls13(Tls13Decrypter),
     Tls12(Tls12Decrypter),
 }
 
 impl Decrypter {
+    fn new(version: Version) -> Decrypter {
+        Decrypter {
+            version,
+            opened: false,
+        }
+    }
+
+    /// Whether some record of this side was decrypted.
+    pub fn opened_any(&self) -> bool {
+        self.opened
+    }
+
     /// Decrypts one protected record: its (inner, in TLS 1.3) content type and plaintext.
     pub fn decrypt(&mut self, record: &[u8]) -> Result<(u8, Vec<u8>), DecryptError> {
-        match self {
-            Decrypter::Tls13(d) => d.decrypt(record),
-            Decrypter::Tls12(d) => d.decrypt(record),
-        }
+        let result = match &mut self.version {
+            Version::Tls13(d) => d.decrypt(record),
+            Version::Tls12(d) => d.decrypt(record),
+        };
+        self.opened |= result.is_ok();
+        result
     }
 
     /// See [`Tls13Decrypter::decrypt_after_loss`].
     pub fn decrypt_after_loss(&mut self, record: &[u8]) -> Option<(Lost, (u8, Vec<u8>))> {
-        match self {
-            Decrypter::Tls13(d) => d.decrypt_after_loss(record),
-            Decrypter::Tls12(d) => d.decrypt_after_loss(record),
-        }
+        let result = match &mut self.version {
+            Version::Tls13(d) => d.decrypt_after_loss(record),
+            Version::Tls12(d) => d.decrypt_after_loss(record),
+        };
+        self.opened |= result.is_some();
+        result
     }
 
     /// Moves past `n` records that were never seen.
     pub fn skip_records(&mut self, n: u64) {
-        match self {
-            Decrypter::Tls13(d) => d.skip_records(n),
-            Decrypter::Tls12(d) => d.skip_records(n),
+        match &mut self.version {
+            Version::Tls13(d) => d.skip_records(n),
+            Version::Tls12(d) => d.skip_records(n),
         }
     }
 
     /// After this side's Finished: TLS 1.3 switches to the application keys; TLS 1.2 keeps
     /// its keys until its next ChangeCipherSpec.
     pub fn to_application(&mut self) {
-        if let Decrypter::Tls13(d) = self {
+        if let Version::Tls13(d) = &mut self.version {
             d.to_application();
         }
     }
 
     /// After this side's KeyUpdate (TLS 1.3 only).
     pub fn key_update(&mut self) {
-        if let Decrypter::Tls13(d) = self {
+        if let Version::Tls13(d) = &mut self.version {
             d.key_update();
         }
     }
@@ -820,8 +844,10 @@ pub fn decrypters(
         if !is_supported_suite(suite) {
             return (none, unsupported());
         }
-        let pair = [false, true]
-            .map(|server| Tls13Decrypter::new(&entry.tls13, suite, server).map(Decrypter::Tls13));
+        let pair = [false, true].map(|server| {
+            Tls13Decrypter::new(&entry.tls13, suite, server)
+                .map(|d| Decrypter::new(Version::Tls13(d)))
+        });
         let sides = [("client", false), ("server", true)];
         let missing: Vec<&str> = sides
             .iter()
@@ -886,7 +912,7 @@ pub fn decrypters(
     let pair = decrypt12::server_hello_params(server_hello)
         .and_then(|(random, etm)| Tls12Decrypter::pair(master, client_random, &random, suite, etm));
     match pair {
-        Some(pair) => (pair.map(|d| Some(Decrypter::Tls12(d))), None),
+        Some(pair) => (pair.map(|d| Some(Decrypter::new(Version::Tls12(d)))), None),
         None => (
             none,
             Some(format!(

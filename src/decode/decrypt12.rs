@@ -649,4 +649,108 @@ mod tests {
             Tls12Decrypter::pair(&h(c.master)[..47], &[0; 32], &[0; 32], 0xc02b, false).is_none()
         );
     }
+
+    /// The records of `gcm-tls12` the decoder needs for the client's side: ClientHello,
+    /// ServerHello, then the client's ClientKeyExchange, ChangeCipherSpec, Finished, data and
+    /// close_notify.
+    const GCM_CLIENT_HELLO: &str = "16030100950100009103030e9fdd980e8f26fe61b03786b2d35e067fbf87cc1cf031f4fdb45cef7afc1922000004c02b00ff010000640000000e000c0000096c6f63616c686f7374000b000403000102000a000c000a001d0017001e00190018002300000016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602";
+    const GCM_SERVER_HELLO: &str = "16030300410200003d0303b54a4974782434de6031bf78f10beaad24fe5307574afc5c4eaae659866bdcbb00c02b000015ff01000100000b0004030001020023000000170000";
+    const GCM_CLIENT_KEY_EXCHANGE: &str =
+        "16030300251000002120a920cec865cdcf55a8c6058a24fbea172d91c201bfee9c5d3f8abe5b2adbe539";
+    const CHANGE_CIPHER_SPEC: &str = "140303000101";
+
+    /// Feeds the client's side of `gcm-tls12` to a decoder with a key log holding `master`,
+    /// leaving out its data record when `skip_data`; returns the events.
+    fn decode_gcm(master: &str, skip_data: bool) -> Vec<crate::model::Event> {
+        use crate::decode::decrypt::KeyLog;
+        use crate::decode::wire::Wire;
+        use crate::model::Side;
+        let c = &CONNECTIONS[0];
+        let log = KeyLog::parse(&format!("CLIENT_RANDOM {} {master}", c.client_random));
+        let mut wire = Wire::with_keys(std::sync::Arc::new(log));
+        let mut events = wire.feed(Side::Client, &h(GCM_CLIENT_HELLO), 0.0);
+        events.extend(wire.feed(Side::Server, &h(GCM_SERVER_HELLO), 1.0));
+        let mut client = vec![GCM_CLIENT_KEY_EXCHANGE, CHANGE_CIPHER_SPEC, c.client[0]];
+        if !skip_data {
+            client.push(c.client[1]);
+        }
+        client.push(c.client[2]);
+        for record in client {
+            events.extend(wire.feed(Side::Client, &h(record), 2.0));
+        }
+        events
+    }
+
+    fn notes(events: &[crate::model::Event]) -> Vec<&str> {
+        events
+            .iter()
+            .filter_map(|e| match &e.what {
+                crate::model::What::Note { message } => Some(message.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// In the decoder: the client's Finished and close_notify are read; a record left out
+    /// makes the next one fail without blaming the key log, which wrong secrets do.
+    #[test]
+    fn the_decoder_reads_tls12_records_and_says_why_one_fails() {
+        use crate::model::{Handshake, Seen, What};
+        let c = &CONNECTIONS[0];
+        let events = decode_gcm(c.master, false);
+        assert!(notes(&events).is_empty(), "{:?}", notes(&events));
+        assert!(events.iter().any(|e| matches!(
+            e.what,
+            What::Handshake {
+                message: Handshake::Finished,
+                ..
+            }
+        )));
+        assert!(events.iter().any(|e| matches!(
+            &e.what,
+            What::Alert { seen: Seen::Decrypted, description, .. } if description.code == 0
+        )));
+
+        let events = decode_gcm(c.master, true);
+        let notes_seen = notes(&events);
+        assert_eq!(notes_seen.len(), 1, "{notes_seen:?}");
+        assert!(notes_seen[0].contains("stop decrypting"), "{notes_seen:?}");
+        assert!(!notes_seen[0].starts_with("key log: "), "{notes_seen:?}");
+
+        let wrong = format!("{}00", &c.master[..94]);
+        let events = decode_gcm(&wrong, false);
+        let notes_seen = notes(&events);
+        assert_eq!(notes_seen.len(), 1, "{notes_seen:?}");
+        assert!(
+            notes_seen[0].starts_with("key log: ") && notes_seen[0].contains("they are wrong"),
+            "{notes_seen:?}"
+        );
+    }
+
+    /// Random bytes as records never panic, and never decrypt.
+    #[test]
+    fn random_records_never_panic() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut decrypters: Vec<Tls12Decrypter> = CONNECTIONS.iter().flat_map(pair).collect();
+        for _ in 0..2000 {
+            let len = (next() % 300) as usize;
+            let mut record: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= HEADER_LEN && next() % 2 == 0 {
+                let body = u16::try_from(len - HEADER_LEN).expect("short");
+                record[..3].copy_from_slice(&[23, 3, 3]);
+                record[3..HEADER_LEN].copy_from_slice(&body.to_be_bytes());
+            }
+            for decrypter in &mut decrypters {
+                assert!(decrypter.decrypt(&record).is_err());
+                assert_eq!(decrypter.sequence(), 0);
+            }
+            let _ = server_hello_params(&record);
+        }
+    }
 }

@@ -99,23 +99,35 @@ pub fn version_name(level: u8) -> &'static str {
 }
 
 /// What `connect --mqtt` sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ConnectRequest {
     /// 4 (MQTT 3.1.1) or 5.
     pub level: u8,
     pub client_id: String,
     pub username: Option<String>,
+    pub password: Option<Password>,
     pub keep_alive: u16,
 }
 
+/// An MQTT password: sent in the CONNECT, never shown (its `Debug` says so), wiped when dropped.
+#[derive(Clone)]
+pub struct Password(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(not shown)")
+    }
+}
+
 impl ConnectRequest {
-    /// The CONNECT packet: clean start, no will, no password.
+    /// The CONNECT packet: clean start, no will.
     pub fn encode(&self) -> Vec<u8> {
         let mut body = Vec::new();
         put_string(&mut body, "MQTT");
         body.push(self.level);
         let username_flag = if self.username.is_some() { 0x80 } else { 0 };
-        body.push(username_flag | 0x02);
+        let password_flag = if self.password.is_some() { 0x40 } else { 0 };
+        body.push(username_flag | password_flag | 0x02);
         body.extend_from_slice(&self.keep_alive.to_be_bytes());
         if self.level == 5 {
             body.push(0); // no properties
@@ -123,6 +135,9 @@ impl ConnectRequest {
         put_string(&mut body, &self.client_id);
         if let Some(username) = &self.username {
             put_string(&mut body, username);
+        }
+        if let Some(Password(password)) = &self.password {
+            put_string(&mut body, password);
         }
         let mut packet = vec![0x10];
         put_varint(&mut packet, body.len());
@@ -139,7 +154,7 @@ impl ConnectRequest {
             keep_alive: self.keep_alive,
             clean_start: true,
             username: self.username.is_some(),
-            password: false,
+            password: self.password.is_some(),
             will: false,
         }
     }
@@ -343,17 +358,22 @@ mod tests {
                 level,
                 client_id: "thing-1".repeat(30),
                 username: Some("user".into()),
+                password: Some(Password("pass".to_string().into())),
                 keep_alive: 60,
             };
             let packet = request.encode();
             let (connect, length) = parse_connect(&packet).unwrap().unwrap();
             assert_eq!(length, packet.len());
             assert_eq!(connect, request.summary());
+            assert!(connect.password);
+            assert!(packet.ends_with(b"\x00\x04pass"));
+            assert_eq!(format!("{:?}", request.password), "Some(Password(not shown))");
         }
         let plain = ConnectRequest {
             level: 4,
             client_id: "dev".into(),
             username: None,
+            password: None,
             keep_alive: 60,
         };
         assert_eq!(plain.encode(), CONNECT_311);

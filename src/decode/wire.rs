@@ -688,12 +688,21 @@ impl Wire {
             }
             Err(e) if !dir.decrypt_failed => {
                 dir.decrypt_failed = true;
-                out.note(format!(
-                    "{}record {index}: the {}'s records cannot be decrypted with this \
-                     connection's secrets ({e}): they are wrong, or belong to another connection",
-                    decrypt::KEY_LOG_NOTE,
-                    out.from
-                ));
+                if dir.decrypter.as_ref().is_some_and(Decrypter::opened_any) {
+                    // The secrets are right: records before this one were not all read.
+                    out.note(format!(
+                        "record {index}: the {}'s records stop decrypting here ({e}): some of its \
+                         records before this one are not in what was read, or this one was altered",
+                        out.from
+                    ));
+                } else {
+                    out.note(format!(
+                        "{}record {index}: the {}'s records cannot be decrypted with this \
+                         connection's secrets ({e}): they are wrong, or belong to another connection",
+                        decrypt::KEY_LOG_NOTE,
+                        out.from
+                    ));
+                }
             }
             Err(_) => {}
         }
@@ -907,7 +916,8 @@ impl Wire {
     /// note saying why the key log cannot make them. In TLS 1.2 they wait for each side's
     /// ChangeCipherSpec (a renegotiation's replace the current ones there).
     fn make_decrypters(&mut self, body: &[u8], notes: &mut Vec<String>) {
-        let (Some(keys), Some(version), Some(suite)) = (&self.keys, self.version, self.cipher_suite)
+        let (Some(keys), Some(version), Some(suite)) =
+            (&self.keys, self.version, self.cipher_suite)
         else {
             return;
         };

@@ -332,7 +332,9 @@ pub const ALERTS: &[Alert] = &[
     Alert {
         code: 100,
         name: "no_renegotiation",
-        meaning: None,
+        meaning: Some(
+            "the sender refuses to renegotiate: it will start no new handshake on this connection",
+        ),
     },
     Alert {
         code: 109,

@@ -52,6 +52,7 @@ fn exchange(address: SocketAddr, timeout: Duration, start: Instant) -> Result<An
         level: 4,
         client_id: CLIENT_ID.to_string(),
         username: None,
+        password: None,
         keep_alive: 10,
     };
     stream.set_write_timeout(Some(left()?)).ok();

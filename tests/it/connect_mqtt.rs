@@ -283,3 +283,77 @@ fn iotdoctor_serve_mqtt_is_a_broker_too() {
         }
     }
 }
+
+#[test]
+fn a_password_from_the_environment_logs_in_and_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let passwords = dir.path().join("passwords");
+    let made = Command::new("mosquitto_passwd")
+        .args([
+            "-b",
+            "-c",
+            passwords.to_str().unwrap(),
+            "device-1",
+            "s3cret-pass",
+        ])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let broker = Mosquitto::start(&format!(
+        "{REFUSING}\npassword_file {}",
+        passwords.display()
+    ));
+    let endpoint = broker.endpoint();
+    let login = [
+        "--username",
+        "device-1",
+        "--password-env",
+        "BROKER_PASSWORD",
+        "-vvv",
+    ];
+    for (password, code, exit) in [("s3cret-pass", 0, 0), ("wrong-pass", 5, 1)] {
+        let mut args = vec!["connect", "--endpoint", &endpoint, "--address", "127.0.0.1"];
+        let (root, cert, key) = (
+            pki("root-ca.pem"),
+            pki("client-ec-chain.pem"),
+            pki("client-ec.key"),
+        );
+        args.extend([
+            "--ca",
+            &root,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--mqtt",
+            "--timeout",
+            "5",
+        ]);
+        args.extend(login);
+        for format in ["json", "text"] {
+            let run = iotdoctor_env(
+                &[args.as_slice(), &["--format", format]].concat(),
+                &[("BROKER_PASSWORD", password)],
+            );
+            assert_eq!(run.code, exit, "{password} {format}: {}", run.stdout);
+            assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+            if format == "json" {
+                let report: Value = serde_json::from_str(&run.stdout).unwrap();
+                assert_eq!(mqtt_events(&report, "mqtt_connack")[0]["code"], code);
+                assert_eq!(mqtt_events(&report, "mqtt_connect")[0]["password"], true);
+            }
+        }
+    }
+    // A variable that is not set: a usage error that does not echo what was given.
+    let run = iotdoctor(&[
+        "connect",
+        "localhost:1",
+        "--mqtt",
+        "--username",
+        "u",
+        "--password-env",
+        "NOT_SET_ANYWHERE",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--password-env") && !run.stderr.contains("NOT_SET_ANYWHERE"));
+}
