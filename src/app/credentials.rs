@@ -36,7 +36,13 @@ impl Identity {
             key: self.key.clone(),
             p12: self.p12.clone(),
             chain: self.chain.clone(),
-            cas: cas.to_vec(),
+            cas: cas
+                .iter()
+                .map(|path| match path.to_str() {
+                    Some(SYSTEM) => system_bundle(),
+                    _ => Ok(path.clone()),
+                })
+                .collect::<Result<_, _>>()?,
             embedded: embedded.to_vec(),
         };
         let passwords = EnvOrPrompt {
@@ -44,6 +50,34 @@ impl Identity {
         };
         Credentials::load(&request, &passwords)
     }
+}
+
+/// `--ca system`: the operating system's CA bundle, where it has one.
+const SYSTEM: &str = "system";
+
+/// Where the systems iotdoctor runs on keep their CA bundle (Debian and Ubuntu, Fedora and
+/// RHEL, openSUSE, Alpine and macOS), after the `SSL_CERT_FILE` OpenSSL honours.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+fn system_bundle() -> Result<PathBuf, Error> {
+    if let Some(file) = std::env::var_os("SSL_CERT_FILE") {
+        return Ok(file.into());
+    }
+    SYSTEM_BUNDLES
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--ca system: this system has no CA bundle where iotdoctor looks (SSL_CERT_FILE, {}); give the file",
+                SYSTEM_BUNDLES.join(", ")
+            ))
+        })
 }
 
 /// The certificates of CA files, each file required to hold at least one.

@@ -351,12 +351,18 @@ fn chain_findings(
 ) -> Vec<Finding> {
     let top = infos[*built.path.last().unwrap_or(&0)];
     let leaf_name = infos[built.path[0]].short_name();
+    // A system bundle holds a hundred and more CAs: a message names the first few.
+    const NAMED: usize = 5;
     let anchor_names = || {
-        anchors
+        let names: Vec<String> = anchors
             .iter()
-            .map(|a| short_dn(&a.info.subject))
-            .collect::<Vec<_>>()
-            .join("', '")
+            .take(NAMED)
+            .map(|a| format!("'{}'", short_dn(&a.info.subject)))
+            .collect();
+        match anchors.len().saturating_sub(NAMED) {
+            0 => names.join(", "),
+            more => format!("{} and {more} more", names.join(", ")),
+        }
     };
 
     if anchors.is_empty() {
@@ -394,7 +400,7 @@ fn chain_findings(
             Severity::Error,
             &leaf_name,
             format!(
-                "the chain ends at root '{}', which is not among the CAs given ('{}')",
+                "the chain ends at root '{}', which is not among the CAs given ({})",
                 top.short_name(),
                 anchor_names()
             ),
@@ -417,7 +423,7 @@ fn chain_findings(
             )
             .with_hint(format!(
                 "If '{issuer_name}' is an intermediate CA, append its certificate to the certificate file after the device certificate \
-                 (or pass it with --chain). If it is a root CA, the certificate comes from a CA other than the one(s) given ('{}').",
+                 (or pass it with --chain). If it is a root CA, the certificate comes from a CA other than the one(s) given ({}).",
                 anchor_names()
             ))]
         }

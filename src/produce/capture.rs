@@ -263,9 +263,18 @@ const EPB_TYPE: u32 = 6;
 const SPB_TYPE: u32 = 3;
 const OBSOLETE_PB_TYPE: u32 = 2;
 
-impl CaptureReader<File> {
+/// A capture read from a file, or from stdin (`-`: `tcpdump -w - | iotdoctor analyze -`).
+pub type Source = Box<dyn Read + Send>;
+
+impl CaptureReader<Source> {
+    /// Opens the capture at `path`; `-` is stdin.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        Self::new(File::open(path)?)
+        let source: Source = if path == Path::new("-") {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(File::open(path)?)
+        };
+        Self::new(source)
     }
 }
 

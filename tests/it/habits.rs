@@ -156,11 +156,60 @@ fn pkcs7_bundles_hold_the_chain() {
         ]);
         assert_eq!(code, 0, "{form}: {report}");
         let certificates = report["credentials"]["certificates"].as_array().unwrap();
-        let device = certificates.iter().filter(|c| c["role"] == "device").count();
+        let device = certificates
+            .iter()
+            .filter(|c| c["role"] == "device")
+            .count();
         assert_eq!(device, 2, "{form}: {report}");
         assert_eq!(
             report["credentials"]["chain"]["status"], "trusted",
             "{form}: {report}"
         );
     }
+}
+
+#[test]
+fn analyze_reads_a_capture_from_stdin() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let capture = pcap("no-cert-tls12.pcap");
+    let from_file = iotdoctor(&["--format", "json", "analyze", &capture]);
+    let mut child = binary()
+        .args(["--format", "json", "analyze", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(&capture).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Written from a thread of its own: the reader may answer before all of it is read.
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(output.status.code(), Some(from_file.code));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), from_file.stdout);
+    assert_eq!(from_file.code, 1, "{}", from_file.stdout);
+}
+
+#[test]
+fn ca_system_is_the_systems_bundle() {
+    let server = OpenSslServer::start(&[]);
+    let endpoint = server.endpoint();
+    let args = [
+        "connect",
+        &endpoint,
+        "--ca",
+        "system",
+        "--timeout",
+        "5",
+        "--format",
+        "json",
+    ];
+    // SSL_CERT_FILE names the system's bundle, as OpenSSL reads it.
+    let run = iotdoctor_env(&args, &[("SSL_CERT_FILE", &pki("root-ca.pem"))]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // The machine's own bundle (tests/run installs ca-certificates) lacks the test PKI's root.
+    let (code, report) = iotdoctor_json(&args[..6]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(top_cause(&report), Some("server-ca-untrusted"), "{report}");
 }

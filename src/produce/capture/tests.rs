@@ -1844,7 +1844,7 @@ fn many_tiny_out_of_order_pieces_are_bounded() {
 #[test]
 fn the_reader_can_move_between_threads() {
     fn send<T: Send>() {}
-    send::<CaptureReader<File>>();
+    send::<CaptureReader<Source>>();
     send::<CaptureEvent>();
     send::<CaptureError>();
 }
