@@ -136,6 +136,20 @@ pub enum Command {
     )]
     Explain(ExplainArgs),
 
+    /// What a server accepts and requires: versions, cipher suites, groups, schemes, client
+    /// certificates, SNI, ALPN, chain and record sizes.
+    #[command(
+        long_about = "Size a device's TLS configuration against a server: iotdoctor makes a few dozen real \
+            handshakes (at most 4 at once), each offering one TLS version, cipher suite, group, \
+            signature scheme or ALPN protocol alone, and reports which the server accepted. One \
+            connection without a client certificate shows whether the server requests or requires \
+            one and which CAs it names; one without SNI whether SNI is required. The server's \
+            chain and the largest record it sent size the device's buffers \
+            (MBEDTLS_SSL_IN_CONTENT_LEN). Exit code 0 when the server answered, 4 when no \
+            connection reached it."
+    )]
+    Probe(ProbeArgs),
+
     /// See iotdoctor at work: no files, no network.
     #[command(
         long_about = "See iotdoctor at work, with no files and no network: a server on a loopback port with \
@@ -145,6 +159,40 @@ pub enum Command {
         as expected."
     )]
     Demo,
+
+    /// Print a shell completion script for iotdoctor.
+    #[command(
+        long_about = "Print the completion script of a shell for iotdoctor's commands and options, \
+            to be saved where the shell looks for completions.",
+        after_help = "Examples:\n  iotdoctor completions bash > ~/.local/share/bash-completion/completions/iotdoctor\n  \
+            iotdoctor completions zsh > ~/.zfunc/_iotdoctor\n  \
+            iotdoctor completions fish > ~/.config/fish/completions/iotdoctor.fish"
+    )]
+    Completions(CompletionsArgs),
+
+    /// Print iotdoctor's manual page (roff).
+    #[command(
+        long_about = "Print iotdoctor's manual page in roff, the format man reads.",
+        after_help = "Example:\n  iotdoctor man > ~/.local/share/man/man1/iotdoctor.1"
+    )]
+    Man,
+}
+
+/// What `completions` writes.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// A device's TLS stack: its fixes alone are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsStack {
+    Wolfssl,
+    Mbedtls,
+    Openssl,
+    Gnutls,
 }
 
 const CHECK_CERTS_EXAMPLES: &str = "\
@@ -330,6 +378,10 @@ pub struct ServeArgs {
     /// from 10 ms to 1 s, and warns once per run of failures.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+
+    /// The device's TLS stack: show only its stack-specific fixes (default: every stack's).
+    #[arg(long, value_enum, value_name = "STACK")]
+    pub stack: Option<TlsStack>,
 }
 
 /// What `explain` reads.
@@ -376,7 +428,8 @@ pub enum StackChoice {
 /// What `analyze` reads.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// The capture file: pcap or pcapng.
+    /// The capture file: pcap or pcapng; `-` reads it from stdin (`tcpdump -w - | iotdoctor
+    /// analyze -`).
     #[arg(value_name = "CAPTURE")]
     pub capture: PathBuf,
 
@@ -391,6 +444,10 @@ pub struct AnalyzeArgs {
     /// Show only this flow (its number in the summary).
     #[arg(long, value_name = "N")]
     pub flow: Option<u64>,
+
+    /// The device's TLS stack: show only its stack-specific fixes (default: every stack's).
+    #[arg(long, value_enum, value_name = "STACK")]
+    pub stack: Option<TlsStack>,
 }
 
 /// What `check-certs` reads.
@@ -411,6 +468,56 @@ pub struct CheckCertsArgs {
     /// Extra checks for a known service.
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
+}
+
+/// What `probe` needs.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The server, as `connect` takes it: HOST, HOST:PORT, [IPv6]:PORT or a URL.
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "HOST[:PORT]",
+        required_unless_present = "server"
+    )]
+    pub endpoint: Option<String>,
+
+    /// The server, as --endpoint takes it: `iotdoctor probe broker.example.com:8883`.
+    #[arg(value_name = "HOST[:PORT]", conflicts_with = "endpoint")]
+    pub server: Option<String>,
+
+    /// The port, for an endpoint given without one.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// CA certificate(s) the server's chain is checked against (it never stops a probe).
+    #[arg(long, value_name = "FILE", visible_aliases = ["cafile", "cacert"])]
+    pub ca: Vec<PathBuf>,
+
+    /// Connect to this address without resolving the host name.
+    #[arg(long, value_name = "IP")]
+    pub address: Option<std::net::IpAddr>,
+
+    /// Send this name in SNI (default: the host).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+
+    /// Send no SNI on any connection.
+    #[arg(long)]
+    pub no_sni: bool,
+
+    /// Seconds each connection may take.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = seconds)]
+    pub timeout: f64,
+
+    /// Seconds to wait, after a TLS 1.3 handshake without a client certificate, for the
+    /// server's verdict on it.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = seconds)]
+    pub grace: f64,
+
+    /// Seconds the whole probe may take: connections not started by then are not made.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds)]
+    pub max_time: f64,
 }
 
 /// What `connect` needs.
@@ -501,6 +608,10 @@ pub struct ConnectArgs {
     /// Check what a known service needs (automatic for *.iot.*.amazonaws.com).
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
+
+    /// The device's TLS stack: show only its stack-specific fixes (default: every stack's).
+    #[arg(long, value_enum, value_name = "STACK")]
+    pub stack: Option<TlsStack>,
 
     #[command(flatten)]
     pub mqtt: MqttArgs,

@@ -87,12 +87,13 @@ pub fn run(options: &Options, writer: &mut CaptureWriter<'_>) -> Result<Report, 
     // come out in capture order; they are bounded, so memory stays bounded whichever stage is
     // slower.
     let json = writer.writes_transcripts();
+    let stack = writer.stack();
     let finish = |mut found: analyze::FlowHandshake| {
         found.settle_signature_checks();
         if !anchors.is_empty() {
             analyze::verify_server_chain(&mut found, &anchors);
         }
-        diagnose_handshake(found, &anchors)
+        diagnose_handshake(found, &anchors).for_stack(stack)
     };
     let mut shown = 0u64;
     let mut write_error = None;

@@ -111,6 +111,26 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
     })
 }
 
+pub fn probe(args: cli::ProbeArgs) -> Result<super::probe::Options, Error> {
+    let endpoint = args.endpoint.or(args.server).unwrap_or_default();
+    let (host, port) = parse_endpoint(&endpoint, args.port)?;
+    Ok(super::probe::Options {
+        host,
+        port,
+        endpoint,
+        ca: args.ca,
+        address: args.address,
+        sni: match (args.sni, args.no_sni) {
+            (Some(name), _) => Sni::Name(name),
+            (None, true) => Sni::Off,
+            (None, false) => Sni::Host,
+        },
+        timeout: seconds("timeout", args.timeout)?,
+        grace: seconds("grace", args.grace)?,
+        max_time: seconds("max-time", args.max_time)?,
+    })
+}
+
 pub fn serve(args: ServeArgs) -> Result<serve::Options, Error> {
     Ok(serve::Options {
         listen: args.listen,

@@ -62,5 +62,18 @@ fn explain_log(path: &Path) -> Result<Report, Error> {
         return Err(Error::input(path, InputProblem::NotALog(log.lines)));
     }
     let diagnosis = diagnose::log::diagnose(&log);
-    Ok(Report::new("explain", vec![], diagnosis).with_log(log))
+    // The log says which stack the device runs: its fixes are the ones that apply. A log of
+    // two stacks (both ends of a connection) keeps every stack's.
+    let mut stacks = log
+        .stacks
+        .iter()
+        .copied()
+        .filter(|s| !matches!(s, Stack::Tls | Stack::Mqtt));
+    let stack = match (stacks.next(), stacks.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    };
+    Ok(Report::new("explain", vec![], diagnosis)
+        .with_log(log)
+        .for_stack(stack))
 }

@@ -16,6 +16,7 @@ use crate::credentials::load::Embedded;
 use crate::credentials::{Credentials, Finding, FindingId, Severity};
 use crate::diagnose::{self, Context};
 use crate::error::{Error, InputProblem};
+use crate::explain::Stack;
 use crate::model::{Target, codes};
 use crate::produce::client::TlsVersion;
 use crate::produce::server::{self, Server, ServerOptions};
@@ -50,9 +51,11 @@ pub struct Options {
 }
 
 /// Serves devices until interrupted (or one, with `once`), writing each connection's report
-/// when it ends. Returns the exit code: with `once`, that of the one connection.
+/// when it ends, with the fixes of `stack` when the devices' TLS stack is known. Returns the
+/// exit code: with `once`, that of the one connection.
 pub fn run(
     options: &Options,
+    stack: Option<Stack>,
     format: Format,
     style: Style,
     out: &mut dyn Write,
@@ -87,6 +90,7 @@ pub fn run(
         let Served::Report(report) = served else {
             break;
         };
+        let report = report.for_stack(stack);
         summary.add(&report);
         let written = output::write_one(&report, format, style, out);
         report_write_error(written.and_then(|_| out.flush()));

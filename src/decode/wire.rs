@@ -5,7 +5,7 @@
 //! (from the version, the change_cipher_spec seen, the ServerHello); plaintext handshake bytes go
 //! to a [`handshake::Reassembly`], whose whole messages are decoded by `super::messages` (one
 //! file per message) and kept in the [`handshake::Log`]; encrypted records are only counted, or,
-//! given a key log, decrypted (TLS 1.3, `super::decrypt`) and decoded too. CertificateVerify
+//! given a key log, decrypted (TLS 1.3 and 1.2, `super::decrypt`) and decoded too. CertificateVerify
 //! signatures are checked against the sender's certificate over the handshake messages seen.
 //! Nothing a peer sends can make the decoder panic or grow without bound: malformed messages
 //! become `Note` events and decoding goes on.
@@ -67,6 +67,9 @@ pub struct Wire {
     /// Secrets to decrypt TLS 1.3 and TLS 1.2 records with, when a key log was given.
     keys: Option<Arc<KeyLog>>,
     client_random: Option<[u8; 32]>,
+    /// The random of the client's latest ClientHello: a TLS 1.2 renegotiation's keys are
+    /// derived with it, and the key log has them under it.
+    latest_client_random: Option<[u8; 32]>,
     /// Decrypters made at the ServerHello, waiting for their direction's next record.
     pending: [Option<Decrypter>; 2],
     /// Every handshake message so far, in wire order: what CertificateVerify signs.
@@ -711,10 +714,10 @@ impl Wire {
     /// A TLS 1.2 side's change_cipher_spec: its next records are protected with the keys its
     /// ServerHello made.
     fn change_keys(&mut self, dir: &mut Direction, from: Side) {
-        if !self.tls13() {
-            if let Some(next) = self.pending[slot(from)].take() {
-                dir.decrypter = Some(next);
-            }
+        if !self.tls13()
+            && let Some(next) = self.pending[slot(from)].take()
+        {
+            dir.decrypter = Some(next);
         }
     }
 
@@ -822,6 +825,11 @@ impl Wire {
                  connection (confused)"
             ));
         }
+        if message_type == MESSAGE_CLIENT_HELLO && out.from == Side::Client {
+            if let Some(random) = client_hello::random(body) {
+                self.latest_client_random = Some(random);
+            }
+        }
         match self.decode_message(out.from, record, message_type, body, &mut notes) {
             Ok(mut what) => {
                 match &mut what {
@@ -921,7 +929,7 @@ impl Wire {
         else {
             return;
         };
-        let Some(random) = self.client_random else {
+        let Some(random) = self.latest_client_random else {
             return;
         };
         let (pair, note) = decrypt::decrypters(keys, version, suite, &random, body);

@@ -80,8 +80,26 @@ pub struct ClientRun {
 /// Makes one connection and records it. Network and TLS failures end up in the transcript;
 /// `Err` only when the options themselves are unusable.
 pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
+    connect_restricted(options, &Restrict::default())
+}
+
+/// What one connection offers instead of all rustls can: `probe` offers one cipher suite, group
+/// or signature scheme at a time. An empty list keeps rustls's own.
+#[derive(Debug, Clone, Default)]
+pub struct Restrict {
+    pub suites: Vec<rustls::SupportedCipherSuite>,
+    pub groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup>,
+    /// The schemes offered for the server's signature (signature_algorithms).
+    pub schemes: Vec<rustls::SignatureScheme>,
+}
+
+/// [`connect`], offering only what `restrict` leaves.
+pub fn connect_restricted(
+    options: &ClientOptions,
+    restrict: &Restrict,
+) -> Result<ClientRun, Error> {
     let facts = Facts::default();
-    let config = client_config(options, &facts)?;
+    let config = client_config(options, &facts, restrict)?;
     let server_name = ServerName::try_from(options.verify_name.clone()).map_err(|_| {
         Error::Usage(format!(
             "'{}' is not a valid server name",
@@ -140,8 +158,19 @@ pub fn connect(options: &ClientOptions) -> Result<ClientRun, Error> {
     })
 }
 
-fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+fn client_config(
+    options: &ClientOptions,
+    facts: &Facts,
+    restrict: &Restrict,
+) -> Result<ClientConfig, Error> {
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    if !restrict.suites.is_empty() {
+        provider.cipher_suites = restrict.suites.clone();
+    }
+    if !restrict.groups.is_empty() {
+        provider.kx_groups = restrict.groups.clone();
+    }
+    let provider = Arc::new(provider);
     let versions: &[&'static rustls::SupportedProtocolVersion] = match options.tls {
         Some(TlsVersion::V12) => &[&rustls::version::TLS12],
         Some(TlsVersion::V13) => &[&rustls::version::TLS13],
@@ -188,11 +217,14 @@ fn client_config(options: &ClientOptions, facts: &Facts) -> Result<ClientConfig,
         .with_protocol_versions(versions)
         .map_err(|e| Error::Usage(format!("TLS versions: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(RecordingVerifier::new(
-            webpki,
-            options.insecure,
-            facts.clone(),
-        )))
+        .with_custom_certificate_verifier(super::probe::offering_schemes(
+            Arc::new(RecordingVerifier::new(
+                webpki,
+                options.insecure,
+                facts.clone(),
+            )),
+            &restrict.schemes,
+        ))
         .with_client_cert_resolver(Arc::new(RecordingResolver::new(identity, facts.clone())));
     config.alpn_protocols = options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     config.enable_sni = options.sni.is_some();
@@ -415,13 +447,13 @@ impl Run {
                         u16::from(scheme),
                         length,
                         Some(result.is_ok()),
-                        result.err().map(|e| e.to_string()),
+                        result.err().map(|e| super::rustls_text::error(&e)),
                     ),
                 ),
                 HookFact::ServerKeyExchangeSignature { scheme, result } => {
                     let verdict = match result {
                         Ok(()) => "verified against the server certificate".to_string(),
-                        Err(e) => format!("did NOT verify: {e}"),
+                        Err(e) => format!("did NOT verify: {}", super::rustls_text::error(&e)),
                     };
                     let scheme = codes::signature_scheme(u16::from(scheme));
                     self.push(
@@ -831,7 +863,7 @@ impl Run {
                 self.push(
                     Side::Client,
                     What::Error {
-                        message: format!("rustls: {error}"),
+                        message: format!("rustls: {}", super::rustls_text::error(error)),
                     },
                 );
                 if self.tls13 {
@@ -841,7 +873,7 @@ impl Run {
             other => self.push(
                 Side::Client,
                 What::Error {
-                    message: format!("rustls: {other}"),
+                    message: format!("rustls: {}", super::rustls_text::error(other)),
                 },
             ),
         }

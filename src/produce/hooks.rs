@@ -423,8 +423,8 @@ pub fn describe_certificate_error(error: &Error) -> String {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             "unknown issuer: the chain does not lead to a CA given".into()
         }
-        Error::InvalidCertificate(e) => format!("{e}"),
-        other => other.to_string(),
+        Error::InvalidCertificate(e) => super::rustls_text::certificate_error(e),
+        other => super::rustls_text::error(other),
     }
 }
 

@@ -165,7 +165,7 @@ impl Server {
             Err(e) => run.push(
                 Side::Server,
                 What::Error {
-                    message: format!("rustls: {e}"),
+                    message: format!("rustls: {}", super::rustls_text::error(&e)),
                 },
             ),
         }
@@ -631,7 +631,7 @@ impl Run {
                         u16::from(scheme),
                         length,
                         Some(result.is_ok()),
-                        result.err().map(|e| e.to_string()),
+                        result.err().map(|e| super::rustls_text::error(&e)),
                     ),
                 ),
                 _ => {}
@@ -650,7 +650,7 @@ impl Run {
         self.push(
             Side::Server,
             What::Error {
-                message: format!("rustls: {error}"),
+                message: format!("rustls: {}", super::rustls_text::error(error)),
             },
         );
         if !self.tls13 {

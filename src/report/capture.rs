@@ -5,9 +5,49 @@ use std::io::{self, Write};
 
 use super::style::Style;
 use super::{HandshakeReport, Outcome, Report, ladder, text};
+use crate::explain::Stack;
 
 /// How many failed handshakes the text report draws in full at the end.
 const DRAWN: usize = 20;
+
+/// Widths of the summary table's columns, chosen so that a row fits in 100 columns with the
+/// longest verdict (a cause id and its confidence); longer addresses and names are shortened
+/// with an ellipsis (`--flow N` and the JSON report show them whole).
+const ADDRESSES: usize = 34;
+const SNI: usize = 13;
+
+/// `text` in at most `width` characters: the end replaced with an ellipsis when it is longer.
+fn shorten(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// `client -> server` in the addresses column: when too long, each address's host is
+/// shortened and its port kept, the part that tells connections apart.
+fn addresses(client: &str, server: &str) -> String {
+    let both = format!("{client} -> {server}");
+    if both.chars().count() <= ADDRESSES {
+        return both;
+    }
+    let each = (ADDRESSES - " -> ".len()) / 2;
+    let fit = |address: &str| {
+        if address.chars().count() <= each {
+            return address.to_string();
+        }
+        match address.rfind(':') {
+            Some(colon) => {
+                let port = &address[colon..];
+                let host = &address[..colon];
+                format!("{}{port}", shorten(host, each.saturating_sub(port.len())))
+            }
+            None => shorten(address, each),
+        }
+    };
+    format!("{} -> {}", fit(client), fit(server))
+}
 
 /// A handshake of a JSON capture report, serialised ahead of writing: serialising is most of
 /// the cost of a JSON report, and can be done on another thread than the one writing.
@@ -38,6 +78,8 @@ pub struct CaptureWriter<'a> {
     drawn: Vec<HandshakeReport>,
     /// Text: the first handshake, drawn when it is the only one.
     first: Option<HandshakeReport>,
+    /// The device's TLS stack, whose fixes alone are shown.
+    stack: Option<Stack>,
     /// JSON: one handshake, serialised here first. serde_json writes many small pieces; into a
     /// `Vec` each is a copy, into a `dyn Write` each is a call through the vtable.
     buffer: Vec<u8>,
@@ -61,8 +103,20 @@ impl<'a> CaptureWriter<'a> {
             failed: 0,
             drawn: Vec::new(),
             first: None,
+            stack: None,
             buffer: Vec::new(),
         }
+    }
+
+    /// The device's TLS stack, when known.
+    pub fn stack(&self) -> Option<Stack> {
+        self.stack
+    }
+
+    /// Only the fixes of `stack` among the stack-specific ones (see [`Report::for_stack`]).
+    pub fn for_stack(mut self, stack: Option<Stack>) -> Self {
+        self.stack = stack;
+        self
     }
 
     /// Whether each handshake is written with its whole transcript (JSON), which costs more
@@ -77,6 +131,7 @@ impl<'a> CaptureWriter<'a> {
     }
 
     pub fn handshake(&mut self, handshake: HandshakeReport) -> io::Result<()> {
+        let handshake = handshake.for_stack(self.stack);
         let failed = handshake.outcome != Outcome::Ok;
         self.failed += u64::from(failed);
         match self.style {
@@ -95,7 +150,7 @@ impl<'a> CaptureWriter<'a> {
                     writeln!(self.out, "{}", style.heading("Handshakes"))?;
                     writeln!(
                         self.out,
-                        "  {:>4}  {:<44}  {:<20}  {:<8}  verdict",
+                        "  {:>4}  {:<ADDRESSES$}  {:<SNI$}  {:<7}  verdict",
                         "flow", "client -> server", "SNI", "version"
                     )?;
                 }
@@ -107,10 +162,10 @@ impl<'a> CaptureWriter<'a> {
                 };
                 writeln!(
                     self.out,
-                    "  {:>4}  {:<44}  {:<20}  {:<8}  {verdict}",
+                    "  {:>4}  {:<ADDRESSES$}  {:<SNI$}  {:<7}  {verdict}",
                     handshake.flow,
-                    format!("{} -> {}", handshake.client, handshake.server),
-                    handshake.sni.as_deref().unwrap_or("-"),
+                    addresses(&handshake.client.to_string(), &handshake.server.to_string()),
+                    shorten(handshake.sni.as_deref().unwrap_or("-"), SNI),
                     handshake.transcript.tls_version.as_deref().unwrap_or("-"),
                 )?;
                 if self.written == 0 {
@@ -149,8 +204,10 @@ impl<'a> CaptureWriter<'a> {
             self.started = true;
             write!(
                 self.out,
-                "{{\n  \"schema\": \"{}\",\n  \"command\": \"analyze\",\n  \"handshakes\": [\n",
-                super::SCHEMA
+                "{{\n  \"schema\": \"{}\",\n  \"tool\": {},\n  \"generated_at\": \"{}\",\n  \"command\": \"analyze\",\n  \"handshakes\": [\n",
+                super::SCHEMA,
+                serde_json::to_string(&super::TOOL)?,
+                super::generated_at(),
             )?;
         }
         Ok(())
@@ -164,8 +221,10 @@ impl<'a> CaptureWriter<'a> {
                 self.out.write_all(b"\n  ]")?;
                 let mut rest = serde_json::to_value(report)?;
                 if let Some(fields) = rest.as_object_mut() {
-                    fields.remove("schema");
-                    fields.remove("command");
+                    // Said once, at the top, written as the first handshake was found.
+                    for said in ["schema", "tool", "generated_at", "command"] {
+                        fields.remove(said);
+                    }
                     for (name, value) in fields.iter() {
                         write!(self.out, ",\n  \"{name}\": ")?;
                         serde_json::to_writer(&mut *self.out, value)?;
@@ -243,5 +302,44 @@ impl<'a> CaptureWriter<'a> {
                 ))
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CauseId;
+
+    /// Columns of a summary row before its verdict.
+    const BEFORE_VERDICT: usize = 2 + 4 + 2 + ADDRESSES + 2 + SNI + 2 + 7 + 2;
+
+    #[test]
+    fn every_verdict_fits_the_summary_table_in_100_columns() {
+        for id in CauseId::ALL {
+            let verdict = format!("{id} (100%)");
+            assert!(
+                BEFORE_VERDICT + verdict.len() <= 100,
+                "{verdict} is too long for the table"
+            );
+        }
+    }
+
+    #[test]
+    fn long_addresses_keep_their_ports() {
+        let row = addresses("[2001:db8:1234:5678::abcd]:50123", "[2001:db8::1]:8883");
+        assert!(row.chars().count() <= ADDRESSES, "{row}");
+        assert!(
+            row.contains("…]:50123 -> ") || row.contains("…:50123 -> "),
+            "{row}"
+        );
+        assert!(row.ends_with(":8883"), "{row}");
+        assert_eq!(
+            addresses("10.0.0.1:50000", "10.0.0.2:8883"),
+            "10.0.0.1:50000 -> 10.0.0.2:8883"
+        );
+        assert_eq!(
+            shorten("a1b2c3d4e5-ats.iot.eu-west-1.amazonaws.com", 13),
+            "a1b2c3d4e5-a…"
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::Explanation;
 use super::style::Style;
+use super::text::wrapped;
 use crate::debuglog::{DebugLog, LogWhat};
 use crate::explain::{Reading, Stack};
 use crate::model::Side;
@@ -49,15 +50,21 @@ fn render_reading(reading: &Reading, style: Style, out: &mut dyn Write) -> io::R
         (stack, Some(versions)) => format!("{stack} {versions}"),
         (stack, None) => stack.to_string(),
     };
-    writeln!(
-        out,
+    let title = format!(
         "{} {}  {}",
         style.heading(&what),
         style.heading(&reading.code),
         reading.name
-    )?;
+    );
+    wrapped(out, style, "", 2, &title)?;
     if let Some(message) = &reading.message {
-        writeln!(out, "  {}   \"{message}\"", style.dim("text"))?;
+        wrapped(
+            out,
+            style,
+            &format!("  {}   ", style.dim("text")),
+            10,
+            &format!("\"{message}\""),
+        )?;
     }
     field(out, style, "means", &reading.meaning)?;
     if let Some(sender) = &reading.sender {
@@ -65,23 +72,34 @@ fn render_reading(reading: &Reading, style: Style, out: &mut dyn Write) -> io::R
     }
     for (i, cause) in reading.causes.iter().enumerate() {
         let label = if i == 0 { "causes" } else { "" };
-        writeln!(
+        wrapped(
             out,
-            "  {} {}. {}  {}",
-            style.dim(&format!("{label:<8}")),
-            i + 1,
-            style.error(&cause.to_string()),
-            cause.summary()
+            style,
+            &format!("  {} {}. ", style.dim(&format!("{label:<8}")), i + 1),
+            14,
+            &format!("{}  {}", style.error(&cause.to_string()), cause.summary()),
         )?;
         if let Some(fix) = cause.fixes().first() {
-            writeln!(out, "  {:<8}    {} {fix}", "", style.good("fix"))?;
+            wrapped(
+                out,
+                style,
+                &format!("  {:<8}    {} ", "", style.good("fix")),
+                18,
+                fix,
+            )?;
         }
     }
     field(out, style, "next", &reading.next)
 }
 
 fn field(out: &mut dyn Write, style: Style, label: &str, text: &str) -> io::Result<()> {
-    writeln!(out, "  {} {text}", style.dim(&format!("{label:<8}")))
+    wrapped(
+        out,
+        style,
+        &format!("  {} ", style.dim(&format!("{label:<8}"))),
+        11,
+        text,
+    )
 }
 
 pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -92,17 +110,21 @@ pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> i
         .as_deref()
         .map(|v| format!(", {v}"))
         .unwrap_or_default();
-    writeln!(
+    wrapped(
         out,
-        "{} {}  {}",
-        style.heading("Log"),
-        log.source,
-        style.dim(&format!(
-            "({} {side} log{version}, {} lines, {} recognised)",
-            stacks.join(" + "),
-            log.lines,
-            log.events.len()
-        ))
+        style,
+        &format!("{} ", style.heading("Log")),
+        4,
+        &format!(
+            "{}  {}",
+            log.source,
+            style.dim(&format!(
+                "({} {side} log{version}, {} lines, {} recognised)",
+                stacks.join(" + "),
+                log.lines,
+                log.events.len()
+            ))
+        ),
     )?;
     writeln!(out)?;
     writeln!(out, "{}", style.heading("Steps"))?;
@@ -117,12 +139,12 @@ pub(super) fn render_log(log: &DebugLog, style: Style, out: &mut dyn Write) -> i
             LogWhat::NoSignature { .. } => style.warning(&text),
             _ => text,
         };
-        writeln!(
-            out,
-            "  {} {:<6} {text}",
+        let lead = format!(
+            "  {} {:<6} ",
             style.dim(&format!("line {:>width$}", event.line)),
             who
-        )?;
+        );
+        wrapped(out, style, &lead, 15 + width, &text)?;
     }
     writeln!(out)
 }

@@ -4,6 +4,7 @@ pub mod capture;
 mod explain;
 pub mod json;
 mod ladder;
+pub mod probe;
 pub mod style;
 pub mod text;
 
@@ -17,10 +18,32 @@ use crate::error::{self, Error, ErrorKind};
 use crate::explain::{Reading, Stack};
 use std::net::SocketAddr;
 
-use crate::model::{CaptureSummary, Target, Transcript, TransportStage, What};
+use crate::model::{CaptureSummary, CauseId, FindingId, Target, Transcript, TransportStage, What};
 
 /// The schema id every JSON report carries; bumped only on incompatible changes.
 pub const SCHEMA: &str = "iotdoctor.report/1";
+
+/// What made a report: every JSON report names the program and its version.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// This program.
+pub const TOOL: Tool = Tool {
+    name: "iotdoctor",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+/// Now, in RFC 3339 UTC to the second (`2026-01-01T12:00:00Z`): when a report was made.
+pub fn generated_at() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 /// The overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,10 +68,17 @@ pub struct ReportError {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    pub tool: Tool,
+    /// When the report was made (RFC 3339, UTC).
+    pub generated_at: String,
     pub command: &'static str,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
+    /// The device's TLS stack (`--stack`, or the stack of a debug log): the fixes are its own
+    /// and those of no particular stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<Stack>,
     /// Server certificate verification was switched off (`--insecure`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
@@ -67,6 +97,9 @@ pub struct Report {
     /// `explain --log`: the steps found in a debug log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<DebugLog>,
+    /// `probe`: what the server accepted, offered one thing at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<probe::Probe>,
     pub findings: Vec<Finding>,
     pub diagnosis: Diagnosis,
 }
@@ -97,6 +130,41 @@ pub struct HandshakeReport {
     pub diagnosis: Diagnosis,
 }
 
+impl HandshakeReport {
+    /// See [`Report::for_stack`].
+    pub fn for_stack(mut self, stack: Option<Stack>) -> HandshakeReport {
+        if let Some(stack) = stack {
+            keep_fixes_of(&mut self.diagnosis, stack);
+        }
+        self
+    }
+}
+
+/// The stacks whose fixes the catalogue and the rules write as `wolfSSL: ...`.
+const FIX_STACKS: [Stack; 4] = [
+    Stack::WolfSsl,
+    Stack::MbedTls,
+    Stack::OpenSsl,
+    Stack::GnuTls,
+];
+
+/// The stack a fix is for, by the name it starts with; `None` for a fix of any stack.
+pub fn fix_stack(fix: &str) -> Option<Stack> {
+    FIX_STACKS.into_iter().find(|stack| {
+        fix.strip_prefix(&stack.to_string())
+            .is_some_and(|rest| rest.starts_with(':'))
+    })
+}
+
+/// Drops the fixes written for other stacks than `stack`.
+fn keep_fixes_of(diagnosis: &mut Diagnosis, stack: Stack) {
+    for cause in &mut diagnosis.causes {
+        cause
+            .fixes
+            .retain(|fix| fix_stack(fix).is_none_or(|s| s == stack));
+    }
+}
+
 impl Report {
     pub fn new(command: &'static str, findings: Vec<Finding>, diagnosis: Diagnosis) -> Report {
         let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
@@ -107,9 +175,12 @@ impl Report {
         };
         Report {
             schema: SCHEMA,
+            tool: TOOL,
+            generated_at: generated_at(),
             command,
             outcome,
             error: None,
+            stack: None,
             insecure: false,
             target: None,
             transcript: None,
@@ -117,6 +188,7 @@ impl Report {
             capture: None,
             explanation: None,
             log: None,
+            probe: None,
             findings,
             diagnosis,
         }
@@ -156,6 +228,69 @@ impl Report {
         self.target = Some(target);
         self.transcript = Some(transcript);
         self.insecure = insecure;
+        if insecure {
+            self.server_chain_as_warning();
+        }
+        self
+    }
+
+    /// With `--insecure` the server's chain did not stop the handshake: when it failed all the
+    /// same, something else stopped it, and that is the cause to fix first. What the chain's
+    /// verification found stays in the report as the `--insecure` warning.
+    fn server_chain_as_warning(&mut self) {
+        const SERVER_CHAIN: [CauseId; 4] = [
+            CauseId::ServerCaUntrusted,
+            CauseId::ServerChainIncomplete,
+            CauseId::ServerNameMismatch,
+            CauseId::ServerCertExpired,
+        ];
+        let causes = &mut self.diagnosis.causes;
+        if causes.iter().all(|c| SERVER_CHAIN.contains(&c.id)) {
+            return;
+        }
+        let (chain, others): (Vec<_>, Vec<_>) = std::mem::take(causes)
+            .into_iter()
+            .partition(|c| SERVER_CHAIN.contains(&c.id));
+        *causes = others;
+        if !self
+            .findings
+            .iter()
+            .any(|f| f.id == FindingId::VerificationDisabled)
+        {
+            let subject = self.target.as_ref().map(|t| t.endpoint.clone());
+            self.findings.push(Finding::new(
+                FindingId::VerificationDisabled,
+                Severity::Warning,
+                subject.unwrap_or_default(),
+                "--insecure: the server's certificate was not allowed to stop the handshake",
+            ));
+        }
+        let Some(warning) = self
+            .findings
+            .iter_mut()
+            .find(|f| f.id == FindingId::VerificationDisabled)
+        else {
+            return;
+        };
+        for cause in chain {
+            warning.message.push_str(&format!(
+                "; the server's chain did not verify ({}: {})",
+                cause.id,
+                cause
+                    .evidence
+                    .first()
+                    .map_or(cause.summary.as_str(), String::as_str)
+            ));
+        }
+    }
+
+    /// Only the fixes of `stack` among the stack-specific ones; every stack's when it is not
+    /// known.
+    pub fn for_stack(mut self, stack: Option<Stack>) -> Report {
+        if let Some(stack) = stack {
+            keep_fixes_of(&mut self.diagnosis, stack);
+            self.stack = Some(stack);
+        }
         self
     }
 

@@ -13,7 +13,13 @@ use crate::diagnose::Diagnosis;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(error) = &report.error {
-        return writeln!(out, "{} {}", style.error("error:"), error.message);
+        return wrapped(
+            out,
+            style,
+            &format!("{} ", style.error("error:")),
+            7,
+            &error.message,
+        );
     }
     if let Some(explanation) = &report.explanation {
         return super::explain::render(explanation, style, out);
@@ -31,19 +37,25 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             .address
             .map(|a| format!(", address {a}"))
             .unwrap_or_default();
-        writeln!(
+        wrapped(
             out,
-            "{} {}  {}",
-            style.heading("Target"),
-            target.endpoint,
-            style.dim(&format!("({sni}{address})"))
+            style,
+            &format!("{} ", style.heading("Target")),
+            7,
+            &format!(
+                "{}  {}",
+                target.endpoint,
+                style.dim(&format!("({sni}{address})"))
+            ),
         )?;
     }
     if report.insecure {
-        writeln!(
+        wrapped(
             out,
-            "{}",
-            style.error("WARNING: --insecure: the server's certificate was not allowed to stop the handshake")
+            style,
+            "",
+            2,
+            &style.error("WARNING: --insecure: the server's certificate was not allowed to stop the handshake"),
         )?;
     }
     if let Some(transcript) = &report.transcript {
@@ -91,14 +103,20 @@ fn render_certificate(
         (false, Role::Chain) => "from --chain",
         (false, Role::Ca) => "CA, from --ca",
     };
-    writeln!(
+    wrapped(
         out,
-        "  [{number}] {}  {}",
-        style.heading(&info.subject),
-        style.dim(&format!("({role})"))
+        style,
+        &format!("  [{number}] "),
+        6,
+        &format!(
+            "{}  {}",
+            style.heading(&info.subject),
+            style.dim(&format!("({role})"))
+        ),
     )?;
-    let field =
-        |out: &mut dyn Write, name: &str, value: &str| writeln!(out, "      {name:<11} {value}");
+    let field = |out: &mut dyn Write, name: &str, value: &str| {
+        wrapped(out, style, &format!("      {name:<11} "), 18, value)
+    };
     field(
         out,
         "file",
@@ -155,13 +173,13 @@ fn render_key(key: &KeyEntry, style: Style, out: &mut dyn Write) -> io::Result<(
         KeyMatch::DoesNotMatch => style.error("does NOT match the device certificate"),
         KeyMatch::Unknown => style.warning("could not be compared with the certificate"),
     };
-    writeln!(
-        out,
-        "  {}: {} ({}{encrypted}), {algorithm}, {matches}",
+    let line = format!(
+        "{}: {} ({}{encrypted}), {algorithm}, {matches}",
         key.file.display(),
         key.encoding,
         key.container
-    )
+    );
+    wrapped(out, style, "  ", 4, &line)
 }
 
 fn render_chain(chain: &ChainSummary, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -184,7 +202,7 @@ fn render_chain(chain: &ChainSummary, style: Style, out: &mut dyn Write) -> io::
         other => style.warning(other),
     };
     links.push(end);
-    writeln!(out, "  {}", links.join(" -> "))
+    wrapped(out, style, "  ", 4, &links.join(" -> "))
 }
 
 pub(super) fn render_diagnosis(
@@ -197,19 +215,32 @@ pub(super) fn render_diagnosis(
     }
     writeln!(out, "{}", style.heading("Diagnosis"))?;
     for (i, cause) in diagnosis.causes.iter().enumerate() {
-        writeln!(
-            out,
-            "  {}. {} {}  {}",
-            i + 1,
+        let number = format!("  {}. ", i + 1);
+        let headline = format!(
+            "{} {}  {}",
             style.error(&cause.id.to_string()),
             style.dim(&format!("(confidence {:.0}%)", cause.confidence * 100.0)),
             cause.summary
-        )?;
+        );
+        wrapped(out, style, &number, number.len(), &headline)?;
+        // Evidence and fixes continue under their own text, past the label.
         for evidence in &cause.evidence {
-            writeln!(out, "     {} {evidence}", style.dim("evidence"))?;
+            wrapped(
+                out,
+                style,
+                &format!("     {} ", style.dim("evidence")),
+                14,
+                evidence,
+            )?;
         }
         for fix in &cause.fixes {
-            writeln!(out, "     {}      {fix}", style.good("fix"))?;
+            wrapped(
+                out,
+                style,
+                &format!("     {}      ", style.good("fix")),
+                14,
+                fix,
+            )?;
         }
     }
     writeln!(out)
@@ -235,9 +266,21 @@ fn render_other_findings(
             Severity::Warning => style.warning("warning"),
             Severity::Info => style.dim("info   "),
         };
-        writeln!(out, "  {label} {}  {}", finding.id, finding.message)?;
+        wrapped(
+            out,
+            style,
+            &format!("  {label} "),
+            10,
+            &format!("{}  {}", finding.id, finding.message),
+        )?;
         if let Some(hint) = &finding.hint {
-            writeln!(out, "          {} {hint}", style.dim("hint:"))?;
+            wrapped(
+                out,
+                style,
+                &format!("          {} ", style.dim("hint:")),
+                16,
+                hint,
+            )?;
         }
     }
     writeln!(out)
@@ -266,19 +309,44 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
     } else {
         format!(" ({})", parts.join("; "))
     };
-    match report.outcome {
-        Outcome::Ok => writeln!(out, "{}{tally}", style.good("OK: no problems found")),
+    let verdict = match report.outcome {
+        Outcome::Ok => format!("{}{tally}", style.good("OK: no problems found")),
         Outcome::Problems => match report.diagnosis.causes.first() {
-            Some(top) => writeln!(
-                out,
+            Some(top) => format!(
                 "{} most likely {}{tally}",
                 style.error("PROBLEMS FOUND:"),
                 style.error(&top.id.to_string())
             ),
-            None => writeln!(out, "{}{tally}", style.error("PROBLEMS FOUND")),
+            None => format!("{}{tally}", style.error("PROBLEMS FOUND")),
         },
-        Outcome::Error => writeln!(out, "{}", style.error("could not complete")),
+        Outcome::Error => style.error("could not complete"),
+    };
+    wrapped(out, style, "", 2, &verdict)
+}
+
+/// Writes `text` after `lead` (a label, coloured or not) wrapped to the style's width: the
+/// lines after the first start `indent` columns in, under the text, not at column 0. Words are
+/// not split at their hyphens (cause ids are words); a word longer than a line is.
+pub(super) fn wrapped(
+    out: &mut dyn Write,
+    style: Style,
+    lead: &str,
+    indent: usize,
+    text: &str,
+) -> io::Result<()> {
+    if text.is_empty() {
+        return writeln!(out, "{}", lead.trim_end());
     }
+    let rest = " ".repeat(indent);
+    let options = textwrap::Options::new(style.width())
+        .initial_indent(lead)
+        .subsequent_indent(&rest)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    for line in textwrap::wrap(text, options) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

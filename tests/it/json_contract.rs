@@ -8,12 +8,44 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 struct Report {
     schema: String,
+    tool: Tool,
+    generated_at: String,
     command: String,
     outcome: String,
     error: Option<ReportError>,
     credentials: Option<Credentials>,
     findings: Vec<Finding>,
     diagnosis: Diagnosis,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tool {
+    name: String,
+    version: String,
+}
+
+/// Every report names iotdoctor and its version, and when it was made: RFC 3339, UTC, to the
+/// second (`2026-01-01T12:00:00Z`).
+fn assert_made_by_iotdoctor(tool: &Tool, generated_at: &str) {
+    assert_eq!(
+        (tool.name.as_str(), tool.version.as_str()),
+        ("iotdoctor", env!("CARGO_PKG_VERSION"))
+    );
+    let shape: String = generated_at
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert_eq!(shape, "9999-99-99T99:99:99Z", "{generated_at}");
+    let year: i32 = generated_at[..4].parse().unwrap();
+    assert!(year >= 2025, "{generated_at}");
+}
+
+/// The same, of a report read untyped.
+fn assert_value_made_by_iotdoctor(report: &serde_json::Value) {
+    let tool: Tool = serde_json::from_value(report["tool"].clone())
+        .unwrap_or_else(|e| panic!("no tool ({e}): {report}"));
+    assert_made_by_iotdoctor(&tool, report["generated_at"].as_str().unwrap_or_default());
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +181,7 @@ fn a_report_with_problems_follows_the_contract() {
     let (code, report) = read_trusting_the_root("client-ec.pem", "stranger.key");
     assert_eq!(code, 1);
     assert_eq!(report.schema, "iotdoctor.report/1");
+    assert_made_by_iotdoctor(&report.tool, &report.generated_at);
     assert_eq!(report.command, "check-certs");
     assert_eq!(report.outcome, "problems");
     assert!(report.error.is_none());
@@ -219,6 +252,7 @@ fn an_error_report_follows_the_contract() {
     assert_eq!(report.outcome, "error");
     let error = report.error.unwrap();
     assert_eq!(error.kind, "input");
+    assert_made_by_iotdoctor(&report.tool, &report.generated_at);
     assert!(!error.message.is_empty());
     assert!(
         report.credentials.is_none()
@@ -308,6 +342,7 @@ fn a_connect_report_follows_the_contract() {
         let report: Report =
             serde_json::from_value(strip(&value, &["target", "transcript", "insecure"])).unwrap();
         assert_eq!(report.command, "connect");
+        assert_made_by_iotdoctor(&report.tool, &report.generated_at);
         assert_eq!(report.outcome, "problems");
         assert_eq!(report.diagnosis.causes[0].id, "client-cert-not-sent");
 
@@ -372,8 +407,12 @@ fn strip(value: &serde_json::Value, fields: &[&str]) -> serde_json::Value {
 #[serde(deny_unknown_fields)]
 struct ExplainReport {
     schema: String,
+    tool: Tool,
+    generated_at: String,
     command: String,
     outcome: String,
+    /// `explain --log`: the stack of the log, whose fixes alone are given.
+    stack: Option<String>,
     explanation: Option<Explanation>,
     log: Option<Log>,
     findings: Vec<Finding>,
@@ -451,6 +490,8 @@ fn explain_reports_follow_the_contract() {
         ),
         ("iotdoctor.report/1", "explain", "ok")
     );
+    assert_made_by_iotdoctor(&report.tool, &report.generated_at);
+    assert_eq!(report.stack, None);
     let explanation = report.explanation.unwrap();
     assert_eq!(explanation.query, "-0x7580");
     assert_eq!(explanation.stack, None);
@@ -484,6 +525,8 @@ fn explain_reports_follow_the_contract() {
     assert_eq!(run.code, 1);
     let report: ExplainReport = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report.outcome, "problems");
+    assert_made_by_iotdoctor(&report.tool, &report.generated_at);
+    assert_eq!(report.stack.as_deref(), Some("wolfssl"));
     assert!(report.explanation.is_none());
     let log = report.log.unwrap();
     assert_eq!(
@@ -508,4 +551,28 @@ fn explain_reports_follow_the_contract() {
         }
     }
     assert_eq!(report.diagnosis.causes[0].id, "client-cert-not-sent");
+}
+
+#[test]
+fn analyze_and_serve_reports_name_the_tool_and_the_time() {
+    let run = iotdoctor(&["analyze", &pcap("key-mismatch-tls12.pcap"), "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_value_made_by_iotdoctor(&report);
+    // Said once, in the header written with the first handshake: no key twice in the object.
+    for key in ["\"tool\"", "\"generated_at\""] {
+        assert_eq!(run.stdout.matches(key).count(), 1, "{key}: {}", run.stdout);
+    }
+    assert!(report["handshakes"].as_array().is_some_and(|h| !h.is_empty()));
+
+    let serve = Serve::start(&[]);
+    let device = pki_flags(&[("--cert", "client-ec.pem"), ("--key", "client-ec.key")]);
+    let mut args = vec!["--ca", "root-ca.pem"];
+    let root = pki("root-ca.pem");
+    args[1] = &root;
+    args.extend(strs(&device));
+    let _ = connect_json(&serve.endpoint(), &args);
+    let (_, report) = serve.report();
+    assert_eq!(report["command"], "serve");
+    assert_value_made_by_iotdoctor(&report);
 }

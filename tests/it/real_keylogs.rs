@@ -127,6 +127,38 @@ fn tls12_refused_renegotiation_shows_its_encrypted_alerts() {
     assert!(evidence.contains("no_renegotiation"), "{evidence}");
 }
 
+/// A renegotiation that goes through: its ServerHello and Finished messages are read under
+/// the first keys, and each side's records after its encrypted ChangeCipherSpec under the new
+/// ones (the key log's second line, by the second ClientHello's random).
+#[test]
+fn tls12_renegotiation_switches_to_its_own_keys() {
+    let (code, handshake) = with_own_keys("renegotiation-tls12");
+    assert_eq!(code, 0, "{handshake:#}");
+    assert_eq!(handshake["outcome"], "ok");
+    let count = |from: &str, message: &str| {
+        events(&handshake)
+            .iter()
+            .filter(|e| e["from"] == from && e["message"] == message)
+            .count()
+    };
+    assert_eq!(count("client", "client_hello"), 2);
+    assert_eq!(count("server", "server_hello"), 2);
+    assert_eq!(
+        (count("client", "finished"), count("server", "finished")),
+        (2, 2)
+    );
+    assert_eq!(
+        decrypted_alerts(&handshake),
+        [("client".to_string(), 0), ("server".to_string(), 0)],
+        "close_notify both ways, under the renegotiated keys"
+    );
+    assert!(
+        !notes(&handshake).iter().any(|n| n.contains("decrypt")),
+        "{:?}",
+        notes(&handshake)
+    );
+}
+
 /// A key log without this connection's client random: the evidence says so, not that no key
 /// log was given.
 #[test]
@@ -142,6 +174,18 @@ fn a_key_log_of_other_connections_says_it_has_no_line_for_this_one() {
         "{evidence}"
     );
     assert!(!evidence.contains("no key log was given"), "{evidence}");
+
+    // A client refusing the server's encrypted flight: the same, in that cause's evidence.
+    let (code, handshake) = analyze("wrong-server-ca-tls13", &pcap("ok-tls13.keys"));
+    assert_eq!(code, 1);
+    let cause = top_cause(&handshake);
+    assert_eq!(cause["id"], "server-ca-untrusted", "{cause:#}");
+    let evidence = cause["evidence"].to_string();
+    assert!(
+        evidence.contains("TLS 1.3, the key log given does not decrypt it"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("no key log"), "{evidence}");
 }
 
 /// The right client random with the wrong secrets: the evidence says decryption failed.

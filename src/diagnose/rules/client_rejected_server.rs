@@ -59,8 +59,14 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             top.unwrap_or_default()
         )
     } else {
+        // A key log given that does not decrypt the connection is no "no key log".
+        let hidden = if f.key_log_problem.is_some() {
+            "the key log given does not decrypt it"
+        } else {
+            "no key log"
+        };
         format!(
-            "{line}, right after the server's encrypted flight (TLS 1.3, no key log: its Certificate is in it) and before any flight of the client's own"
+            "{line}, right after the server's encrypted flight (TLS 1.3, {hidden}: its Certificate is in it) and before any flight of the client's own"
         )
     };
     match alert.code {

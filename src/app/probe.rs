@@ -1,0 +1,524 @@
+//! `probe`: what a server accepts and requires, learnt from real handshakes, each offering one
+//! version, cipher suite, group, signature scheme or ALPN protocol alone.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rustls::crypto::SupportedKxGroup;
+use rustls::crypto::aws_lc_rs::{ALL_CIPHER_SUITES, kx_group};
+use rustls::pki_types::CertificateDer;
+use rustls::{SignatureScheme, SupportedCipherSuite};
+
+use super::connect::Sni;
+use super::credentials::read_cas;
+use crate::diagnose::Diagnosis;
+use crate::error::{Error, exit};
+use crate::model::{CloseKind, Handshake, Side, Target, Transcript, TransportStage, What, codes};
+use crate::produce::client::{ClientOptions, Restrict, TlsVersion};
+use crate::produce::probe::{self as runner, Outcome, Trial};
+use crate::report::Report;
+use crate::report::probe::{
+    Chain, ChainCertificate, Check, ClientCertificate, LargestRecord, Probe, Verdict,
+};
+
+/// What `probe` does.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub host: String,
+    pub port: u16,
+    /// The server as the user named it.
+    pub endpoint: String,
+    /// Trust anchors: the chain is checked against them (a probe connection never stops on it).
+    pub ca: Vec<PathBuf>,
+    pub address: Option<IpAddr>,
+    pub sni: Sni,
+    /// Each connection ends by then.
+    pub timeout: Duration,
+    /// The wait for the server's verdict on the missing client certificate after TLS 1.3.
+    pub grace: Duration,
+    /// The whole probe ends by then.
+    pub max_time: Duration,
+}
+
+/// Connections at once: enough to be quick, few enough not to look like a flood.
+const PARALLEL: usize = 4;
+
+/// The ALPN protocols MQTT clients offer (AWS IoT's on port 443, and the standard one).
+const ALPN: &[&str] = &["x-amzn-mqtt-ca", "mqtt"];
+
+/// Cipher suites IoT stacks offer that rustls cannot: listed as not tested.
+const UNTESTED_SUITES: &[u16] = &[
+    0x1304, // TLS_AES_128_CCM_SHA256
+    0x1305, // TLS_AES_128_CCM_8_SHA256
+    0xc0ac, // TLS_ECDHE_ECDSA_WITH_AES_128_CCM
+    0xc0ae, // TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+    0xc023, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
+    0xc027, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
+    0xc009, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+    0xc013, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+    0x009c, // TLS_RSA_WITH_AES_128_GCM_SHA256
+    0x002f, // TLS_RSA_WITH_AES_128_CBC_SHA
+    0x00a8, // TLS_PSK_WITH_AES_128_GCM_SHA256
+];
+
+/// The schemes offered one at a time for the server's signature: what rustls can verify.
+const SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ECDSA_NISTP521_SHA512,
+    SignatureScheme::ED25519,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA512,
+];
+
+/// What each connection is for.
+enum Kind {
+    Baseline,
+    Version(TlsVersion),
+    Suite(SupportedCipherSuite),
+    Group(&'static dyn SupportedKxGroup),
+    Scheme(SignatureScheme),
+    NoSni,
+    Alpn(&'static str),
+}
+
+/// Runs the probe: the report, and the exit code (0 when the server answered, 4 when no
+/// connection reached it).
+pub fn run(options: &Options) -> Result<(Report, u8), Error> {
+    let started = Instant::now();
+    let cas = read_cas(&options.ca, &[])?;
+    let roots: Option<Vec<CertificateDer<'static>>> = (!cas.is_empty()).then(|| {
+        cas.iter()
+            .map(|ca| CertificateDer::from(ca.raw.der.clone()))
+            .collect()
+    });
+    let host_is_ip = options.host.parse::<IpAddr>().is_ok();
+    let (sni, verify_name) = match &options.sni {
+        Sni::Name(name) => (Some(name.clone()), name.clone()),
+        Sni::Off => (None, options.host.clone()),
+        Sni::Host if host_is_ip => (None, options.host.clone()),
+        Sni::Host => (Some(options.host.clone()), options.host.clone()),
+    };
+    let base = || ClientOptions {
+        host: options.host.clone(),
+        port: options.port,
+        address: options.address,
+        sni: sni.clone(),
+        verify_name: verify_name.clone(),
+        alpn: vec![],
+        tls: None,
+        timeout: options.timeout,
+        grace: Duration::ZERO,
+        roots: roots.clone(),
+        identity: None,
+        // The probe measures what the server accepts: its chain must not end a handshake
+        // (the verdict on it is still recorded).
+        insecure: true,
+        keylog: None,
+        mqtt: None,
+    };
+
+    let mut kinds = vec![
+        Kind::Baseline,
+        Kind::Version(TlsVersion::V12),
+        Kind::Version(TlsVersion::V13),
+    ];
+    kinds.extend(ALL_CIPHER_SUITES.iter().map(|&s| Kind::Suite(s)));
+    kinds.extend(
+        [
+            kx_group::X25519,
+            kx_group::SECP256R1,
+            kx_group::SECP384R1,
+            kx_group::X25519MLKEM768,
+        ]
+        .into_iter()
+        .map(Kind::Group),
+    );
+    kinds.extend(SCHEMES.iter().map(|&s| Kind::Scheme(s)));
+    if sni.is_some() {
+        kinds.push(Kind::NoSni);
+    }
+    kinds.extend(ALPN.iter().map(|&p| Kind::Alpn(p)));
+
+    let trials = kinds
+        .iter()
+        .map(|kind| {
+            let mut options_ = base();
+            let mut restrict = Restrict::default();
+            match kind {
+                Kind::Baseline => options_.grace = options.grace,
+                Kind::Version(version) => options_.tls = Some(*version),
+                Kind::Suite(suite) => {
+                    restrict.suites = vec![*suite];
+                    options_.tls = Some(version_of(suite));
+                }
+                Kind::Group(group) => {
+                    restrict.groups = vec![*group];
+                    // A hybrid post-quantum group exists only in TLS 1.3.
+                    if !group.usable_for_version(rustls::ProtocolVersion::TLSv1_2) {
+                        options_.tls = Some(TlsVersion::V13);
+                    }
+                }
+                Kind::Scheme(scheme) => restrict.schemes = vec![*scheme],
+                Kind::NoSni => options_.sni = None,
+                Kind::Alpn(protocol) => options_.alpn = vec![protocol.to_string()],
+            }
+            Trial {
+                options: options_,
+                restrict,
+            }
+        })
+        .collect();
+    let outcomes = runner::run(trials, PARALLEL, started + options.max_time);
+
+    let mut probe = Probe::default();
+    let mut baseline: Option<(Target, Transcript)> = None;
+    let mut answered = false;
+    let mut unstarted = 0;
+    let mut records: Vec<LargestRecord> = Vec::new();
+    for (kind, outcome) in kinds.iter().zip(outcomes) {
+        let (mut check, transcript) = match outcome {
+            Outcome::Ran(run) => {
+                probe.connections += 1;
+                let (result, detail) = answer(&run.transcript);
+                answered |= result != Verdict::Unknown;
+                if let Some(record) = largest_record(&run.transcript) {
+                    records.push(record);
+                }
+                let check = Check {
+                    result,
+                    version: (result == Verdict::Accepted)
+                        .then(|| run.transcript.tls_version.clone())
+                        .flatten(),
+                    detail,
+                    ..Check::default()
+                };
+                if matches!(kind, Kind::Baseline) {
+                    baseline = Some((run.target.clone(), run.transcript.clone()));
+                }
+                (check, Some(run.transcript))
+            }
+            Outcome::Unusable(why) => (
+                Check {
+                    detail: Some(why),
+                    ..Check::default()
+                },
+                None,
+            ),
+            Outcome::NotStarted => {
+                unstarted += 1;
+                (
+                    Check {
+                        detail: Some("the probe's --max-time ran out first".into()),
+                        ..Check::default()
+                    },
+                    None,
+                )
+            }
+        };
+        match kind {
+            Kind::Baseline => {}
+            Kind::Version(version) => {
+                check.name = match version {
+                    TlsVersion::V12 => "TLSv1.2",
+                    TlsVersion::V13 => "TLSv1.3",
+                }
+                .into();
+                probe.versions.push(check);
+            }
+            Kind::Suite(suite) => {
+                let code = u16::from(suite.suite());
+                check.name = codes::cipher_suite(code).to_string();
+                check.code = Some(code);
+                probe.cipher_suites.push(check);
+            }
+            Kind::Group(group) => {
+                let code = u16::from(group.name());
+                check.name = codes::group(code).to_string();
+                check.code = Some(code);
+                probe.groups.push(check);
+            }
+            Kind::Scheme(scheme) => {
+                let code = u16::from(*scheme);
+                check.name = codes::signature_scheme(code).to_string();
+                check.code = Some(code);
+                probe.signature_schemes.push(check);
+            }
+            Kind::NoSni => {
+                check.name = "connection without SNI".into();
+                if check.result == Verdict::Refused {
+                    check.detail = Some(format!(
+                        "SNI is required{}",
+                        check
+                            .detail
+                            .as_ref()
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default()
+                    ));
+                }
+                probe.without_sni = check;
+            }
+            Kind::Alpn(protocol) => {
+                check.name = format!("ALPN {protocol}");
+                if check.result == Verdict::Accepted {
+                    check.detail = Some(match transcript.as_ref().and_then(|t| t.alpn.clone()) {
+                        Some(selected) => format!("selected {selected}"),
+                        None => "no protocol selected (the server ignores ALPN)".into(),
+                    });
+                }
+                probe.alpn.push(check);
+            }
+        }
+    }
+    probe
+        .cipher_suites
+        .extend(UNTESTED_SUITES.iter().map(|&code| Check {
+            name: codes::cipher_suite(code).to_string(),
+            code: Some(code),
+            result: Verdict::NotTested,
+            detail: Some("rustls cannot offer it".into()),
+            ..Check::default()
+        }));
+    if sni.is_none() {
+        probe.without_sni = Check {
+            name: "connection without SNI".into(),
+            result: probe
+                .versions
+                .iter()
+                .find(|c| c.result == Verdict::Accepted)
+                .map_or(Verdict::NotTested, |c| c.result),
+            detail: Some("every connection was made without SNI".into()),
+            ..Check::default()
+        };
+    }
+    if unstarted > 0 {
+        probe.notes.push(format!(
+            "{unstarted} connections were not made: --max-time ({} s) ran out",
+            options.max_time.as_secs_f64()
+        ));
+    }
+    probe.largest_record = records.into_iter().max_by_key(|r| r.length);
+    let (target, transcript) = match baseline {
+        Some((target, transcript)) => (target, Some(transcript)),
+        None => (
+            Target {
+                endpoint: options.endpoint.clone(),
+                sni: sni.clone(),
+                address: None,
+            },
+            None,
+        ),
+    };
+    if let Some(transcript) = &transcript {
+        probe.client_certificate = client_certificate(transcript);
+        probe.chain = chain(transcript);
+    }
+
+    let mut report = Report::new("probe", vec![], Diagnosis::default());
+    report.target = Some(target);
+    report.transcript = transcript;
+    report.insecure = false;
+    if !answered {
+        report.outcome = crate::report::Outcome::Problems;
+    }
+    report.probe = Some(probe);
+    let code = if answered { exit::OK } else { exit::NETWORK };
+    Ok((report, code))
+}
+
+fn version_of(suite: &SupportedCipherSuite) -> TlsVersion {
+    match suite {
+        SupportedCipherSuite::Tls13(_) => TlsVersion::V13,
+        _ => TlsVersion::V12,
+    }
+}
+
+/// The server's answer to one offer: a ServerHello takes it; an alert or a close before one
+/// refuses it; anything else (the network, a timeout) is no answer.
+fn answer(transcript: &Transcript) -> (Verdict, Option<String>) {
+    let mut closed = None;
+    for event in &transcript.events {
+        match &event.what {
+            What::Handshake {
+                message: Handshake::ServerHello { .. },
+                ..
+            } if event.from == Side::Server => return (Verdict::Accepted, None),
+            What::Alert { description, .. } if event.from == Side::Server => {
+                return (
+                    Verdict::Refused,
+                    Some(format!("alert {} {description}", description.code)),
+                );
+            }
+            What::Transport {
+                stage: TransportStage::Resolve | TransportStage::Connect,
+                message,
+                ..
+            } => return (Verdict::Unknown, Some(message.clone())),
+            What::NotTls { preview, .. } if event.from == Side::Server => {
+                return (
+                    Verdict::Unknown,
+                    Some(format!(
+                        "the server answered with bytes that are not TLS: {preview}"
+                    )),
+                );
+            }
+            What::Close { how } if event.from == Side::Server && closed.is_none() => {
+                closed = Some(*how);
+            }
+            _ => {}
+        }
+    }
+    match closed {
+        Some(CloseKind::Eof | CloseKind::Reset) => (
+            Verdict::Refused,
+            Some("the server closed the connection without a ServerHello".into()),
+        ),
+        _ => {
+            let why = transcript.events.iter().rev().find_map(|e| match &e.what {
+                What::Error { message } | What::Transport { message, .. } => Some(message.clone()),
+                _ => None,
+            });
+            (
+                Verdict::Unknown,
+                Some(why.unwrap_or_else(|| "no ServerHello and no alert".into())),
+            )
+        }
+    }
+}
+
+/// The server's largest record on one connection.
+fn largest_record(transcript: &Transcript) -> Option<LargestRecord> {
+    transcript
+        .events
+        .iter()
+        .filter(|e| e.from == Side::Server)
+        .filter_map(|e| match &e.what {
+            What::Record {
+                content_type,
+                length,
+                encrypted,
+                ..
+            } => Some(LargestRecord {
+                length: *length,
+                content_type: content_type.to_string(),
+                encrypted: *encrypted,
+            }),
+            _ => None,
+        })
+        .max_by_key(|r| r.length)
+}
+
+/// What the server asked of a client certificate, on a connection that sent none.
+fn client_certificate(transcript: &Transcript) -> Option<ClientCertificate> {
+    if !transcript.events.iter().any(|e| {
+        e.from == Side::Server
+            && matches!(
+                e.what,
+                What::Handshake {
+                    message: Handshake::ServerHello { .. },
+                    ..
+                }
+            )
+    }) {
+        return None;
+    }
+    let Some((at, ca_names, schemes)) =
+        transcript
+            .events
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| match &e.what {
+                What::CertificateRequest {
+                    ca_names,
+                    signature_schemes,
+                    ..
+                } if e.from == Side::Server => Some((i, ca_names, signature_schemes)),
+                _ => None,
+            })
+    else {
+        // The server's whole first flight came (its Finished): a request would have been in it.
+        let finished = transcript.events.iter().any(|e| {
+            e.from == Side::Server
+                && matches!(
+                    e.what,
+                    What::Handshake {
+                        message: Handshake::Finished,
+                        ..
+                    }
+                )
+        });
+        return finished.then(|| ClientCertificate {
+            requested: false,
+            required: Some(false),
+            ca_names: vec![],
+            signature_schemes: vec![],
+            detail: None,
+        });
+    };
+    let after = &transcript.events[at + 1..];
+    let alert = after.iter().find_map(|e| match &e.what {
+        What::Alert { description, .. } if e.from == Side::Server => Some(description),
+        _ => None,
+    });
+    let closed = after.iter().any(|e| {
+        e.from == Side::Server
+            && matches!(
+                e.what,
+                What::Close {
+                    how: CloseKind::Eof | CloseKind::Reset
+                }
+            )
+    });
+    let unconfirmed = after
+        .iter()
+        .any(|e| matches!(&e.what, What::Note { message } if message.contains("is not confirmed")));
+    let errors = after
+        .iter()
+        .any(|e| matches!(e.what, What::Error { .. } | What::Transport { .. }));
+    let (required, detail) = match alert {
+        Some(alert) => (
+            Some(true),
+            Some(format!(
+                "the server answered no certificate with alert {} {alert}",
+                alert.code
+            )),
+        ),
+        None if closed => (
+            Some(true),
+            Some("the server closed the connection when no certificate came".into()),
+        ),
+        None if unconfirmed || errors => (None, None),
+        None => (
+            Some(false),
+            Some("the handshake completed without a client certificate".into()),
+        ),
+    };
+    Some(ClientCertificate {
+        requested: true,
+        required,
+        ca_names: ca_names.clone(),
+        signature_schemes: schemes.iter().map(|s| s.to_string()).collect(),
+        detail,
+    })
+}
+
+fn chain(transcript: &Transcript) -> Option<Chain> {
+    let (_, certificates) = transcript.chain(Side::Server)?;
+    let certificates: Vec<ChainCertificate> = certificates
+        .iter()
+        .map(|c| ChainCertificate {
+            subject: c.subject.clone(),
+            key: c.key.to_string(),
+            bytes: c.raw.der.len(),
+        })
+        .collect();
+    Some(Chain {
+        bytes: certificates.iter().map(|c| c.bytes).sum(),
+        certificates,
+    })
+}

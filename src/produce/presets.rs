@@ -1,0 +1,1 @@
+//! The ClientHellos of TLS stacks as they ship, for `connect --like PRESET`.

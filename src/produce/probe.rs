@@ -1,0 +1,146 @@
+//! `probe`'s connections: each one made by the same instrumented client as `connect`, offering
+//! what its [`Restrict`] leaves, a few at a time, all ended by one deadline.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, DistinguishedName, Error as TlsError, SignatureScheme};
+
+use super::client::{self, ClientOptions, ClientRun, Restrict};
+
+/// A connection shorter than this is not started: it could not even finish a TCP handshake
+/// to a distant server.
+const SHORTEST_TRY: Duration = Duration::from_millis(200);
+
+/// One connection to make.
+#[derive(Debug)]
+pub struct Trial {
+    pub options: ClientOptions,
+    pub restrict: Restrict,
+}
+
+/// What became of one [`Trial`].
+#[derive(Debug)]
+pub enum Outcome {
+    Ran(ClientRun),
+    /// The options could not be used (rustls refused the configuration).
+    Unusable(String),
+    /// The probe's deadline came before the connection could start.
+    NotStarted,
+}
+
+/// Runs every trial, at most `parallel` at once, each bounded by its own `timeout` and by
+/// `deadline`; the outcomes are in the order of the trials.
+pub fn run(trials: Vec<Trial>, parallel: usize, deadline: Instant) -> Vec<Outcome> {
+    let count = trials.len();
+    let next = AtomicUsize::new(0);
+    let trials: Vec<Mutex<Option<Trial>>> =
+        trials.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let outcomes: Vec<Mutex<Option<Outcome>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.clamp(1, count.max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= count {
+                        return;
+                    }
+                    let Some(mut trial) = trials[i].lock().ok().and_then(|mut t| t.take()) else {
+                        continue;
+                    };
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let outcome = if left < SHORTEST_TRY {
+                        Outcome::NotStarted
+                    } else {
+                        trial.options.timeout = trial.options.timeout.min(left);
+                        match client::connect_restricted(&trial.options, &trial.restrict) {
+                            Ok(run) => Outcome::Ran(run),
+                            Err(e) => Outcome::Unusable(e.to_string()),
+                        }
+                    };
+                    if let Ok(mut slot) = outcomes[i].lock() {
+                        *slot = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    outcomes
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or(Outcome::NotStarted)
+        })
+        .collect()
+}
+
+/// The verifier, offering only `schemes` for the server's signature when any are given: rustls
+/// offers what the verifier says it supports.
+pub(super) fn offering_schemes(
+    inner: Arc<dyn ServerCertVerifier>,
+    schemes: &[SignatureScheme],
+) -> Arc<dyn ServerCertVerifier> {
+    if schemes.is_empty() {
+        inner
+    } else {
+        Arc::new(SchemesOnly {
+            inner,
+            schemes: schemes.to_vec(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SchemesOnly {
+    inner: Arc<dyn ServerCertVerifier>,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl ServerCertVerifier for SchemesOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes.clone()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.inner.requires_raw_public_keys()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[DistinguishedName]> {
+        self.inner.root_hint_subjects()
+    }
+}

@@ -1,0 +1,236 @@
+//! `probe`: what a server accepted, one connection per thing offered, and its text table.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::style::Style;
+
+/// Everything `probe` learnt about the server.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Probe {
+    /// Connections made (those the deadline left unstarted are not counted).
+    pub connections: usize,
+    /// TLS 1.2 and TLS 1.3, each offered alone.
+    pub versions: Vec<Check>,
+    /// Each cipher suite offered alone; the suites rustls cannot offer are `not-tested`.
+    pub cipher_suites: Vec<Check>,
+    /// Each group offered alone (with every version and suite).
+    pub groups: Vec<Check>,
+    /// Each signature scheme offered alone for the server's signature.
+    pub signature_schemes: Vec<Check>,
+    /// A connection without SNI: accepted means SNI is not required.
+    pub without_sni: Check,
+    /// Each ALPN protocol offered alone; `detail` names the protocol the server selected.
+    pub alpn: Vec<Check>,
+    /// What the server asks of a client certificate, from a connection that offers none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<ClientCertificate>,
+    /// The chain the server sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<Chain>,
+    /// The largest TLS record the server sent on any connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub largest_record: Option<LargestRecord>,
+    /// What else is worth knowing (connections the deadline left unstarted, ...).
+    pub notes: Vec<String>,
+}
+
+/// One thing offered alone, and the server's answer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Check {
+    /// As IANA names it (`TLS_AES_128_GCM_SHA256`, `x25519`, `TLSv1.3`, `mqtt`).
+    pub name: String,
+    /// Its code point, where it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+    pub result: Verdict,
+    /// The version negotiated, when accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why, in words: the alert, the failure, the protocol selected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The server answered with a ServerHello that took it.
+    Accepted,
+    /// The server answered with an alert or closed before its ServerHello.
+    Refused,
+    /// The connection failed for another reason (network, timeout): no answer either way.
+    Unknown,
+    /// Not offered: rustls cannot offer it, or the probe's time ran out.
+    #[default]
+    NotTested,
+}
+
+impl Verdict {
+    fn word(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Refused => "refused",
+            Verdict::Unknown => "unknown",
+            Verdict::NotTested => "not tested",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientCertificate {
+    /// The server sent a CertificateRequest.
+    pub requested: bool,
+    /// It ended the handshake when none came; `None` when that could not be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The CAs the CertificateRequest names (empty: any).
+    pub ca_names: Vec<String>,
+    pub signature_schemes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    pub certificates: Vec<ChainCertificate>,
+    /// The DER bytes of all its certificates.
+    pub bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainCertificate {
+    pub subject: String,
+    pub key: String,
+    pub bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LargestRecord {
+    /// The record's body length on the wire (without its 5-byte header).
+    pub length: u16,
+    pub content_type: String,
+    /// Encrypted (TLS 1.3 after the ServerHello): its plaintext is at least 17 bytes shorter.
+    pub encrypted: bool,
+}
+
+/// The probe as a text table.
+pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        style.heading(&format!(
+            "probe {endpoint}: {} connections",
+            probe.connections
+        ))
+    )?;
+    section(out, style, "TLS versions", &probe.versions)?;
+    section(out, style, "Cipher suites", &probe.cipher_suites)?;
+    section(out, style, "Groups", &probe.groups)?;
+    section(
+        out,
+        style,
+        "Signature schemes (server certificate)",
+        &probe.signature_schemes,
+    )?;
+    writeln!(out, "\n{}", style.heading("Client certificate"))?;
+    match &probe.client_certificate {
+        None => writeln!(out, "  not known: no connection got as far")?,
+        Some(cc) if !cc.requested => writeln!(out, "  not requested")?,
+        Some(cc) => {
+            let how = match cc.required {
+                Some(true) => "required",
+                Some(false) => "requested, not required",
+                None => "requested (whether required is not known)",
+            };
+            writeln!(out, "  {how}")?;
+            if let Some(detail) = &cc.detail {
+                writeln!(out, "  {detail}")?;
+            }
+            if cc.ca_names.is_empty() {
+                writeln!(out, "  CA names: none (any CA)")?;
+            }
+            for name in &cc.ca_names {
+                writeln!(out, "  CA name: {name}")?;
+            }
+            writeln!(out, "  schemes: {}", cc.signature_schemes.join(", "))?;
+        }
+    }
+    writeln!(out, "\n{}", style.heading("SNI and ALPN"))?;
+    line(out, style, &probe.without_sni)?;
+    for check in &probe.alpn {
+        line(out, style, check)?;
+    }
+    if let Some(chain) = &probe.chain {
+        writeln!(
+            out,
+            "\n{}",
+            style.heading(&format!(
+                "Server chain: {} certificates, {} bytes",
+                chain.certificates.len(),
+                chain.bytes
+            ))
+        )?;
+        for (i, cert) in chain.certificates.iter().enumerate() {
+            writeln!(
+                out,
+                "  {i}: {} ({}, {} bytes)",
+                cert.subject, cert.key, cert.bytes
+            )?;
+        }
+    }
+    if let Some(record) = &probe.largest_record {
+        writeln!(out, "\n{}", style.heading("Largest record from the server"))?;
+        writeln!(
+            out,
+            "  {} bytes ({}{}): MBEDTLS_SSL_IN_CONTENT_LEN must be at least {}",
+            record.length,
+            record.content_type,
+            if record.encrypted { ", encrypted" } else { "" },
+            plaintext_bound(record)
+        )?;
+    }
+    for note in &probe.notes {
+        writeln!(out, "\nnote: {note}")?;
+    }
+    Ok(())
+}
+
+/// The most plaintext the record can hold: an encrypted TLS 1.3 record carries a 16-byte tag
+/// and the inner content type.
+pub fn plaintext_bound(record: &LargestRecord) -> u16 {
+    if record.encrypted {
+        record.length.saturating_sub(17)
+    } else {
+        record.length
+    }
+}
+
+fn section(out: &mut dyn Write, style: Style, title: &str, checks: &[Check]) -> io::Result<()> {
+    writeln!(out, "\n{}", style.heading(title))?;
+    if checks.is_empty() {
+        writeln!(out, "  none tested")?;
+    }
+    for check in checks {
+        line(out, style, check)?;
+    }
+    Ok(())
+}
+
+fn line(out: &mut dyn Write, style: Style, check: &Check) -> io::Result<()> {
+    let word = check.result.word();
+    let word = match check.result {
+        Verdict::Accepted => style.good(word),
+        Verdict::Refused => style.error(word),
+        _ => style.dim(word),
+    };
+    let mut text = format!("  {:<48} {word}", check.name);
+    if let Some(version) = &check.version {
+        text.push_str(&format!(" ({version})"));
+    }
+    if let Some(detail) = &check.detail {
+        text.push_str(&format!(": {detail}"));
+    }
+    writeln!(out, "{text}")
+}
