@@ -256,6 +256,14 @@ Examples:
   # Force TLS 1.2 and keep the secrets for Wireshark
   iotdoctor connect --endpoint 127.0.0.1:8883 --ca ca.pem --tls 1.2 --keylog keys.log
 
+  # Offer what the device offers: these suites, groups and signature schemes only
+  iotdoctor connect --endpoint broker.local --ca ca.pem --tls 1.2 \\
+      --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 --groups secp256r1 --sigalgs ecdsa_secp256r1_sha256
+
+  # Be the device: offer what its captured ClientHello offered, or its TLS stack's defaults
+  iotdoctor connect --endpoint broker.local --ca ca.pem --like device.pcap
+  iotdoctor connect --endpoint broker.local --ca ca.pem --like esp-idf-default
+
   # In CI: JSON report; exit 0 healthy, 1 problems, 3 unreadable input, 4 network failure
   iotdoctor connect --endpoint broker.local --ca ca.pem --format json";
 
@@ -518,6 +526,12 @@ pub struct ProbeArgs {
     /// Seconds the whole probe may take: connections not started by then are not made.
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds)]
     pub max_time: f64,
+
+    /// A device's offer (a capture of its ClientHello, or a preset as `connect --like` takes
+    /// it): which of its versions, suites, groups and schemes the server refuses, and one
+    /// connection offering all of it that rustls can.
+    #[arg(long, value_name = "FILE|PRESET")]
+    pub like: Option<String>,
 }
 
 /// What `connect` needs.
@@ -574,6 +588,43 @@ pub struct ConnectArgs {
     /// Offer only this TLS version.
     #[arg(long, value_enum, value_name = "VERSION")]
     pub tls: Option<TlsChoice>,
+
+    /// Offer only these cipher suites, in this order: IANA or OpenSSL names or 0xNNNN, separated
+    /// by , or : (TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 or ECDHE-ECDSA-AES128-CCM8).
+    #[arg(long, value_name = "LIST", help_heading = "Offer what a device offers")]
+    pub ciphers: Option<String>,
+
+    /// Offer only these groups, in this order (x25519, secp256r1 or P-256, secp384r1 ...).
+    #[arg(long, value_name = "LIST", help_heading = "Offer what a device offers")]
+    pub groups: Option<String>,
+
+    /// Offer only these signature schemes, in this order (ecdsa_secp256r1_sha256 or
+    /// ECDSA+SHA256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256 ...).
+    #[arg(long, value_name = "LIST", help_heading = "Offer what a device offers")]
+    pub sigalgs: Option<String>,
+
+    /// Offer what a device offers: FILE, a capture (pcap/pcapng) holding its ClientHello
+    /// (versions, suites, groups, schemes, SNI or none, ALPN), or PRESET, a TLS stack's default
+    /// offer: mbedtls-2.28-default, esp-idf-default, wolfssl-5-default, aws-iot-sdk-c.
+    /// --tls, --ciphers, --groups, --sigalgs, --alpn and --sni change what it offers. What rustls
+    /// cannot offer (TLS 1.0/1.1, CBC or CCM suites ...) is sent in a ClientHello iotdoctor writes
+    /// itself: the report then shows the server's answer to it, and the handshake stops there.
+    #[arg(
+        long,
+        value_name = "FILE|PRESET",
+        help_heading = "Offer what a device offers"
+    )]
+    pub like: Option<String>,
+
+    /// With --like FILE: the ClientHello of this flow (numbered as analyze numbers them) instead
+    /// of the first one.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "like",
+        help_heading = "Offer what a device offers"
+    )]
+    pub flow: Option<u64>,
 
     /// Seconds the whole connection may take: resolving the name, the TCP connection, the
     /// handshake, the wait for the server's verdict (--grace), the MQTT exchange and the close

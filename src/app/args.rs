@@ -14,6 +14,8 @@ use crate::decode::mqtt::Password;
 use crate::error::Error;
 use crate::explain::Stack;
 use crate::produce::client::TlsVersion;
+use crate::produce::offer::{self, Offer};
+use crate::produce::presets;
 use zeroize::Zeroizing;
 
 impl From<cli::Format> for Format {
@@ -91,6 +93,29 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
             })
             .transpose()?,
     });
+    let mut offer = match &args.like {
+        Some(like) => like_offer(like, args.flow, port)?,
+        None => Offer::default(),
+    };
+    let lists = [
+        (
+            "--ciphers",
+            &args.ciphers,
+            offer::parse_suites as fn(&str) -> _,
+        ),
+        ("--groups", &args.groups, offer::parse_groups),
+        ("--sigalgs", &args.sigalgs, offer::parse_sigalgs),
+    ];
+    for (flag, list, parse) in lists {
+        if let Some(list) = list {
+            let codes = parse(list).map_err(|e| Error::Usage(format!("{flag}: {e}")))?;
+            match flag {
+                "--ciphers" => offer.suites = codes,
+                "--groups" => offer.groups = codes,
+                _ => offer.sigalgs = codes,
+            }
+        }
+    }
     Ok(connect::Options {
         host,
         port,
@@ -102,6 +127,7 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
         sni,
         alpn: args.alpn,
         tls: args.tls.map(tls),
+        offer,
         timeout,
         grace,
         keylog: args.keylog,
@@ -128,6 +154,11 @@ pub fn probe(args: cli::ProbeArgs) -> Result<super::probe::Options, Error> {
         timeout: seconds("timeout", args.timeout)?,
         grace: seconds("grace", args.grace)?,
         max_time: seconds("max-time", args.max_time)?,
+        like: args
+            .like
+            .as_deref()
+            .map(|like| like_offer(like, None, port))
+            .transpose()?,
     })
 }
 
@@ -310,4 +341,9 @@ mod tests {
             );
         }
     }
+}
+
+/// `--like FILE|PRESET`: the device's offer.
+fn like_offer(like: &str, flow: Option<u64>, port: u16) -> Result<Offer, Error> {
+    presets::like(like, flow, port)
 }

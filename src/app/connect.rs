@@ -17,9 +17,11 @@ use crate::decode::mqtt as mqtt_codes;
 use crate::decode::mqtt::{ConnectRequest, Password};
 use crate::diagnose::{self, Context};
 use crate::error::Error;
-use crate::model::{CloseKind, Plaintext, Side, Transcript, What};
+use crate::model::{CauseId, CloseKind, Event, Handshake, Plaintext, Side, Transcript, What};
 use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::produce::mqtt_probe::{self, Answer};
+use crate::produce::offer::{self, Offer, TLS12, TLS13};
+use crate::produce::raw_hello;
 use crate::report::Report;
 
 /// What `connect` does.
@@ -42,6 +44,9 @@ pub struct Options {
     pub alpn: Vec<String>,
     /// Offer only this version.
     pub tls: Option<TlsVersion>,
+    /// What else the ClientHello offers instead of rustls's own offer (--ciphers, --groups,
+    /// --sigalgs, --like); --tls and --alpn change it.
+    pub offer: Offer,
     /// The whole connection ends by then, however slowly the server sends.
     pub timeout: Duration,
     /// The wait for the server's verdict on the client certificate after a TLS 1.3 handshake.
@@ -169,13 +174,31 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             ));
         }
     }
+    // The offer: the device's (--like) or the lists given, with --tls, --alpn and --sni over it.
+    let mut offer = options.offer.clone();
+    if let Some(tls) = options.tls {
+        offer.versions = vec![match tls {
+            TlsVersion::V12 => TLS12,
+            TlsVersion::V13 => TLS13,
+        }];
+    }
+    offer::check(&offer).map_err(Error::Usage)?;
+    let alpn = match &offer.alpn {
+        Some(device) if options.alpn.is_empty() => device.clone(),
+        _ => options.alpn.clone(),
+    };
+    let sni = match (offer.sni, &options.sni) {
+        // The device sends none: neither does iotdoctor, unless --sni says otherwise.
+        (Some(false), Sni::Host) => None,
+        _ => sni,
+    };
     let client = ClientOptions {
         host: host.clone(),
         port: options.port,
         address: options.address,
         sni,
         verify_name: verify_name.clone(),
-        alpn: options.alpn.clone(),
+        alpn,
         tls: options.tls,
         timeout: options.timeout,
         grace: options.grace,
@@ -185,7 +208,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         keylog: options.keylog.clone(),
         mqtt: options.mqtt.as_ref().map(mqtt_request),
     };
-    let mut run = client::connect(&client)?;
+    let (mut run, raw) = offer_and_connect(client, &offer)?;
     if options.port == MQTT_PLAIN_PORT || options.mqtt.is_some() {
         let left = options.timeout.saturating_sub(started.elapsed());
         if let Some(address) = run.target.address {
@@ -211,7 +234,10 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         aws_iot: aws,
         observed: false,
     };
-    let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
+    let mut diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
+    if let Some(cannot) = &raw {
+        explain_raw_answer(&mut diagnosis, &run.transcript, cannot);
+    }
     // A handshake that succeeded may still rest on a server that did not verify the chain.
     if diagnosis.causes.is_empty() {
         findings.extend(checks::unverified_acceptance(&run.transcript));
@@ -305,5 +331,173 @@ fn mqtt_request(mqtt: &Mqtt) -> ConnectRequest {
         username: mqtt.username.clone(),
         password: mqtt.password.clone(),
         keep_alive: 60,
+    }
+}
+
+/// Connects offering `offer`: through rustls when it can make the offer, else with a ClientHello
+/// iotdoctor writes itself, whose answer alone is read. Returns the run and, for the latter,
+/// what rustls could not offer.
+fn offer_and_connect(
+    mut client: ClientOptions,
+    offer: &Offer,
+) -> Result<(client::ClientRun, Option<Vec<String>>), Error> {
+    if offer.is_default() {
+        return Ok((client::connect(&client)?, None));
+    }
+    let from = offer
+        .source
+        .as_ref()
+        .map(|source| format!(" ({source})"))
+        .unwrap_or_default();
+    match offer::for_rustls(offer) {
+        Ok(rustls) => {
+            client.tls = rustls.tls;
+            let mut run = client::connect_restricted(&client, &rustls.restrict)?;
+            note_first(
+                &mut run.transcript,
+                format!("iotdoctor offered{from}: {}", offer.describe()),
+            );
+            Ok((run, None))
+        }
+        Err(cannot) => {
+            let hello = raw_hello::client_hello(
+                offer,
+                &offer::rustls_suites(),
+                client.sni.as_deref(),
+                &client.alpn,
+            )
+            .map_err(Error::Usage)?;
+            let mut run = client::send_hello(&client, &hello)?;
+            note_first(
+                &mut run.transcript,
+                format!(
+                    "iotdoctor offered{from}: {}. rustls cannot offer {}: iotdoctor wrote this \
+                     ClientHello itself and reads only the server's answer to it; the handshake \
+                     is not completed",
+                    offer.describe(),
+                    cannot.join("; ")
+                ),
+            );
+            if let Some(answer) = server_answer(&run.transcript) {
+                let at = run.transcript.events.last().map_or(0.0, |e| e.at_ms);
+                run.transcript
+                    .push(at, Side::Client, What::Note { message: answer });
+            }
+            Ok((run, Some(cannot)))
+        }
+    }
+}
+
+/// A note before everything else the transcript holds.
+fn note_first(transcript: &mut Transcript, message: String) {
+    transcript.events.insert(
+        0,
+        Event {
+            at_ms: 0.0,
+            from: Side::Client,
+            what: What::Note { message },
+        },
+    );
+}
+
+/// What the server answered to a ClientHello iotdoctor wrote itself, in words: its choice, or
+/// its refusal.
+fn server_answer(transcript: &Transcript) -> Option<String> {
+    let group = transcript.events.iter().find_map(|e| match &e.what {
+        What::Handshake {
+            message: Handshake::ServerKeyExchange { group, .. },
+            ..
+        } if e.from == Side::Server => group.clone(),
+        _ => None,
+    });
+    transcript
+        .events
+        .iter()
+        .filter(|e| e.from == Side::Server)
+        .find_map(|e| match &e.what {
+            What::Handshake {
+                message:
+                    Handshake::ServerHello {
+                        version,
+                        cipher_suite,
+                        key_share,
+                        ..
+                    },
+                ..
+            } => {
+                let group = key_share
+                    .clone()
+                    .or(group.clone())
+                    .map(|g| format!(" with group {g}"))
+                    .unwrap_or_default();
+                Some(format!(
+                    "the server chose {version} and {cipher_suite}{group}: it accepts the \
+                     device's offer; iotdoctor stopped after the server's hello"
+                ))
+            }
+            What::Handshake {
+                message:
+                    Handshake::HelloRetryRequest {
+                        cipher_suite,
+                        key_share,
+                    },
+                ..
+            } => Some(format!(
+                "the server chose {cipher_suite} and asked for a key share{} \
+                 (HelloRetryRequest): it accepts the device's offer; iotdoctor stopped there",
+                key_share
+                    .as_ref()
+                    .map(|g| format!(" for {g}"))
+                    .unwrap_or_default()
+            )),
+            What::Alert { description, .. } => Some(format!(
+                "the server refused the device's offer with alert {}: {description}",
+                description.code
+            )),
+            _ => None,
+        })
+}
+
+/// After a ClientHello iotdoctor wrote itself, the handshake stops at the server's answer: a
+/// server that accepted the offer leaves an unfinished handshake, which is said for what it is,
+/// never as a success; a refusal names the offer as the device's.
+fn explain_raw_answer(
+    diagnosis: &mut diagnose::Diagnosis,
+    transcript: &Transcript,
+    cannot: &[String],
+) {
+    let answer = server_answer(transcript);
+    let accepted = answer.as_deref().is_some_and(|a| a.contains("accepts"));
+    let why = format!(
+        "iotdoctor sent the device's offer in a ClientHello of its own (rustls cannot offer {}) \
+         and did not go past the server's answer",
+        cannot.join("; ")
+    );
+    if accepted {
+        let answer = answer.unwrap_or_default();
+        let cause = diagnose::Cause {
+            id: CauseId::HandshakeIncomplete,
+            confidence: diagnosis
+                .causes
+                .iter()
+                .find(|c| c.id == CauseId::HandshakeIncomplete)
+                .map_or(0.5, |c| c.confidence),
+            summary: "the server accepts the device's offer; the rest of the handshake was not \
+                      tried, so nothing after the server's hello is known"
+                .into(),
+            evidence: vec![answer, why],
+            fixes: vec![
+                "The offer is not what fails: test the rest of the handshake (certificates, client \
+                 authentication) with an offer rustls can make, e.g. --ciphers with a suite the \
+                 server also takes, and the device's --cert and --key."
+                    .into(),
+            ],
+        };
+        diagnosis
+            .causes
+            .retain(|c| c.id != CauseId::HandshakeIncomplete);
+        diagnosis.causes.insert(0, cause);
+    } else if let Some(top) = diagnosis.causes.first_mut() {
+        top.evidence.push(why);
     }
 }

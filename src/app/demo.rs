@@ -126,6 +126,7 @@ pub fn run(format: Format, style: Style, out: &mut dyn Write) -> Result<u8, Erro
             sni: Sni::Name("localhost".into()),
             alpn: vec![],
             tls: None,
+            offer: Default::default(),
             timeout: Duration::from_secs(5),
             grace: Duration::from_secs(2),
             keylog: None,

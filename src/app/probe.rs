@@ -16,10 +16,11 @@ use crate::diagnose::Diagnosis;
 use crate::error::{Error, exit};
 use crate::model::{CloseKind, Handshake, Side, Target, Transcript, TransportStage, What, codes};
 use crate::produce::client::{ClientOptions, Restrict, TlsVersion};
+use crate::produce::offer::{self, Offer};
 use crate::produce::probe::{self as runner, Outcome, Trial};
 use crate::report::Report;
 use crate::report::probe::{
-    Chain, ChainCertificate, Check, ClientCertificate, LargestRecord, Probe, Verdict,
+    Chain, ChainCertificate, Check, ClientCertificate, LargestRecord, Like, Probe, Verdict,
 };
 
 /// What `probe` does.
@@ -39,6 +40,8 @@ pub struct Options {
     pub grace: Duration,
     /// The whole probe ends by then.
     pub max_time: Duration,
+    /// `--like`: a device's offer, held against what the server accepts.
+    pub like: Option<Offer>,
 }
 
 /// Connections at once: enough to be quick, few enough not to look like a flood.
@@ -60,6 +63,14 @@ const UNTESTED_SUITES: &[u16] = &[
     0x009c, // TLS_RSA_WITH_AES_128_GCM_SHA256
     0x002f, // TLS_RSA_WITH_AES_128_CBC_SHA
     0x00a8, // TLS_PSK_WITH_AES_128_GCM_SHA256
+];
+
+/// The groups offered one at a time.
+const GROUPS: &[&dyn SupportedKxGroup] = &[
+    kx_group::X25519,
+    kx_group::SECP256R1,
+    kx_group::SECP384R1,
+    kx_group::X25519MLKEM768,
 ];
 
 /// The schemes offered one at a time for the server's signature: what rustls can verify.
@@ -85,6 +96,8 @@ enum Kind {
     Scheme(SignatureScheme),
     NoSni,
     Alpn(&'static str),
+    /// All of a device's offer that rustls can make.
+    Like(Restrict, Option<TlsVersion>),
 }
 
 /// Runs the probe: the report, and the exit code (0 when the server answered, 4 when no
@@ -129,21 +142,47 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
         Kind::Version(TlsVersion::V13),
     ];
     kinds.extend(ALL_CIPHER_SUITES.iter().map(|&s| Kind::Suite(s)));
-    kinds.extend(
-        [
-            kx_group::X25519,
-            kx_group::SECP256R1,
-            kx_group::SECP384R1,
-            kx_group::X25519MLKEM768,
-        ]
-        .into_iter()
-        .map(Kind::Group),
-    );
+    kinds.extend(GROUPS.iter().map(|&g| Kind::Group(g)));
     kinds.extend(SCHEMES.iter().map(|&s| Kind::Scheme(s)));
     if sni.is_some() {
         kinds.push(Kind::NoSni);
     }
     kinds.extend(ALPN.iter().map(|&p| Kind::Alpn(p)));
+    // An empty list would offer all rustls has: a device's offer of which rustls can make
+    // nothing in one part is not tried together.
+    let mut together: Option<Check> = None;
+    if let Some(device) = &options.like {
+        let (restrict, tls) = restrict_to(device);
+        let none_of = [
+            (
+                "cipher suites",
+                device.suites.is_empty(),
+                restrict.suites.is_empty(),
+            ),
+            (
+                "groups",
+                device.groups.is_empty(),
+                restrict.groups.is_empty(),
+            ),
+            (
+                "signature schemes",
+                device.sigalgs.is_empty(),
+                restrict.schemes.is_empty(),
+            ),
+        ]
+        .into_iter()
+        .find(|&(_, given, made)| !given && made);
+        match none_of {
+            Some((what, _, _)) => {
+                together = Some(Check {
+                    name: "all of the device's offer that rustls can make, together".into(),
+                    detail: Some(format!("not tested: rustls can offer none of its {what}")),
+                    ..Check::default()
+                })
+            }
+            None => kinds.push(Kind::Like(restrict, tls)),
+        }
+    }
 
     let trials = kinds
         .iter()
@@ -167,6 +206,10 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                 Kind::Scheme(scheme) => restrict.schemes = vec![*scheme],
                 Kind::NoSni => options_.sni = None,
                 Kind::Alpn(protocol) => options_.alpn = vec![protocol.to_string()],
+                Kind::Like(device, tls) => {
+                    restrict = device.clone();
+                    options_.tls = *tls;
+                }
             }
             Trial {
                 options: options_,
@@ -185,8 +228,16 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
         let (mut check, transcript) = match outcome {
             Outcome::Ran(run) => {
                 probe.connections += 1;
-                let (result, detail) = answer(&run.transcript);
+                let (mut result, mut detail) = answer(&run.transcript);
                 answered |= result != Verdict::Unknown;
+                if result == Verdict::Accepted
+                    && let Some(why) = mismatch(kind, &run.transcript)
+                {
+                    // A ServerHello that takes something else than was offered ends the
+                    // handshake as surely as an alert.
+                    result = Verdict::Refused;
+                    detail = Some(why);
+                }
                 if let Some(record) = largest_record(&run.transcript) {
                     records.push(record);
                 }
@@ -273,7 +324,14 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                 }
                 probe.alpn.push(check);
             }
+            Kind::Like(..) => {
+                check.name = "all of the device's offer that rustls can make, together".into();
+                together = Some(check);
+            }
         }
+    }
+    if let Some(device) = &options.like {
+        probe.like = Some(like(device, &probe, together.take().unwrap_or_default()));
     }
     probe
         .cipher_suites
@@ -320,15 +378,190 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
     }
 
     let mut report = Report::new("probe", vec![], Diagnosis::default());
+    // The baseline's transcript stays out: its handshake may have failed (a client certificate
+    // was required), and the report says what the server accepted, not how one handshake went.
     report.target = Some(target);
-    report.transcript = transcript;
-    report.insecure = false;
     if !answered {
         report.outcome = crate::report::Outcome::Problems;
     }
     report.probe = Some(probe);
     let code = if answered { exit::OK } else { exit::NETWORK };
     Ok((report, code))
+}
+
+/// Why the server's answer does not take what `kind` offered alone, when it does not: a server
+/// without TLS 1.3 answers a client that offers only TLS 1.3 with a TLS 1.2 ServerHello.
+fn mismatch(kind: &Kind, transcript: &Transcript) -> Option<String> {
+    let (version, suite, key_share) = transcript.events.iter().find_map(|e| match &e.what {
+        What::Handshake {
+            message:
+                Handshake::ServerHello {
+                    version,
+                    cipher_suite,
+                    key_share,
+                    ..
+                },
+            ..
+        } if e.from == Side::Server => Some((version, cipher_suite, key_share.as_ref())),
+        _ => None,
+    })?;
+    let tls13 = version.code == 0x0304;
+    let wanted_version = match kind {
+        Kind::Version(v) => Some(*v),
+        Kind::Suite(suite) => Some(version_of(suite)),
+        Kind::Group(group) if !group.usable_for_version(rustls::ProtocolVersion::TLSv1_2) => {
+            Some(TlsVersion::V13)
+        }
+        _ => None,
+    };
+    if let Some(wanted) = wanted_version
+        && (wanted == TlsVersion::V13) != tls13
+    {
+        return Some(format!("the server chose {version} instead"));
+    }
+    let server_kx = || {
+        transcript.events.iter().find_map(|e| match &e.what {
+            What::Handshake {
+                message: Handshake::ServerKeyExchange { group, scheme },
+                ..
+            } if e.from == Side::Server => Some((group.clone(), scheme.clone())),
+            _ => None,
+        })
+    };
+    match kind {
+        Kind::Suite(offered) if suite.code != u16::from(offered.suite()) => {
+            Some(format!("the server chose {suite} instead"))
+        }
+        Kind::Group(group) => {
+            let chosen = if tls13 {
+                key_share.cloned()
+            } else {
+                server_kx().and_then(|(group, _)| group)
+            };
+            chosen
+                .filter(|g| g.code != u16::from(group.name()))
+                .map(|g| format!("the server chose {g} instead"))
+        }
+        Kind::Scheme(offered) => {
+            let signed = transcript
+                .events
+                .iter()
+                .find_map(|e| match &e.what {
+                    What::CertificateVerify { scheme, .. } if e.from == Side::Server => {
+                        Some(scheme.clone())
+                    }
+                    _ => None,
+                })
+                .or_else(|| server_kx().and_then(|(_, scheme)| scheme));
+            signed
+                .filter(|s| s.code != u16::from(*offered))
+                .map(|s| format!("the server signed with {s} instead"))
+        }
+        _ => None,
+    }
+}
+
+/// What of a device's offer rustls can make: its suites, groups and schemes that rustls has,
+/// and the one version when it offers only one.
+fn restrict_to(device: &Offer) -> (Restrict, Option<TlsVersion>) {
+    let restrict = Restrict {
+        suites: ALL_CIPHER_SUITES
+            .iter()
+            .filter(|s| device.suites.contains(&u16::from(s.suite())))
+            .copied()
+            .collect(),
+        groups: GROUPS
+            .iter()
+            .filter(|g| device.groups.contains(&u16::from(g.name())))
+            .copied()
+            .collect(),
+        schemes: SCHEMES
+            .iter()
+            .filter(|s| device.sigalgs.contains(&u16::from(**s)))
+            .copied()
+            .collect(),
+    };
+    let versions = device.versions();
+    let tls = match (
+        versions.contains(&offer::TLS13),
+        versions.contains(&offer::TLS12),
+    ) {
+        (true, false) => Some(TlsVersion::V13),
+        (false, true) => Some(TlsVersion::V12),
+        _ => None,
+    };
+    (restrict, tls)
+}
+
+/// The device's offer item by item, each with what the server said to it offered alone.
+fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
+    let mut items = Vec::new();
+    let mut add = |what: &str, code: u16, name: String, probed: &[Check], untestable: &str| {
+        let found = probed
+            .iter()
+            .find(|c| c.code == Some(code) || (c.code.is_none() && c.name == name));
+        let mut check = match found {
+            Some(found) => found.clone(),
+            None => Check {
+                detail: Some(untestable.to_string()),
+                ..Check::default()
+            },
+        };
+        check.name = format!("{what} {name}");
+        check.code = Some(code);
+        items.push(check);
+    };
+    for version in device.versions() {
+        let name = codes::version(version).to_string();
+        add(
+            "version",
+            version,
+            name,
+            &probe.versions,
+            "not probed: rustls speaks only TLS 1.2 and 1.3",
+        );
+    }
+    for &suite in &device.suites {
+        if suite == offer::RENEGOTIATION_SCSV {
+            continue;
+        }
+        let name = codes::cipher_suite(suite).to_string();
+        add(
+            "cipher suite",
+            suite,
+            name,
+            &probe.cipher_suites,
+            "not tested: rustls cannot offer it",
+        );
+    }
+    for &group in &device.groups {
+        let name = codes::group(group).to_string();
+        add(
+            "group",
+            group,
+            name,
+            &probe.groups,
+            "not tested: rustls cannot offer it",
+        );
+    }
+    for &scheme in &device.sigalgs {
+        let name = codes::signature_scheme(scheme).to_string();
+        add(
+            "signature scheme",
+            scheme,
+            name,
+            &probe.signature_schemes,
+            "not tested: rustls cannot verify it",
+        );
+    }
+    Like {
+        source: device
+            .source
+            .clone()
+            .unwrap_or_else(|| "--like".to_string()),
+        together,
+        items,
+    }
 }
 
 fn version_of(suite: &SupportedCipherSuite) -> TlsVersion {
@@ -441,15 +674,17 @@ fn client_certificate(transcript: &Transcript) -> Option<ClientCertificate> {
                 _ => None,
             })
     else {
-        // The server's whole first flight came (its Finished): a request would have been in it.
+        // A request comes before the server's CertificateVerify (TLS 1.3) or its
+        // ServerHelloDone (TLS 1.2): once either came, none was sent.
         let finished = transcript.events.iter().any(|e| {
             e.from == Side::Server
                 && matches!(
                     e.what,
-                    What::Handshake {
-                        message: Handshake::Finished,
-                        ..
-                    }
+                    What::CertificateVerify { .. }
+                        | What::Handshake {
+                            message: Handshake::ServerHelloDone | Handshake::Finished,
+                            ..
+                        }
                 )
         });
         return finished.then(|| ClientCertificate {
@@ -465,15 +700,20 @@ fn client_certificate(transcript: &Transcript) -> Option<ClientCertificate> {
         What::Alert { description, .. } if e.from == Side::Server => Some(description),
         _ => None,
     });
-    let closed = after.iter().any(|e| {
-        e.from == Side::Server
-            && matches!(
-                e.what,
-                What::Close {
-                    how: CloseKind::Eof | CloseKind::Reset
-                }
-            )
-    });
+    // The server's close counts only when it came first: after a handshake that completed,
+    // iotdoctor closes, and the server's own close follows.
+    let closed = after
+        .iter()
+        .find(|e| matches!(e.what, What::Close { .. }))
+        .is_some_and(|e| {
+            e.from == Side::Server
+                && matches!(
+                    e.what,
+                    What::Close {
+                        how: CloseKind::Eof | CloseKind::Reset
+                    }
+                )
+        });
     let unconfirmed = after
         .iter()
         .any(|e| matches!(&e.what, What::Note { message } if message.contains("is not confirmed")));

@@ -114,7 +114,12 @@ fn general_name(name: &GeneralName<'_>) -> String {
             _ => format!("IP:{}", colon_hex(bytes)),
         },
         GeneralName::DirectoryName(dn) => format!("DirName:{dn}"),
-        other => format!("{other:?}"),
+        // As openssl x509 -text names them, not in Rust's debug notation.
+        GeneralName::OtherName(oid, _) => format!("othername:{oid}"),
+        GeneralName::RegisteredID(oid) => format!("Registered ID:{oid}"),
+        GeneralName::X400Address(_) => "X400Name:<unsupported>".into(),
+        GeneralName::EDIPartyName(_) => "EdiPartyName:<unsupported>".into(),
+        GeneralName::Invalid(tag, _) => format!("<invalid name, tag {}>", tag.0),
     }
 }
 

@@ -19,8 +19,8 @@ use super::recorder::Recorder;
 use crate::decode::mqtt::{self, ConnectRequest};
 use crate::error::Error;
 use crate::model::{
-    CloseKind, Seen, Side, Target, Transcript, TransportProblem, TransportStage, VerifyProblem,
-    What, WithheldReason, codes,
+    CloseKind, Handshake, Seen, Side, Target, Transcript, TransportProblem, TransportStage,
+    VerifyProblem, What, WithheldReason, codes,
 };
 
 /// The shortest wait a socket is given: a zero timeout means none at all.
@@ -1045,5 +1045,114 @@ fn describe(problem: TransportProblem, e: &io::Error) -> String {
         TransportProblem::Refused => "connection refused (nothing listens on that port)".into(),
         TransportProblem::Timeout => "timed out".into(),
         _ => e.to_string(),
+    }
+}
+
+/// Sends `hello`, a ClientHello iotdoctor wrote itself for an offer rustls cannot make, and
+/// records the server's answer to it: its hello (up to ServerHelloDone in TLS 1.2, the
+/// ServerHello alone in TLS 1.3), a HelloRetryRequest, an alert, its close or its silence. The
+/// handshake goes no further: iotdoctor closes the connection there.
+pub fn send_hello(options: &ClientOptions, hello: &[u8]) -> Result<ClientRun, Error> {
+    let mut run = Run {
+        rec: Recorder::new(),
+        facts: Facts::default(),
+        tls13: false,
+        client_signature: None,
+        timeout: options.timeout,
+        deadline: Instant::now() + options.timeout,
+        server_bytes: 0,
+        last_server_bytes: None,
+        application: Vec::new(),
+    };
+    let mut target = Target {
+        endpoint: if options.host.contains(':') {
+            format!("[{}]:{}", options.host, options.port)
+        } else {
+            format!("{}:{}", options.host, options.port)
+        },
+        sni: options.sni.clone(),
+        address: None,
+    };
+    if let Some(address) = run.resolve(options) {
+        target.address = Some(address);
+        if let Some(mut socket) = run.tcp_connect(address) {
+            run.hello_answer(&mut socket, hello);
+        }
+    }
+    run.rec.finish(Side::Server);
+    Ok(ClientRun {
+        target,
+        transcript: run.rec.transcript,
+    })
+}
+
+impl Run {
+    /// [`send_hello`]'s exchange on a connected socket.
+    fn hello_answer(&mut self, socket: &mut TcpStream, hello: &[u8]) {
+        self.record(Side::Client, hello);
+        let _ = socket.set_write_timeout(Some(self.left().max(MIN_WAIT)));
+        if let Err(e) = socket.write_all(hello) {
+            let problem = problem_of(&e);
+            self.close_or_transport(TransportStage::Handshake, problem, e);
+            return;
+        }
+        let mut buffer = vec![0u8; 16 * 1024 + 256];
+        while !self.hello_answered() {
+            let left = self.left();
+            if left.is_zero() {
+                self.handshake_timeout();
+                return;
+            }
+            let _ = socket.set_read_timeout(Some(left.max(MIN_WAIT)));
+            match socket.read(&mut buffer) {
+                Ok(0) => {
+                    self.push(
+                        Side::Server,
+                        What::Close {
+                            how: CloseKind::Eof,
+                        },
+                    );
+                    return;
+                }
+                Ok(n) => self.record(Side::Server, &buffer[..n]),
+                Err(e) if timed_out(&e) => {}
+                Err(e) => {
+                    let problem = problem_of(&e);
+                    self.close_or_transport(TransportStage::Handshake, problem, e);
+                    return;
+                }
+            }
+        }
+        self.rest_of_refusal(socket);
+        let refused = self.rec.transcript.events.iter().any(|e| {
+            e.from == Side::Server && matches!(e.what, What::Alert { .. } | What::Close { .. })
+        });
+        if !refused {
+            // The server is waiting for a client flight iotdoctor cannot send: it goes no
+            // further, and says so by closing.
+            let _ = socket.shutdown(Shutdown::Both);
+            self.push(
+                Side::Client,
+                What::Close {
+                    how: CloseKind::Eof,
+                },
+            );
+        }
+    }
+
+    /// Whether the server has said all it says to a ClientHello before the client's turn.
+    fn hello_answered(&self) -> bool {
+        self.rec.transcript.events.iter().any(|e| {
+            e.from == Side::Server
+                && match &e.what {
+                    What::Alert { .. } | What::NotTls { .. } | What::Close { .. } => true,
+                    What::Handshake { message, .. } => match message {
+                        Handshake::ServerHelloDone | Handshake::HelloRetryRequest { .. } => true,
+                        Handshake::ServerHello { version, .. } => version.code >= 0x0304,
+                        _ => false,
+                    },
+                    _ => false,
+                }
+        })
     }
 }

@@ -10,7 +10,7 @@ pub mod mqtt_probe;
 pub mod offer;
 pub mod probe;
 pub mod presets;
-mod raw_hello;
+pub mod raw_hello;
 mod recorder;
 pub mod rustls_text;
 pub mod server;

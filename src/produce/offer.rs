@@ -2,6 +2,7 @@
 //! SNI, ALPN), read from names as IANA and OpenSSL spell them, and what of it rustls cannot
 //! offer: a device's offer is often not one rustls would make.
 
+use super::client::{Restrict, TlsVersion};
 use crate::model::codes;
 
 /// A ClientHello's offer. An empty list leaves that part to iotdoctor's own offer.
@@ -62,11 +63,7 @@ impl Offer {
     /// A line saying what is offered, for a note.
     pub fn describe(&self) -> String {
         let names = |codes: &[u16], name: fn(u16) -> codes::Named| {
-            codes
-                .iter()
-                .map(|&c| name(c).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            shortened(codes.iter().map(|&c| name(c).to_string()).collect())
         };
         let mut parts = vec![format!(
             "versions {}",
@@ -100,6 +97,160 @@ impl Offer {
             }
         }
         parts.join("; ")
+    }
+}
+
+/// How rustls makes an offer: the version it is limited to and what its provider and verifier
+/// offer.
+pub struct RustlsOffer {
+    pub tls: Option<TlsVersion>,
+    pub restrict: Restrict,
+}
+
+/// The offer as rustls can make it, or each part of it rustls cannot offer, in words.
+pub fn for_rustls(offer: &Offer) -> Result<RustlsOffer, Vec<String>> {
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let mut cannot = Vec::new();
+    let versions = offer.versions();
+    let tls = match versions.as_slice() {
+        [TLS13, TLS12] => None,
+        [TLS13] => Some(TlsVersion::V13),
+        [TLS12] => Some(TlsVersion::V12),
+        _ => {
+            let old: Vec<String> = versions
+                .iter()
+                .filter(|&&v| v != TLS12 && v != TLS13)
+                .map(|&v| codes::version(v).to_string())
+                .collect();
+            cannot.push(format!(
+                "{} (rustls offers only TLS 1.2 and 1.3)",
+                old.join(", ")
+            ));
+            None
+        }
+    };
+    let mut restrict = Restrict::default();
+    let mut suites_missing = Vec::new();
+    for &code in &offer.suites {
+        // rustls sends the renegotiation SCSV of its own accord.
+        if code == RENEGOTIATION_SCSV {
+            continue;
+        }
+        match provider
+            .cipher_suites
+            .iter()
+            .chain(rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES)
+            .find(|s| u16::from(s.suite()) == code)
+        {
+            Some(suite) if !restrict.suites.iter().any(|s| s.suite() == suite.suite()) => {
+                restrict.suites.push(*suite)
+            }
+            Some(_) => {}
+            None => suites_missing.push(codes::cipher_suite(code).to_string()),
+        }
+    }
+    if !suites_missing.is_empty() {
+        cannot.push(format!(
+            "{} (rustls has only AES-GCM and ChaCha20-Poly1305 suites with ECDHE)",
+            shortened(suites_missing)
+        ));
+    }
+    let mut groups_missing = Vec::new();
+    for &code in &offer.groups {
+        match rustls::crypto::aws_lc_rs::ALL_KX_GROUPS
+            .iter()
+            .find(|g| u16::from(g.name()) == code)
+        {
+            Some(group) => restrict.groups.push(*group),
+            None => groups_missing.push(codes::group(code).to_string()),
+        }
+    }
+    if !groups_missing.is_empty() {
+        cannot.push(format!("the group(s) {}", shortened(groups_missing)));
+    }
+    let verifiable = provider
+        .signature_verification_algorithms
+        .supported_schemes();
+    let mut schemes_missing = Vec::new();
+    for &code in &offer.sigalgs {
+        let scheme = rustls::SignatureScheme::from(code);
+        if verifiable.contains(&scheme) {
+            restrict.schemes.push(scheme);
+        } else {
+            schemes_missing.push(codes::signature_scheme(code).to_string());
+        }
+    }
+    if !schemes_missing.is_empty() {
+        cannot.push(format!(
+            "the signature scheme(s) {}",
+            shortened(schemes_missing)
+        ));
+    }
+    // The suites left must serve a version offered, or rustls would refuse to start.
+    if cannot.is_empty() && !restrict.suites.is_empty() {
+        let serves = |v: u16| {
+            restrict
+                .suites
+                .iter()
+                .any(|s| u16::from(s.version().version) == v)
+        };
+        if !versions.iter().any(|&v| serves(v)) {
+            cannot.push("cipher suites of no version offered".into());
+        }
+    }
+    if cannot.is_empty() {
+        Ok(RustlsOffer { tls, restrict })
+    } else {
+        Err(cannot)
+    }
+}
+
+/// The cipher suites rustls offers of its own accord, for a ClientHello that names none.
+pub fn rustls_suites() -> Vec<u16> {
+    rustls::crypto::aws_lc_rs::default_provider()
+        .cipher_suites
+        .iter()
+        .map(|s| u16::from(s.suite()))
+        .collect()
+}
+
+/// Fails when the lists cannot make a ClientHello at all: suites none of whose versions are
+/// offered.
+pub fn check(offer: &Offer) -> Result<(), String> {
+    if offer.suites.is_empty() {
+        return Ok(());
+    }
+    let versions = offer.versions();
+    let tls13_suite = |c: u16| (0x1301..=0x1305).contains(&c);
+    let usable = offer.suites.iter().any(|&c| {
+        if tls13_suite(c) {
+            versions.contains(&TLS13)
+        } else {
+            c == RENEGOTIATION_SCSV || versions.iter().any(|&v| v < TLS13)
+        }
+    });
+    if usable && offer.suites.iter().any(|&c| c != RENEGOTIATION_SCSV) {
+        Ok(())
+    } else {
+        let offered = versions
+            .iter()
+            .map(|&v| codes::version(v).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(format!(
+            "--ciphers names no suite of the version(s) offered ({offered}): TLS 1.3 has only its \
+             own five suites (TLS_AES_128_GCM_SHA256 ...), and they serve no other version"
+        ))
+    }
+}
+
+/// The first few of a long list, and how many more: the ClientHello in the transcript lists
+/// them all.
+fn shortened(names: Vec<String>) -> String {
+    const SHOWN: usize = 8;
+    match names.len() {
+        n if n > SHOWN => format!("{} (+{} more)", names[..SHOWN].join(", "), n - SHOWN),
+        _ => names.join(", "),
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Probe {
     /// The largest TLS record the server sent on any connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub largest_record: Option<LargestRecord>,
+    /// `--like`: the device's offer held against what the server accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub like: Option<Like>,
     /// What else is worth knowing (connections the deadline left unstarted, ...).
     pub notes: Vec<String>,
 }
@@ -76,6 +79,18 @@ impl Verdict {
             Verdict::NotTested => "not tested",
         }
     }
+}
+
+/// A device's offer, item by item, with what the server said to each offered alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct Like {
+    /// Where the offer comes from ("the preset esp-idf-default", a capture).
+    pub source: String,
+    /// One connection offering all of the device's offer that rustls can make.
+    pub together: Check,
+    /// The device's versions, cipher suites, groups and signature schemes; `name` is prefixed
+    /// with what it is ("cipher suite ...").
+    pub items: Vec<Check>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,6 +205,17 @@ pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) 
             if record.encrypted { ", encrypted" } else { "" },
             plaintext_bound(record)
         )?;
+    }
+    if let Some(like) = &probe.like {
+        writeln!(
+            out,
+            "\n{}",
+            style.heading(&format!("The device's offer ({})", like.source))
+        )?;
+        line(out, style, &like.together)?;
+        for item in &like.items {
+            line(out, style, item)?;
+        }
     }
     for note in &probe.notes {
         writeln!(out, "\nnote: {note}")?;

@@ -555,7 +555,12 @@ fn explain_reports_follow_the_contract() {
 
 #[test]
 fn analyze_and_serve_reports_name_the_tool_and_the_time() {
-    let run = iotdoctor(&["analyze", &pcap("key-mismatch-tls12.pcap"), "--format", "json"]);
+    let run = iotdoctor(&[
+        "analyze",
+        &pcap("key-mismatch-tls12.pcap"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 1);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_value_made_by_iotdoctor(&report);
@@ -563,7 +568,11 @@ fn analyze_and_serve_reports_name_the_tool_and_the_time() {
     for key in ["\"tool\"", "\"generated_at\""] {
         assert_eq!(run.stdout.matches(key).count(), 1, "{key}: {}", run.stdout);
     }
-    assert!(report["handshakes"].as_array().is_some_and(|h| !h.is_empty()));
+    assert!(
+        report["handshakes"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty())
+    );
 
     let serve = Serve::start(&[]);
     let device = pki_flags(&[("--cert", "client-ec.pem"), ("--key", "client-ec.key")]);
