@@ -282,6 +282,11 @@ fn split_host_port(
     Ok((host.to_string(), port))
 }
 
+/// `--like FILE|PRESET`: the device's offer.
+fn like_offer(like: &str, flow: Option<u64>, port: u16) -> Result<Offer, Error> {
+    presets::like(like, flow, port)
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_endpoint;
@@ -341,9 +346,4 @@ mod tests {
             );
         }
     }
-}
-
-/// `--like FILE|PRESET`: the device's offer.
-fn like_offer(like: &str, flow: Option<u64>, port: u16) -> Result<Offer, Error> {
-    presets::like(like, flow, port)
 }

@@ -208,7 +208,16 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         keylog: options.keylog.clone(),
         mqtt: options.mqtt.as_ref().map(mqtt_request),
     };
+    // A device that sends SNI names its broker; an IP address cannot be that name.
+    let unnamed = (offer.sni == Some(true) && client.sni.is_none()).then(|| {
+        "the device sends SNI, but iotdoctor has no name to send (the host is an IP address): \
+         give --sni with the name the device sends"
+            .to_string()
+    });
     let (mut run, raw) = offer_and_connect(client, &offer)?;
+    if let Some(note) = unnamed {
+        note_first(&mut run.transcript, note);
+    }
     if options.port == MQTT_PLAIN_PORT || options.mqtt.is_some() {
         let left = options.timeout.saturating_sub(started.elapsed());
         if let Some(address) = run.target.address {
@@ -378,7 +387,7 @@ fn offer_and_connect(
                     cannot.join("; ")
                 ),
             );
-            if let Some(answer) = server_answer(&run.transcript) {
+            if let Some((answer, _)) = server_answer(&run.transcript) {
                 let at = run.transcript.events.last().map_or(0.0, |e| e.at_ms);
                 run.transcript
                     .push(at, Side::Client, What::Note { message: answer });
@@ -400,9 +409,9 @@ fn note_first(transcript: &mut Transcript, message: String) {
     );
 }
 
-/// What the server answered to a ClientHello iotdoctor wrote itself, in words: its choice, or
-/// its refusal.
-fn server_answer(transcript: &Transcript) -> Option<String> {
+/// What the server answered to a ClientHello iotdoctor wrote itself, in words, and whether it
+/// accepted the offer (its choice) or refused it.
+fn server_answer(transcript: &Transcript) -> Option<(String, bool)> {
     let group = transcript.events.iter().find_map(|e| match &e.what {
         What::Handshake {
             message: Handshake::ServerKeyExchange { group, .. },
@@ -430,9 +439,12 @@ fn server_answer(transcript: &Transcript) -> Option<String> {
                     .or(group.clone())
                     .map(|g| format!(" with group {g}"))
                     .unwrap_or_default();
-                Some(format!(
-                    "the server chose {version} and {cipher_suite}{group}: it accepts the \
-                     device's offer; iotdoctor stopped after the server's hello"
+                Some((
+                    format!(
+                        "the server chose {version} and {cipher_suite}{group}: it accepts the \
+                         device's offer; iotdoctor stopped after the server's hello"
+                    ),
+                    true,
                 ))
             }
             What::Handshake {
@@ -442,17 +454,23 @@ fn server_answer(transcript: &Transcript) -> Option<String> {
                         key_share,
                     },
                 ..
-            } => Some(format!(
-                "the server chose {cipher_suite} and asked for a key share{} \
-                 (HelloRetryRequest): it accepts the device's offer; iotdoctor stopped there",
-                key_share
-                    .as_ref()
-                    .map(|g| format!(" for {g}"))
-                    .unwrap_or_default()
+            } => Some((
+                format!(
+                    "the server chose {cipher_suite} and asked for a key share{} \
+                     (HelloRetryRequest): it accepts the device's offer; iotdoctor stopped there",
+                    key_share
+                        .as_ref()
+                        .map(|g| format!(" for {g}"))
+                        .unwrap_or_default()
+                ),
+                true,
             )),
-            What::Alert { description, .. } => Some(format!(
-                "the server refused the device's offer with alert {}: {description}",
-                description.code
+            What::Alert { description, .. } => Some((
+                format!(
+                    "the server refused the device's offer with alert {}: {description}",
+                    description.code
+                ),
+                false,
             )),
             _ => None,
         })
@@ -467,14 +485,13 @@ fn explain_raw_answer(
     cannot: &[String],
 ) {
     let answer = server_answer(transcript);
-    let accepted = answer.as_deref().is_some_and(|a| a.contains("accepts"));
     let why = format!(
         "iotdoctor sent the device's offer in a ClientHello of its own (rustls cannot offer {}) \
          and did not go past the server's answer",
         cannot.join("; ")
     );
-    if accepted {
-        let answer = answer.unwrap_or_default();
+    if let Some((answer, true)) = &answer {
+        let answer = answer.clone();
         let cause = diagnose::Cause {
             id: CauseId::HandshakeIncomplete,
             confidence: diagnosis
@@ -497,7 +514,9 @@ fn explain_raw_answer(
             .causes
             .retain(|c| c.id != CauseId::HandshakeIncomplete);
         diagnosis.causes.insert(0, cause);
-    } else if let Some(top) = diagnosis.causes.first_mut() {
+    } else if answer.is_some()
+        && let Some(top) = diagnosis.causes.first_mut()
+    {
         top.evidence.push(why);
     }
 }

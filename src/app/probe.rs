@@ -518,7 +518,7 @@ fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
             version,
             name,
             &probe.versions,
-            "not probed: rustls speaks only TLS 1.2 and 1.3",
+            "rustls speaks only TLS 1.2 and 1.3",
         );
     }
     for &suite in &device.suites {
@@ -531,7 +531,7 @@ fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
             suite,
             name,
             &probe.cipher_suites,
-            "not tested: rustls cannot offer it",
+            "rustls cannot offer it",
         );
     }
     for &group in &device.groups {
@@ -541,7 +541,7 @@ fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
             group,
             name,
             &probe.groups,
-            "not tested: rustls cannot offer it",
+            "rustls cannot offer it",
         );
     }
     for &scheme in &device.sigalgs {
@@ -551,7 +551,7 @@ fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
             scheme,
             name,
             &probe.signature_schemes,
-            "not tested: rustls cannot verify it",
+            "rustls cannot verify it",
         );
     }
     Like {
@@ -757,8 +757,18 @@ fn chain(transcript: &Transcript) -> Option<Chain> {
             bytes: c.raw.der.len(),
         })
         .collect();
+    let (verified, verification) = transcript
+        .events
+        .iter()
+        .find_map(|e| match &e.what {
+            What::Verification { ok, detail, .. } => Some((*ok, detail.clone())),
+            _ => None,
+        })
+        .unwrap_or((false, "not checked".into()));
     Some(Chain {
         bytes: certificates.iter().map(|c| c.bytes).sum(),
         certificates,
+        verified,
+        verification,
     })
 }

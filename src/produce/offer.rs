@@ -518,6 +518,41 @@ mod tests {
     }
 
     #[test]
+    fn rustls_makes_what_it_can_and_names_what_it_cannot() {
+        let offer = Offer {
+            versions: vec![TLS12],
+            suites: vec![0xc02b, RENEGOTIATION_SCSV],
+            groups: vec![0x0017],
+            sigalgs: vec![0x0403],
+            ..Offer::default()
+        };
+        let rustls = for_rustls(&offer).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rustls.tls, Some(TlsVersion::V12));
+        assert_eq!(rustls.restrict.suites.len(), 1);
+        let device = Offer {
+            versions: vec![TLS11, TLS10],
+            suites: vec![0xc0ae, 0xc02b],
+            groups: vec![0x0019],
+            sigalgs: vec![0x0201],
+            ..Offer::default()
+        };
+        let cannot = for_rustls(&device).err().expect("rustls cannot");
+        let all = cannot.join("; ");
+        for expected in [
+            "TLSv1.1, TLSv1.0",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+            "secp521r1",
+            "rsa_pkcs1_sha1",
+        ] {
+            assert!(all.contains(expected), "{all}");
+        }
+        assert!(
+            !all.contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+            "{all}"
+        );
+    }
+
+    #[test]
     fn groups_and_schemes_take_openssl_spellings() {
         assert_eq!(
             parse_groups("x25519:P-256,secp384r1").unwrap(),

@@ -21,7 +21,8 @@ pub struct Preset {
 
 /// mbedTLS 2.28's TLS 1.2 client with `mbedtls_ssl_config_defaults(MBEDTLS_SSL_PRESET_DEFAULT)`:
 /// the order of `ciphersuite_preference[]` in library/ssl_ciphersuites.c, keeping the suites the
-/// default include/mbedtls/config.h builds (no PSK, ARIA or NULL); groups in the order of
+/// default include/mbedtls/config.h builds (no ARIA or NULL) that a client without a PSK offers
+/// (ssl_cli.c leaves the PSK suites out then); groups in the order of
 /// `ecp_supported_curves[]` (library/ecp.c); signature schemes from
 /// `ssl_write_signature_algorithms_ext` (library/ssl_cli.c: SHA-512 down to SHA-224, ECDSA
 /// before RSA). Checked against the ClientHello of Debian 12's libmbedtls14 2.28.3 in
@@ -43,11 +44,13 @@ const MBEDTLS_228_SIGALGS: &[u16] = &[
     0x0603, 0x0601, 0x0503, 0x0501, 0x0403, 0x0401, 0x0303, 0x0301,
 ];
 
-/// ESP-IDF's mbedTLS with the defaults of components/mbedtls/Kconfig (esp-idf at 0109cfe):
+/// ESP-IDF's mbedTLS with the defaults of components/mbedtls/Kconfig (as read at esp-idf 0109cfe),
+/// applied to mbedTLS 2.28, the mbedTLS of ESP-IDF v4.4:
 /// MBEDTLS_DHM_C, MBEDTLS_CAMELLIA_C, MBEDTLS_DES_C, MBEDTLS_CHACHA20_C and MBEDTLS_PSK_MODES
 /// are off, AES with GCM, CCM and CBC on, key exchanges RSA, ECDHE-RSA, ECDHE-ECDSA, ECDH-RSA and
 /// ECDH-ECDSA on, TLS 1.2 only (MBEDTLS_SSL_PROTO_TLS1_3 is off), every curve but Curve448 on:
-/// mbedTLS 2.28's `ciphersuite_preference[]` order (above) with what those options leave.
+/// mbedTLS 2.28's `ciphersuite_preference[]` order (above) with what those options leave, and its
+/// signature schemes.
 const ESP_IDF_SUITES: &[u16] = &[
     0xc02c, 0xc030, 0xc0ad, 0xc024, 0xc028, 0xc00a, 0xc014, 0xc0af, 0xc02b, 0xc02f, 0xc0ac, 0xc023,
     0xc027, 0xc009, 0xc013, 0xc0ae, 0x009d, 0xc09d, 0x003d, 0x0035, 0xc032, 0xc02a, 0xc00f, 0xc02e,

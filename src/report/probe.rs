@@ -112,6 +112,9 @@ pub struct Chain {
     pub certificates: Vec<ChainCertificate>,
     /// The DER bytes of all its certificates.
     pub bytes: usize,
+    /// Checked against `--ca` (else the bundled Mozilla roots) and the host name.
+    pub verified: bool,
+    pub verification: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +190,12 @@ pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) 
                 chain.bytes
             ))
         )?;
+        let verdict = if chain.verified {
+            style.good("verified")
+        } else {
+            style.warning("not verified")
+        };
+        writeln!(out, "  {verdict}: {}", chain.verification)?;
         for (i, cert) in chain.certificates.iter().enumerate() {
             writeln!(
                 out,
@@ -213,8 +222,21 @@ pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) 
             style.heading(&format!("The device's offer ({})", like.source))
         )?;
         line(out, style, &like.together)?;
-        for item in &like.items {
+        let (untested, tested): (Vec<&Check>, Vec<&Check>) = like
+            .items
+            .iter()
+            .partition(|c| c.result == Verdict::NotTested);
+        for item in tested {
             line(out, style, item)?;
+        }
+        if !untested.is_empty() {
+            let names: Vec<&str> = untested.iter().map(|c| c.name.as_str()).collect();
+            writeln!(
+                out,
+                "  {} not tested (rustls cannot offer them): {}",
+                untested.len(),
+                names.join(", ")
+            )?;
         }
     }
     for note in &probe.notes {

@@ -234,12 +234,12 @@ impl Tcpdump {
         Tcpdump { child, path }
     }
 
-    /// Waits until both ends' FINs are in the file, then stops tcpdump.
+    /// Waits until the end of the connection is in the file, then stops tcpdump.
     fn finish(mut self) -> PathBuf {
         let closed = poll_until(Duration::from_secs(10), || {
-            fins(&std::fs::read(&self.path).unwrap_or_default()) >= 2
+            ended(&std::fs::read(&self.path).unwrap_or_default())
         });
-        assert!(closed, "both FINs captured");
+        assert!(closed, "the connection's end captured");
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
@@ -255,10 +255,11 @@ impl Drop for Tcpdump {
     }
 }
 
-/// The TCP segments with FIN set in a little-endian pcap of Ethernet frames (tcpdump on `lo`);
-/// a packet still being written is not counted.
-fn fins(pcap: &[u8]) -> usize {
-    let mut count = 0;
+/// Whether a little-endian pcap of Ethernet frames (tcpdump on `lo`) holds the end of its
+/// connection: a FIN from both sides, or a reset (s_server answers the device's FIN with its
+/// close_notify, and the closed socket with a reset). A packet still being written is not read.
+fn ended(pcap: &[u8]) -> bool {
+    let (mut fins, mut reset) = (0, false);
     let mut at = 24;
     while pcap.len() >= at + 16 {
         let captured = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
@@ -270,11 +271,13 @@ fn fins(pcap: &[u8]) -> usize {
             continue;
         }
         let tcp = 14 + usize::from(frame[14] & 0x0F) * 4;
-        if frame.get(tcp + 13).is_some_and(|flags| flags & 1 != 0) {
-            count += 1;
+        match frame.get(tcp + 13) {
+            Some(flags) if flags & 4 != 0 => reset = true,
+            Some(flags) if flags & 1 != 0 => fins += 1,
+            _ => {}
         }
     }
-    count
+    reset || fins >= 2
 }
 
 /// `analyze --keylog KEYS CAPTURE` (or without a key log) as JSON: the one handshake.

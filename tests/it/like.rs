@@ -319,3 +319,66 @@ fn a_tls13_suite_rustls_lacks_gets_the_servers_choice() {
     assert_eq!(code, 1, "{report:#}");
     assert_top(&report, "handshake-incomplete");
 }
+
+#[test]
+fn the_help_teaches_the_offer_options() {
+    assert_help_says(
+        "connect",
+        &[
+            "--ciphers",
+            "--groups",
+            "--sigalgs",
+            "--like",
+            "esp-idf-default",
+            "--ciphers ECDHE-ECDSA-AES128-GCM-SHA256 --groups secp256r1",
+            "--like device.pcap",
+        ],
+    );
+}
+
+#[test]
+fn a_flow_without_a_client_hello_is_an_input_error() {
+    let run = iotdoctor(&[
+        "connect",
+        "127.0.0.1:1",
+        "--like",
+        &pcap("like-ccm8-device.pcap"),
+        "--flow",
+        "2",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("flow 2 of the capture holds no ClientHello"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_hello_retry_to_our_own_hello_is_the_servers_choice() {
+    let server = OpenSslServer::start(&[
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_128_CCM_8_SHA256",
+        "-groups",
+        "secp384r1",
+    ]);
+    let (code, report) = connect(
+        &server,
+        &[
+            "--tls",
+            "1.3",
+            "--ciphers",
+            "TLS_AES_128_CCM_8_SHA256",
+            "--groups",
+            "x25519,secp384r1",
+        ],
+    );
+    assert_note(
+        &report,
+        "the server chose TLS_AES_128_CCM_8_SHA256 and asked for a key share for secp384r1",
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_top(&report, "handshake-incomplete");
+}

@@ -54,9 +54,10 @@ fn probe_reports_exactly_what_an_openssl_server_allows() {
         "-naccept",
         "100",
     ]);
-    let (code, report) = probe_json(&server.endpoint(), &[]);
+    let (code, report) = probe_json(&server.endpoint(), &["--ca", &root]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["command"], "probe");
+    assert_eq!(report["probe"]["chain"]["verified"], true, "{report:#}");
     assert_eq!(
         named(&report, "versions", "accepted"),
         ["TLSv1.2", "TLSv1.3"]
@@ -120,8 +121,16 @@ fn probe_reports_exactly_what_an_openssl_server_allows() {
     assert!(subjects[0].contains("CN=localhost"), "{chain:#}");
     assert!(subjects[1].contains("Intermediate"), "{chain:#}");
     assert_eq!(chain["certificates"][0]["key"], "EC P-256");
-    let der = std::fs::read(pki_path("server.pem")).unwrap();
-    assert!(chain["bytes"].as_u64().unwrap() > 0 && der.len() > 0);
+    let each: u64 = chain["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bytes"].as_u64().unwrap())
+        .sum();
+    assert!(
+        each > 400 && chain["bytes"].as_u64() == Some(each),
+        "{chain:#}"
+    );
     let record = &report["probe"]["largest_record"];
     assert!(
         record["length"].as_u64().unwrap() >= chain["bytes"].as_u64().unwrap(),
@@ -150,6 +159,8 @@ fn probe_sees_a_tls12_only_server_that_asks_for_a_certificate_without_requiring_
         named(&report, "cipher_suites", "accepted"),
         ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"]
     );
+    // Without --ca the chain is checked against the bundled roots, and no probe stops on it.
+    assert_eq!(report["probe"]["chain"]["verified"], false, "{report:#}");
     // In TLS 1.2 the groups offered also name the curves the server's ECDSA key may be on:
     // its P-256 certificate can be used only when secp256r1 is offered (X25519MLKEM768 exists
     // only in TLS 1.3).
@@ -239,8 +250,13 @@ fn probe_of_a_mosquitto_tls12_listener_with_one_cipher() {
         let _ = child.wait();
     }
     let (_broker, port, _dir) = started.expect("mosquitto started");
-    let (code, report) = probe_json(&format!("localhost:{port}"), &["--address", "127.0.0.1"]);
+    let root = pki("root-ca.pem");
+    let (code, report) = probe_json(
+        &format!("localhost:{port}"),
+        &["--address", "127.0.0.1", "--ca", &root],
+    );
     assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["probe"]["chain"]["verified"], true, "{report:#}");
     // mosquitto's tls_version is the lowest version it accepts; `ciphers` narrows TLS 1.2 only.
     assert_eq!(
         named(&report, "versions", "accepted"),
@@ -414,4 +430,60 @@ fn probe_of_a_silent_server_ends_by_max_time() {
     let notes = report["probe"]["notes"].to_string();
     assert!(notes.contains("--max-time (3 s) ran out"), "{notes}");
     drop(listener);
+}
+
+#[test]
+fn probe_like_a_preset_says_which_of_the_device_offers_the_server_refuses() {
+    let takes_one = OpenSslServer::start(&[
+        "-no_tls1_3",
+        "-cipher",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "-naccept",
+        "100",
+    ]);
+    let (code, report) = probe_json(&takes_one.endpoint(), &["--like", "esp-idf-default"]);
+    assert_eq!(code, 0, "{report:#}");
+    let like = &report["probe"]["like"];
+    assert_eq!(like["source"], "the preset esp-idf-default");
+    assert_eq!(like["together"]["result"], "accepted", "{like:#}");
+    let item = |name: &str| {
+        like["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {like:#}"))
+            .clone()
+    };
+    assert_eq!(
+        item("cipher suite TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")["result"],
+        "accepted"
+    );
+    let refused = item("cipher suite TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+    assert_eq!(refused["result"], "refused");
+    assert_eq!(refused["detail"], "alert 40 handshake_failure");
+    assert_eq!(
+        item("cipher suite TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8")["result"],
+        "not-tested"
+    );
+
+    // A server whose only suite the device does not offer refuses the device's whole offer.
+    let takes_other = OpenSslServer::start(&[
+        "-no_tls1_3",
+        "-cipher",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "-naccept",
+        "100",
+    ]);
+    let (code, report) = probe_json(&takes_other.endpoint(), &["--like", "esp-idf-default"]);
+    assert_eq!(code, 0, "{report:#}");
+    let like = &report["probe"]["like"];
+    assert_eq!(like["together"]["result"], "refused", "{like:#}");
+    let accepted: Vec<&Value> = like["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "accepted" && c["name"].as_str().unwrap().starts_with("cipher"))
+        .collect();
+    assert!(accepted.is_empty(), "{accepted:?}");
 }
