@@ -367,7 +367,10 @@ mod tests {
             assert_eq!(connect, request.summary());
             assert!(connect.password);
             assert!(packet.ends_with(b"\x00\x04pass"));
-            assert_eq!(format!("{:?}", request.password), "Some(Password(not shown))");
+            assert_eq!(
+                format!("{:?}", request.password),
+                "Some(Password(not shown))"
+            );
         }
         let plain = ConnectRequest {
             level: 4,

@@ -622,9 +622,14 @@ impl Run {
     /// After the server's fatal alert, what else it sends before it closes (GnuTLS refuses a
     /// client chain with 49 access_denied, then 42 bad_certificate): part of its answer.
     fn rest_of_refusal(&mut self, socket: &mut TcpStream) {
-        let refused = self.rec.transcript.events.iter().rev().take(3).any(|e| {
-            e.from == Side::Server && matches!(e.what, What::Alert { .. })
-        });
+        let refused = self
+            .rec
+            .transcript
+            .events
+            .iter()
+            .rev()
+            .take(3)
+            .any(|e| e.from == Side::Server && matches!(e.what, What::Alert { .. }));
         if !refused {
             return;
         }
