@@ -72,6 +72,10 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one command line is parsed per process; boxing its options would buy nothing"
+)]
 pub enum Command {
     /// Check a device's certificate, private key and CA files offline.
     #[command(

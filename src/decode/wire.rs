@@ -825,10 +825,11 @@ impl Wire {
                  connection (confused)"
             ));
         }
-        if message_type == MESSAGE_CLIENT_HELLO && out.from == Side::Client {
-            if let Some(random) = client_hello::random(body) {
-                self.latest_client_random = Some(random);
-            }
+        if message_type == MESSAGE_CLIENT_HELLO
+            && out.from == Side::Client
+            && let Some(random) = client_hello::random(body)
+        {
+            self.latest_client_random = Some(random);
         }
         match self.decode_message(out.from, record, message_type, body, &mut notes) {
             Ok(mut what) => {

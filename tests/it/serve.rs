@@ -992,7 +992,8 @@ fn the_default_max_connections_fits_the_open_files_limit() {
         .map(|_| TcpStream::connect(("127.0.0.1", serve.port)).unwrap())
         .collect();
     let pid = serve.child.id();
-    poll_until(Duration::from_secs(10), || sockets_of(pid) >= 1 + 4);
+    // The listener and 4 devices.
+    poll_until(Duration::from_secs(10), || sockets_of(pid) > 4);
     let cpu = cpu_over_two_seconds(pid);
     assert_eq!(sockets_of(pid), 1 + 4, "the listener and 4 devices");
     assert!(cpu < 0.5, "{cpu} s of CPU in 2 s with devices waiting");
