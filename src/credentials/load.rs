@@ -138,10 +138,22 @@ impl fmt::Debug for Embedded {
     }
 }
 
+/// The bytes of the file at `path`; `-` is stdin (`vault read ... | iotdoctor check-certs --cert
+/// - --key key.pem` keeps a credential off disk).
+pub fn contents(path: &Path) -> Result<Vec<u8>, Error> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| Error::input(path, InputProblem::Unreadable(e)))
+}
+
 /// Reads a certificate or key file, PEM or DER. Encrypted keys are decrypted with a password
 /// from `passwords`, asked for only when one is met.
 pub fn read_file(path: &Path, passwords: &dyn PasswordSource) -> Result<FileContents, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(path, InputProblem::Unreadable(e)))?;
+    let bytes = contents(path)?;
     read_bytes(path, &bytes, passwords)
 }
 

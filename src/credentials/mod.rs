@@ -41,9 +41,7 @@ impl LoadRequest {
     fn bytes_of(&self, path: &Path) -> Result<Cow<'static, [u8]>, Error> {
         match self.embedded.iter().find(|e| Path::new(e.path) == path) {
             Some(embedded) => Ok(Cow::Borrowed(embedded.bytes)),
-            None => std::fs::read(path)
-                .map(Cow::Owned)
-                .map_err(|e| Error::input(path, InputProblem::Unreadable(e))),
+            None => load::contents(path).map(Cow::Owned),
         }
     }
 

@@ -213,3 +213,26 @@ fn ca_system_is_the_systems_bundle() {
     assert_eq!(code, 1, "{report}");
     assert_eq!(top_cause(&report), Some("server-ca-untrusted"), "{report}");
 }
+
+#[test]
+fn a_credential_file_can_come_from_stdin() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = binary()
+        .args(["--format", "json", "check-certs", "--cert", "-"])
+        .args(["--key", &pki("client-ec.key"), "--ca", &pki("root-ca.pem")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let chain = std::fs::read(pki_path("client-ec-chain.pem")).unwrap();
+    child.stdin.take().unwrap().write_all(&chain).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(
+        report["credentials"]["chain"]["status"], "trusted",
+        "{report}"
+    );
+    assert_eq!(report["credentials"]["certificates"][0]["file"], "-");
+}

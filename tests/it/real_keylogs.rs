@@ -143,6 +143,14 @@ fn tls12_renegotiation_switches_to_its_own_keys() {
     };
     assert_eq!(count("client", "client_hello"), 2);
     assert_eq!(count("server", "server_hello"), 2);
+    // A second ClientHello no HelloRetryRequest asked for is worth saying.
+    assert!(
+        notes(&handshake)
+            .iter()
+            .any(|n| n.contains("a second ClientHello on this connection")),
+        "{:?}",
+        notes(&handshake)
+    );
     assert_eq!(
         (count("client", "finished"), count("server", "finished")),
         (2, 2)
