@@ -1,8 +1,9 @@
 //! From the command line to each command's options: clap's types stop here.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use super::connect::{self, Sni};
+use super::connect::{self, Server, Sni};
 use super::credentials::Identity;
 use super::output::Format;
 use super::{analyze, check_certs, explain, serve};
@@ -62,16 +63,17 @@ pub fn explain(args: ExplainArgs) -> explain::Options {
 
 /// Fails on an endpoint or a time that cannot be used, in that order.
 pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
-    // clap requires one of the two.
-    let endpoint = args.endpoint.or(args.server).unwrap_or_default();
-    let (host, port) = parse_endpoint(&endpoint, args.port)?;
+    let server = server(
+        args.endpoint,
+        args.server,
+        args.port,
+        args.address,
+        args.sni,
+        args.no_sni,
+    )?;
+    let port = server.port;
     let timeout = seconds("timeout", args.timeout)?;
     let grace = seconds("grace", args.grace)?;
-    let sni = match (args.sni, args.no_sni) {
-        (Some(name), _) => Sni::Name(name),
-        (None, true) => Sni::Off,
-        (None, false) => Sni::Host,
-    };
     let mqtt = args.mqtt.mqtt.then_some(connect::Mqtt {
         version: match args.mqtt.mqtt_version {
             MqttVersion::V311 => connect::MqttVersion::V311,
@@ -117,14 +119,10 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
         }
     }
     Ok(connect::Options {
-        host,
-        port,
-        endpoint,
+        server,
         ca: args.ca,
         device: identity(args.device),
         embedded: vec![],
-        address: args.address,
-        sni,
         alpn: args.alpn,
         tls: args.tls.map(tls),
         offer,
@@ -138,19 +136,18 @@ pub fn connect(args: ConnectArgs) -> Result<connect::Options, Error> {
 }
 
 pub fn probe(args: cli::ProbeArgs) -> Result<super::probe::Options, Error> {
-    let endpoint = args.endpoint.or(args.server).unwrap_or_default();
-    let (host, port) = parse_endpoint(&endpoint, args.port)?;
+    let server = server(
+        args.endpoint,
+        args.server,
+        args.port,
+        args.address,
+        args.sni,
+        args.no_sni,
+    )?;
+    let port = server.port;
     Ok(super::probe::Options {
-        host,
-        port,
-        endpoint,
+        server,
         ca: args.ca,
-        address: args.address,
-        sni: match (args.sni, args.no_sni) {
-            (Some(name), _) => Sni::Name(name),
-            (None, true) => Sni::Off,
-            (None, false) => Sni::Host,
-        },
         timeout: seconds("timeout", args.timeout)?,
         grace: seconds("grace", args.grace)?,
         max_time: seconds("max-time", args.max_time)?,
@@ -187,6 +184,31 @@ pub fn analyze(args: AnalyzeArgs) -> analyze::Options {
         ca: args.ca,
         flow: args.flow,
     }
+}
+
+/// The server `connect` and `probe` name with the same options (clap requires `endpoint` or
+/// `server`); fails on an endpoint that cannot be used.
+fn server(
+    endpoint: Option<String>,
+    server: Option<String>,
+    port: Option<u16>,
+    address: Option<IpAddr>,
+    sni: Option<String>,
+    no_sni: bool,
+) -> Result<Server, Error> {
+    let endpoint = endpoint.or(server).unwrap_or_default();
+    let (host, port) = parse_endpoint(&endpoint, port)?;
+    Ok(Server {
+        host,
+        port,
+        endpoint,
+        address,
+        sni: match (sni, no_sni) {
+            (Some(name), _) => Sni::Name(name),
+            (None, true) => Sni::Off,
+            (None, false) => Sni::Host,
+        },
+    })
 }
 
 fn identity(device: DeviceArgs) -> Identity {

@@ -27,20 +27,13 @@ use crate::report::Report;
 /// What `connect` does.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The server's host name or IP address.
-    pub host: String,
-    pub port: u16,
-    /// The server as the user named it, for what is said about it.
-    pub endpoint: String,
+    pub server: Server,
     /// The trust anchors for the server; none: the Mozilla roots bundled with iotdoctor.
     pub ca: Vec<PathBuf>,
     /// The device's certificate and key, if it presents one.
     pub device: Identity,
     /// Files of `ca` and `device` given by their contents instead of read from disk.
     pub embedded: Vec<Embedded>,
-    /// The address to connect to instead of the first one `host` resolves to.
-    pub address: Option<IpAddr>,
-    pub sni: Sni,
     pub alpn: Vec<String>,
     /// Offer only this version.
     pub tls: Option<TlsVersion>,
@@ -59,6 +52,33 @@ pub struct Options {
     pub aws_iot: bool,
     /// Send an MQTT CONNECT after the handshake.
     pub mqtt: Option<Mqtt>,
+}
+
+/// The server `connect` and `probe` make their handshakes with.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// The server's host name or IP address.
+    pub host: String,
+    pub port: u16,
+    /// The server as the user named it, for what is said about it.
+    pub endpoint: String,
+    /// The address to connect to instead of the first one `host` resolves to.
+    pub address: Option<IpAddr>,
+    pub sni: Sni,
+}
+
+impl Server {
+    /// The name sent in SNI (none for an IP address or `Sni::Off`), and the name the server's
+    /// certificate is checked against.
+    pub fn names(&self) -> (Option<String>, String) {
+        let host = &self.host;
+        match &self.sni {
+            Sni::Name(name) => (Some(name.clone()), name.clone()),
+            Sni::Off => (None, host.clone()),
+            Sni::Host if host.parse::<IpAddr>().is_ok() => (None, host.clone()),
+            Sni::Host => (Some(host.clone()), host.clone()),
+        }
+    }
 }
 
 /// The server name sent in SNI; the server's certificate is checked against it.
@@ -94,7 +114,8 @@ const MQTT_PLAIN_PORT: u16 = 1883;
 
 pub fn run(options: &Options) -> Result<Report, Error> {
     let started = Instant::now();
-    let host = &options.host;
+    let server = &options.server;
+    let host = &server.host;
     let device = &options.device;
 
     // Preflight: the device's files, checked before any packet is sent.
@@ -137,18 +158,12 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             .collect()
     });
 
-    let host_is_ip = host.parse::<IpAddr>().is_ok();
-    let (sni, verify_name) = match &options.sni {
-        Sni::Name(name) => (Some(name.clone()), name.clone()),
-        Sni::Off => (None, host.clone()),
-        Sni::Host if host_is_ip => (None, host.clone()),
-        Sni::Host => (Some(host.clone()), host.clone()),
-    };
+    let (sni, verify_name) = server.names();
     let aws = options.aws_iot || aws_iot::is_endpoint(host);
     if aws {
         findings.extend(aws_iot::check_connection(
             host,
-            options.port,
+            server.port,
             sni.as_deref(),
             &options.alpn,
         ));
@@ -187,15 +202,15 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         Some(device) if options.alpn.is_empty() => device.clone(),
         _ => options.alpn.clone(),
     };
-    let sni = match (offer.sni, &options.sni) {
+    let sni = match (offer.sni, &server.sni) {
         // The device sends none: neither does iotdoctor, unless --sni says otherwise.
         (Some(false), Sni::Host) => None,
         _ => sni,
     };
     let client = ClientOptions {
         host: host.clone(),
-        port: options.port,
-        address: options.address,
+        port: server.port,
+        address: server.address,
         sni,
         verify_name: verify_name.clone(),
         alpn,
@@ -218,7 +233,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     if let Some(note) = unnamed {
         note_first(&mut run.transcript, note);
     }
-    if options.port == MQTT_PLAIN_PORT || options.mqtt.is_some() {
+    if server.port == MQTT_PLAIN_PORT || options.mqtt.is_some() {
         let left = options.timeout.saturating_sub(started.elapsed());
         if let Some(address) = run.target.address {
             probe_plain_mqtt(&mut run.transcript, address, left);
@@ -229,7 +244,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             Finding::new(
                 FindingId::VerificationDisabled,
                 Severity::Warning,
-                &options.endpoint,
+                &server.endpoint,
                 "--insecure: the server's certificate was not allowed to stop the handshake; anyone could have answered",
             )
             .with_hint("Give --ca with the CA that issued the server's chain instead."),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connect::{self, Sni};
+use super::connect::{self, Server, Sni};
 use super::credentials::Identity;
 use super::output::{self, Format};
 use super::serve;
@@ -112,9 +112,13 @@ pub fn run(format: Format, style: Style, out: &mut dyn Write) -> Result<u8, Erro
     let mut as_expected = true;
     for (number, scenario) in SCENARIOS.iter().enumerate() {
         let options = connect::Options {
-            host: address.ip().to_string(),
-            port: address.port(),
-            endpoint: address.to_string(),
+            server: Server {
+                host: address.ip().to_string(),
+                port: address.port(),
+                endpoint: address.to_string(),
+                address: None,
+                sni: Sni::Name("localhost".into()),
+            },
             ca: vec![ROOT_CA.into()],
             device: Identity {
                 cert: scenario.cert.map(PathBuf::from),
@@ -122,8 +126,6 @@ pub fn run(format: Format, style: Style, out: &mut dyn Write) -> Result<u8, Erro
                 ..Identity::default()
             },
             embedded: PKI.to_vec(),
-            address: None,
-            sni: Sni::Name("localhost".into()),
             alpn: vec![],
             tls: None,
             offer: Default::default(),

@@ -1,7 +1,6 @@
 //! `probe`: what a server accepts and requires, learnt from real handshakes, each offering one
 //! version, cipher suite, group, signature scheme or ALPN protocol alone.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -10,7 +9,7 @@ use rustls::crypto::aws_lc_rs::{ALL_CIPHER_SUITES, kx_group};
 use rustls::pki_types::CertificateDer;
 use rustls::{SignatureScheme, SupportedCipherSuite};
 
-use super::connect::Sni;
+use super::connect::Server;
 use super::credentials::read_cas;
 use crate::diagnose::Diagnosis;
 use crate::error::{Error, exit};
@@ -20,20 +19,16 @@ use crate::produce::offer::{self, Offer};
 use crate::produce::probe::{self as runner, Outcome, Trial};
 use crate::report::Report;
 use crate::report::probe::{
-    Chain, ChainCertificate, Check, ClientCertificate, LargestRecord, Like, Probe, Verdict,
+    Chain, ChainCertificate, Check, ClientCertificate, Fragment, LargestRecord, Like, MaxFragment,
+    Probe, Verdict,
 };
 
 /// What `probe` does.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub host: String,
-    pub port: u16,
-    /// The server as the user named it.
-    pub endpoint: String,
+    pub server: Server,
     /// Trust anchors: the chain is checked against them (a probe connection never stops on it).
     pub ca: Vec<PathBuf>,
-    pub address: Option<IpAddr>,
-    pub sni: Sni,
     /// Each connection ends by then.
     pub timeout: Duration,
     /// The wait for the server's verdict on the missing client certificate after TLS 1.3.
@@ -47,10 +42,14 @@ pub struct Options {
 /// Connections at once: enough to be quick, few enough not to look like a flood.
 const PARALLEL: usize = 4;
 
+/// The most connections one probe makes: a device's suites beyond it are not tested.
+const MAX_CONNECTIONS: usize = 60;
+
 /// The ALPN protocols MQTT clients offer (AWS IoT's on port 443, and the standard one).
 const ALPN: &[&str] = &["x-amzn-mqtt-ca", "mqtt"];
 
-/// Cipher suites IoT stacks offer that rustls cannot: listed as not tested.
+/// Cipher suites IoT stacks offer that rustls cannot: each offered alone in a ClientHello of
+/// iotdoctor's own (TLS 1.3 for the TLS 1.3 suites, else TLS 1.2), whose answer alone is read.
 const UNTESTED_SUITES: &[u16] = &[
     0x1304, // TLS_AES_128_CCM_SHA256
     0x1305, // TLS_AES_128_CCM_8_SHA256
@@ -98,6 +97,10 @@ enum Kind {
     Alpn(&'static str),
     /// All of a device's offer that rustls can make.
     Like(Restrict, Option<TlsVersion>),
+    /// A suite rustls cannot offer, alone in a ClientHello of iotdoctor's own.
+    RawSuite(u16),
+    /// TLS 1.2 with max_fragment_length 512, in a ClientHello of iotdoctor's own.
+    MaxFragment,
 }
 
 /// Runs the probe: the report, and the exit code (0 when the server answered, 4 when no
@@ -110,17 +113,12 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
             .map(|ca| CertificateDer::from(ca.raw.der.clone()))
             .collect()
     });
-    let host_is_ip = options.host.parse::<IpAddr>().is_ok();
-    let (sni, verify_name) = match &options.sni {
-        Sni::Name(name) => (Some(name.clone()), name.clone()),
-        Sni::Off => (None, options.host.clone()),
-        Sni::Host if host_is_ip => (None, options.host.clone()),
-        Sni::Host => (Some(options.host.clone()), options.host.clone()),
-    };
+    let server = &options.server;
+    let (sni, verify_name) = server.names();
     let base = || ClientOptions {
-        host: options.host.clone(),
-        port: options.port,
-        address: options.address,
+        host: server.host.clone(),
+        port: server.port,
+        address: server.address,
         sni: sni.clone(),
         verify_name: verify_name.clone(),
         alpn: vec![],
@@ -148,6 +146,25 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
         kinds.push(Kind::NoSni);
     }
     kinds.extend(ALPN.iter().map(|&p| Kind::Alpn(p)));
+    kinds.extend(UNTESTED_SUITES.iter().map(|&s| Kind::RawSuite(s)));
+    kinds.push(Kind::MaxFragment);
+    if let Some(device) = &options.like {
+        // The device's own suites that neither rustls nor the list above has, as the bound
+        // leaves room for (one connection is the device's whole offer).
+        let room = MAX_CONNECTIONS.saturating_sub(kinds.len() + 1);
+        kinds.extend(
+            device
+                .suites
+                .iter()
+                .filter(|&&s| {
+                    s != offer::RENEGOTIATION_SCSV
+                        && !UNTESTED_SUITES.contains(&s)
+                        && !ALL_CIPHER_SUITES.iter().any(|r| u16::from(r.suite()) == s)
+                })
+                .take(room)
+                .map(|&s| Kind::RawSuite(s)),
+        );
+    }
     // An empty list would offer all rustls has: a device's offer of which rustls can make
     // nothing in one part is not tried together.
     let mut together: Option<Check> = None;
@@ -189,6 +206,7 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
         .map(|kind| {
             let mut options_ = base();
             let mut restrict = Restrict::default();
+            let raw = raw_offer(kind);
             match kind {
                 Kind::Baseline => options_.grace = options.grace,
                 Kind::Version(version) => options_.tls = Some(*version),
@@ -210,10 +228,12 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                     restrict = device.clone();
                     options_.tls = *tls;
                 }
+                Kind::RawSuite(_) | Kind::MaxFragment => {}
             }
             Trial {
                 options: options_,
                 restrict,
+                raw,
             }
         })
         .collect();
@@ -229,6 +249,9 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
             Outcome::Ran(run) => {
                 probe.connections += 1;
                 let (mut result, mut detail) = answer(&run.transcript);
+                if let Some(retry) = retried(kind, &run.transcript) {
+                    (result, detail) = retry;
+                }
                 answered |= result != Verdict::Unknown;
                 if result == Verdict::Accepted
                     && let Some(why) = mismatch(kind, &run.transcript)
@@ -328,20 +351,27 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                 check.name = "all of the device's offer that rustls can make, together".into();
                 together = Some(check);
             }
+            Kind::RawSuite(code) => {
+                check.name = codes::cipher_suite(*code).to_string();
+                check.code = Some(*code);
+                check.detail = Some(raw_detail(&check));
+                if check.result == Verdict::Accepted && check.version.is_none() {
+                    check.version = transcript.as_ref().and_then(hello_version);
+                }
+                probe.cipher_suites.push(check);
+            }
+            Kind::MaxFragment => {
+                let tls12 = probe
+                    .versions
+                    .iter()
+                    .any(|c| c.name == "TLSv1.2" && c.result == Verdict::Accepted);
+                probe.max_fragment_length = Some(max_fragment(check, transcript.as_ref(), tls12));
+            }
         }
     }
     if let Some(device) = &options.like {
         probe.like = Some(like(device, &probe, together.take().unwrap_or_default()));
     }
-    probe
-        .cipher_suites
-        .extend(UNTESTED_SUITES.iter().map(|&code| Check {
-            name: codes::cipher_suite(code).to_string(),
-            code: Some(code),
-            result: Verdict::NotTested,
-            detail: Some("rustls cannot offer it".into()),
-            ..Check::default()
-        }));
     if sni.is_none() {
         probe.without_sni = Check {
             name: "connection without SNI".into(),
@@ -365,7 +395,7 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
         Some((target, transcript)) => (target, Some(transcript)),
         None => (
             Target {
-                endpoint: options.endpoint.clone(),
+                endpoint: server.endpoint.clone(),
                 sni: sni.clone(),
                 address: None,
             },
@@ -409,6 +439,7 @@ fn mismatch(kind: &Kind, transcript: &Transcript) -> Option<String> {
     let wanted_version = match kind {
         Kind::Version(v) => Some(*v),
         Kind::Suite(suite) => Some(version_of(suite)),
+        Kind::RawSuite(code) => Some(raw_version(*code)),
         Kind::Group(group) if !group.usable_for_version(rustls::ProtocolVersion::TLSv1_2) => {
             Some(TlsVersion::V13)
         }
@@ -430,6 +461,9 @@ fn mismatch(kind: &Kind, transcript: &Transcript) -> Option<String> {
     };
     match kind {
         Kind::Suite(offered) if suite.code != u16::from(offered.suite()) => {
+            Some(format!("the server chose {suite} instead"))
+        }
+        Kind::RawSuite(offered) if suite.code != *offered => {
             Some(format!("the server chose {suite} instead"))
         }
         Kind::Group(group) => {
@@ -531,7 +565,7 @@ fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
             suite,
             name,
             &probe.cipher_suites,
-            "rustls cannot offer it",
+            "not offered: the probe makes at most 60 connections",
         );
     }
     for &group in &device.groups {
@@ -770,5 +804,167 @@ fn chain(transcript: &Transcript) -> Option<Chain> {
         certificates,
         verified,
         verification,
+    })
+}
+
+/// The version a suite rustls cannot offer is offered with: its own for TLS 1.3's.
+fn raw_version(suite: u16) -> TlsVersion {
+    if suite >> 8 == 0x13 {
+        TlsVersion::V13
+    } else {
+        TlsVersion::V12
+    }
+}
+
+/// What a connection offers in a ClientHello of iotdoctor's own, and the suites of its hello
+/// when the offer names none.
+fn raw_offer(kind: &Kind) -> Option<(Offer, Vec<u16>)> {
+    match kind {
+        Kind::RawSuite(suite) => Some((
+            Offer {
+                versions: vec![match raw_version(*suite) {
+                    TlsVersion::V13 => offer::TLS13,
+                    TlsVersion::V12 => offer::TLS12,
+                }],
+                suites: vec![*suite],
+                ..Offer::default()
+            },
+            vec![],
+        )),
+        // Every TLS 1.2 suite iotdoctor knows, so that the server's answer is about the
+        // extension and not about the suites.
+        Kind::MaxFragment => Some((
+            Offer {
+                versions: vec![offer::TLS12],
+                max_fragment_length: Some(MAX_FRAGMENT_CODE),
+                ..Offer::default()
+            },
+            offer::rustls_suites()
+                .into_iter()
+                .chain(UNTESTED_SUITES.iter().copied())
+                .filter(|&s| raw_version(s) == TlsVersion::V12)
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// max_fragment_length 1: records of at most 512 bytes, the least RFC 6066 lets a client ask.
+const MAX_FRAGMENT_CODE: u8 = 1;
+const MAX_FRAGMENT_BYTES: u16 = 512;
+
+/// A server that answers a TLS 1.3 ClientHello with a HelloRetryRequest has chosen its suite:
+/// it asks only for another key share. `None` for every other answer.
+fn retried(kind: &Kind, transcript: &Transcript) -> Option<(Verdict, Option<String>)> {
+    let Kind::RawSuite(offered) = kind else {
+        return None;
+    };
+    if transcript.events.iter().any(|e| {
+        e.from == Side::Server
+            && matches!(
+                e.what,
+                What::Handshake {
+                    message: Handshake::ServerHello { .. },
+                    ..
+                } | What::Alert { .. }
+            )
+    }) {
+        return None;
+    }
+    transcript.events.iter().find_map(|e| match &e.what {
+        What::Handshake {
+            message: Handshake::HelloRetryRequest { cipher_suite, .. },
+            ..
+        } if e.from == Side::Server => Some(if cipher_suite.code == *offered {
+            (
+                Verdict::Accepted,
+                Some("its HelloRetryRequest chose it".to_string()),
+            )
+        } else {
+            (
+                Verdict::Refused,
+                Some(format!(
+                    "its HelloRetryRequest chose {cipher_suite} instead"
+                )),
+            )
+        }),
+        _ => None,
+    })
+}
+
+/// The detail of a suite offered in iotdoctor's own ClientHello: only the server's answer was
+/// read, the handshake was not completed.
+fn raw_detail(check: &Check) -> String {
+    let own = "iotdoctor's own ClientHello, the handshake not completed";
+    match (&check.detail, check.result) {
+        (Some(detail), _) => format!("{detail} ({own})"),
+        (None, Verdict::Accepted) => format!("the server chose it ({own})"),
+        (None, _) => own.to_string(),
+    }
+}
+
+/// Whether the server echoed max_fragment_length 512 (honoured: it sends no record longer)
+/// or left it out (ignored: its records may be up to 16384 bytes).
+fn max_fragment(check: Check, transcript: Option<&Transcript>, tls12: bool) -> MaxFragment {
+    let echoed = transcript.and_then(|t| {
+        t.events.iter().find_map(|e| match &e.what {
+            What::Handshake {
+                message:
+                    Handshake::ServerHello {
+                        max_fragment_length,
+                        ..
+                    },
+                ..
+            } if e.from == Side::Server => Some(*max_fragment_length),
+            _ => None,
+        })
+    });
+    let (result, detail) = match (check.result, echoed) {
+        (Verdict::Accepted, Some(Some(MAX_FRAGMENT_BYTES))) => (
+            Fragment::Honoured,
+            format!(
+                "the server echoed it, so it sends records of at most {MAX_FRAGMENT_BYTES} bytes"
+            ),
+        ),
+        (Verdict::Accepted, Some(Some(other))) => (
+            Fragment::Unknown,
+            format!(
+                "the server echoed {other} bytes instead of {MAX_FRAGMENT_BYTES}, which RFC 6066 \
+                 forbids"
+            ),
+        ),
+        (Verdict::Accepted, _) => (
+            Fragment::Ignored,
+            "the server's ServerHello left it out: its records may be up to 16384 bytes".into(),
+        ),
+        (Verdict::Refused, _) => {
+            let why = check.detail.unwrap_or_default();
+            (
+                Fragment::Refused,
+                if tls12 {
+                    format!("{why}: TLS 1.2 without it was accepted, so the extension is why")
+                } else {
+                    format!("{why}: TLS 1.2 was not accepted either")
+                },
+            )
+        }
+        (Verdict::Unknown, _) => (Fragment::Unknown, check.detail.unwrap_or_default()),
+        (Verdict::NotTested, _) => (Fragment::NotTested, check.detail.unwrap_or_default()),
+    };
+    MaxFragment {
+        requested: MAX_FRAGMENT_BYTES,
+        result,
+        detail: Some(detail),
+    }
+}
+
+/// The version of the server's ServerHello: a ClientHello of iotdoctor's own goes no further.
+fn hello_version(transcript: &Transcript) -> Option<String> {
+    transcript.events.iter().find_map(|e| match &e.what {
+        What::Handshake {
+            message: Handshake::ServerHello { version, .. },
+            ..
+        } if e.from == Side::Server => Some(version.to_string()),
+        _ => None,
     })
 }

@@ -184,16 +184,14 @@ impl Wire {
     /// Like [`Wire::feed`], appending the events to `events` (a transcript's, say) instead of
     /// returning a new vector of them.
     pub fn feed_into(&mut self, from: Side, bytes: &[u8], at_ms: f64, events: &mut Vec<Event>) {
-        // The direction and the count of what was shown are taken out so that record handling
-        // can borrow `self` freely.
-        let mut shown = self.shown;
-        let mut out = Out {
-            from,
-            at_ms,
-            events,
-            shown: &mut shown,
-        };
-        let mut dir = std::mem::take(self.direction(from));
+        self.taken(from, at_ms, events, |this, dir, out| {
+            this.feed_dir(dir, bytes, out)
+        });
+    }
+
+    /// [`Wire::feed_into`] with the direction taken out.
+    fn feed_dir(&mut self, dir: &mut Direction, bytes: &[u8], out: &mut Out<'_>) {
+        let from = out.from;
         let mut input = bytes;
         while !dir.not_tls && !dir.lost {
             let Some(frame) = dir.framer.next(&mut input) else {
@@ -202,14 +200,14 @@ impl Wire {
             match frame {
                 Frame::Header(header) => {
                     dir.record.extend_from_slice(&header.bytes());
-                    dir.counting = self.opaque(&dir, from);
+                    dir.counting = self.opaque(dir, from);
                 }
                 Frame::Body(body) => {
                     if !dir.counting {
                         dir.record.extend_from_slice(body);
                     }
                 }
-                Frame::End => self.end_record(&mut dir, &mut out),
+                Frame::End => self.end_record(dir, out),
                 Frame::Refused(refused) => {
                     let damaged = dir.tls_seen || dir.resumes_after_damage;
                     let why = refused.why();
@@ -245,8 +243,29 @@ impl Wire {
                 }
             }
         }
+    }
+
+    /// Runs `f` on `from`'s direction and an [`Out`] that appends to `events`, both taken out
+    /// of `self` so that record handling can borrow `self` freely, and puts them back.
+    fn taken<R>(
+        &mut self,
+        from: Side,
+        at_ms: f64,
+        events: &mut Vec<Event>,
+        f: impl FnOnce(&mut Wire, &mut Direction, &mut Out<'_>) -> R,
+    ) -> R {
+        let mut shown = self.shown;
+        let mut out = Out {
+            from,
+            at_ms,
+            events,
+            shown: &mut shown,
+        };
+        let mut dir = std::mem::take(self.direction(from));
+        let result = f(self, &mut dir, &mut out);
         *self.direction(from) = dir;
         self.shown = shown;
+        result
     }
 
     /// Tells the decoder that `n` more bytes sent by `from` went by without being shown to it:
@@ -272,22 +291,14 @@ impl Wire {
             self.feed_into(from, &vec![0; n], at_ms, events);
             return;
         }
-        let mut dir = std::mem::take(self.direction(from));
-        dir.framer.skip_body(n);
-        if dir.framer.body_left() == Some(0) {
-            let mut shown = self.shown;
-            let mut out = Out {
-                from,
-                at_ms,
-                events,
-                shown: &mut shown,
-            };
-            let end = dir.framer.next(&mut &[][..]);
-            debug_assert_eq!(end, Some(Frame::End));
-            self.end_record(&mut dir, &mut out);
-            self.shown = shown;
-        }
-        *self.direction(from) = dir;
+        self.taken(from, at_ms, events, |this, dir, out| {
+            dir.framer.skip_body(n);
+            if dir.framer.body_left() == Some(0) {
+                let end = dir.framer.next(&mut &[][..]);
+                debug_assert_eq!(end, Some(Frame::End));
+                this.end_record(dir, out);
+            }
+        });
     }
 
     /// Tells the decoder that `missing` bytes sent by `from` are not in the capture: the bytes
@@ -296,21 +307,13 @@ impl Wire {
     /// splits (left out, with a note after it). A hole within one record keeps the framing; one
     /// that spans a record boundary loses it until [`Wire::resume_into`].
     pub fn gap_into(&mut self, from: Side, missing: u64, at_ms: f64, events: &mut Vec<Event>) {
-        let mut shown = self.shown;
-        let mut out = Out {
-            from,
-            at_ms,
-            events,
-            shown: &mut shown,
-        };
-        let mut dir = std::mem::take(self.direction(from));
-        if dir.not_tls {
-            out.push(What::CaptureGap { missing });
-        } else {
-            self.bytes_missing(&mut dir, missing, &mut out);
-        }
-        *self.direction(from) = dir;
-        self.shown = shown;
+        self.taken(from, at_ms, events, |this, dir, out| {
+            if dir.not_tls {
+                out.push(What::CaptureGap { missing });
+            } else {
+                this.bytes_missing(dir, missing, out);
+            }
+        });
     }
 
     /// Says, before the bytes are fed, that the capture lost bytes sent by `from` and that

@@ -39,6 +39,7 @@ pub(super) fn asked_for_a_certificate(sent: Vec<CertInfo>) -> Transcript {
         cipher_suite: codes::cipher_suite(0xc02b),
         key_share: None,
         alpn: None,
+        max_fragment_length: None,
     };
     t.push(
         2.0,

@@ -376,6 +376,10 @@ pub enum Handshake {
         cipher_suite: Named,
         key_share: Option<Named>,
         alpn: Option<String>,
+        /// The max_fragment_length the server echoed (RFC 6066), in bytes: it sends no record
+        /// longer than that. Absent when it did not echo one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_fragment_length: Option<u16>,
     },
     HelloRetryRequest {
         cipher_suite: Named,

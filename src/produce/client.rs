@@ -107,27 +107,8 @@ pub fn connect_restricted(
         ))
     })?;
 
-    let mut run = Run {
-        rec: Recorder::new(),
-        facts,
-        tls13: false,
-        client_signature: None,
-        timeout: options.timeout,
-        deadline: Instant::now() + options.timeout,
-        server_bytes: 0,
-        last_server_bytes: None,
-        application: Vec::new(),
-    };
-    let mut target = Target {
-        // An IPv6 literal in brackets, so that the endpoint can be read back (and pasted).
-        endpoint: if options.host.contains(':') {
-            format!("[{}]:{}", options.host, options.port)
-        } else {
-            format!("{}:{}", options.host, options.port)
-        },
-        sni: options.sni.clone(),
-        address: None,
-    };
+    let mut run = Run::new(options, facts);
+    let mut target = target_of(options);
 
     let Some(address) = run.resolve(options) else {
         return Ok(ClientRun {
@@ -156,6 +137,20 @@ pub fn connect_restricted(
         target,
         transcript: run.rec.transcript,
     })
+}
+
+/// The server as `options` name it; its address is filled in once resolved.
+fn target_of(options: &ClientOptions) -> Target {
+    Target {
+        // An IPv6 literal in brackets, so that the endpoint can be read back (and pasted).
+        endpoint: if options.host.contains(':') {
+            format!("[{}]:{}", options.host, options.port)
+        } else {
+            format!("{}:{}", options.host, options.port)
+        },
+        sni: options.sni.clone(),
+        address: None,
+    }
 }
 
 fn client_config(
@@ -254,6 +249,21 @@ struct Run {
 }
 
 impl Run {
+    /// A run whose `--timeout` starts now; `facts` are those the hooks of its config record.
+    fn new(options: &ClientOptions, facts: Facts) -> Self {
+        Run {
+            rec: Recorder::new(),
+            facts,
+            tls13: false,
+            client_signature: None,
+            timeout: options.timeout,
+            deadline: Instant::now() + options.timeout,
+            server_bytes: 0,
+            last_server_bytes: None,
+            application: Vec::new(),
+        }
+    }
+
     fn push(&mut self, from: Side, what: What) {
         self.rec.push(from, what);
     }
@@ -1058,26 +1068,8 @@ fn describe(problem: TransportProblem, e: &io::Error) -> String {
 /// ServerHello alone in TLS 1.3), a HelloRetryRequest, an alert, its close or its silence. The
 /// handshake goes no further: iotdoctor closes the connection there.
 pub fn send_hello(options: &ClientOptions, hello: &[u8]) -> Result<ClientRun, Error> {
-    let mut run = Run {
-        rec: Recorder::new(),
-        facts: Facts::default(),
-        tls13: false,
-        client_signature: None,
-        timeout: options.timeout,
-        deadline: Instant::now() + options.timeout,
-        server_bytes: 0,
-        last_server_bytes: None,
-        application: Vec::new(),
-    };
-    let mut target = Target {
-        endpoint: if options.host.contains(':') {
-            format!("[{}]:{}", options.host, options.port)
-        } else {
-            format!("{}:{}", options.host, options.port)
-        },
-        sni: options.sni.clone(),
-        address: None,
-    };
+    let mut run = Run::new(options, Facts::default());
+    let mut target = target_of(options);
     if let Some(address) = run.resolve(options) {
         target.address = Some(address);
         if let Some(mut socket) = run.tcp_connect(address) {

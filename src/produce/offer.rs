@@ -22,6 +22,9 @@ pub struct Offer {
     pub alpn: Option<Vec<String>>,
     /// Where the offer comes from, in words ("the preset esp-idf-default").
     pub source: Option<String>,
+    /// The max_fragment_length extension (RFC 6066) to send: 1..=4 ask for records of at
+    /// most 512, 1024, 2048 or 4096 bytes; `None` sends none.
+    pub max_fragment_length: Option<u8>,
 }
 
 pub const TLS10: u16 = 0x0301;
@@ -58,6 +61,7 @@ impl Offer {
             && self.sigalgs.is_empty()
             && self.sni.is_none()
             && self.alpn.is_none()
+            && self.max_fragment_length.is_none()
     }
 
     /// A line saying what is offered, for a note.
@@ -96,6 +100,9 @@ impl Offer {
                 parts.push(format!("ALPN {}", alpn.join(", ")));
             }
         }
+        if let Some(code) = self.max_fragment_length {
+            parts.push(format!("max_fragment_length {code}"));
+        }
         parts.join("; ")
     }
 }
@@ -129,6 +136,9 @@ pub fn for_rustls(offer: &Offer) -> Result<RustlsOffer, Vec<String>> {
             None
         }
     };
+    if offer.max_fragment_length.is_some() {
+        cannot.push("max_fragment_length (rustls never sends it)".into());
+    }
     let mut restrict = Restrict::default();
     let mut suites_missing = Vec::new();
     for &code in &offer.suites {

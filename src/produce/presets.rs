@@ -145,6 +145,7 @@ pub fn like(what: &str, flow: Option<u64>, port: u16) -> Result<Offer, Error> {
                     .unwrap_or_default(),
             ),
             source: Some(format!("the preset {}", preset.name)),
+            max_fragment_length: None,
         });
     }
     let path = Path::new(what);
@@ -223,5 +224,6 @@ fn offer_of(hello: &Handshake) -> Option<Offer> {
         sni: Some(sni.is_some()),
         alpn: Some(alpn.clone()),
         source: None,
+        max_fragment_length: None,
     })
 }

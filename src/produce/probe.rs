@@ -1,5 +1,6 @@
 //! `probe`'s connections: each one made by the same instrumented client as `connect`, offering
-//! what its [`Restrict`] leaves, a few at a time, all ended by one deadline.
+//! what its [`Restrict`] leaves (or a ClientHello of iotdoctor's own for what rustls cannot
+//! offer), a few at a time, all ended by one deadline.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, DistinguishedName, Error as TlsError, SignatureScheme};
 
 use super::client::{self, ClientOptions, ClientRun, Restrict};
+use super::offer::Offer;
+use super::raw_hello;
 
 /// A connection shorter than this is not started: it could not even finish a TCP handshake
 /// to a distant server.
@@ -20,6 +23,9 @@ const SHORTEST_TRY: Duration = Duration::from_millis(200);
 pub struct Trial {
     pub options: ClientOptions,
     pub restrict: Restrict,
+    /// An offer rustls cannot make: sent as a ClientHello of iotdoctor's own, whose answer
+    /// alone is read (`restrict` is then unused). Suites it leaves empty are `raw_suites`.
+    pub raw: Option<(Offer, Vec<u16>)>,
 }
 
 /// What became of one [`Trial`].
@@ -56,9 +62,9 @@ pub fn run(trials: Vec<Trial>, parallel: usize, deadline: Instant) -> Vec<Outcom
                         Outcome::NotStarted
                     } else {
                         trial.options.timeout = trial.options.timeout.min(left);
-                        match client::connect_restricted(&trial.options, &trial.restrict) {
+                        match connect(&trial) {
                             Ok(run) => Outcome::Ran(run),
-                            Err(e) => Outcome::Unusable(e.to_string()),
+                            Err(e) => Outcome::Unusable(e),
                         }
                     };
                     if let Ok(mut slot) = outcomes[i].lock() {
@@ -77,6 +83,22 @@ pub fn run(trials: Vec<Trial>, parallel: usize, deadline: Instant) -> Vec<Outcom
                 .unwrap_or(Outcome::NotStarted)
         })
         .collect()
+}
+
+fn connect(trial: &Trial) -> Result<ClientRun, String> {
+    let run = match &trial.raw {
+        None => client::connect_restricted(&trial.options, &trial.restrict),
+        Some((offer, suites)) => {
+            let hello = raw_hello::client_hello(
+                offer,
+                suites,
+                trial.options.sni.as_deref(),
+                &trial.options.alpn,
+            )?;
+            client::send_hello(&trial.options, &hello)
+        }
+    };
+    run.map_err(|e| e.to_string())
 }
 
 /// The verifier, offering only `schemes` for the server's signature when any are given: rustls

@@ -8,6 +8,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use super::offer::{DEFAULT_GROUPS, DEFAULT_SIGALGS, Offer, TLS12, TLS13};
 
 const SERVER_NAME: u16 = 0;
+const MAX_FRAGMENT_LENGTH: u16 = 1;
 const SUPPORTED_GROUPS: u16 = 10;
 const EC_POINT_FORMATS: u16 = 11;
 const SIGNATURE_ALGORITHMS: u16 = 13;
@@ -80,6 +81,14 @@ pub fn client_hello(
         put16(&mut list, name.len() as u16);
         list.extend_from_slice(name.as_bytes());
         extension(&mut extensions, SERVER_NAME, &vec16(&list));
+    }
+    if let Some(code) = offer.max_fragment_length {
+        if !(1..=4).contains(&code) {
+            return Err(format!(
+                "max_fragment_length {code} is not one of 1..=4 (512..4096 bytes)"
+            ));
+        }
+        extension(&mut extensions, MAX_FRAGMENT_LENGTH, &[code]);
     }
     extension(&mut extensions, SUPPORTED_GROUPS, &vec16(&u16s(groups)));
     extension(&mut extensions, EC_POINT_FORMATS, &[1, 0]);
@@ -247,5 +256,25 @@ mod tests {
             [0x0017]
         );
         assert_eq!(sni, None);
+    }
+
+    #[test]
+    fn max_fragment_length_is_sent_as_its_one_byte_code_and_only_when_valid() {
+        let offer = Offer {
+            versions: vec![TLS12],
+            suites: vec![0xc0ae],
+            max_fragment_length: Some(1),
+            ..Offer::default()
+        };
+        let bytes = client_hello(&offer, &[], None, &[]).unwrap();
+        // type 1, length 1, code 1 (512 bytes), right after the compression methods.
+        let compression = 5 + 4 + 2 + 32 + 1 + 2 + 2;
+        assert_eq!(&bytes[compression..compression + 2], [1, 0]);
+        assert_eq!(&bytes[compression + 4..compression + 9], [0, 1, 0, 1, 1]);
+        let offer = Offer {
+            max_fragment_length: Some(5),
+            ..offer
+        };
+        assert!(client_hello(&offer, &[], None, &[]).is_err());
     }
 }

@@ -377,6 +377,7 @@ fn handshake_details(message: &Handshake) -> Vec<String> {
             cipher_suite,
             key_share,
             alpn,
+            ..
         } => {
             let mut line = format!("{version}, {cipher_suite}");
             if let Some(group) = key_share {

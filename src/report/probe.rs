@@ -32,6 +32,9 @@ pub struct Probe {
     /// The largest TLS record the server sent on any connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub largest_record: Option<LargestRecord>,
+    /// max_fragment_length 512 (RFC 6066) asked for with TLS 1.2: whether the server echoed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fragment_length: Option<MaxFragment>,
     /// `--like`: the device's offer held against what the server accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub like: Option<Like>,
@@ -77,6 +80,43 @@ impl Verdict {
             Verdict::Refused => "refused",
             Verdict::Unknown => "unknown",
             Verdict::NotTested => "not tested",
+        }
+    }
+}
+
+/// The server's answer to a ClientHello asking for smaller records (RFC 6066).
+#[derive(Debug, Clone, Serialize)]
+pub struct MaxFragment {
+    /// The record size asked for, in bytes.
+    pub requested: u16,
+    pub result: Fragment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fragment {
+    /// The ServerHello echoed the extension: the server's records stay within the size.
+    Honoured,
+    /// The ServerHello left it out: the server's records may be 16384 bytes.
+    Ignored,
+    /// The server answered the hello with an alert or a close.
+    Refused,
+    /// No answer either way (network, timeout), or an answer RFC 6066 forbids.
+    Unknown,
+    /// Not offered: the probe's time ran out.
+    NotTested,
+}
+
+impl Fragment {
+    fn word(self) -> &'static str {
+        match self {
+            Fragment::Honoured => "honoured",
+            Fragment::Ignored => "ignored",
+            Fragment::Refused => "refused",
+            Fragment::Unknown => "unknown",
+            Fragment::NotTested => "not tested",
         }
     }
 }
@@ -204,6 +244,23 @@ pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) 
             )?;
         }
     }
+    if let Some(mfl) = &probe.max_fragment_length {
+        writeln!(
+            out,
+            "\n{}",
+            style.heading("Max fragment length (RFC 6066, TLS 1.2)")
+        )?;
+        let word = match mfl.result {
+            Fragment::Honoured => style.good(mfl.result.word()),
+            Fragment::Ignored | Fragment::Refused => style.warning(mfl.result.word()),
+            _ => style.dim(mfl.result.word()),
+        };
+        let mut text = format!("  {:<48} {word}", format!("{} bytes", mfl.requested));
+        if let Some(detail) = &mfl.detail {
+            text.push_str(&format!(": {detail}"));
+        }
+        writeln!(out, "{text}")?;
+    }
     if let Some(record) = &probe.largest_record {
         writeln!(out, "\n{}", style.heading("Largest record from the server"))?;
         writeln!(
@@ -231,12 +288,7 @@ pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) 
         }
         if !untested.is_empty() {
             let names: Vec<&str> = untested.iter().map(|c| c.name.as_str()).collect();
-            writeln!(
-                out,
-                "  {} not tested (rustls cannot offer them): {}",
-                untested.len(),
-                names.join(", ")
-            )?;
+            writeln!(out, "  {} not tested: {}", untested.len(), names.join(", "))?;
         }
     }
     for note in &probe.notes {

@@ -24,16 +24,11 @@ fn handshake(report: &Value) -> &Value {
 }
 
 fn top(report: &Value) -> Option<&str> {
-    handshake(report)["diagnosis"]["causes"][0]["id"].as_str()
+    top_cause(handshake(report))
 }
 
 fn causes(report: &Value) -> Vec<String> {
-    handshake(report)["diagnosis"]["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
+    cause_ids(handshake(report))
 }
 
 /// Asserts that the capture's one handshake failed (exit code 1) with the top cause `expected`.
@@ -249,14 +244,14 @@ fn ca_verifies_the_server_chains_in_the_capture() {
         causes(&report)
     );
     // The handshake went on: the device does not check the chain against this CA.
-    let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(handshake(&report));
     assert!(
         evidence.contains("the client went on with the handshake all the same"),
         "{evidence}"
     );
     // A client that refused the chain itself (alert 48) did not go on.
     let (_, refused) = analyze("wrong-server-ca", &["--ca", &unrelated]);
-    let evidence = handshake(&refused)["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(handshake(&refused));
     assert!(!evidence.contains("went on"), "{evidence}");
     let root = pki("root-ca.pem");
     let (code, _) = analyze("ok-tls12", &["--ca", &root]);
@@ -481,7 +476,7 @@ fn json_report_of_a_capture_follows_the_contract() {
 #[test]
 fn a_tls_client_against_an_http_server_is_not_tls() {
     let (_, report) = analyze("not-tls", &[]);
-    let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(handshake(&report));
     assert!(evidence.contains("an HTTP server"), "{evidence}");
 }
 

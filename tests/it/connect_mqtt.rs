@@ -5,73 +5,15 @@
 //! refusal, a silent close.
 
 use std::io::{BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::common::*;
 use serde_json::Value;
 
-/// A mosquitto broker on a loopback port with the fixture server certificate, requiring a
-/// client certificate from the fixture root; `settings` are added to its listener.
-struct Mosquitto {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Mosquitto {
-    fn start(settings: &str) -> Mosquitto {
-        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect("mosquitto is installed (tests/run installs it)");
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().unwrap();
-            let port = free_port();
-            let config = dir.path().join("mosquitto.conf");
-            std::fs::write(
-                &config,
-                // `user root`: a broker started by root keeps its rights (it would become user
-                // `mosquitto`, which may not read a checkout under /root); ignored otherwise.
-                format!(
-                    "user root\nlistener {port} 127.0.0.1\n\
-                     cafile {}\ncertfile {}\nkeyfile {}\n\
-                     require_certificate true\n{settings}\n",
-                    pki("root-ca.pem"),
-                    pki("server-chain.pem"),
-                    pki("server.key"),
-                ),
-            )
-            .unwrap();
-            let mut child = Command::new(binary)
-                .arg("-c")
-                .arg(&config)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            if wait_listening(&mut child, port) {
-                return Mosquitto {
-                    child,
-                    port,
-                    _dir: dir,
-                };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("mosquitto did not start");
-    }
-
-    fn endpoint(&self) -> String {
-        format!("localhost:{}", self.port)
-    }
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A mosquitto broker requiring a client certificate from the fixture root, with `settings`
+/// added to its listener.
+fn broker(settings: &str) -> Mosquitto {
+    Mosquitto::start(MqttListener::Tls, settings)
 }
 
 const ACCEPTING: &str = "allow_anonymous true";
@@ -105,7 +47,7 @@ fn mqtt_events<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
 
 #[test]
 fn a_broker_accepting_the_client_is_healthy_in_both_tls_versions() {
-    let broker = Mosquitto::start(ACCEPTING);
+    let broker = broker(ACCEPTING);
     for (tls, version) in [("1.2", "3.1.1"), ("1.3", "5")] {
         let (code, report) = connect_mqtt(
             &broker.endpoint(),
@@ -133,7 +75,7 @@ fn a_broker_accepting_the_client_is_healthy_in_both_tls_versions() {
 
 #[test]
 fn a_broker_refusing_the_client_is_an_mqtt_rejection_by_name() {
-    let broker = Mosquitto::start(REFUSING);
+    let broker = broker(REFUSING);
     for (version, code, name) in [
         ("3.1.1", 5, "not authorized"),
         ("5", 0x87, "Not authorized"),
@@ -161,7 +103,7 @@ fn a_broker_refusing_the_client_is_an_mqtt_rejection_by_name() {
 
 #[test]
 fn a_broker_refusing_the_client_id_names_it() {
-    let broker = Mosquitto::start(&format!("{ACCEPTING}\nclientid_prefixes device-"));
+    let broker = broker(&format!("{ACCEPTING}\nclientid_prefixes device-"));
     let (exit, report) = connect_mqtt(&broker.endpoint(), true, &["--client-id", "thing-1"]);
     assert_eq!(exit, 1);
     assert_eq!(top_cause(&report), Some("mqtt-rejected"));
@@ -171,7 +113,7 @@ fn a_broker_refusing_the_client_id_names_it() {
 
 #[test]
 fn a_tls_failure_is_not_called_an_mqtt_problem() {
-    let broker = Mosquitto::start(ACCEPTING);
+    let broker = broker(ACCEPTING);
     for tls in ["1.2", "1.3"] {
         let (exit, report) = connect_mqtt(&broker.endpoint(), false, &["--tls", tls]);
         assert_eq!(exit, 1);
@@ -236,12 +178,7 @@ fn aws_iot_gets_the_reasons_aws_closes_and_where_to_read_them() {
         true,
         &["--profile", "aws-iot", "--client-id", "my-thing"],
     );
-    let cause = report["diagnosis"]["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "mqtt-closed-after-connect")
-        .unwrap_or_else(|| panic!("{report:#}"));
+    let cause = cause(&report, "mqtt-closed-after-connect");
     let fixes = cause["fixes"].to_string();
     for expected in [
         "iot:Connect",
@@ -299,7 +236,7 @@ fn a_password_from_the_environment_logs_in_and_is_never_shown() {
         .status()
         .unwrap();
     assert!(made.success());
-    let broker = Mosquitto::start(&format!(
+    let broker = broker(&format!(
         "{REFUSING}\npassword_file {}",
         passwords.display()
     ));

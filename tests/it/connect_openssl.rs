@@ -45,12 +45,7 @@ fn certificates_sent(report: &Value) -> usize {
 }
 
 fn assert_top(report: &Value, expected: &str) {
-    assert_eq!(
-        top_cause(report),
-        Some(expected),
-        "causes {:?}\n{report:#}",
-        cause_ids(report)
-    );
+    assert_top_cause(report, expected);
     let top = &report["diagnosis"]["causes"][0];
     assert!(
         !top["evidence"].as_array().unwrap().is_empty(),

@@ -51,6 +51,23 @@ fn server(keys: &Path, version: &str) -> OpenSslServer {
     OpenSslServer::start(&["-rev", "-keylogfile", &keys, version])
 }
 
+/// Runs `client` (built in `dir`) with `leading` arguments, then 127.0.0.1, the port and the
+/// fixture root, against an `openssl s_server -rev` of `version` writing its key log to
+/// dir/server.keys: the client's output, that key log, and the server (killed when dropped).
+fn run_against_server(
+    dir: &Path,
+    client: &Path,
+    version: &str,
+    leading: &[&str],
+) -> (Output, PathBuf, OpenSslServer) {
+    let keys = dir.join("server.keys");
+    let server = server(&keys, version);
+    let (port, root) = (server.port.to_string(), pki("root-ca.pem"));
+    let mut args = leading.to_vec();
+    args.extend(["127.0.0.1", &port, &root]);
+    (run(client, &args), keys, server)
+}
+
 /// Runs a client to its end; its stdout is the device's console.
 fn run(client: &Path, args: &[&str]) -> Output {
     Command::new(client)
@@ -121,10 +138,7 @@ fn assert_tls12_line_matches(device: &str, output: &Output, keys: &Path) {
 fn mbedtls_2_28_prints_the_master_secret_openssl_logged() {
     let dir = tempfile::tempdir().unwrap();
     let client = mbedtls_client(dir.path());
-    let keys = dir.path().join("server.keys");
-    let server = server(&keys, "-tls1_2");
-    let port = server.port.to_string();
-    let output = run(&client, &["127.0.0.1", &port, &pki("root-ca.pem")]);
+    let (output, keys, _server) = run_against_server(dir.path(), &client, "-tls1_2", &[]);
     assert!(
         console(&output).contains("mbed TLS 2.28"),
         "{}",
@@ -137,10 +151,7 @@ fn mbedtls_2_28_prints_the_master_secret_openssl_logged() {
 fn wolfssl_prints_the_tls12_master_secret_openssl_logged() {
     let dir = tempfile::tempdir().unwrap();
     let client = wolfssl_client(dir.path());
-    let keys = dir.path().join("server.keys");
-    let server = server(&keys, "-tls1_2");
-    let port = server.port.to_string();
-    let output = run(&client, &["1.2", "127.0.0.1", &port, &pki("root-ca.pem")]);
+    let (output, keys, _server) = run_against_server(dir.path(), &client, "-tls1_2", &["1.2"]);
     assert_tls12_line_matches("wolfSSL", &output, &keys);
 }
 
@@ -159,10 +170,7 @@ fn wolfssl_has_secret_callback() -> bool {
 fn wolfssl_tls13_needs_the_secret_callback() {
     let dir = tempfile::tempdir().unwrap();
     let client = wolfssl_client(dir.path());
-    let keys = dir.path().join("server.keys");
-    let server = server(&keys, "-tls1_3");
-    let port = server.port.to_string();
-    let output = run(&client, &["1.3", "127.0.0.1", &port, &pki("root-ca.pem")]);
+    let (output, keys, _server) = run_against_server(dir.path(), &client, "-tls1_3", &["1.3"]);
     let text = console(&output);
     if !wolfssl_has_secret_callback() {
         assert_eq!(output.status.code(), Some(3), "{text}");

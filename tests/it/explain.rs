@@ -174,15 +174,6 @@ fn explain_rewritten(
     report
 }
 
-fn cause<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["diagnosis"]["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id}: {report:#}"))
-}
-
 #[test]
 fn the_wolfssl_classic_is_found_in_its_debug_log() {
     for name in ["wolfssl-late-cert-tls12", "wolfssl-late-cert-tls13"] {

@@ -54,15 +54,6 @@ fn connect(server: &OpenSslServer, extra: &[&str]) -> (i32, Value) {
     connect_json(&server.endpoint(), &all)
 }
 
-fn assert_top(report: &Value, expected: &str) {
-    assert_eq!(
-        top_cause(report),
-        Some(expected),
-        "causes {:?}\n{report:#}",
-        cause_ids(report)
-    );
-}
-
 fn assert_note(report: &Value, expected: &str) {
     let notes = notes(report);
     assert!(
@@ -79,7 +70,7 @@ fn a_cipher_suite_the_server_lacks_is_no_common_cipher_and_one_it_has_succeeds()
         &["--tls", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"],
     );
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "no-common-cipher");
+    assert_top_cause(&report, "no-common-cipher");
     // Exactly that suite (rustls adds the renegotiation SCSV, as every client does).
     assert_eq!(offered(&report, "cipher_suites"), [0xc02b, 0x00ff]);
 
@@ -102,7 +93,7 @@ fn a_tls13_suite_the_server_lacks_is_no_common_cipher() {
     let server = OpenSslServer::start(&["-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384"]);
     let (code, report) = connect(&server, &["--ciphers", "TLS_AES_128_GCM_SHA256"]);
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "no-common-cipher");
+    assert_top_cause(&report, "no-common-cipher");
     // A TLS 1.3 offer alone has no renegotiation to signal.
     assert_eq!(offered(&report, "cipher_suites"), [0x1301]);
     assert_eq!(offered(&report, "versions"), [0x0304]);
@@ -117,7 +108,7 @@ fn a_group_the_server_lacks_is_no_common_cipher_and_one_it_has_succeeds() {
     let server = OpenSslServer::start(&["-tls1_3", "-groups", "secp384r1"]);
     let (code, report) = connect(&server, &["--groups", "x25519"]);
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "no-common-cipher");
+    assert_top_cause(&report, "no-common-cipher");
     assert_eq!(offered(&report, "groups"), [0x001d]);
 
     let server = OpenSslServer::start(&["-tls1_3", "-groups", "secp384r1"]);
@@ -140,7 +131,7 @@ fn signature_schemes_the_server_lacks_are_refused_and_one_it_has_succeeds() {
             ],
         );
         assert_eq!(code, 1, "TLS {version}: {report:#}");
-        assert_top(&report, "no-common-cipher");
+        assert_top_cause(&report, "no-common-cipher");
         assert_eq!(offered(&report, "signature_schemes"), [0x0804, 0x0401]);
 
         let server = OpenSslServer::start(&["-sigalgs", "ecdsa_secp256r1_sha256"]);
@@ -194,7 +185,7 @@ fn a_suite_rustls_lacks_is_sent_in_a_hello_of_our_own_not_dropped() {
     );
     // The handshake was not finished: never ok.
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "handshake-incomplete");
+    assert_top_cause(&report, "handshake-incomplete");
 }
 
 /// The capture of a device offering TLS 1.2 and ECDHE-ECDSA-AES128-CCM8 alone (gen-like.sh).
@@ -207,7 +198,7 @@ fn like_a_captured_device_a_server_without_its_suite_refuses_it() {
     let server = OpenSslServer::start(&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]);
     let (code, report) = connect(&server, &["--like", &ccm8_device()]);
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "no-common-cipher");
+    assert_top_cause(&report, "no-common-cipher");
     // What the device offered, as it offered it.
     assert_eq!(offered(&report, "cipher_suites"), [0xc0ae, 0x00ff]);
     assert_eq!(offered(&report, "versions"), [0x0303]);
@@ -230,7 +221,7 @@ fn like_a_captured_device_a_server_with_its_suite_chooses_it_and_the_verdict_is_
     let (code, report) = connect(&server, &["--like", &ccm8_device()]);
     assert_eq!(code, 1, "{report:#}");
     assert_ne!(report["outcome"], "ok");
-    assert_top(&report, "handshake-incomplete");
+    assert_top_cause(&report, "handshake-incomplete");
     let top = &report["diagnosis"]["causes"][0];
     assert!(
         top["evidence"][0]
@@ -269,7 +260,7 @@ fn each_preset_offers_its_list_to_a_real_server() {
             "the server chose TLSv1.2 and TLS_ECDHE_ECDSA_WITH_",
         );
         assert_eq!(code, 1, "{preset}: {report:#}");
-        assert_top(&report, "handshake-incomplete");
+        assert_top_cause(&report, "handshake-incomplete");
     }
 }
 
@@ -295,11 +286,11 @@ fn like_a_tls10_device_the_server_refuses_its_version() {
     let server = OpenSslServer::start(&[]);
     let (code, report) = connect(&server, &["--like", &pcap("like-tls10-device.pcap")]);
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "protocol-version-mismatch");
+    assert_top_cause(&report, "protocol-version-mismatch");
     assert_eq!(offered(&report, "versions"), [0x0301]);
     assert_note(&report, "rustls cannot offer TLSv1.0");
     assert_note(&report, "the server refused the device's offer with alert");
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(&report);
     assert!(evidence.contains("offers only TLSv1.0"), "{evidence}");
 }
 
@@ -317,7 +308,7 @@ fn a_tls13_suite_rustls_lacks_gets_the_servers_choice() {
         "the server chose TLSv1.3 and TLS_AES_128_CCM_8_SHA256 with group x25519",
     );
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "handshake-incomplete");
+    assert_top_cause(&report, "handshake-incomplete");
 }
 
 #[test]
@@ -380,5 +371,5 @@ fn a_hello_retry_to_our_own_hello_is_the_servers_choice() {
         "the server chose TLS_AES_128_CCM_8_SHA256 and asked for a key share for secp384r1",
     );
     assert_eq!(code, 1, "{report:#}");
-    assert_top(&report, "handshake-incomplete");
+    assert_top_cause(&report, "handshake-incomplete");
 }

@@ -25,6 +25,7 @@ mod like;
 mod openssl_agrees;
 mod output;
 mod probe;
+mod probe_raw;
 mod real_client_certs;
 mod real_keylogs;
 mod real_not_tls;

@@ -285,12 +285,7 @@ fn insecure_does_not_blame_the_chain_it_let_through() {
     args.push("--insecure");
     let (code, report) = connect_json(&server.endpoint(), &args);
     assert_eq!(code, 1);
-    let ids: Vec<&str> = report["diagnosis"]["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids = cause_ids(&report);
     assert_eq!(ids[0], "client-ca-untrusted", "{report:#}");
     assert!(!ids.iter().any(|id| id.starts_with("server-")), "{ids:?}");
     let warning = finding(&report, "verification-disabled");

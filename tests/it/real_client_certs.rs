@@ -2,8 +2,7 @@
 //! "Rogue CA", made here with the openssl CLI) against strict and lenient `openssl s_server`,
 //! `gnutls-serv` and `serve`, in a capture, and offline with `check-certs`.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -91,6 +90,20 @@ impl RoguePki {
     fn path(&self, name: &str) -> String {
         self.dir.path().join(name).display().to_string()
     }
+
+    /// `connect` in TLS `version` with the rogue device's certificate to a server on `port` that
+    /// must refuse it as untrusted (see [`assert_untrusted_with_both_readings`]).
+    fn connect_refused(&self, port: u16, version: &str, context: &str) -> Value {
+        let (code, report) = connect_with(
+            port,
+            version,
+            &self.path("device.pem"),
+            &self.path("device.key"),
+        );
+        assert_eq!(code, 1, "{context}");
+        assert_untrusted_with_both_readings(&report, context);
+        report
+    }
 }
 
 fn evidence(report: &Value, index: usize) -> String {
@@ -158,51 +171,7 @@ fn connect_a_leaf_from_a_ca_the_server_did_not_name_is_untrusted_not_incomplete(
         } else {
             "-tls1_3"
         }]);
-        let (code, report) = connect_with(
-            server.port,
-            version,
-            &rogue.path("device.pem"),
-            &rogue.path("device.key"),
-        );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_untrusted_with_both_readings(&report, &format!("TLS {version}"));
-    }
-}
-
-/// A real `gnutls-serv` on loopback, killed when dropped.
-struct GnutlsServer {
-    child: Child,
-    port: u16,
-}
-
-impl GnutlsServer {
-    fn start(extra: &[&str]) -> GnutlsServer {
-        for _ in 0..5 {
-            let port = free_port();
-            let (cert, key) = (pki("server-chain.pem"), pki("server.key"));
-            let mut child = Command::new("gnutls-serv")
-                .args(["-p", &port.to_string(), "--x509certfile", &cert])
-                .args(["--x509keyfile", &key])
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("gnutls-serv is installed (tests/run installs it)");
-            if wait_listening(&mut child, port) {
-                return GnutlsServer { child, port };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("gnutls-serv did not start");
-    }
-}
-
-impl Drop for GnutlsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        rogue.connect_refused(server.port, version, &format!("TLS {version}"));
     }
 }
 
@@ -211,20 +180,13 @@ fn connect_reads_both_alerts_of_a_gnutls_refusal_and_never_claims_a_named_ca() {
     let rogue = RoguePki::new();
     let root = pki("root-ca.pem");
     for version in ["1.2", "1.3"] {
-        let server = GnutlsServer::start(&[
+        let server = gnutls_server(&[
             "--x509cafile",
             &root,
             "--require-client-cert",
             "--verify-client-cert",
         ]);
-        let (code, report) = connect_with(
-            server.port,
-            version,
-            &rogue.path("device.pem"),
-            &rogue.path("device.key"),
-        );
-        assert_eq!(code, 1, "TLS {version}");
-        assert_untrusted_with_both_readings(&report, &format!("gnutls, TLS {version}"));
+        let report = rogue.connect_refused(server.port, version, &format!("gnutls, TLS {version}"));
         let top = evidence(&report, 0);
         assert!(top.contains("49 access_denied"), "TLS {version}: {top}");
         if version == "1.2" {
@@ -325,30 +287,28 @@ fn serve_a_device_leaf_from_a_ca_it_did_not_name_is_untrusted_not_incomplete() {
     assert_untrusted_with_both_readings(&report, "serve");
 }
 
-fn capture(name: &str) -> PathBuf {
-    fixture("pcaps", name)
+/// `analyze` of the capture `name`, whose one handshake must be refused as untrusted (see
+/// [`assert_untrusted_with_both_readings`]); that handshake's report.
+fn analyze_untrusted(name: &str, context: &str) -> Value {
+    let (code, mut report) = iotdoctor_json(&["analyze", &pcap(name)]);
+    assert_eq!(code, 1, "{context}: {report:#}");
+    let handshake = report["handshakes"][0].take();
+    assert_untrusted_with_both_readings(&handshake, context);
+    handshake
 }
 
 #[test]
 fn analyze_a_capture_of_a_leaf_from_a_ca_the_server_did_not_name() {
-    let path = capture("rogue-ca-leaf-tls12.pcap");
-    let (code, report) = iotdoctor_json(&["analyze", path.to_str().unwrap()]);
-    assert_eq!(code, 1, "{report:#}");
-    let handshake = &report["handshakes"][0];
-    assert_untrusted_with_both_readings(handshake, "analyze");
+    analyze_untrusted("rogue-ca-leaf-tls12.pcap", "analyze");
 }
 
 #[test]
 fn analyze_a_capture_of_a_gnutls_refusal_reads_both_alerts() {
-    let path = capture("gnutls-rogue-ca-tls12.pcap");
-    let (code, report) = iotdoctor_json(&["analyze", path.to_str().unwrap()]);
-    assert_eq!(code, 1, "{report:#}");
-    let handshake = &report["handshakes"][0];
-    assert_untrusted_with_both_readings(handshake, "analyze gnutls");
-    let top = evidence(handshake, 0);
+    let handshake = analyze_untrusted("gnutls-rogue-ca-tls12.pcap", "analyze gnutls");
+    let top = evidence(&handshake, 0);
     assert!(top.contains("49 access_denied"), "{top}");
     assert!(top.contains("42 bad_certificate"), "{top}");
-    assert!(!all_evidence(handshake).contains("reaches a CA the server named"));
+    assert!(!all_evidence(&handshake).contains("reaches a CA the server named"));
 }
 
 #[test]

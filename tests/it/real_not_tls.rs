@@ -23,68 +23,23 @@ fn connect_to_an_echo_service_is_not_tls() {
     let (code, report) = connect_json(&format!("127.0.0.1:{port}"), &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(&report);
     assert!(evidence.contains("client's own random"), "{evidence}");
     assert!(evidence.contains("echo service"), "{evidence}");
 }
 
 /// A mosquitto broker with one plain-text (no TLS) listener on a loopback port.
-struct PlainBroker {
-    child: std::process::Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl PlainBroker {
-    fn start() -> PlainBroker {
-        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect("mosquitto is installed (tests/run installs it)");
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().unwrap();
-            let port = free_port();
-            let config = dir.path().join("mosquitto.conf");
-            std::fs::write(
-                &config,
-                format!("user root\nlistener {port} 127.0.0.1\nallow_anonymous true\n"),
-            )
-            .unwrap();
-            let mut child = std::process::Command::new(binary)
-                .arg("-c")
-                .arg(&config)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            if wait_listening(&mut child, port) {
-                return PlainBroker {
-                    child,
-                    port,
-                    _dir: dir,
-                };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("mosquitto did not start");
-    }
-}
-
-impl Drop for PlainBroker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn plain_broker() -> Mosquitto {
+    Mosquitto::start(MqttListener::Plain, "allow_anonymous true")
 }
 
 #[test]
 fn connect_mqtt_to_a_plain_broker_probes_once_and_names_it() {
-    let broker = PlainBroker::start();
-    let (code, report) = connect_json(&format!("127.0.0.1:{}", broker.port), &["--mqtt"]);
+    let broker = plain_broker();
+    let (code, report) = connect_json(&format!("127.0.0.1:{}", broker.port()), &["--mqtt"]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_cause(&report), Some("not-tls"), "{report:#}");
-    let evidence = report["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(&report);
     assert!(
         evidence.contains("this port speaks plain MQTT"),
         "{evidence}"
@@ -99,8 +54,8 @@ fn connect_mqtt_to_a_plain_broker_probes_once_and_names_it() {
 
 #[test]
 fn without_mqtt_on_another_port_no_probe_is_made() {
-    let broker = PlainBroker::start();
-    let (code, report) = connect_json(&format!("127.0.0.1:{}", broker.port), &[]);
+    let broker = plain_broker();
+    let (code, report) = connect_json(&format!("127.0.0.1:{}", broker.port()), &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_cause(&report), Some("peer-closed"), "{report:#}");
     assert!(
@@ -122,7 +77,7 @@ fn a_plain_mqtt_client_against_a_tls_listener_is_not_tls() {
     assert_eq!(handshakes.len(), 1, "{report:#}");
     assert_eq!(handshakes[0]["outcome"], "problems", "{report:#}");
     assert_eq!(top_cause(&handshakes[0]), Some("not-tls"), "{report:#}");
-    let evidence = handshakes[0]["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(&handshakes[0]);
     assert!(
         evidence.contains("MQTT 3.1.1 CONNECT in plain text"),
         "{evidence}"
@@ -174,7 +129,7 @@ fn an_sslv2_format_client_hello_is_decoded_and_named() {
     let handshakes = report["handshakes"].as_array().unwrap();
     assert_eq!(handshakes.len(), 1, "{report:#}");
     assert_eq!(top_cause(&handshakes[0]), Some("not-tls"), "{report:#}");
-    let evidence = handshakes[0]["diagnosis"]["causes"][0]["evidence"].to_string();
+    let evidence = top_evidence(&handshakes[0]);
     assert!(evidence.contains("SSLv2-compatible format"), "{evidence}");
     assert!(evidence.contains("highest version TLSv1.2"), "{evidence}");
     assert!(

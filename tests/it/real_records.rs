@@ -37,17 +37,19 @@ fn top(report: &Value) -> (&str, f64, String) {
     )
 }
 
-fn assert_problems(capture: &str, report: &Value, code: i32) {
+/// `analyze` of a capture whose handshake must have failed (exit code 1, outcome problems).
+fn analyze_problems(capture: &str) -> Value {
+    let (code, report) = analyze(capture);
     assert_eq!(code, 1, "{capture}: {report:#}");
-    assert_eq!(handshake(report)["outcome"], "problems", "{capture}");
+    assert_eq!(handshake(&report)["outcome"], "problems", "{capture}");
+    report
 }
 
 #[test]
 fn a_tls13_client_alert_in_place_of_its_finished_is_a_refusal_of_the_server() {
     // GnuTLS refuses the server's certificate (a CA it does not trust) with one encrypted
     // 19-byte record: no key log, so only its size says it is an alert and not a Finished.
-    let (code, report) = analyze("tls13-gnutls-refuses-server");
-    assert_problems("tls13-gnutls-refuses-server", &report, code);
+    let report = analyze_problems("tls13-gnutls-refuses-server");
     let (id, confidence, evidence) = top(&report);
     assert_eq!(id, "server-ca-untrusted", "{report:#}");
     assert!((0.4..0.8).contains(&confidence), "{confidence}");
@@ -58,15 +60,13 @@ fn a_tls13_client_alert_in_place_of_its_finished_is_a_refusal_of_the_server() {
         "{evidence}"
     );
     // OpenSSL's client sends the same refusal as a plaintext alert 48: read as before.
-    let (code, report) = analyze("tls13-client-refuses-server");
-    assert_problems("tls13-client-refuses-server", &report, code);
+    let report = analyze_problems("tls13-client-refuses-server");
     assert_eq!(top(&report).0, "server-ca-untrusted");
 }
 
 #[test]
 fn a_capture_that_ends_after_a_hello_retry_is_incomplete() {
-    let (code, report) = analyze("hrr-cut-after-server-hello");
-    assert_problems("hrr-cut-after-server-hello", &report, code);
+    let report = analyze_problems("hrr-cut-after-server-hello");
     let (id, _, evidence) = top(&report);
     assert_eq!(id, "handshake-incomplete", "{report:#}");
     assert!(evidence.contains("last flight"), "{evidence}");
@@ -74,8 +74,7 @@ fn a_capture_that_ends_after_a_hello_retry_is_incomplete() {
 
 #[test]
 fn an_undecodable_client_hello_without_an_answer_is_not_ok() {
-    let (code, report) = analyze("undecodable-hello");
-    assert_problems("undecodable-hello", &report, code);
+    let report = analyze_problems("undecodable-hello");
     let (id, _, evidence) = top(&report);
     assert_eq!(id, "handshake-incomplete", "{report:#}");
     assert!(
@@ -90,8 +89,7 @@ fn a_refused_renegotiation_is_a_failure_after_the_handshake() {
         ("renegotiation-refused-gcm", "26 bytes"),
         ("renegotiation-refused-chacha", "18 bytes"),
     ] {
-        let (code, report) = analyze(capture);
-        assert_problems(capture, &report, code);
+        let report = analyze_problems(capture);
         let (id, _, evidence) = top(&report);
         assert_eq!(id, "alert-unexplained", "{capture}: {report:#}");
         assert!(

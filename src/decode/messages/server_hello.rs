@@ -38,6 +38,7 @@ pub fn decode(body: &[u8], notes: &mut Vec<String>) -> Result<ServerHello, Strin
     let mut selected_version = None;
     let mut key_share = None;
     let mut alpn = None;
+    let mut max_fragment_length = None;
     for (ext_type, whole) in split_extensions(hello.ext.unwrap_or_default(), what, notes) {
         match tls_parser::parse_tls_server_hello_extension(whole) {
             Ok((_, TlsExtension::SupportedVersions(versions))) => {
@@ -48,6 +49,10 @@ pub fn decode(body: &[u8], notes: &mut Vec<String>) -> Result<ServerHello, Strin
             }
             Ok((_, TlsExtension::ALPN(protocols))) => {
                 alpn = protocols.first().map(|p| printable(p))
+            }
+            // RFC 6066: 1..=4 stand for 2^9..=2^12 bytes; another value is not a length.
+            Ok((_, TlsExtension::MaxFragmentLength(code @ 1..=4))) => {
+                max_fragment_length = Some(256u16 << code)
             }
             Ok(_) => {}
             Err(_) => notes.push(malformed_extension(what, ext_type)),
@@ -66,6 +71,7 @@ pub fn decode(body: &[u8], notes: &mut Vec<String>) -> Result<ServerHello, Strin
             cipher_suite,
             key_share,
             alpn,
+            max_fragment_length,
         }
     };
     Ok(ServerHello {
@@ -147,5 +153,29 @@ mod tests {
         };
         assert_eq!(alpn.as_deref(), Some("x-amzn-mqtt-ca"));
         assert!(decode(&body[..30], &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn an_echoed_max_fragment_length_is_read_in_bytes() {
+        let body = hello([3; 32], 0xc0ae, &[extension(1, &[1])]);
+        let mut notes = Vec::new();
+        let hello = decode(&body, &mut notes).expect("decodes");
+        let Handshake::ServerHello {
+            max_fragment_length,
+            ..
+        } = hello.message
+        else {
+            panic!("{:?}", hello.message);
+        };
+        assert_eq!(max_fragment_length, Some(512));
+        let body = self::hello([3; 32], 0xc0ae, &[]);
+        let Handshake::ServerHello {
+            max_fragment_length,
+            ..
+        } = decode(&body, &mut notes).expect("decodes").message
+        else {
+            panic!("not a ServerHello");
+        };
+        assert_eq!(max_fragment_length, None);
     }
 }

@@ -243,6 +243,7 @@ fn assert_server_hello(events: &[Event], run: &Run) {
             cipher_suite,
             key_share,
             alpn,
+            ..
         },
     ] = hellos.as_slice()
     else {

@@ -218,37 +218,26 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             ));
         }
     }
-    if !expired.is_empty() {
-        let confidence = if alert_code == Some(45) {
-            SEEN
-        } else {
-            PROBABLE
-        };
-        let mut evidence = expired;
-        evidence.push(rejected.clone());
-        out.push(Proposal::new(
-            CauseId::ClientCertExpired,
-            confidence,
-            evidence,
-        ));
-        explained = true;
-    }
-
     let usage = finding_lines(FindingId::ClientCertUsage);
-    if !usage.is_empty() {
-        let confidence = if alert_code.is_some_and(|c| [43, 42, 46].contains(&c)) {
-            LIKELY
-        } else {
-            SUGGESTED
-        };
-        let mut evidence = usage;
-        evidence.push(rejected.clone());
-        out.push(Proposal::new(
-            CauseId::ClientCertUsage,
-            confidence,
-            evidence,
-        ));
-        explained = true;
+    let expired_confidence = if alert_code == Some(45) {
+        SEEN
+    } else {
+        PROBABLE
+    };
+    let usage_confidence = if alert_code.is_some_and(|c| [43, 42, 46].contains(&c)) {
+        LIKELY
+    } else {
+        SUGGESTED
+    };
+    for (cause, confidence, mut evidence) in [
+        (CauseId::ClientCertExpired, expired_confidence, expired),
+        (CauseId::ClientCertUsage, usage_confidence, usage),
+    ] {
+        if !evidence.is_empty() {
+            evidence.push(rejected.clone());
+            out.push(Proposal::new(cause, confidence, evidence));
+            explained = true;
+        }
     }
 
     if alert_code == Some(44) {

@@ -159,6 +159,7 @@ mod tests {
             cipher_suite: codes::cipher_suite(0x1301),
             key_share: None,
             alpn: None,
+            max_fragment_length: None,
         };
         t.push(
             1.0,

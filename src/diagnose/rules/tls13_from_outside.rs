@@ -89,6 +89,7 @@ pub(super) mod tests {
                     cipher_suite: codes::cipher_suite(suite),
                     key_share: None,
                     alpn: None,
+                    max_fragment_length: None,
                 },
             },
         );

@@ -28,6 +28,16 @@ pub fn top_cause(report: &Value) -> Option<&str> {
         .and_then(|c| c["id"].as_str())
 }
 
+/// The cause with this id; panics with the report when there is none.
+pub fn cause<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["diagnosis"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no cause {id}: {report:#}"))
+}
+
 pub fn cause_ids(report: &Value) -> Vec<String> {
     report["diagnosis"]["causes"]
         .as_array()

@@ -1,6 +1,7 @@
-//! Peers on loopback: `openssl s_server`, rustls servers and clients with the fixture PKI, plain
-//! TCP servers, and the TLS bytes a misbehaving server answers with. Every server thread ends by
-//! itself: when its client goes away, or after a bounded time.
+//! Peers on loopback: `openssl s_server`, `gnutls-serv` and mosquitto (each killed when dropped),
+//! rustls servers and clients with the fixture PKI, plain TCP servers, and the TLS bytes a
+//! misbehaving server answers with. Every server thread ends by itself: when its client goes
+//! away, or after a bounded time.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,7 +17,7 @@ use super::process::wait_listening;
 
 /// A real `openssl s_server` on a loopback port, killed when dropped.
 pub struct OpenSslServer {
-    child: Child,
+    server: Listening,
     pub port: u16,
 }
 
@@ -35,50 +36,41 @@ impl OpenSslServer {
 
     /// s_server's stdin (closing it ends the connection) and, after `start_echoing`, its stdout.
     pub fn stdio(&mut self) -> (ChildStdin, Option<ChildStdout>) {
+        let child = &mut self.server.child;
         (
-            self.child.stdin.take().expect("stdin is piped"),
-            self.child.stdout.take(),
+            child.stdin.take().expect("stdin is piped"),
+            child.stdout.take(),
         )
     }
 
     fn spawn(extra: &[&str], stdout: fn() -> Stdio) -> OpenSslServer {
-        for _ in 0..5 {
-            let port = free_port();
+        let (cert, key, chain) = (
+            pki("server.pem"),
+            pki("server.key"),
+            pki("intermediate-ca.pem"),
+        );
+        let server = Listening::start_with("openssl s_server", |port| {
             let accept = format!("127.0.0.1:{port}");
-            let mut args = vec!["s_server", "-accept", &accept, "-quiet", "-no_dhe"];
-            let (cert, key, chain) = (
-                pki("server.pem"),
-                pki("server.key"),
-                pki("intermediate-ca.pem"),
-            );
+            let mut command = Command::new("openssl");
+            command.args(["s_server", "-accept", &accept, "-quiet", "-no_dhe"]);
             if !extra.contains(&"-cert") {
-                args.extend(["-cert", &cert, "-key", &key, "-cert_chain", &chain]);
+                command.args(["-cert", &cert, "-key", &key, "-cert_chain", &chain]);
             }
-            args.extend_from_slice(extra);
-            let child = Command::new("openssl")
-                .args(&args)
+            command
+                .args(extra)
                 .stdin(Stdio::piped())
                 .stdout(stdout())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("openssl is installed (tests/run installs it)");
-            let mut server = OpenSslServer { child, port };
-            if wait_listening(&mut server.child, port) {
-                return server;
-            }
+                .stderr(Stdio::null());
+            command
+        });
+        OpenSslServer {
+            port: server.port,
+            server,
         }
-        panic!("openssl s_server did not start");
     }
 
     pub fn endpoint(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for OpenSslServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.endpoint()
     }
 }
 
@@ -98,6 +90,126 @@ fn mutual_tls(extra: &[&str], start: fn(&[&str]) -> OpenSslServer) -> OpenSslSer
     let mut args = vec!["-CAfile", &root, "-Verify", "3", "-verify_return_error"];
     args.extend_from_slice(extra);
     start(&args)
+}
+
+/// A server process listening on a loopback port, killed when dropped.
+pub struct Listening {
+    child: Child,
+    pub port: u16,
+}
+
+impl Listening {
+    /// Spawns `command(port)` (its stdio closed) on a free port until it listens there.
+    pub fn start(what: &str, mut command: impl FnMut(u16) -> Command) -> Listening {
+        Listening::start_with(what, |port| {
+            let mut spawned = command(port);
+            spawned
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            spawned
+        })
+    }
+
+    /// The same with the stdio `command` sets: another test may take the port between
+    /// `free_port` and the server's bind, so up to five tries.
+    fn start_with(what: &str, mut command: impl FnMut(u16) -> Command) -> Listening {
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = command(port)
+                .spawn()
+                .unwrap_or_else(|e| panic!("{what} is installed (tests/run installs it): {e}"));
+            if wait_listening(&mut child, port) {
+                return Listening { child, port };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("{what} did not start");
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real `gnutls-serv` with the fixture server certificate (chain and key) and `extra`
+/// arguments.
+pub fn gnutls_server(extra: &[&str]) -> Listening {
+    let (cert, key) = (pki("server-chain.pem"), pki("server.key"));
+    Listening::start("gnutls-serv", |port| {
+        let mut command = Command::new("gnutls-serv");
+        command
+            .args(["-p", &port.to_string(), "--x509certfile", &cert])
+            .args(["--x509keyfile", &key])
+            .args(extra);
+        command
+    })
+}
+
+/// How a mosquitto broker's one listener speaks.
+pub enum MqttListener {
+    /// Plain MQTT, no TLS.
+    Plain,
+    /// TLS with the fixture server certificate, requiring a client certificate from the fixture
+    /// root.
+    Tls,
+}
+
+/// A real mosquitto broker with one listener on a loopback port, killed when dropped.
+pub struct Mosquitto {
+    server: Listening,
+    _dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    /// Starts mosquitto with a `listener` and `settings` (lines of mosquitto.conf) added to it.
+    pub fn start(listener: MqttListener, settings: &str) -> Mosquitto {
+        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("mosquitto is installed (tests/run installs it)");
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("mosquitto.conf");
+        let tls = match listener {
+            MqttListener::Plain => String::new(),
+            MqttListener::Tls => format!(
+                "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+                pki("root-ca.pem"),
+                pki("server-chain.pem"),
+                pki("server.key"),
+            ),
+        };
+        let server = Listening::start("mosquitto", |port| {
+            // `user root`: a broker started by root keeps its rights (it would become user
+            // `mosquitto`, which may not read a checkout under /root); ignored otherwise.
+            std::fs::write(
+                &config,
+                format!("user root\nlistener {port} 127.0.0.1\n{tls}{settings}\n"),
+            )
+            .unwrap();
+            let mut command = Command::new(binary);
+            command.arg("-c").arg(&config);
+            command
+        });
+        Mosquitto { server, _dir: dir }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// The broker by name (its certificate's name), reached at 127.0.0.1 with `--address`.
+    pub fn endpoint(&self) -> String {
+        format!("localhost:{}", self.server.port)
+    }
 }
 
 /// A loopback port nothing listens on right now.
