@@ -259,7 +259,6 @@ fn sni_requiring_server() -> u16 {
     use rustls::server::{ClientHello, ResolvesServerCert};
     use rustls::sign::CertifiedKey;
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
 
     #[derive(Debug)]
     struct OnlyWithSni(Arc<CertifiedKey>);
@@ -286,35 +285,7 @@ fn sni_requiring_server() -> u16 {
         )))));
     config.alpn_protocols = vec![b"x-amzn-mqtt-ca".to_vec()];
     let config = Arc::new(config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let end = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < end {
-            let Ok((mut stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            };
-            let config = config.clone();
-            std::thread::spawn(move || {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut conn = rustls::ServerConnection::new(config).unwrap();
-                while conn.is_handshaking() {
-                    if conn.complete_io(&mut stream).is_err() {
-                        return;
-                    }
-                }
-                // Until the client closes (or 5 s pass).
-                while conn
-                    .complete_io(&mut stream)
-                    .is_ok_and(|(read, _)| read > 0)
-                {}
-            });
-        }
-    });
-    port
+    serve_rustls(config)
 }
 
 #[test]

@@ -153,7 +153,6 @@ fn rustls_server() -> u16 {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
 
     let chain: Vec<CertificateDer<'static>> =
         CertificateDer::pem_file_iter(pki("server-chain.pem"))
@@ -170,34 +169,7 @@ fn rustls_server() -> u16 {
     .with_single_cert(chain, key)
     .unwrap();
     let config = Arc::new(config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let end = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < end {
-            let Ok((mut stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            };
-            let config = config.clone();
-            std::thread::spawn(move || {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut conn = rustls::ServerConnection::new(config).unwrap();
-                while conn.is_handshaking() {
-                    if conn.complete_io(&mut stream).is_err() {
-                        return;
-                    }
-                }
-                while conn
-                    .complete_io(&mut stream)
-                    .is_ok_and(|(read, _)| read > 0)
-                {}
-            });
-        }
-    });
-    port
+    serve_rustls(config)
 }
 
 #[test]
