@@ -3,33 +3,17 @@
 //! signature checks, diagnosis and both renderers.
 #![no_main]
 
-use std::sync::{Arc, LazyLock};
-
 use iotdoctor::diagnose::{Context, diagnose};
+use iotdoctor::model::Target;
 use iotdoctor::produce::analyze;
 use iotdoctor::report::Report;
-use iotdoctor::model::Target;
-use iotdoctor::decode::decrypt::KeyLog;
-use iotdoctor_fuzz::{fixture, render, scratch_file};
+use iotdoctor_fuzz::{fixture_keys, render, scratch_file};
 use libfuzzer_sys::fuzz_target;
-
-/// The secrets of the fixture captures' TLS 1.3 handshakes.
-static KEYS: LazyLock<Arc<KeyLog>> = LazyLock::new(|| {
-    let mut text = String::new();
-    for name in [
-        "no-cert-tls13.keys",
-        "ok-tls13.keys",
-        "key-mismatch-tls13.keys",
-    ] {
-        text += &std::fs::read_to_string(fixture(&format!("pcaps/{name}"))).unwrap_or_default();
-    }
-    Arc::new(KeyLog::parse(&text))
-});
 
 fuzz_target!(|data: &[u8]| {
     let path = scratch_file(data);
     // Without keys, application data bodies are skipped uncopied: a path of its own.
-    let keys = (data.len() % 2 == 1).then(|| KEYS.clone());
+    let keys = (data.len() % 2 == 1).then(|| fixture_keys());
     let _ = analyze::analyze(path, keys, |pending| {
         let mut found = pending.decode();
         found.settle_signature_checks();

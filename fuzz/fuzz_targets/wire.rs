@@ -9,34 +9,19 @@
 //! `examples/wire_seeds.rs` writes the fixture captures in this form.
 #![no_main]
 
-use std::sync::{Arc, LazyLock};
-
-use iotdoctor::diagnose::{Context, diagnose};
-use iotdoctor::report::Report;
-use iotdoctor::decode::decrypt::KeyLog;
 use iotdoctor::decode::wire::Wire;
+use iotdoctor::diagnose::{Context, diagnose};
 use iotdoctor::model::{Side, Target, Transcript};
-use iotdoctor_fuzz::{fixture, render};
+use iotdoctor::report::Report;
+use iotdoctor_fuzz::{fixture_keys, render};
 use libfuzzer_sys::fuzz_target;
-
-static KEYS: LazyLock<Arc<KeyLog>> = LazyLock::new(|| {
-    let mut text = String::new();
-    for name in [
-        "no-cert-tls13.keys",
-        "ok-tls13.keys",
-        "key-mismatch-tls13.keys",
-    ] {
-        text += &std::fs::read_to_string(fixture(&format!("pcaps/{name}"))).unwrap_or_default();
-    }
-    Arc::new(KeyLog::parse(&text))
-});
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, mut rest)) = data.split_first() else {
         return;
     };
     let mut wire = if mode & 1 == 1 {
-        Wire::with_keys(KEYS.clone())
+        Wire::with_keys(fixture_keys())
     } else {
         Wire::new()
     };

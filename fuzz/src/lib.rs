@@ -2,8 +2,10 @@
 //! renderers every decoded input ends in, so that the whole path from bytes to report is covered.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
 
 use iotdoctor::credentials::load::PasswordSource;
+use iotdoctor::decode::decrypt::KeyLog;
 use iotdoctor::error::Error;
 use iotdoctor::report::{Report, json, style::Style, text};
 use zeroize::Zeroizing;
@@ -24,6 +26,23 @@ pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures")
         .join(relative)
+}
+
+/// The secrets of the fixture captures' TLS 1.3 handshakes, read once, so that inputs made from
+/// those captures decrypt.
+pub fn fixture_keys() -> Arc<KeyLog> {
+    static KEYS: LazyLock<Arc<KeyLog>> = LazyLock::new(|| {
+        let mut text = String::new();
+        for name in [
+            "no-cert-tls13.keys",
+            "ok-tls13.keys",
+            "key-mismatch-tls13.keys",
+        ] {
+            text += &std::fs::read_to_string(fixture(&format!("pcaps/{name}"))).unwrap_or_default();
+        }
+        Arc::new(KeyLog::parse(&text))
+    });
+    KEYS.clone()
 }
 
 /// The password of the fixture PKI's encrypted key and PKCS#12 bundle, so that inputs mutated
