@@ -12,16 +12,17 @@ use rustls::{SignatureScheme, SupportedCipherSuite};
 use super::connect::Server;
 use super::credentials::read_cas;
 use crate::diagnose::Diagnosis;
+use crate::diagnose::probe::{
+    MAX_FRAGMENT_BYTES, Offered, answer, chain, client_certificate, hello_version, largest_record,
+    max_fragment, mismatch, raw_detail, retried,
+};
 use crate::error::{Error, exit};
-use crate::model::{CloseKind, Handshake, Side, Target, Transcript, TransportStage, What, codes};
+use crate::model::{Target, Transcript, codes};
 use crate::produce::client::{ClientOptions, Restrict, TlsVersion};
 use crate::produce::offer::{self, Offer};
 use crate::produce::probe::{self as runner, Outcome, Trial};
 use crate::report::Report;
-use crate::report::probe::{
-    Chain, ChainCertificate, Check, ClientCertificate, Fragment, LargestRecord, Like, MaxFragment,
-    Probe, Verdict,
-};
+use crate::report::probe::{Check, LargestRecord, Like, Probe, Verdict};
 
 /// What `probe` does.
 #[derive(Debug, Clone)]
@@ -101,6 +102,36 @@ enum Kind {
     RawSuite(u16),
     /// TLS 1.2 with max_fragment_length 512, in a ClientHello of iotdoctor's own.
     MaxFragment,
+}
+
+impl Kind {
+    /// What the connection offers alone, as the verdict holds the server's answer against it.
+    fn offered(&self) -> Offered {
+        match self {
+            Kind::Version(version) => Offered::Version {
+                tls13: *version == TlsVersion::V13,
+            },
+            Kind::Suite(suite) => Offered::Suite {
+                code: u16::from(suite.suite()),
+                tls13: version_of(suite) == TlsVersion::V13,
+                own: false,
+            },
+            Kind::RawSuite(code) => Offered::Suite {
+                code: *code,
+                tls13: raw_version(*code) == TlsVersion::V13,
+                own: true,
+            },
+            Kind::Group(group) => Offered::Group {
+                code: u16::from(group.name()),
+                // A hybrid post-quantum group exists only in TLS 1.3.
+                tls13_only: !group.usable_for_version(rustls::ProtocolVersion::TLSv1_2),
+            },
+            Kind::Scheme(scheme) => Offered::Scheme(u16::from(*scheme)),
+            Kind::Baseline | Kind::NoSni | Kind::Alpn(_) | Kind::Like(..) | Kind::MaxFragment => {
+                Offered::Other
+            }
+        }
+    }
 }
 
 /// Runs the probe: the report, and the exit code (0 when the server answered, 4 when no
@@ -249,12 +280,12 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
             Outcome::Ran(run) => {
                 probe.connections += 1;
                 let (mut result, mut detail) = answer(&run.transcript);
-                if let Some(retry) = retried(kind, &run.transcript) {
+                if let Some(retry) = retried(kind.offered(), &run.transcript) {
                     (result, detail) = retry;
                 }
                 answered |= result != Verdict::Unknown;
                 if result == Verdict::Accepted
-                    && let Some(why) = mismatch(kind, &run.transcript)
+                    && let Some(why) = mismatch(kind.offered(), &run.transcript)
                 {
                     // A ServerHello that takes something else than was offered ends the
                     // handshake as surely as an alert.
@@ -354,7 +385,7 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
             Kind::RawSuite(code) => {
                 check.name = codes::cipher_suite(*code).to_string();
                 check.code = Some(*code);
-                check.detail = Some(raw_detail(&check));
+                check.detail = Some(raw_detail(check.result, check.detail.as_deref()));
                 if check.result == Verdict::Accepted && check.version.is_none() {
                     check.version = transcript.as_ref().and_then(hello_version);
                 }
@@ -365,7 +396,12 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                     .versions
                     .iter()
                     .any(|c| c.name == "TLSv1.2" && c.result == Verdict::Accepted);
-                probe.max_fragment_length = Some(max_fragment(check, transcript.as_ref(), tls12));
+                probe.max_fragment_length = Some(max_fragment(
+                    check.result,
+                    check.detail,
+                    transcript.as_ref(),
+                    tls12,
+                ));
             }
         }
     }
@@ -417,82 +453,6 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
     report.probe = Some(probe);
     let code = if answered { exit::OK } else { exit::NETWORK };
     Ok((report, code))
-}
-
-/// Why the server's answer does not take what `kind` offered alone, when it does not: a server
-/// without TLS 1.3 answers a client that offers only TLS 1.3 with a TLS 1.2 ServerHello.
-fn mismatch(kind: &Kind, transcript: &Transcript) -> Option<String> {
-    let (version, suite, key_share) = transcript.events.iter().find_map(|e| match &e.what {
-        What::Handshake {
-            message:
-                Handshake::ServerHello {
-                    version,
-                    cipher_suite,
-                    key_share,
-                    ..
-                },
-            ..
-        } if e.from == Side::Server => Some((version, cipher_suite, key_share.as_ref())),
-        _ => None,
-    })?;
-    let tls13 = version.code == 0x0304;
-    let wanted_version = match kind {
-        Kind::Version(v) => Some(*v),
-        Kind::Suite(suite) => Some(version_of(suite)),
-        Kind::RawSuite(code) => Some(raw_version(*code)),
-        Kind::Group(group) if !group.usable_for_version(rustls::ProtocolVersion::TLSv1_2) => {
-            Some(TlsVersion::V13)
-        }
-        _ => None,
-    };
-    if let Some(wanted) = wanted_version
-        && (wanted == TlsVersion::V13) != tls13
-    {
-        return Some(format!("the server chose {version} instead"));
-    }
-    let server_kx = || {
-        transcript.events.iter().find_map(|e| match &e.what {
-            What::Handshake {
-                message: Handshake::ServerKeyExchange { group, scheme },
-                ..
-            } if e.from == Side::Server => Some((group.clone(), scheme.clone())),
-            _ => None,
-        })
-    };
-    match kind {
-        Kind::Suite(offered) if suite.code != u16::from(offered.suite()) => {
-            Some(format!("the server chose {suite} instead"))
-        }
-        Kind::RawSuite(offered) if suite.code != *offered => {
-            Some(format!("the server chose {suite} instead"))
-        }
-        Kind::Group(group) => {
-            let chosen = if tls13 {
-                key_share.cloned()
-            } else {
-                server_kx().and_then(|(group, _)| group)
-            };
-            chosen
-                .filter(|g| g.code != u16::from(group.name()))
-                .map(|g| format!("the server chose {g} instead"))
-        }
-        Kind::Scheme(offered) => {
-            let signed = transcript
-                .events
-                .iter()
-                .find_map(|e| match &e.what {
-                    What::CertificateVerify { scheme, .. } if e.from == Side::Server => {
-                        Some(scheme.clone())
-                    }
-                    _ => None,
-                })
-                .or_else(|| server_kx().and_then(|(_, scheme)| scheme));
-            signed
-                .filter(|s| s.code != u16::from(*offered))
-                .map(|s| format!("the server signed with {s} instead"))
-        }
-        _ => None,
-    }
 }
 
 /// What of a device's offer rustls can make: its suites, groups and schemes that rustls has,
@@ -605,208 +565,6 @@ fn version_of(suite: &SupportedCipherSuite) -> TlsVersion {
     }
 }
 
-/// The server's answer to one offer: a ServerHello takes it; an alert or a close before one
-/// refuses it; anything else (the network, a timeout) is no answer.
-fn answer(transcript: &Transcript) -> (Verdict, Option<String>) {
-    let mut closed = None;
-    for event in &transcript.events {
-        match &event.what {
-            What::Handshake {
-                message: Handshake::ServerHello { .. },
-                ..
-            } if event.from == Side::Server => return (Verdict::Accepted, None),
-            What::Alert { description, .. } if event.from == Side::Server => {
-                return (
-                    Verdict::Refused,
-                    Some(format!("alert {} {description}", description.code)),
-                );
-            }
-            What::Transport {
-                stage: TransportStage::Resolve | TransportStage::Connect,
-                message,
-                ..
-            } => return (Verdict::Unknown, Some(message.clone())),
-            What::NotTls { preview, .. } if event.from == Side::Server => {
-                return (
-                    Verdict::Unknown,
-                    Some(format!(
-                        "the server answered with bytes that are not TLS: {preview}"
-                    )),
-                );
-            }
-            What::Close { how } if event.from == Side::Server && closed.is_none() => {
-                closed = Some(*how);
-            }
-            _ => {}
-        }
-    }
-    match closed {
-        Some(CloseKind::Eof | CloseKind::Reset) => (
-            Verdict::Refused,
-            Some("the server closed the connection without a ServerHello".into()),
-        ),
-        _ => {
-            let why = transcript.events.iter().rev().find_map(|e| match &e.what {
-                What::Error { message } | What::Transport { message, .. } => Some(message.clone()),
-                _ => None,
-            });
-            (
-                Verdict::Unknown,
-                Some(why.unwrap_or_else(|| "no ServerHello and no alert".into())),
-            )
-        }
-    }
-}
-
-/// The server's largest record on one connection.
-fn largest_record(transcript: &Transcript) -> Option<LargestRecord> {
-    transcript
-        .events
-        .iter()
-        .filter(|e| e.from == Side::Server)
-        .filter_map(|e| match &e.what {
-            What::Record {
-                content_type,
-                length,
-                encrypted,
-                ..
-            } => Some(LargestRecord {
-                length: *length,
-                content_type: content_type.to_string(),
-                encrypted: *encrypted,
-            }),
-            _ => None,
-        })
-        .max_by_key(|r| r.length)
-}
-
-/// What the server asked of a client certificate, on a connection that sent none.
-fn client_certificate(transcript: &Transcript) -> Option<ClientCertificate> {
-    if !transcript.events.iter().any(|e| {
-        e.from == Side::Server
-            && matches!(
-                e.what,
-                What::Handshake {
-                    message: Handshake::ServerHello { .. },
-                    ..
-                }
-            )
-    }) {
-        return None;
-    }
-    let Some((at, ca_names, schemes)) =
-        transcript
-            .events
-            .iter()
-            .enumerate()
-            .find_map(|(i, e)| match &e.what {
-                What::CertificateRequest {
-                    ca_names,
-                    signature_schemes,
-                    ..
-                } if e.from == Side::Server => Some((i, ca_names, signature_schemes)),
-                _ => None,
-            })
-    else {
-        // A request comes before the server's CertificateVerify (TLS 1.3) or its
-        // ServerHelloDone (TLS 1.2): once either came, none was sent.
-        let finished = transcript.events.iter().any(|e| {
-            e.from == Side::Server
-                && matches!(
-                    e.what,
-                    What::CertificateVerify { .. }
-                        | What::Handshake {
-                            message: Handshake::ServerHelloDone | Handshake::Finished,
-                            ..
-                        }
-                )
-        });
-        return finished.then(|| ClientCertificate {
-            requested: false,
-            required: Some(false),
-            ca_names: vec![],
-            signature_schemes: vec![],
-            detail: None,
-        });
-    };
-    let after = &transcript.events[at + 1..];
-    let alert = after.iter().find_map(|e| match &e.what {
-        What::Alert { description, .. } if e.from == Side::Server => Some(description),
-        _ => None,
-    });
-    // The server's close counts only when it came first: after a handshake that completed,
-    // iotdoctor closes, and the server's own close follows.
-    let closed = after
-        .iter()
-        .find(|e| matches!(e.what, What::Close { .. }))
-        .is_some_and(|e| {
-            e.from == Side::Server
-                && matches!(
-                    e.what,
-                    What::Close {
-                        how: CloseKind::Eof | CloseKind::Reset
-                    }
-                )
-        });
-    let unconfirmed = after
-        .iter()
-        .any(|e| matches!(&e.what, What::Note { message } if message.contains("is not confirmed")));
-    let errors = after
-        .iter()
-        .any(|e| matches!(e.what, What::Error { .. } | What::Transport { .. }));
-    let (required, detail) = match alert {
-        Some(alert) => (
-            Some(true),
-            Some(format!(
-                "the server answered no certificate with alert {} {alert}",
-                alert.code
-            )),
-        ),
-        None if closed => (
-            Some(true),
-            Some("the server closed the connection when no certificate came".into()),
-        ),
-        None if unconfirmed || errors => (None, None),
-        None => (
-            Some(false),
-            Some("the handshake completed without a client certificate".into()),
-        ),
-    };
-    Some(ClientCertificate {
-        requested: true,
-        required,
-        ca_names: ca_names.clone(),
-        signature_schemes: schemes.iter().map(|s| s.to_string()).collect(),
-        detail,
-    })
-}
-
-fn chain(transcript: &Transcript) -> Option<Chain> {
-    let (_, certificates) = transcript.chain(Side::Server)?;
-    let certificates: Vec<ChainCertificate> = certificates
-        .iter()
-        .map(|c| ChainCertificate {
-            subject: c.subject.clone(),
-            key: c.key.to_string(),
-            bytes: c.raw.der.len(),
-        })
-        .collect();
-    let (verified, verification) = transcript
-        .events
-        .iter()
-        .find_map(|e| match &e.what {
-            What::Verification { ok, detail, .. } => Some((*ok, detail.clone())),
-            _ => None,
-        })
-        .unwrap_or((false, "not checked".into()));
-    Some(Chain {
-        bytes: certificates.iter().map(|c| c.bytes).sum(),
-        certificates,
-        verified,
-        verification,
-    })
-}
-
 /// The version a suite rustls cannot offer is offered with: its own for TLS 1.3's.
 fn raw_version(suite: u16) -> TlsVersion {
     if suite >> 8 == 0x13 {
@@ -851,120 +609,5 @@ fn raw_offer(kind: &Kind) -> Option<(Offer, Vec<u16>)> {
 
 /// max_fragment_length 1: records of at most 512 bytes, the least RFC 6066 lets a client ask.
 const MAX_FRAGMENT_CODE: u8 = 1;
-const MAX_FRAGMENT_BYTES: u16 = 512;
-
-/// A server that answers a TLS 1.3 ClientHello with a HelloRetryRequest has chosen its suite:
-/// it asks only for another key share. `None` for every other answer.
-fn retried(kind: &Kind, transcript: &Transcript) -> Option<(Verdict, Option<String>)> {
-    let Kind::RawSuite(offered) = kind else {
-        return None;
-    };
-    if transcript.events.iter().any(|e| {
-        e.from == Side::Server
-            && matches!(
-                e.what,
-                What::Handshake {
-                    message: Handshake::ServerHello { .. },
-                    ..
-                } | What::Alert { .. }
-            )
-    }) {
-        return None;
-    }
-    transcript.events.iter().find_map(|e| match &e.what {
-        What::Handshake {
-            message: Handshake::HelloRetryRequest { cipher_suite, .. },
-            ..
-        } if e.from == Side::Server => Some(if cipher_suite.code == *offered {
-            (
-                Verdict::Accepted,
-                Some("its HelloRetryRequest chose it".to_string()),
-            )
-        } else {
-            (
-                Verdict::Refused,
-                Some(format!(
-                    "its HelloRetryRequest chose {cipher_suite} instead"
-                )),
-            )
-        }),
-        _ => None,
-    })
-}
-
-/// The detail of a suite offered in iotdoctor's own ClientHello: only the server's answer was
-/// read, the handshake was not completed.
-fn raw_detail(check: &Check) -> String {
-    let own = "iotdoctor's own ClientHello, the handshake not completed";
-    match (&check.detail, check.result) {
-        (Some(detail), _) => format!("{detail} ({own})"),
-        (None, Verdict::Accepted) => format!("the server chose it ({own})"),
-        (None, _) => own.to_string(),
-    }
-}
-
-/// Whether the server echoed max_fragment_length 512 (honoured: it sends no record longer)
-/// or left it out (ignored: its records may be up to 16384 bytes).
-fn max_fragment(check: Check, transcript: Option<&Transcript>, tls12: bool) -> MaxFragment {
-    let echoed = transcript.and_then(|t| {
-        t.events.iter().find_map(|e| match &e.what {
-            What::Handshake {
-                message:
-                    Handshake::ServerHello {
-                        max_fragment_length,
-                        ..
-                    },
-                ..
-            } if e.from == Side::Server => Some(*max_fragment_length),
-            _ => None,
-        })
-    });
-    let (result, detail) = match (check.result, echoed) {
-        (Verdict::Accepted, Some(Some(MAX_FRAGMENT_BYTES))) => (
-            Fragment::Honoured,
-            format!(
-                "the server echoed it, so it sends records of at most {MAX_FRAGMENT_BYTES} bytes"
-            ),
-        ),
-        (Verdict::Accepted, Some(Some(other))) => (
-            Fragment::Unknown,
-            format!(
-                "the server echoed {other} bytes instead of {MAX_FRAGMENT_BYTES}, which RFC 6066 \
-                 forbids"
-            ),
-        ),
-        (Verdict::Accepted, _) => (
-            Fragment::Ignored,
-            "the server's ServerHello left it out: its records may be up to 16384 bytes".into(),
-        ),
-        (Verdict::Refused, _) => {
-            let why = check.detail.unwrap_or_default();
-            (
-                Fragment::Refused,
-                if tls12 {
-                    format!("{why}: TLS 1.2 without it was accepted, so the extension is why")
-                } else {
-                    format!("{why}: TLS 1.2 was not accepted either")
-                },
-            )
-        }
-        (Verdict::Unknown, _) => (Fragment::Unknown, check.detail.unwrap_or_default()),
-        (Verdict::NotTested, _) => (Fragment::NotTested, check.detail.unwrap_or_default()),
-    };
-    MaxFragment {
-        requested: MAX_FRAGMENT_BYTES,
-        result,
-        detail: Some(detail),
-    }
-}
-
-/// The version of the server's ServerHello: a ClientHello of iotdoctor's own goes no further.
-fn hello_version(transcript: &Transcript) -> Option<String> {
-    transcript.events.iter().find_map(|e| match &e.what {
-        What::Handshake {
-            message: Handshake::ServerHello { version, .. },
-            ..
-        } if e.from == Side::Server => Some(version.to_string()),
-        _ => None,
-    })
-}
+// The verdict holds the server's echo against the size this code asks for.
+const _: () = assert!(256u16 << MAX_FRAGMENT_CODE == MAX_FRAGMENT_BYTES);

@@ -3,6 +3,7 @@
 
 mod confidence;
 pub mod log;
+pub mod probe;
 mod rules;
 
 use serde::Serialize;

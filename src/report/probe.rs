@@ -5,6 +5,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::style::Style;
+// The verdicts are diagnosis's types, as `Diagnosis` is: they are made there, rendered here.
+pub use crate::diagnose::probe::{
+    Chain, ChainCertificate, ClientCertificate, Fragment, LargestRecord, MaxFragment, Verdict,
+};
 
 /// Everything `probe` learnt about the server.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -59,20 +63,6 @@ pub struct Check {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// The server answered with a ServerHello that took it.
-    Accepted,
-    /// The server answered with an alert or closed before its ServerHello.
-    Refused,
-    /// The connection failed for another reason (network, timeout): no answer either way.
-    Unknown,
-    /// Not offered: rustls cannot offer it, or the probe's time ran out.
-    #[default]
-    NotTested,
-}
-
 impl Verdict {
     fn word(self) -> &'static str {
         match self {
@@ -82,31 +72,6 @@ impl Verdict {
             Verdict::NotTested => "not tested",
         }
     }
-}
-
-/// The server's answer to a ClientHello asking for smaller records (RFC 6066).
-#[derive(Debug, Clone, Serialize)]
-pub struct MaxFragment {
-    /// The record size asked for, in bytes.
-    pub requested: u16,
-    pub result: Fragment,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Fragment {
-    /// The ServerHello echoed the extension: the server's records stay within the size.
-    Honoured,
-    /// The ServerHello left it out: the server's records may be 16384 bytes.
-    Ignored,
-    /// The server answered the hello with an alert or a close.
-    Refused,
-    /// No answer either way (network, timeout), or an answer RFC 6066 forbids.
-    Unknown,
-    /// Not offered: the probe's time ran out.
-    NotTested,
 }
 
 impl Fragment {
@@ -131,46 +96,6 @@ pub struct Like {
     /// The device's versions, cipher suites, groups and signature schemes; `name` is prefixed
     /// with what it is ("cipher suite ...").
     pub items: Vec<Check>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ClientCertificate {
-    /// The server sent a CertificateRequest.
-    pub requested: bool,
-    /// It ended the handshake when none came; `None` when that could not be told.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The CAs the CertificateRequest names (empty: any).
-    pub ca_names: Vec<String>,
-    pub signature_schemes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Chain {
-    pub certificates: Vec<ChainCertificate>,
-    /// The DER bytes of all its certificates.
-    pub bytes: usize,
-    /// Checked against `--ca` (else the bundled Mozilla roots) and the host name.
-    pub verified: bool,
-    pub verification: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ChainCertificate {
-    pub subject: String,
-    pub key: String,
-    pub bytes: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LargestRecord {
-    /// The record's body length on the wire (without its 5-byte header).
-    pub length: u16,
-    pub content_type: String,
-    /// Encrypted (TLS 1.3 after the ServerHello): its plaintext is at least 17 bytes shorter.
-    pub encrypted: bool,
 }
 
 /// The probe as a text table.
