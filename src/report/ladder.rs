@@ -294,8 +294,18 @@ impl Line {
         }
     }
 
+    /// A line of detail under a message, wrapped to the width with its continuations indented
+    /// two more columns, so that long lists (a ClientHello's suites) stay readable.
     fn detail(&self, out: &mut dyn Write, text: &str) -> io::Result<()> {
-        writeln!(out, "  {:>9}    {}", "", self.style.dim(text))
+        const LEAD: &str = "               ";
+        let options = textwrap::Options::new(self.style.width().saturating_sub(LEAD.len()))
+            .subsequent_indent("  ")
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+        for line in textwrap::wrap(text, options) {
+            writeln!(out, "{LEAD}{}", self.style.dim(&line))?;
+        }
+        Ok(())
     }
 }
 

@@ -335,3 +335,29 @@ fn completions_and_the_manual_page_come_from_the_command_line() {
         );
     }
 }
+
+#[test]
+fn the_handshake_details_wrap_under_their_message() {
+    // A wolfSSL ClientHello offers 53 suites, 13 groups and 17 schemes: long detail lines.
+    let capture = pcap("wolfssl-late-cert-tls12.pcap");
+    let (code, text) = run_with_columns(&["analyze", &capture], None);
+    assert_eq!(code, 1);
+    let ladder: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Handshake "))
+        .take_while(|l| !l.starts_with("Diagnosis"))
+        .collect();
+    assert!(ladder.len() > 10, "{text}");
+    for line in &ladder {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    let suites = ladder
+        .iter()
+        .position(|l| l.starts_with("               cipher suites "))
+        .expect("the ClientHello's suites");
+    assert!(
+        ladder[suites + 1].starts_with("                 TLS_"),
+        "continued two columns in: {}",
+        ladder[suites + 1]
+    );
+}
