@@ -301,6 +301,7 @@ impl Line {
         let options = textwrap::Options::new(self.style.width().saturating_sub(LEAD.len()))
             .subsequent_indent("  ")
             .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(false)
             .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
         for line in textwrap::wrap(text, options) {
             writeln!(out, "{LEAD}{}", self.style.dim(&line))?;

@@ -326,7 +326,8 @@ fn render_verdict(report: &Report, style: Style, out: &mut dyn Write) -> io::Res
 
 /// Writes `text` after `lead` (a label, coloured or not) wrapped to the style's width: the
 /// lines after the first start `indent` columns in, under the text, not at column 0. Words are
-/// not split at their hyphens (cause ids are words); a word longer than a line is.
+/// never split, not even at their hyphens (cause ids are words): a word longer than a line (a
+/// fingerprint, a path) stands whole on a line of its own, where it can be copied.
 pub(super) fn wrapped(
     out: &mut dyn Write,
     style: Style,
@@ -342,6 +343,7 @@ pub(super) fn wrapped(
         .initial_indent(lead)
         .subsequent_indent(&rest)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(false)
         .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
     for line in textwrap::wrap(text, options) {
         writeln!(out, "{line}")?;
