@@ -21,6 +21,7 @@ mod habits;
 mod hostile_bytes;
 mod hostile_peers;
 mod json_contract;
+mod layering;
 mod like;
 mod openssl_agrees;
 mod output;
