@@ -354,8 +354,8 @@ pub struct ServeArgs {
     #[arg(long, value_enum, value_name = "VERSION")]
     pub tls: Option<TlsChoice>,
 
-    /// Signature schemes the CertificateRequest allows, comma-separated IANA names
-    /// (e.g. rsa_pss_rsae_sha256,ecdsa_secp256r1_sha256).
+    /// Signature schemes the CertificateRequest allows, comma-separated, named as IANA or
+    /// OpenSSL name them (e.g. rsa_pss_rsae_sha256,ecdsa_secp256r1_sha256 or RSA-PSS+SHA256).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub client_sigalgs: Vec<String>,
 

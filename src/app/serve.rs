@@ -17,8 +17,9 @@ use crate::credentials::{Credentials, Finding, FindingId, Severity};
 use crate::diagnose::{self, Context};
 use crate::error::{Error, InputProblem};
 use crate::explain::Stack;
-use crate::model::{Target, codes};
+use crate::model::Target;
 use crate::produce::client::TlsVersion;
+use crate::produce::offer;
 use crate::produce::server::{self, Server, ServerOptions};
 use crate::report::{Outcome, Report, style::Style};
 
@@ -124,19 +125,19 @@ pub fn server(options: &Options) -> Result<Server, Error> {
         )
     })?;
     refuse_key_of_another_certificate(&creds, key)?;
-    let mut client_sigalgs = None;
-    if !options.client_sigalgs.is_empty() {
-        let mut schemes = Vec::new();
-        for name in &options.client_sigalgs {
-            let code = codes::signature_scheme_code(name).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--client-sigalgs: unknown signature scheme '{name}'"
-                ))
-            })?;
-            schemes.push(rustls::SignatureScheme::from(code));
-        }
-        client_sigalgs = Some(schemes);
-    }
+    // Named as `connect --sigalgs` names them: IANA or OpenSSL spellings, or codes.
+    let client_sigalgs = if options.client_sigalgs.is_empty() {
+        None
+    } else {
+        let codes = offer::parse_sigalgs(&options.client_sigalgs.join(","))
+            .map_err(|e| Error::Usage(format!("--client-sigalgs: {e}")))?;
+        Some(
+            codes
+                .into_iter()
+                .map(rustls::SignatureScheme::from)
+                .collect(),
+        )
+    };
     let server_options = ServerOptions {
         chain: creds
             .device

@@ -144,18 +144,6 @@ pub fn signature_scheme(code: u16) -> Named {
     Named::new(code, name)
 }
 
-/// The code of a signature scheme named as the IANA registry names it.
-pub fn signature_scheme_code(name: &str) -> Option<u16> {
-    const KNOWN: [u16; 23] = [
-        0x0201, 0x0203, 0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
-        0x0807, 0x0808, 0x0809, 0x080a, 0x080b, 0x081a, 0x081b, 0x081c, 0x0904, 0x0905, 0x0906,
-        0x0402,
-    ];
-    KNOWN
-        .into_iter()
-        .find(|&code| signature_scheme(code).name == Some(name))
-}
-
 /// TLS 1.2 ClientCertificateType values of a CertificateRequest.
 pub fn certificate_type(code: u8) -> Named {
     let name = match code {

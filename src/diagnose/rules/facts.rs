@@ -70,7 +70,6 @@ pub(super) struct Facts<'a> {
     pub(super) client_left_silently: Option<usize>,
     /// Records a side's stream ended inside of (index into events).
     pub(super) partial_records: Vec<usize>,
-    pub(super) sni_sent: bool,
     /// `connect --mqtt`: the client's CONNECT, and the broker's CONNACK code.
     pub(super) mqtt_connect: Option<(usize, &'a crate::model::MqttConnect)>,
     pub(super) mqtt_connack: Option<(usize, u8, &'a str)>,
@@ -112,7 +111,6 @@ impl<'a> Facts<'a> {
             server_error: None,
             client_left_silently: None,
             partial_records: Vec::new(),
-            sni_sent: false,
             mqtt_connect: None,
             mqtt_connack: None,
             key_log_problem: None,
@@ -121,9 +119,8 @@ impl<'a> Facts<'a> {
             let from = event.from;
             match &event.what {
                 What::Handshake { message, .. } => match message {
-                    crate::model::Handshake::ClientHello { sni, .. } => {
+                    crate::model::Handshake::ClientHello { .. } => {
                         f.client_hello.get_or_insert(i);
-                        f.sni_sent = sni.is_some();
                     }
                     crate::model::Handshake::ServerHello {
                         version,

@@ -67,7 +67,7 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                 PLAUSIBLE,
                 vec![alert_line.clone(), before.clone(), offered_line(f)],
             ));
-            if !f.sni_sent {
+            if f.sni.is_none() {
                 out.push(Proposal::new(
                     CauseId::SniRequired,
                     WEAK,
@@ -118,7 +118,7 @@ fn offered_line(f: &Facts<'_>) -> String {
 }
 
 fn sni_line(f: &Facts<'_>) -> String {
-    if f.sni_sent {
+    if f.sni.is_some() {
         "SNI was sent".into()
     } else {
         "no SNI was sent".into()
