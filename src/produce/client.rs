@@ -212,13 +212,9 @@ fn client_config(
         .with_protocol_versions(versions)
         .map_err(|e| Error::Usage(format!("TLS versions: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(super::probe::offering_schemes(
-            Arc::new(RecordingVerifier::new(
-                webpki,
-                options.insecure,
-                facts.clone(),
-            )),
-            &restrict.schemes,
+        .with_custom_certificate_verifier(Arc::new(
+            RecordingVerifier::new(webpki, options.insecure, facts.clone())
+                .offering(&restrict.schemes),
         ))
         .with_client_cert_resolver(Arc::new(RecordingResolver::new(identity, facts.clone())));
     config.alpn_protocols = options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();

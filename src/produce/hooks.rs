@@ -111,6 +111,9 @@ pub struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     insecure: bool,
     facts: Facts,
+    /// The schemes offered for the server's signature, when not all the inner verifier's:
+    /// rustls offers what its verifier says it supports.
+    schemes: Option<Vec<SignatureScheme>>,
 }
 
 impl RecordingVerifier {
@@ -119,7 +122,14 @@ impl RecordingVerifier {
             inner,
             insecure,
             facts,
+            schemes: None,
         }
+    }
+
+    /// Offers only `schemes` for the server's signature (none given: every one it can check).
+    pub fn offering(mut self, schemes: &[SignatureScheme]) -> Self {
+        self.schemes = (!schemes.is_empty()).then(|| schemes.to_vec());
+        self
     }
 
     fn outcome<T>(&self, result: &Result<T, Error>, ok: T) -> Result<T, Error> {
@@ -184,7 +194,9 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.schemes
+            .clone()
+            .unwrap_or_else(|| self.inner.supported_verify_schemes())
     }
 }
 

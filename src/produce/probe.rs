@@ -2,13 +2,9 @@
 //! what its [`Restrict`] leaves (or a ClientHello of iotdoctor's own for what rustls cannot
 //! offer), a few at a time, all ended by one deadline.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, DistinguishedName, Error as TlsError, SignatureScheme};
 
 use super::client::{self, ClientOptions, ClientRun, Restrict};
 use super::offer::Offer;
@@ -99,70 +95,4 @@ fn connect(trial: &Trial) -> Result<ClientRun, String> {
         }
     };
     run.map_err(|e| e.to_string())
-}
-
-/// The verifier, offering only `schemes` for the server's signature when any are given: rustls
-/// offers what the verifier says it supports.
-pub(super) fn offering_schemes(
-    inner: Arc<dyn ServerCertVerifier>,
-    schemes: &[SignatureScheme],
-) -> Arc<dyn ServerCertVerifier> {
-    if schemes.is_empty() {
-        inner
-    } else {
-        Arc::new(SchemesOnly {
-            inner,
-            schemes: schemes.to_vec(),
-        })
-    }
-}
-
-#[derive(Debug)]
-struct SchemesOnly {
-    inner: Arc<dyn ServerCertVerifier>,
-    schemes: Vec<SignatureScheme>,
-}
-
-impl ServerCertVerifier for SchemesOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, TlsError> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.schemes.clone()
-    }
-
-    fn requires_raw_public_keys(&self) -> bool {
-        self.inner.requires_raw_public_keys()
-    }
-
-    fn root_hint_subjects(&self) -> Option<&[DistinguishedName]> {
-        self.inner.root_hint_subjects()
-    }
 }
