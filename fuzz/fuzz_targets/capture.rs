@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
         found.settle_signature_checks();
         let context = Context {
             observed: true,
+            own_hello: vec![],
             ..Context::default()
         };
         let diagnosis = diagnose(&[], Some(&found.transcript), &context);

@@ -181,6 +181,7 @@ fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> Ha
         at: Some(found.started as i64),
         aws_iot: sni.as_deref().is_some_and(aws_iot::is_endpoint),
         observed: true,
+        own_hello: vec![],
     };
     let diagnosis = diagnose::diagnose(&[], Some(&found.transcript), &context);
     let outcome = if diagnosis.causes.is_empty() {

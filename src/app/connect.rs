@@ -17,7 +17,7 @@ use crate::decode::mqtt as mqtt_codes;
 use crate::decode::mqtt::{ConnectRequest, Password};
 use crate::diagnose::{self, Context};
 use crate::error::Error;
-use crate::model::{CauseId, CloseKind, Event, Handshake, Plaintext, Side, Transcript, What};
+use crate::model::{CloseKind, Event, Plaintext, Side, Transcript, What};
 use crate::produce::client::{self, ClientOptions, TlsVersion};
 use crate::produce::mqtt_probe::{self, Answer};
 use crate::produce::offer::{self, Offer, TLS12, TLS13};
@@ -257,11 +257,9 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         at: Some(checks::now()),
         aws_iot: aws,
         observed: false,
+        own_hello: raw.unwrap_or_default(),
     };
-    let mut diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
-    if let Some(cannot) = &raw {
-        explain_raw_answer(&mut diagnosis, &run.transcript, cannot);
-    }
+    let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
     // A handshake that succeeded may still rest on a server that did not verify the chain.
     if diagnosis.causes.is_empty() {
         findings.extend(checks::unverified_acceptance(&run.transcript));
@@ -402,7 +400,7 @@ fn offer_and_connect(
                     cannot.join("; ")
                 ),
             );
-            if let Some((answer, _)) = server_answer(&run.transcript) {
+            if let Some((answer, _)) = diagnose::own_hello::server_answer(&run.transcript) {
                 let at = run.transcript.events.last().map_or(0.0, |e| e.at_ms);
                 run.transcript
                     .push(at, Side::Client, What::Note { message: answer });
@@ -422,116 +420,4 @@ fn note_first(transcript: &mut Transcript, message: String) {
             what: What::Note { message },
         },
     );
-}
-
-/// What the server answered to a ClientHello iotdoctor wrote itself, in words, and whether it
-/// accepted the offer (its choice) or refused it.
-fn server_answer(transcript: &Transcript) -> Option<(String, bool)> {
-    let group = transcript.events.iter().find_map(|e| match &e.what {
-        What::Handshake {
-            message: Handshake::ServerKeyExchange { group, .. },
-            ..
-        } if e.from == Side::Server => group.clone(),
-        _ => None,
-    });
-    transcript
-        .events
-        .iter()
-        .filter(|e| e.from == Side::Server)
-        .find_map(|e| match &e.what {
-            What::Handshake {
-                message:
-                    Handshake::ServerHello {
-                        version,
-                        cipher_suite,
-                        key_share,
-                        ..
-                    },
-                ..
-            } => {
-                let group = key_share
-                    .clone()
-                    .or(group.clone())
-                    .map(|g| format!(" with group {g}"))
-                    .unwrap_or_default();
-                Some((
-                    format!(
-                        "the server chose {version} and {cipher_suite}{group}: it accepts the \
-                         device's offer; iotdoctor stopped after the server's hello"
-                    ),
-                    true,
-                ))
-            }
-            What::Handshake {
-                message:
-                    Handshake::HelloRetryRequest {
-                        cipher_suite,
-                        key_share,
-                    },
-                ..
-            } => Some((
-                format!(
-                    "the server chose {cipher_suite} and asked for a key share{} \
-                     (HelloRetryRequest): it accepts the device's offer; iotdoctor stopped there",
-                    key_share
-                        .as_ref()
-                        .map(|g| format!(" for {g}"))
-                        .unwrap_or_default()
-                ),
-                true,
-            )),
-            What::Alert { description, .. } => Some((
-                format!(
-                    "the server refused the device's offer with alert {}: {description}",
-                    description.code
-                ),
-                false,
-            )),
-            _ => None,
-        })
-}
-
-/// After a ClientHello iotdoctor wrote itself, the handshake stops at the server's answer: a
-/// server that accepted the offer leaves an unfinished handshake, which is said for what it is,
-/// never as a success; a refusal names the offer as the device's.
-fn explain_raw_answer(
-    diagnosis: &mut diagnose::Diagnosis,
-    transcript: &Transcript,
-    cannot: &[String],
-) {
-    let answer = server_answer(transcript);
-    let why = format!(
-        "iotdoctor sent the device's offer in a ClientHello of its own (rustls cannot offer {}) \
-         and did not go past the server's answer",
-        cannot.join("; ")
-    );
-    if let Some((answer, true)) = &answer {
-        let answer = answer.clone();
-        let cause = diagnose::Cause {
-            id: CauseId::HandshakeIncomplete,
-            confidence: diagnosis
-                .causes
-                .iter()
-                .find(|c| c.id == CauseId::HandshakeIncomplete)
-                .map_or(0.5, |c| c.confidence),
-            summary: "the server accepts the device's offer; the rest of the handshake was not \
-                      tried, so nothing after the server's hello is known"
-                .into(),
-            evidence: vec![answer, why],
-            fixes: vec![
-                "The offer is not what fails: test the rest of the handshake (certificates, client \
-                 authentication) with an offer rustls can make, e.g. --ciphers with a suite the \
-                 server also takes, and the device's --cert and --key."
-                    .into(),
-            ],
-        };
-        diagnosis
-            .causes
-            .retain(|c| c.id != CauseId::HandshakeIncomplete);
-        diagnosis.causes.insert(0, cause);
-    } else if answer.is_some()
-        && let Some(top) = diagnosis.causes.first_mut()
-    {
-        top.evidence.push(why);
-    }
 }

@@ -433,6 +433,7 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
         at: Some(checks::now()),
         aws_iot: false,
         observed: false,
+        own_hello: vec![],
     };
     let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
     let hello_seen = run.transcript.client_hello().is_some();

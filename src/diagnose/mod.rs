@@ -3,6 +3,7 @@
 
 mod confidence;
 pub mod log;
+pub mod own_hello;
 pub mod probe;
 mod rules;
 
@@ -92,6 +93,9 @@ pub struct Context {
     /// The handshake was made by others and only observed (a capture): "the client" is the
     /// device, whose choices are evidence, not iotdoctor.
     pub observed: bool,
+    /// What rustls could not offer of the device's offer, when iotdoctor therefore sent a
+    /// ClientHello of its own and stopped at the server's answer (empty: a handshake of its own).
+    pub own_hello: Vec<String>,
 }
 
 /// Ranks the causes the facts support. With a transcript, credential findings become causes
@@ -121,7 +125,13 @@ pub fn diagnose(
         }
     }
     sort(&mut causes);
-    Diagnosis { causes }
+    let mut diagnosis = Diagnosis { causes };
+    if let Some(transcript) = transcript
+        && !context.own_hello.is_empty()
+    {
+        own_hello::settle(&mut diagnosis, transcript, &context.own_hello);
+    }
+    diagnosis
 }
 
 /// Most likely first.
