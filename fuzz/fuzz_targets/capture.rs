@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         let context = Context {
             observed: true,
             own_hello: vec![],
+            insecure: false,
             ..Context::default()
         };
         let diagnosis = diagnose(&[], Some(&found.transcript), &context);

@@ -182,6 +182,7 @@ fn diagnose_handshake(found: analyze::FlowHandshake, anchors: &[CertInfo]) -> Ha
         aws_iot: sni.as_deref().is_some_and(aws_iot::is_endpoint),
         observed: true,
         own_hello: vec![],
+        insecure: false,
     };
     let diagnosis = diagnose::diagnose(&[], Some(&found.transcript), &context);
     let outcome = if diagnosis.causes.is_empty() {

@@ -258,6 +258,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         aws_iot: aws,
         observed: false,
         own_hello: raw.unwrap_or_default(),
+        insecure: options.insecure,
     };
     let diagnosis = diagnose::diagnose(&findings, Some(&run.transcript), &context);
     // A handshake that succeeded may still rest on a server that did not verify the chain.

@@ -434,6 +434,7 @@ fn device_report(number: u64, run: server::ServerRun) -> Report {
         aws_iot: false,
         observed: false,
         own_hello: vec![],
+        insecure: false,
     };
     let diagnosis = diagnose::diagnose(&[], Some(&run.transcript), &context);
     let hello_seen = run.transcript.client_hello().is_some();

@@ -37,7 +37,10 @@ pub fn diagnose(log: &DebugLog) -> Diagnosis {
         merge(&mut causes, proposal.into_cause());
     }
     sort(&mut causes);
-    Diagnosis { causes }
+    Diagnosis {
+        causes,
+        set_aside: Vec::new(),
+    }
 }
 
 fn at(event: &LogEvent) -> String {

@@ -74,6 +74,11 @@ impl Proposal {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Diagnosis {
     pub causes: Vec<Cause>,
+    /// Causes that did not stop this connection: with `--insecure`, the failures of the
+    /// server's chain when something else stopped the handshake. Reports tell them in the
+    /// `--insecure` warning, not as causes.
+    #[serde(skip)]
+    pub set_aside: Vec<Cause>,
 }
 
 /// What the rules need to know about the attempt besides the transcript.
@@ -96,6 +101,8 @@ pub struct Context {
     /// What rustls could not offer of the device's offer, when iotdoctor therefore sent a
     /// ClientHello of its own and stopped at the server's answer (empty: a handshake of its own).
     pub own_hello: Vec<String>,
+    /// `--insecure`: the server's chain was not allowed to stop the handshake.
+    pub insecure: bool,
 }
 
 /// Ranks the causes the facts support. With a transcript, credential findings become causes
@@ -125,13 +132,43 @@ pub fn diagnose(
         }
     }
     sort(&mut causes);
-    let mut diagnosis = Diagnosis { causes };
+    let mut diagnosis = Diagnosis {
+        causes,
+        set_aside: Vec::new(),
+    };
+    if context.insecure {
+        set_aside_server_chain(&mut diagnosis);
+    }
     if let Some(transcript) = transcript
         && !context.own_hello.is_empty()
     {
         own_hello::settle(&mut diagnosis, transcript, &context.own_hello);
     }
     diagnosis
+}
+
+/// With `--insecure` the server's chain did not stop the handshake: when it failed all the
+/// same, something else stopped it, and that is the cause to fix first. What the chain's
+/// verification found is set aside, not dropped.
+fn set_aside_server_chain(diagnosis: &mut Diagnosis) {
+    const SERVER_CHAIN: [CauseId; 4] = [
+        CauseId::ServerCaUntrusted,
+        CauseId::ServerChainIncomplete,
+        CauseId::ServerNameMismatch,
+        CauseId::ServerCertExpired,
+    ];
+    if diagnosis
+        .causes
+        .iter()
+        .all(|c| SERVER_CHAIN.contains(&c.id))
+    {
+        return;
+    }
+    let (chain, others) = std::mem::take(&mut diagnosis.causes)
+        .into_iter()
+        .partition(|c| SERVER_CHAIN.contains(&c.id));
+    diagnosis.causes = others;
+    diagnosis.set_aside = chain;
 }
 
 /// Most likely first.

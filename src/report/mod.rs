@@ -18,7 +18,7 @@ use crate::error::{self, Error, ErrorKind};
 use crate::explain::{Reading, Stack};
 use std::net::SocketAddr;
 
-use crate::model::{CaptureSummary, CauseId, FindingId, Target, Transcript, TransportStage, What};
+use crate::model::{CaptureSummary, FindingId, Target, Transcript, TransportStage, What};
 
 /// The schema id every JSON report carries; bumped only on incompatible changes.
 pub const SCHEMA: &str = "iotdoctor.report/1";
@@ -234,24 +234,13 @@ impl Report {
         self
     }
 
-    /// With `--insecure` the server's chain did not stop the handshake: when it failed all the
-    /// same, something else stopped it, and that is the cause to fix first. What the chain's
-    /// verification found stays in the report as the `--insecure` warning.
+    /// What diagnosis set aside under `--insecure` (the server chain's failures, when something
+    /// else stopped the handshake) is told in the `--insecure` warning.
     fn server_chain_as_warning(&mut self) {
-        const SERVER_CHAIN: [CauseId; 4] = [
-            CauseId::ServerCaUntrusted,
-            CauseId::ServerChainIncomplete,
-            CauseId::ServerNameMismatch,
-            CauseId::ServerCertExpired,
-        ];
-        let causes = &mut self.diagnosis.causes;
-        if causes.iter().all(|c| SERVER_CHAIN.contains(&c.id)) {
+        let set_aside = std::mem::take(&mut self.diagnosis.set_aside);
+        if set_aside.is_empty() {
             return;
         }
-        let (chain, others): (Vec<_>, Vec<_>) = std::mem::take(causes)
-            .into_iter()
-            .partition(|c| SERVER_CHAIN.contains(&c.id));
-        *causes = others;
         if !self
             .findings
             .iter()
@@ -272,7 +261,7 @@ impl Report {
         else {
             return;
         };
-        for cause in chain {
+        for cause in set_aside {
             warning.message.push_str(&format!(
                 "; the server's chain did not verify ({}: {})",
                 cause.id,

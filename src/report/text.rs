@@ -368,7 +368,14 @@ mod tests {
                 fixes: vec![],
             })
             .collect();
-        let report = Report::new("connect", findings, Diagnosis { causes });
+        let report = Report::new(
+            "connect",
+            findings,
+            Diagnosis {
+                causes,
+                set_aside: vec![],
+            },
+        );
         let mut out = Vec::new();
         render_verdict(&report, Style::plain(), &mut out).unwrap();
         String::from_utf8(out).unwrap()

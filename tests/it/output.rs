@@ -77,6 +77,7 @@ fn long_report() -> Report {
         vec![],
         Diagnosis {
             causes: vec![cause],
+            set_aside: vec![],
         },
     )
 }
