@@ -129,11 +129,30 @@ pub fn top_evidence(report: &Value) -> String {
     report["diagnosis"]["causes"][0]["evidence"].to_string()
 }
 
-/// Asserts that `text` says each of `expected`, naming the first one missing.
+/// Asserts that `text` says each of `expected`, naming the first one missing. A phrase may be
+/// wrapped onto the next line: where it breaks depends on the length of the paths in the text,
+/// so on where the checkout lives.
 pub fn assert_says_all(text: &str, expected: &[&str]) {
+    let joined = unwrapped(text);
     for expected in expected {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        assert!(
+            text.contains(expected) || joined.contains(expected),
+            "missing {expected:?} in:\n{text}"
+        );
     }
+}
+
+/// `text` with every line break and the indent after it read as one space, so that a wrapped
+/// phrase reads as it would on one line.
+pub fn unwrapped(text: &str) -> String {
+    let mut joined = String::with_capacity(text.len());
+    for (n, line) in text.lines().enumerate() {
+        if n > 0 {
+            joined.push(' ');
+        }
+        joined.push_str(if n > 0 { line.trim_start() } else { line });
+    }
+    joined
 }
 
 /// Asserts that the evidence of the top cause of `report` (or of one handshake of a capture's
