@@ -279,19 +279,31 @@ impl Line {
         }
     }
 
-    /// Something that happened at one end, not on the wire.
+    /// Something that happened at one end, not on the wire: the client's under its column,
+    /// wrapped to the width; the server's right-aligned to the end of the arrows.
     fn local(&self, out: &mut dyn Write, text: &str) -> io::Result<()> {
-        match self.from {
-            Side::Client => writeln!(out, "  {}  {} {text}", self.time(), self.style.dim("*")),
-            Side::Server => writeln!(
-                out,
-                "  {}  {:>width$} {}",
-                self.time(),
-                text,
-                self.style.dim("*"),
-                width = SPAN
-            ),
+        // "  " + time (9) + "  " + "* "
+        const LEAD: usize = 15;
+        let star = self.style.dim("*");
+        let width = match self.from {
+            Side::Client => self.style.width().saturating_sub(LEAD),
+            Side::Server => SPAN,
+        };
+        let options = textwrap::Options::new(width.max(20))
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(false)
+            .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+        let blank = " ".repeat(9);
+        for (n, line) in textwrap::wrap(text, options).iter().enumerate() {
+            let time = if n == 0 { self.time() } else { blank.clone() };
+            match (self.from, n) {
+                (Side::Client, 0) => writeln!(out, "  {time}  {star} {line}")?,
+                (Side::Client, _) => writeln!(out, "  {time}    {line}")?,
+                (Side::Server, 0) => writeln!(out, "  {time}  {line:>SPAN$} {star}")?,
+                (Side::Server, _) => writeln!(out, "  {time}  {line:>SPAN$}")?,
+            }
         }
+        Ok(())
     }
 
     /// A line of detail under a message, wrapped to the width with its continuations indented
@@ -429,10 +441,53 @@ fn handshake_details(message: &Handshake) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::style::DEFAULT_WIDTH;
 
     #[test]
     fn colour_codes_take_no_width() {
         assert_eq!(visible_len("\x1b[31mabc\x1b[0m"), 3);
         assert_eq!(visible_len("abc"), 3);
+    }
+
+    fn local_lines(from: Side, text: &str) -> Vec<String> {
+        let line = Line {
+            at: 1.5,
+            from,
+            style: Style::plain(),
+        };
+        let mut out = Vec::new();
+        line.local(&mut out, text).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn a_long_note_at_either_end_wraps_within_the_width() {
+        let text = "server certificate accepted: the server's chain verifies against the \
+                    trusted CAs and covers the name of the endpoint it was asked for";
+        for from in [Side::Client, Side::Server] {
+            let lines = local_lines(from, text);
+            assert!(lines.len() > 1, "{lines:?}");
+            assert!(lines.iter().all(|l| l.len() <= DEFAULT_WIDTH), "{lines:?}");
+            assert!(lines[0].starts_with("        1.5  "), "{lines:?}");
+            let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+            let expected: Vec<&str> = std::iter::once("1.5")
+                .chain(text.split_whitespace())
+                .chain(std::iter::once("*"))
+                .collect();
+            let mut sorted = words.clone();
+            let mut expected_sorted = expected.clone();
+            sorted.sort();
+            expected_sorted.sort();
+            assert_eq!(sorted, expected_sorted, "nothing lost or added: {lines:?}");
+        }
+        assert_eq!(
+            local_lines(Side::Client, "short"),
+            ["        1.5  * short"],
+            "a short note stays on one line"
+        );
     }
 }
