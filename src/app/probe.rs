@@ -65,6 +65,15 @@ const UNTESTED_SUITES: &[u16] = &[
     0x00a8, // TLS_PSK_WITH_AES_128_GCM_SHA256
 ];
 
+/// The suites offered with TLS 1.0 or 1.1 when the device names none of that age: the CBC
+/// suites with SHA-1 every stack of those versions has.
+const OLD_VERSION_SUITES: &[u16] = &[
+    0xc009, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+    0xc013, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+    0x002f, // TLS_RSA_WITH_AES_128_CBC_SHA
+    0x0035, // TLS_RSA_WITH_AES_256_CBC_SHA
+];
+
 /// The groups offered one at a time.
 const GROUPS: &[&dyn SupportedKxGroup] = &[
     kx_group::X25519,
@@ -98,8 +107,21 @@ enum Kind {
     Alpn(&'static str),
     /// All of a device's offer that rustls can make.
     Like(Restrict, Option<TlsVersion>),
+    /// A device's whole offer in a ClientHello of iotdoctor's own, when rustls can make none
+    /// of its suites, groups or schemes.
+    RawLike(Offer),
+    /// A device's version rustls cannot speak (TLS 1.0, 1.1), alone in a ClientHello of
+    /// iotdoctor's own with the device's suites of that version.
+    RawVersion(u16, Vec<u16>),
     /// A suite rustls cannot offer, alone in a ClientHello of iotdoctor's own.
     RawSuite(u16),
+    /// A device's group rustls lacks, alone in a ClientHello of iotdoctor's own with the
+    /// device's versions: a TLS 1.3 server names it in a HelloRetryRequest, a TLS 1.2 one in
+    /// its ServerKeyExchange.
+    RawGroup(u16, Vec<u16>),
+    /// A device's signature scheme rustls cannot verify, alone in a TLS 1.2 ClientHello of
+    /// iotdoctor's own: the ServerKeyExchange says what the server signed with.
+    RawScheme(u16),
     /// TLS 1.2 with max_fragment_length 512, in a ClientHello of iotdoctor's own.
     MaxFragment,
 }
@@ -109,8 +131,12 @@ impl Kind {
     fn offered(&self) -> Offered {
         match self {
             Kind::Version(version) => Offered::Version {
-                tls13: *version == TlsVersion::V13,
+                code: match version {
+                    TlsVersion::V13 => offer::TLS13,
+                    TlsVersion::V12 => offer::TLS12,
+                },
             },
+            Kind::RawVersion(code, _) => Offered::Version { code: *code },
             Kind::Suite(suite) => Offered::Suite {
                 code: u16::from(suite.suite()),
                 tls13: version_of(suite) == TlsVersion::V13,
@@ -125,8 +151,16 @@ impl Kind {
                 code: u16::from(group.name()),
                 // A hybrid post-quantum group exists only in TLS 1.3.
                 tls13_only: !group.usable_for_version(rustls::ProtocolVersion::TLSv1_2),
+                own: false,
+            },
+            Kind::RawGroup(code, versions) => Offered::Group {
+                code: *code,
+                tls13_only: versions == &[offer::TLS13],
+                own: true,
             },
             Kind::Scheme(scheme) => Offered::Scheme(u16::from(*scheme)),
+            Kind::RawLike(_) => Offered::Whole,
+            Kind::RawScheme(code) => Offered::Scheme(*code),
             Kind::Baseline | Kind::NoSni | Kind::Alpn(_) | Kind::Like(..) | Kind::MaxFragment => {
                 Offered::Other
             }
@@ -180,21 +214,9 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
     kinds.extend(UNTESTED_SUITES.iter().map(|&s| Kind::RawSuite(s)));
     kinds.push(Kind::MaxFragment);
     if let Some(device) = &options.like {
-        // The device's own suites that neither rustls nor the list above has, as the bound
-        // leaves room for (one connection is the device's whole offer).
+        // As the bound leaves room for (one connection is the device's whole offer).
         let room = MAX_CONNECTIONS.saturating_sub(kinds.len() + 1);
-        kinds.extend(
-            device
-                .suites
-                .iter()
-                .filter(|&&s| {
-                    s != offer::RENEGOTIATION_SCSV
-                        && !UNTESTED_SUITES.contains(&s)
-                        && !ALL_CIPHER_SUITES.iter().any(|r| u16::from(r.suite()) == s)
-                })
-                .take(room)
-                .map(|&s| Kind::RawSuite(s)),
-        );
+        kinds.extend(device_only(device).into_iter().take(room));
     }
     // An empty list would offer all rustls has: a device's offer of which rustls can make
     // nothing in one part is not tried together.
@@ -221,13 +243,8 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
         .into_iter()
         .find(|&(_, given, made)| !given && made);
         match none_of {
-            Some((what, _, _)) => {
-                together = Some(Check {
-                    name: "all of the device's offer that rustls can make, together".into(),
-                    detail: Some(format!("not tested: rustls can offer none of its {what}")),
-                    ..Check::default()
-                })
-            }
+            // The whole offer goes in a hello of iotdoctor's own instead.
+            Some(_) => kinds.push(Kind::RawLike(device.clone())),
             None => kinds.push(Kind::Like(restrict, tls)),
         }
     }
@@ -259,7 +276,12 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                     restrict = device.clone();
                     options_.tls = *tls;
                 }
-                Kind::RawSuite(_) | Kind::MaxFragment => {}
+                Kind::RawVersion(..)
+                | Kind::RawLike(_)
+                | Kind::RawSuite(_)
+                | Kind::RawGroup(..)
+                | Kind::RawScheme(_)
+                | Kind::MaxFragment => {}
             }
             Trial {
                 options: options_,
@@ -382,14 +404,33 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                 check.name = "all of the device's offer that rustls can make, together".into();
                 together = Some(check);
             }
+            Kind::RawLike(_) => {
+                check.name = "all of the device's offer, together".into();
+                together = Some(own_hello(check, transcript.as_ref()));
+            }
+            Kind::RawVersion(code, _) => {
+                check.name = codes::version(*code).to_string();
+                check.code = Some(*code);
+                probe.versions.push(own_hello(check, transcript.as_ref()));
+            }
             Kind::RawSuite(code) => {
                 check.name = codes::cipher_suite(*code).to_string();
                 check.code = Some(*code);
-                check.detail = Some(raw_detail(check.result, check.detail.as_deref()));
-                if check.result == Verdict::Accepted && check.version.is_none() {
-                    check.version = transcript.as_ref().and_then(hello_version);
-                }
-                probe.cipher_suites.push(check);
+                probe
+                    .cipher_suites
+                    .push(own_hello(check, transcript.as_ref()));
+            }
+            Kind::RawGroup(code, _) => {
+                check.name = codes::group(*code).to_string();
+                check.code = Some(*code);
+                probe.groups.push(own_hello(check, transcript.as_ref()));
+            }
+            Kind::RawScheme(code) => {
+                check.name = codes::signature_scheme(*code).to_string();
+                check.code = Some(*code);
+                probe
+                    .signature_schemes
+                    .push(own_hello(check, transcript.as_ref()));
             }
             Kind::MaxFragment => {
                 let tls12 = probe
@@ -455,6 +496,78 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
     Ok((report, code))
 }
 
+/// What of a device's offer neither rustls nor the probe's own list can offer, each alone in a
+/// ClientHello of iotdoctor's own: its old versions, then its groups, schemes and suites, in
+/// the order a bound on connections cuts them.
+fn device_only(device: &Offer) -> Vec<Kind> {
+    let versions = device.versions();
+    let mut kinds: Vec<Kind> = Vec::new();
+    let old_suites: Vec<u16> = device
+        .suites
+        .iter()
+        .copied()
+        .filter(|&s| raw_version(s) == TlsVersion::V12)
+        .collect();
+    for &version in versions.iter().filter(|&&v| v < offer::TLS12) {
+        kinds.push(Kind::RawVersion(version, old_suites.clone()));
+    }
+    let modern: Vec<u16> = versions
+        .iter()
+        .copied()
+        .filter(|&v| v >= offer::TLS12)
+        .collect();
+    for &group in &device.groups {
+        if GROUPS.iter().any(|g| u16::from(g.name()) == group) {
+            continue;
+        }
+        let with = if is_ffdhe(group) {
+            // In TLS 1.2 a finite-field group goes with DHE suites, which the servers it
+            // matters for choose by other rules (RFC 7919): only TLS 1.3 is asked.
+            if !modern.contains(&offer::TLS13) {
+                continue;
+            }
+            vec![offer::TLS13]
+        } else if modern.is_empty() {
+            vec![offer::TLS12]
+        } else {
+            modern.clone()
+        };
+        kinds.push(Kind::RawGroup(group, with));
+    }
+    // A TLS 1.3 server's signature is encrypted: only TLS 1.2 shows it.
+    if versions.contains(&offer::TLS12) {
+        for &scheme in &device.sigalgs {
+            if !SCHEMES.iter().any(|s| u16::from(*s) == scheme) {
+                kinds.push(Kind::RawScheme(scheme));
+            }
+        }
+    }
+    kinds.extend(
+        device
+            .suites
+            .iter()
+            .filter(|&&s| {
+                s != offer::RENEGOTIATION_SCSV
+                    && !UNTESTED_SUITES.contains(&s)
+                    && !ALL_CIPHER_SUITES.iter().any(|r| u16::from(r.suite()) == s)
+            })
+            .map(|&s| Kind::RawSuite(s)),
+    );
+    kinds
+}
+
+/// Whether a TLS 1.2 suite's key exchange is ECDHE, signed by the server.
+fn is_ecdhe(suite: u16) -> bool {
+    codes::cipher_suite(suite).name.is_some_and(|name| {
+        name.starts_with("TLS_ECDHE_ECDSA") || name.starts_with("TLS_ECDHE_RSA")
+    })
+}
+
+/// The finite-field Diffie-Hellman groups of RFC 7919 (ffdhe2048 .. ffdhe8192).
+fn is_ffdhe(group: u16) -> bool {
+    group >> 8 == 0x01
+}
+
 /// What of a device's offer rustls can make: its suites, groups and schemes that rustls has,
 /// and the one version when it offers only one.
 fn restrict_to(device: &Offer) -> (Restrict, Option<TlsVersion>) {
@@ -487,9 +600,20 @@ fn restrict_to(device: &Offer) -> (Restrict, Option<TlsVersion>) {
     (restrict, tls)
 }
 
+/// A check on a ClientHello of iotdoctor's own: its detail says the handshake was not
+/// completed, and an acceptance carries the version of the server's hello.
+fn own_hello(mut check: Check, transcript: Option<&Transcript>) -> Check {
+    check.detail = Some(raw_detail(check.result, check.detail.as_deref()));
+    if check.result == Verdict::Accepted && check.version.is_none() {
+        check.version = transcript.and_then(hello_version);
+    }
+    check
+}
+
 /// The device's offer item by item, each with what the server said to it offered alone.
 fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
     let mut items = Vec::new();
+    let bound = format!("not offered: the probe makes at most {MAX_CONNECTIONS} connections");
     let mut add = |what: &str, code: u16, name: String, probed: &[Check], untestable: &str| {
         let found = probed
             .iter()
@@ -507,45 +631,38 @@ fn like(device: &Offer, probe: &Probe, together: Check) -> Like {
     };
     for version in device.versions() {
         let name = codes::version(version).to_string();
-        add(
-            "version",
-            version,
-            name,
-            &probe.versions,
-            "rustls speaks only TLS 1.2 and 1.3",
-        );
+        add("version", version, name, &probe.versions, &bound);
     }
     for &suite in &device.suites {
         if suite == offer::RENEGOTIATION_SCSV {
             continue;
         }
         let name = codes::cipher_suite(suite).to_string();
-        add(
-            "cipher suite",
-            suite,
-            name,
-            &probe.cipher_suites,
-            "not offered: the probe makes at most 60 connections",
-        );
+        add("cipher suite", suite, name, &probe.cipher_suites, &bound);
     }
+    let tls12 = device.versions().contains(&offer::TLS12);
     for &group in &device.groups {
         let name = codes::group(group).to_string();
-        add(
-            "group",
-            group,
-            name,
-            &probe.groups,
-            "rustls cannot offer it",
-        );
+        let why = if is_ffdhe(group) && !device.versions().contains(&offer::TLS13) {
+            "not offered: in TLS 1.2 a finite-field group goes with DHE suites, chosen by other rules"
+        } else {
+            &bound
+        };
+        add("group", group, name, &probe.groups, why);
     }
     for &scheme in &device.sigalgs {
         let name = codes::signature_scheme(scheme).to_string();
+        let why = if tls12 {
+            &bound
+        } else {
+            "not offered: rustls cannot verify it, and a TLS 1.3 server's signature is encrypted"
+        };
         add(
             "signature scheme",
             scheme,
             name,
             &probe.signature_schemes,
-            "rustls cannot verify it",
+            why,
         );
     }
     Like {
@@ -578,6 +695,51 @@ fn raw_version(suite: u16) -> TlsVersion {
 /// when the offer names none.
 fn raw_offer(kind: &Kind) -> Option<(Offer, Vec<u16>)> {
     match kind {
+        Kind::RawVersion(version, suites) => Some((
+            Offer {
+                versions: vec![*version],
+                ..Offer::default()
+            },
+            if suites.is_empty() {
+                OLD_VERSION_SUITES.to_vec()
+            } else {
+                suites.clone()
+            },
+        )),
+        // rustls's suites: in TLS 1.2 all ECDHE, so that the group decides. A TLS 1.3 server
+        // answers the group alone (no key share) with a HelloRetryRequest naming it. A TLS 1.2
+        // client's groups also bound the curve of the server's ECDSA certificate (RFC 8422), so
+        // a TLS 1.2 hello lists iotdoctor's own groups after it: the ServerKeyExchange then
+        // shows whether the server took the device's group or passed it over.
+        Kind::RawGroup(group, versions) => Some((
+            Offer {
+                versions: versions.clone(),
+                groups: if versions.contains(&offer::TLS13) {
+                    vec![*group]
+                } else {
+                    std::iter::once(*group)
+                        .chain(offer::DEFAULT_GROUPS.iter().copied())
+                        .collect()
+                },
+                ..Offer::default()
+            },
+            offer::rustls_suites(),
+        )),
+        // ECDHE suites only: with RSA key exchange or PSK the server signs nothing, and its
+        // ServerHello would say nothing of the scheme.
+        Kind::RawScheme(scheme) => Some((
+            Offer {
+                versions: vec![offer::TLS12],
+                sigalgs: vec![*scheme],
+                ..Offer::default()
+            },
+            offer::rustls_suites()
+                .into_iter()
+                .chain(UNTESTED_SUITES.iter().copied())
+                .filter(|&s| raw_version(s) == TlsVersion::V12 && is_ecdhe(s))
+                .collect(),
+        )),
+        Kind::RawLike(device) => Some((device.clone(), offer::rustls_suites())),
         Kind::RawSuite(suite) => Some((
             Offer {
                 versions: vec![match raw_version(*suite) {

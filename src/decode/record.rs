@@ -25,13 +25,7 @@ pub const RECORD_HEADER: usize = 5;
 /// a reader wait for, or buffer, more than this per record.
 pub const MAX_BODY: usize = (1 << 14) + 2048;
 
-pub const CHANGE_CIPHER_SPEC: u8 = 20;
-pub const ALERT: u8 = 21;
-pub const HANDSHAKE: u8 = 22;
-pub const APPLICATION_DATA: u8 = 23;
-/// Heartbeat (RFC 6520): the last content type TLS defines up to 1.3. tls12_cid (25) and later
-/// are DTLS-only.
-pub const HEARTBEAT: u8 = 24;
+pub use crate::model::codes::{ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, HEARTBEAT};
 
 /// Record versions are 3.0 (SSL 3.0) to 3.4: TLS 1.0 to 1.3 are 3.1 to 3.4, and TLS 1.3 records
 /// carry 3.1 or 3.3 (RFC 8446 section 5.1).

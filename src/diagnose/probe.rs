@@ -4,20 +4,30 @@
 
 use serde::Serialize;
 
+use crate::model::codes::{ALERT, CHANGE_CIPHER_SPEC};
 use crate::model::{CloseKind, Handshake, Side, Transcript, TransportStage, What};
 
 /// What one probe connection offered alone, as the plain values its answer is held against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offered {
-    /// One version alone: TLS 1.3 when `tls13`, else TLS 1.2.
-    Version { tls13: bool },
+    /// One version alone, by its code (0x0301 TLS 1.0 .. 0x0304 TLS 1.3).
+    Version { code: u16 },
     /// One cipher suite alone with its own version (TLS 1.3 when `tls13`); `own` when in a
     /// ClientHello of iotdoctor's own, whose answer alone is read.
     Suite { code: u16, tls13: bool, own: bool },
-    /// One group alone; `tls13_only` for a group that exists only in TLS 1.3.
-    Group { code: u16, tls13_only: bool },
-    /// One signature scheme alone, for the server's signature.
+    /// One group alone; `tls13_only` for a group that exists only in TLS 1.3; `own` when in a
+    /// ClientHello of iotdoctor's own, which carries no key share for it.
+    Group {
+        code: u16,
+        tls13_only: bool,
+        own: bool,
+    },
+    /// One signature scheme alone, for the server's signature (read from its TLS 1.2
+    /// ServerKeyExchange or, when rustls made the handshake, its CertificateVerify).
     Scheme(u16),
+    /// A device's whole offer in a ClientHello of iotdoctor's own, which carries a key share
+    /// only on x25519 or secp256r1.
+    Whole,
     /// Nothing alone (the baseline, no SNI, an ALPN protocol, a device's whole offer,
     /// max_fragment_length): only whether the server answered counts.
     Other,
@@ -165,6 +175,8 @@ pub fn answer(transcript: &Transcript) -> (Verdict, Option<String>) {
 }
 
 /// The server's largest record on one connection.
+/// Alerts and change_cipher_spec are left out: a server that refused every connection sized
+/// nothing a device must hold.
 pub fn largest_record(transcript: &Transcript) -> Option<LargestRecord> {
     transcript
         .events
@@ -176,11 +188,16 @@ pub fn largest_record(transcript: &Transcript) -> Option<LargestRecord> {
                 length,
                 encrypted,
                 ..
-            } => Some(LargestRecord {
-                length: *length,
-                content_type: content_type.to_string(),
-                encrypted: *encrypted,
-            }),
+            } if ![CHANGE_CIPHER_SPEC, ALERT]
+                .map(u16::from)
+                .contains(&content_type.code) =>
+            {
+                Some(LargestRecord {
+                    length: *length,
+                    content_type: content_type.to_string(),
+                    encrypted: *encrypted,
+                })
+            }
             _ => None,
         })
         .max_by_key(|r| r.length)
@@ -331,15 +348,16 @@ pub fn mismatch(offered: Offered, transcript: &Transcript) -> Option<String> {
         _ => None,
     })?;
     let tls13 = version.code == 0x0304;
-    let wanted_tls13 = match offered {
-        Offered::Version { tls13 } | Offered::Suite { tls13, .. } => Some(tls13),
+    let wanted_version = match offered {
+        Offered::Version { code } => Some(code),
+        Offered::Suite { tls13, .. } => Some(if tls13 { 0x0304 } else { 0x0303 }),
         Offered::Group {
             tls13_only: true, ..
-        } => Some(true),
+        } => Some(0x0304),
         _ => None,
     };
-    if let Some(wanted) = wanted_tls13
-        && wanted != tls13
+    if let Some(wanted) = wanted_version
+        && wanted != version.code
     {
         return Some(format!("the server chose {version} instead"));
     }
@@ -385,16 +403,19 @@ pub fn mismatch(offered: Offered, transcript: &Transcript) -> Option<String> {
     }
 }
 
-/// A server that answers a TLS 1.3 ClientHello with a HelloRetryRequest has chosen its suite:
-/// it asks only for another key share. `None` for every other answer.
+/// A server that answers a TLS 1.3 ClientHello of iotdoctor's own with a HelloRetryRequest has
+/// chosen its suite, and names the group it wants a key share on (iotdoctor's own hello offers
+/// none for a group rustls lacks). `None` for every other answer.
 pub fn retried(offered: Offered, transcript: &Transcript) -> Option<(Verdict, Option<String>)> {
-    let Offered::Suite {
-        code: offered,
-        own: true,
-        ..
-    } = offered
-    else {
-        return None;
+    let (suite, group) = match offered {
+        Offered::Suite {
+            code, own: true, ..
+        } => (Some(code), None),
+        Offered::Group {
+            code, own: true, ..
+        } => (None, Some(code)),
+        Offered::Whole => (None, None),
+        _ => return None,
     };
     if transcript.events.iter().any(|e| {
         e.from == Side::Server
@@ -410,20 +431,48 @@ pub fn retried(offered: Offered, transcript: &Transcript) -> Option<(Verdict, Op
     }
     transcript.events.iter().find_map(|e| match &e.what {
         What::Handshake {
-            message: Handshake::HelloRetryRequest { cipher_suite, .. },
+            message:
+                Handshake::HelloRetryRequest {
+                    cipher_suite,
+                    key_share,
+                },
             ..
-        } if e.from == Side::Server => Some(if cipher_suite.code == offered {
-            (
+        } if e.from == Side::Server => Some(match (suite, group) {
+            (Some(suite), _) if cipher_suite.code == suite => (
                 Verdict::Accepted,
                 Some("its HelloRetryRequest chose it".to_string()),
-            )
-        } else {
-            (
+            ),
+            (Some(_), _) => (
                 Verdict::Refused,
                 Some(format!(
                     "its HelloRetryRequest chose {cipher_suite} instead"
                 )),
-            )
+            ),
+            (None, None) => (
+                Verdict::Accepted,
+                Some(match key_share {
+                    Some(share) => {
+                        format!("its HelloRetryRequest asked for a key share on {share}")
+                    }
+                    None => "it answered with a HelloRetryRequest".to_string(),
+                }),
+            ),
+            (None, group) => match key_share {
+                Some(share) if Some(share.code) == group => (
+                    Verdict::Accepted,
+                    Some("its HelloRetryRequest asked for a key share on it".to_string()),
+                ),
+                Some(share) => (
+                    Verdict::Refused,
+                    Some(format!(
+                        "its HelloRetryRequest asked for a key share on {share} instead"
+                    )),
+                ),
+                None => (
+                    Verdict::Unknown,
+                    Some("its HelloRetryRequest asked for no key share".to_string()),
+                ),
+            },
         }),
         _ => None,
     })
@@ -583,10 +632,14 @@ mod tests {
     fn a_server_hello_that_takes_something_else_is_a_mismatch() {
         let tls12 = server_hello(0x0303, 0xc02b, None);
         assert_eq!(
-            mismatch(Offered::Version { tls13: true }, &tls12).as_deref(),
+            mismatch(Offered::Version { code: 0x0304 }, &tls12).as_deref(),
             Some("the server chose TLSv1.2 instead")
         );
-        assert_eq!(mismatch(Offered::Version { tls13: false }, &tls12), None);
+        assert_eq!(
+            mismatch(Offered::Version { code: 0x0301 }, &tls12).as_deref(),
+            Some("the server chose TLSv1.2 instead")
+        );
+        assert_eq!(mismatch(Offered::Version { code: 0x0303 }, &tls12), None);
         let other_suite = Offered::Suite {
             code: 0xc02c,
             tls13: false,
@@ -621,6 +674,54 @@ mod tests {
             own: false,
         };
         assert_eq!(retried(rustls, &hello_retry(0x1301)), None);
+
+        // A group rustls lacks: the HelloRetryRequest names the group it wants a share on.
+        let group = |code| Offered::Group {
+            code,
+            tls13_only: false,
+            own: true,
+        };
+        let (verdict, detail) = retried(group(0x0018), &hello_retry(0x1301)).unwrap();
+        assert_eq!(verdict, Verdict::Accepted);
+        assert_eq!(
+            detail.as_deref(),
+            Some("its HelloRetryRequest asked for a key share on it")
+        );
+        let (verdict, detail) = retried(group(0x0019), &hello_retry(0x1301)).unwrap();
+        assert_eq!(verdict, Verdict::Refused);
+        assert_eq!(
+            detail.as_deref(),
+            Some("its HelloRetryRequest asked for a key share on secp384r1 instead")
+        );
+        let rustls_group = Offered::Group {
+            code: 0x0018,
+            tls13_only: false,
+            own: false,
+        };
+        assert_eq!(retried(rustls_group, &hello_retry(0x1301)), None);
+    }
+
+    #[test]
+    fn the_largest_record_leaves_out_alerts_and_change_cipher_spec() {
+        let record = |t: &mut Transcript, content_type: u8, length: u16| {
+            t.push(
+                1.0,
+                Side::Server,
+                What::Record {
+                    index: 1,
+                    content_type: codes::content_type(content_type),
+                    version: codes::version(0x0303),
+                    length,
+                    encrypted: false,
+                },
+            )
+        };
+        let mut refused = Transcript::default();
+        record(&mut refused, ALERT, 2);
+        record(&mut refused, CHANGE_CIPHER_SPEC, 1);
+        assert!(largest_record(&refused).is_none());
+        record(&mut refused, codes::HANDSHAKE, 1044);
+        assert_eq!(largest_record(&refused).map(|r| r.length), Some(1044));
     }
 
     #[test]

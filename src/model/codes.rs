@@ -43,13 +43,22 @@ pub fn version(code: u16) -> Named {
     Named::new(code, name)
 }
 
+/// The record content types.
+pub const CHANGE_CIPHER_SPEC: u8 = 20;
+pub const ALERT: u8 = 21;
+pub const HANDSHAKE: u8 = 22;
+pub const APPLICATION_DATA: u8 = 23;
+/// Heartbeat (RFC 6520): the last content type TLS defines up to 1.3. tls12_cid (25) and later
+/// are DTLS-only.
+pub const HEARTBEAT: u8 = 24;
+
 pub fn content_type(code: u8) -> Named {
     let name = match code {
-        20 => Some("change_cipher_spec"),
-        21 => Some("alert"),
-        22 => Some("handshake"),
-        23 => Some("application_data"),
-        24 => Some("heartbeat"),
+        CHANGE_CIPHER_SPEC => Some("change_cipher_spec"),
+        ALERT => Some("alert"),
+        HANDSHAKE => Some("handshake"),
+        APPLICATION_DATA => Some("application_data"),
+        HEARTBEAT => Some("heartbeat"),
         _ => None,
     };
     Named::new(code.into(), name)
@@ -84,6 +93,12 @@ pub fn cipher_suite_info(code: u16) -> Option<&'static tls_parser::TlsCipherSuit
 
 pub fn group(code: u16) -> Named {
     let name = match code {
+        // RFC 8422 deprecates these, but embedded stacks still offer them.
+        0x0012 => Some("secp192k1"),
+        0x0013 => Some("secp192r1"),
+        0x0014 => Some("secp224k1"),
+        0x0015 => Some("secp224r1"),
+        0x0016 => Some("secp256k1"),
         0x0017 => Some("secp256r1"),
         0x0018 => Some("secp384r1"),
         0x0019 => Some("secp521r1"),

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::style::Style;
+use super::text::wrapped;
 // The verdicts are diagnosis's types, as `Diagnosis` is: they are made there, rendered here.
 pub use crate::diagnose::probe::{
     Chain, ChainCertificate, ClientCertificate, Fragment, LargestRecord, MaxFragment, Verdict,
@@ -211,9 +212,19 @@ pub fn render(probe: &Probe, endpoint: &str, style: Style, out: &mut dyn Write) 
         for item in tested {
             line(out, style, item)?;
         }
-        if !untested.is_empty() {
-            let names: Vec<&str> = untested.iter().map(|c| c.name.as_str()).collect();
-            writeln!(out, "  {} not tested: {}", untested.len(), names.join(", "))?;
+        // The untested items by why, each reason once.
+        let mut reasons: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+        for item in untested {
+            let why = item.detail.as_deref();
+            match reasons.iter_mut().find(|(r, _)| *r == why) {
+                Some((_, names)) => names.push(&item.name),
+                None => reasons.push((why, vec![&item.name])),
+            }
+        }
+        for (why, names) in reasons {
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            let text = format!("{} not tested{why}: {}", names.len(), names.join(", "));
+            wrapped(out, style, "  ", 4, &text)?;
         }
     }
     for note in &probe.notes {
@@ -250,12 +261,13 @@ fn line(out: &mut dyn Write, style: Style, check: &Check) -> io::Result<()> {
         Verdict::Refused => style.error(word),
         _ => style.dim(word),
     };
-    let mut text = format!("  {:<48} {word}", check.name);
+    let mut text = word;
     if let Some(version) = &check.version {
         text.push_str(&format!(" ({version})"));
     }
     if let Some(detail) = &check.detail {
         text.push_str(&format!(": {detail}"));
     }
-    writeln!(out, "{text}")
+    // Continuations start under the verdict.
+    wrapped(out, style, &format!("  {:<48} ", check.name), 51, &text)
 }

@@ -26,6 +26,7 @@ mod like;
 mod openssl_agrees;
 mod output;
 mod probe;
+mod probe_device_only;
 mod probe_raw;
 mod real_client_certs;
 mod real_keylogs;
