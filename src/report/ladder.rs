@@ -20,6 +20,11 @@ pub fn render(transcript: &Transcript, style: Style, out: &mut dyn Write) -> io:
     .flatten()
     .collect::<Vec<_>>()
     .join(", ");
+    let negotiated = if negotiated.is_empty() {
+        "(nothing negotiated)".to_string()
+    } else {
+        negotiated
+    };
     writeln!(
         out,
         "{}  {}",

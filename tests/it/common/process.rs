@@ -27,10 +27,14 @@ pub fn poll_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// The built binary, with no colour or log level set from outside.
+/// The built binary, with no colour, width or log level set from outside: a shell that
+/// exports `COLUMNS` would otherwise move where text reports wrap.
 pub fn binary() -> Command {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("iotdoctor"));
-    command.env_remove("NO_COLOR").env_remove("RUST_LOG");
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .env_remove("COLUMNS");
     command
 }
 
