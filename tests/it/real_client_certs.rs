@@ -366,3 +366,50 @@ fn check_certs_a_leaf_of_the_given_pki_without_its_intermediate_stays_incomplete
     assert_eq!(code, 1);
     assert_eq!(top_cause(&report), Some("client-chain-incomplete"));
 }
+
+/// mosquitto names no CAs in its CertificateRequest: a leaf sent alone is either missing its
+/// intermediate or from a CA the broker does not accept. The CA given for the server is the one
+/// hint, and neither reading is claimed with more than a coin's confidence.
+#[test]
+fn connect_a_leaf_alone_to_a_broker_that_names_no_cas_keeps_both_readings() {
+    let broker = Mosquitto::start(MqttListener::Tls, "");
+    let causes = |name: &str| {
+        let (cert, key) = (pki(&format!("{name}.pem")), pki(&format!("{name}.key")));
+        let (code, report) = connect_with(broker.port(), "1.3", &cert, &key);
+        assert_eq!(code, 1, "{report:#}");
+        let ids = cause_ids(&report);
+        let confidence = |i: usize| {
+            report["diagnosis"]["causes"][i]["confidence"]
+                .as_f64()
+                .unwrap()
+        };
+        assert!(confidence(0) <= 0.5, "{report:#}");
+        (ids, report)
+    };
+
+    // The device's issuer, 'iotdoctor Test Intermediate CA', is of the organisation of the
+    // server's CA: likely the intermediate left out.
+    let (ids, report) = causes("client-ec");
+    assert_eq!(
+        ids[..2],
+        ["client-chain-incomplete", "client-ca-untrusted"],
+        "{report:#}"
+    );
+    let top = evidence(&report, 0);
+    assert!(top.contains("the server named no CAs"), "{top}");
+    assert!(
+        top.contains(
+            "belongs to 'iotdoctor test PKI', the organisation of the CA given for the server"
+        ),
+        "{top}"
+    );
+
+    // Issued by 'Unrelated Root CA' of 'some other PKI': nothing ties it to the server's CA.
+    let (ids, report) = causes("client-unrelated");
+    assert_eq!(
+        ids[..2],
+        ["client-ca-untrusted", "client-chain-incomplete"],
+        "{report:#}"
+    );
+    assert!(!all_evidence(&report).contains("the organisation of the CA given"));
+}

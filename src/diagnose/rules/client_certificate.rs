@@ -4,8 +4,8 @@
 use crate::credentials::chain::{Kinship, KnownCa, key_identifiers, kinship};
 use crate::credentials::{FindingId, Severity};
 use crate::diagnose::confidence::{
-    ALTERNATIVE, CERTAIN, FAIR, LIKELY, NEAR_CERTAIN, OTHERWISE_EXPLAINED, PLAUSIBLE, POSSIBLE,
-    PROBABLE, SEEN, STRONG, SUGGESTED, WEAK,
+    ALTERNATIVE, CERTAIN, DOUBTFUL, FAIR, LIKELY, NEAR_CERTAIN, OTHERWISE_EXPLAINED, PLAUSIBLE,
+    POSSIBLE, PROBABLE, SEEN, STRONG, SUGGESTED, WEAK,
 };
 use crate::model::certificate::short_dn;
 use crate::model::{CauseId, CloseKind, Side, What, WithheldReason};
@@ -342,6 +342,61 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                 )
                 .fix(format!("If '{issuer}' is an intermediate, send it after the device certificate (append it to the certificate file, or pass --chain).")),
             );
+        } else if chain.len() == 1 && ca_names.is_empty() {
+            // The server named no CAs: whether the leaf's issuer is an intermediate left out or
+            // a CA the server does not accept, only its log can say. The one hint is the CA
+            // given for the server: an issuer of its organisation is likely an intermediate of
+            // the same PKI.
+            let missing = short_dn(&leaf.issuer);
+            let given: Vec<KnownCa<'_>> = context
+                .trusted_cas
+                .iter()
+                .map(|subject| KnownCa {
+                    subject,
+                    key_id: None,
+                })
+                .collect();
+            let same_pki = match kinship(&leaf.issuer, None, &given) {
+                Kinship::SameOrganisation { organisation } => Some(organisation),
+                _ => None,
+            };
+            let (incomplete, untrusted) = if same_pki.is_some() {
+                (POSSIBLE, DOUBTFUL)
+            } else {
+                (DOUBTFUL, POSSIBLE)
+            };
+            let mut evidence = vec![
+                asked.clone(),
+                sent.clone(),
+                format!(
+                    "only the leaf was sent and the server named no CAs: if '{missing}' is an intermediate, the server cannot build the chain without it (unless it holds it itself)"
+                ),
+            ];
+            if let Some(organisation) = &same_pki {
+                evidence.push(format!(
+                    "'{missing}' belongs to '{organisation}', the organisation of the CA given for the server: likely an intermediate of the same PKI"
+                ));
+            }
+            evidence.push(rejected.clone());
+            out.push(
+                Proposal::new(
+                    CauseId::ClientChainIncomplete,
+                    incomplete * scale,
+                    with_further(evidence),
+                )
+                .fix(format!("If '{missing}' is an intermediate, send it after the device certificate (append it to the certificate file, or pass --chain).")),
+            );
+            out.push(Proposal::new(
+                CauseId::ClientCaUntrusted,
+                untrusted * scale,
+                with_further(vec![
+                    sent.clone(),
+                    format!(
+                        "if '{missing}' is itself a root, the server does not accept it: {named}"
+                    ),
+                    rejected.clone(),
+                ]),
+            ));
         } else if chain.len() == 1 && !ca_names.is_empty() {
             let missing = short_dn(&leaf.issuer);
             let mut evidence = vec![
