@@ -408,29 +408,19 @@ pub fn run(options: &Options) -> Result<(Report, u8), Error> {
                 check.name = "all of the device's offer, together".into();
                 together = Some(own_hello(check, transcript.as_ref()));
             }
-            Kind::RawVersion(code, _) => {
-                check.name = codes::version(*code).to_string();
+            Kind::RawVersion(code, _)
+            | Kind::RawSuite(code)
+            | Kind::RawGroup(code, _)
+            | Kind::RawScheme(code) => {
+                let (name, list): (fn(u16) -> codes::Named, _) = match kind {
+                    Kind::RawVersion(..) => (codes::version, &mut probe.versions),
+                    Kind::RawSuite(_) => (codes::cipher_suite, &mut probe.cipher_suites),
+                    Kind::RawGroup(..) => (codes::group, &mut probe.groups),
+                    _ => (codes::signature_scheme, &mut probe.signature_schemes),
+                };
+                check.name = name(*code).to_string();
                 check.code = Some(*code);
-                probe.versions.push(own_hello(check, transcript.as_ref()));
-            }
-            Kind::RawSuite(code) => {
-                check.name = codes::cipher_suite(*code).to_string();
-                check.code = Some(*code);
-                probe
-                    .cipher_suites
-                    .push(own_hello(check, transcript.as_ref()));
-            }
-            Kind::RawGroup(code, _) => {
-                check.name = codes::group(*code).to_string();
-                check.code = Some(*code);
-                probe.groups.push(own_hello(check, transcript.as_ref()));
-            }
-            Kind::RawScheme(code) => {
-                check.name = codes::signature_scheme(*code).to_string();
-                check.code = Some(*code);
-                probe
-                    .signature_schemes
-                    .push(own_hello(check, transcript.as_ref()));
+                list.push(own_hello(check, transcript.as_ref()));
             }
             Kind::MaxFragment => {
                 let tls12 = probe

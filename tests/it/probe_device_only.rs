@@ -25,6 +25,19 @@ fn item<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name}: {:#}", report["probe"]["like"]))
 }
 
+/// Asserts that the server's own table `section` ("groups") lists `name` with `result`.
+fn assert_listed(report: &Value, section: &str, name: &str, result: &str) {
+    let checks = &report["probe"][section];
+    assert!(
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == name && c["result"] == result),
+        "{name} {result}: {checks:#}"
+    );
+}
+
 fn detail(check: &Value) -> &str {
     check["detail"].as_str().unwrap_or("")
 }
@@ -88,19 +101,8 @@ fn a_tls12_devices_groups_rustls_lacks_are_read_from_the_server_key_exchange() {
         "{brainpool}"
     );
     // The same group in the server's own table, with rustls's groups.
-    let groups = report["probe"]["groups"].as_array().unwrap();
-    assert!(
-        groups
-            .iter()
-            .any(|g| g["name"] == "secp521r1" && g["result"] == "accepted"),
-        "{groups:?}"
-    );
-    assert!(
-        groups
-            .iter()
-            .any(|g| g["name"] == "x25519" && g["result"] == "refused"),
-        "{groups:?}"
-    );
+    assert_listed(&report, "groups", "secp521r1", "accepted");
+    assert_listed(&report, "groups", "x25519", "refused");
 }
 
 #[test]
@@ -154,11 +156,5 @@ fn an_old_devices_version_is_offered_alone() {
     let tls10 = item(&report, "version TLSv1.0");
     assert_eq!(tls10["result"], "accepted", "{tls10}");
     assert_eq!(tls10["version"], "TLSv1.0", "{tls10}");
-    let versions = report["probe"]["versions"].as_array().unwrap();
-    assert!(
-        versions
-            .iter()
-            .any(|v| v["name"] == "TLSv1.0" && v["result"] == "accepted"),
-        "{versions:?}"
-    );
+    assert_listed(&report, "versions", "TLSv1.0", "accepted");
 }

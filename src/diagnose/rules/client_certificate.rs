@@ -342,11 +342,10 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                 )
                 .fix(format!("If '{issuer}' is an intermediate, send it after the device certificate (append it to the certificate file, or pass --chain).")),
             );
-        } else if chain.len() == 1 && ca_names.is_empty() {
-            // The server named no CAs: whether the leaf's issuer is an intermediate left out or
-            // a CA the server does not accept, only its log can say. The one hint is the CA
-            // given for the server: an issuer of its organisation is likely an intermediate of
-            // the same PKI.
+        } else if chain.len() == 1 {
+            // Only the leaf: its issuer is an intermediate left out, or a CA the server does
+            // not accept. The organisation of a CA the server named (or, when it named none, of
+            // the CA given for the server) is the hint that it is an intermediate under it.
             let missing = short_dn(&leaf.issuer);
             let given: Vec<KnownCa<'_>> = context
                 .trusted_cas
@@ -356,25 +355,56 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                     key_id: None,
                 })
                 .collect();
-            let same_pki = match kinship(&leaf.issuer, None, &given) {
+            let (kin, whose) = if ca_names.is_empty() {
+                (
+                    kinship(&leaf.issuer, None, &given),
+                    "the CA given for the server: likely an intermediate of the same PKI",
+                )
+            } else {
+                (
+                    top_kinship,
+                    "a CA the server named: likely an intermediate under it",
+                )
+            };
+            let same_organisation = match kin {
                 Kinship::SameOrganisation { organisation } => Some(organisation),
                 _ => None,
             };
-            let (incomplete, untrusted) = if same_pki.is_some() {
-                (POSSIBLE, DOUBTFUL)
-            } else {
-                (DOUBTFUL, POSSIBLE)
+            // Without names only a coin's confidence either way, the hint deciding the order.
+            let (incomplete, untrusted) = match (ca_names.is_empty(), &same_organisation) {
+                (false, _) => (PLAUSIBLE, ALTERNATIVE),
+                (true, Some(_)) => (POSSIBLE, DOUBTFUL),
+                (true, None) => (DOUBTFUL, POSSIBLE),
             };
-            let mut evidence = vec![
-                asked.clone(),
-                sent.clone(),
-                format!(
-                    "only the leaf was sent and the server named no CAs: if '{missing}' is an intermediate, the server cannot build the chain without it (unless it holds it itself)"
-                ),
-            ];
-            if let Some(organisation) = &same_pki {
+            let (only_leaf, fix, root) = if ca_names.is_empty() {
+                (
+                    format!(
+                        "only the leaf was sent and the server named no CAs: if '{missing}' is an intermediate, the server cannot build the chain without it (unless it holds it itself)"
+                    ),
+                    format!(
+                        "If '{missing}' is an intermediate, send it after the device certificate (append it to the certificate file, or pass --chain)."
+                    ),
+                    format!(
+                        "if '{missing}' is itself a root, the server does not accept it: {named}"
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "only the leaf was sent: if '{missing}' is an intermediate under a named CA, the server cannot build the chain without it"
+                    ),
+                    format!(
+                        "Send the intermediate '{missing}' after the device certificate (append it to the certificate file, or pass --chain)."
+                    ),
+                    format!(
+                        "if '{missing}' is itself a root, it is not one the server named: {named}"
+                    ),
+                )
+            };
+            let mut evidence = vec![asked.clone(), sent.clone(), only_leaf];
+            if let Some(organisation) = &same_organisation {
                 evidence.push(format!(
-                    "'{missing}' belongs to '{organisation}', the organisation of the CA given for the server: likely an intermediate of the same PKI"
+                    "'{missing}' belongs to '{organisation}', the organisation of {whose}"
                 ));
             }
             evidence.push(rejected.clone());
@@ -384,51 +414,12 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                     incomplete * scale,
                     with_further(evidence),
                 )
-                .fix(format!("If '{missing}' is an intermediate, send it after the device certificate (append it to the certificate file, or pass --chain).")),
+                .fix(fix),
             );
             out.push(Proposal::new(
                 CauseId::ClientCaUntrusted,
                 untrusted * scale,
-                with_further(vec![
-                    sent.clone(),
-                    format!(
-                        "if '{missing}' is itself a root, the server does not accept it: {named}"
-                    ),
-                    rejected.clone(),
-                ]),
-            ));
-        } else if chain.len() == 1 && !ca_names.is_empty() {
-            let missing = short_dn(&leaf.issuer);
-            let mut evidence = vec![
-                asked.clone(),
-                sent.clone(),
-                format!(
-                    "only the leaf was sent: if '{missing}' is an intermediate under a named CA, the server cannot build the chain without it"
-                ),
-            ];
-            if let Kinship::SameOrganisation { organisation } = &top_kinship {
-                evidence.push(format!(
-                    "'{missing}' belongs to '{organisation}', the organisation of a CA the server named: likely an intermediate under it"
-                ));
-            }
-            evidence.push(rejected.clone());
-            out.push(
-                Proposal::new(
-                    CauseId::ClientChainIncomplete,
-                    PLAUSIBLE * scale,
-                    with_further(evidence),
-                )
-                .fix(format!("Send the intermediate '{missing}' after the device certificate (append it to the certificate file, or pass --chain).")),
-            );
-            out.push(Proposal::new(
-                CauseId::ClientCaUntrusted,
-                ALTERNATIVE * scale,
-                vec![
-                    sent.clone(),
-                    format!(
-                        "if '{missing}' is itself a root, it is not one the server named: {named}"
-                    ),
-                ],
+                vec![sent.clone(), root],
             ));
         } else {
             out.push(Proposal::new(
