@@ -29,7 +29,7 @@ pub enum CauseId {
     ClientCertUsage,
     /// The server reports the certificate revoked or inactive.
     ClientCertRevoked,
-    /// The server chain does not verify against the CA given.
+    /// The client does not trust the CA of the server's chain.
     ServerCaUntrusted,
     /// The server did not send the intermediates needed.
     ServerChainIncomplete,
@@ -170,7 +170,7 @@ pub const CAUSES: &[CauseInfo] = &[
     },
     CauseInfo {
         id: CauseId::ServerCaUntrusted,
-        summary: "the server's chain does not verify against the CA given",
+        summary: "the client does not trust the CA of the server's chain",
         fixes: &[
             "Give the CA certificate that issued the server's chain (for AWS IoT ATS endpoints: Amazon Root CA 1 for RSA, Amazon Root CA 3 for ECC).",
         ],

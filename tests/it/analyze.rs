@@ -124,20 +124,49 @@ fn a_signature_that_does_not_verify_is_shown_in_the_transcript() {
 
 #[test]
 fn tls13_without_keys_says_what_is_hidden_with_low_confidence() {
-    for capture in [
-        "no-cert-tls13",
-        "key-mismatch-tls13",
-        "wolfssl-late-cert-tls13",
+    let (code, report) = analyze("key-mismatch-tls13", &[]);
+    assert_eq!(code, 1);
+    let cause = &handshake(&report)["diagnosis"]["causes"][0];
+    assert_eq!(cause["id"], "alert-unexplained", "{cause:#}");
+    assert!(cause["confidence"].as_f64().unwrap() < 0.5);
+    let evidence = cause["evidence"].to_string();
+    assert!(evidence.contains("the size of an alert"), "{evidence}");
+    assert!(cause["fixes"].to_string().contains("--keylog"), "{cause:#}");
+}
+
+/// Without keys, an empty Certificate still shows in its size: 8 bytes of plaintext, then a
+/// Finished, no CertificateVerify. OpenSSL and wolfSSL (the certificate loaded after
+/// `wolfSSL_new()`) alike.
+#[test]
+fn tls13_without_keys_an_empty_certificate_is_read_from_its_size() {
+    for (capture, sizes) in [
+        ("no-cert-tls13", "25 and 69"),
+        ("wolfssl-late-cert-tls13", "25 and 53"),
+        ("ccm-tls13-no-cert", "25 and 53"),
     ] {
         let (code, report) = analyze(capture, &[]);
         assert_eq!(code, 1, "{capture}");
         let cause = &handshake(&report)["diagnosis"]["causes"][0];
-        assert_eq!(cause["id"], "alert-unexplained", "{capture}: {cause:#}");
-        assert!(cause["confidence"].as_f64().unwrap() < 0.5);
+        assert_eq!(cause["id"], "client-cert-not-sent", "{capture}: {cause:#}");
+        let confidence = cause["confidence"].as_f64().unwrap();
+        assert!((0.5..0.95).contains(&confidence), "{capture}: {confidence}");
         let evidence = cause["evidence"].to_string();
-        assert!(evidence.contains("the size of an alert"), "{evidence}");
-        assert!(cause["fixes"].to_string().contains("--keylog"), "{cause:#}");
+        assert!(
+            evidence.contains(&format!(
+                "encrypted records of {sizes} bytes: exactly an empty Certificate"
+            )),
+            "{capture}: {evidence}"
+        );
+        assert!(
+            evidence.contains("the size of an alert"),
+            "{capture}: {evidence}"
+        );
     }
+    // With its key log the same capture is certain, from the decrypted messages themselves.
+    let (_, report) = analyze("no-cert-tls13", &["--keylog", &pcap("no-cert-tls13.keys")]);
+    let cause = &handshake(&report)["diagnosis"]["causes"][0];
+    assert_eq!(cause["id"], "client-cert-not-sent", "{cause:#}");
+    assert!(cause["confidence"].as_f64().unwrap() >= 0.95, "{cause:#}");
 }
 
 /// Seen without keys, the end of a good TLS 1.3 session can look like a refusal: the client's
@@ -160,18 +189,15 @@ fn tls13_sessions_that_end_well_are_ok_whichever_side_closes_first() {
 fn tls13_client_data_before_the_refusal_does_not_hide_it() {
     let (code, report) = analyze("no-cert-tls13-with-data", &[]);
     assert_eq!(code, 1, "{report:#}");
-    assert_eq!(top(&report), Some("alert-unexplained"));
+    assert_eq!(top(&report), Some("client-cert-not-sent"));
     let cause = &handshake(&report)["diagnosis"]["causes"][0];
-    assert!(cause["confidence"].as_f64().unwrap() < 0.5);
+    assert!(cause["confidence"].as_f64().unwrap() < 0.95);
     assert!(
         cause["evidence"]
             .to_string()
-            .contains("most likely the server rejected the client's certificate"),
+            .contains("began with encrypted records of 25 and 69 bytes"),
         "{cause:#}"
     );
-    let (code, report) = with_keys("no-cert-tls13-with-data");
-    assert_eq!(code, 1);
-    assert_eq!(top(&report), Some("client-cert-not-sent"));
 }
 
 /// A TLS 1.3 client that refuses the server's chain answers the server's encrypted flight with
@@ -408,8 +434,8 @@ fn many_handshakes_in_one_pcapng_each_get_their_verdict() {
         "client-key-mismatch",
         "client-key-mismatch",
         "client-cert-not-sent",
-        // wolfSSL wrote no key log: TLS 1.3 stays opaque.
-        "alert-unexplained",
+        // wolfSSL wrote no key log: its empty Certificate is read from its size.
+        "client-cert-not-sent",
         "not-tls",
         "ok",
         "ok",
@@ -607,5 +633,35 @@ fn a_flood_of_small_records_is_counted_past_what_is_kept_of_a_connection() {
                 assert_eq!(closes, 2, "{what}");
             }
         }
+    }
+}
+
+/// An mbedTLS device whose CA file holds another PKI's root refuses the server's chain with
+/// alert 48. Checked with `--ca` and the server's real root, the chain passes iotdoctor's own
+/// check: the refusal is still the device's trust store, never the server's close after the
+/// alert.
+#[test]
+fn a_device_refusing_a_chain_that_passes_with_ca_is_its_trust_store() {
+    let root = pki("root-ca.pem");
+    for extra in [&[][..], &["--ca", root.as_str()][..]] {
+        let (code, report) = analyze("mbedtls-wrong-ca-tls12", extra);
+        assert_eq!(code, 1, "{extra:?}");
+        assert_eq!(
+            top(&report),
+            Some("server-ca-untrusted"),
+            "{extra:?}: {report:#}"
+        );
+        assert!(
+            !causes(&report).contains(&"peer-closed".to_string()),
+            "{extra:?}: the server's close after the client's fatal alert is no cause: {:?}",
+            causes(&report)
+        );
+        let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert!(evidence.contains("alert 48 unknown_ca"), "{evidence}");
+        assert_eq!(
+            evidence.contains("iotdoctor's own check of the server's chain passed"),
+            !extra.is_empty(),
+            "{extra:?}: {evidence}"
+        );
     }
 }

@@ -542,10 +542,11 @@ fn a_tls13_refusal_is_seen_whoever_closes_and_whether_the_close_was_captured() {
     for (what, damaged) in [("no FINs", no_fins), ("client FIN first", client_first)] {
         let report = analyze(&damaged, &[]);
         let (id, confidence, evidence) = top_cause(only_handshake(&report));
-        assert_eq!(id, "alert-unexplained", "{what}: {evidence}");
-        assert!(confidence < 0.5, "{what}");
+        assert_eq!(id, "client-cert-not-sent", "{what}: {evidence}");
+        assert!(confidence < 0.95, "{what}");
         assert!(
-            evidence.contains("most likely the server rejected the client's certificate"),
+            evidence.contains("exactly an empty Certificate")
+                && evidence.contains("the size of an alert"),
             "{what}: {evidence}"
         );
     }

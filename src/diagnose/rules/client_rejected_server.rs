@@ -69,17 +69,34 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             "{line}, right after the server's encrypted flight (TLS 1.3, {hidden}: its Certificate is in it) and before any flight of the client's own"
         )
     };
+    // In a capture checked with --ca, iotdoctor's own check may pass where the device's failed:
+    // the device checks against something else than it was given.
+    let passed_here = f.verification.filter(|v| v.1).map(|(i, ..)| {
+        let differs = match alert.code {
+            48 => "the device's CA store lacks the CA that iotdoctor was given",
+            45 => "the device's clock, or the validity it checks, differs",
+            _ => "the device's CA store, its clock or the name it checks differs",
+        };
+        format!(
+            "iotdoctor's own check of the server's chain passed ({}, against the CA given with --ca and the name asked for): {differs}",
+            f.at(i)
+        )
+    });
+    let evidence = || -> Vec<String> {
+        std::iter::once(after_certificate.clone())
+            .chain(passed_here.clone())
+            .collect()
+    };
     match alert.code {
         48 | 42 | 46 | 43 => match only_leaf_sent(chain) {
             Some(leaf) => {
                 let issuer = short_dn(&leaf.issuer);
+                let mut evidence = evidence();
+                evidence.push(format!("the server sent only its certificate '{}', not its issuer '{issuer}': a client that trusts the root above '{issuer}' cannot build the chain", leaf.short_name()));
                 out.push(Proposal::new(
                     CauseId::ServerChainIncomplete,
                     confidence - SHADE,
-                    vec![
-                        after_certificate.clone(),
-                        format!("the server sent only its certificate '{}', not its issuer '{issuer}': a client that trusts the root above '{issuer}' cannot build the chain", leaf.short_name()),
-                    ],
+                    evidence,
                 ));
                 out.push(Proposal::new(
                     CauseId::ServerCaUntrusted,
@@ -92,13 +109,13 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             None => out.push(Proposal::new(
                 CauseId::ServerCaUntrusted,
                 confidence,
-                vec![after_certificate.clone()],
+                evidence(),
             )),
         },
         45 => out.push(Proposal::new(
             CauseId::ServerCertExpired,
             PROBABLE,
-            vec![line],
+            std::iter::once(line).chain(passed_here).collect(),
         )),
         _ => {}
     }

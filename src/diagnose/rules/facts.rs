@@ -15,6 +15,13 @@ pub(super) struct AlertAt<'a> {
     pub(super) event: &'a Event,
 }
 
+impl AlertAt<'_> {
+    /// Sent at level fatal: the connection ends with it.
+    pub(super) fn is_fatal(&self) -> bool {
+        matches!(&self.event.what, What::Alert { level, .. } if level.code == 2)
+    }
+}
+
 /// The facts of a transcript the rules reason with, gathered once.
 pub(super) struct Facts<'a> {
     pub(super) events: &'a [Event],
@@ -358,6 +365,40 @@ impl<'a> Facts<'a> {
             Some(0x1305) => 2 + 1 + 8,
             _ => 2 + 1 + 16,
         }
+    }
+
+    /// TLS 1.3 seen from outside: the client's flight before the server's record at `reply`,
+    /// when its sizes are exactly an empty Certificate (8 bytes: the header, an empty context and
+    /// an empty list) and a Finished, with no CertificateVerify between them, in two records or
+    /// in one (data may follow). Returns the event index of the flight's first record and the
+    /// flight's sizes.
+    pub(super) fn empty_certificate_flight(&self, reply: usize) -> Option<(usize, Vec<u16>)> {
+        let flight = self.client_flight()?;
+        let sizes: Vec<u16> = self
+            .encrypted_records
+            .iter()
+            .filter(|(i, from, _)| *from == Side::Client && *i >= flight && *i < reply)
+            .map(|(_, _, length)| *length)
+            .collect();
+        // Each record adds the content type and the tag to its plaintext.
+        let overhead = self.unpadded_alert() - 2;
+        let hash = if self.cipher_suite == Some(0x1302) {
+            48
+        } else {
+            32
+        };
+        let (certificate, finished) = (8, 4 + hash);
+        let separate = [certificate + overhead, finished + overhead];
+        let together = [certificate + finished + overhead];
+        // Data may follow the Finished before the server's verdict arrives.
+        let flight_sizes = if sizes.starts_with(&separate) {
+            separate.to_vec()
+        } else if sizes.starts_with(&together) {
+            together.to_vec()
+        } else {
+            return None;
+        };
+        Some((flight, flight_sizes))
     }
 
     /// Whether an encrypted TLS 1.3 record has exactly the size of an unpadded alert. Padding

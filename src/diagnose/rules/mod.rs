@@ -78,9 +78,15 @@ const RULES: &[Rule] = &[
     Rule {
         name: "client-rejected-server",
         run: client_rejected_server::rule,
-        // iotdoctor's own verdict on the server's certificate, when there is one, says more than
-        // the client's alert: server-certificate explains it.
-        silent_when: |input, _| input.facts.verification.is_some(),
+        // iotdoctor's own verdict on the server's certificate says more than the client's alert
+        // when it failed (server-certificate explains it), or when iotdoctor was the client. In
+        // a capture, a chain that passes iotdoctor's check and not the device's is this rule's.
+        silent_when: |input, _| {
+            input
+                .facts
+                .verification
+                .is_some_and(|(_, ok, ..)| !ok || !input.context.observed)
+        },
     },
     Rule {
         name: "server-certificate",

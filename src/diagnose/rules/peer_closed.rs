@@ -12,8 +12,13 @@ pub(super) fn rule(input: &Input<'_>, made: &[Proposal], out: &mut Vec<Proposal>
     let Some((i, how)) = f.server_close else {
         return;
     };
-    // A close after the server accepted the handshake, or after the client's own, is no refusal.
-    if f.server_accepted || f.client_ended.is_some_and(|ours| ours < i) {
+    // A close after the server accepted the handshake, or after the client's own close or
+    // fatal alert, is no refusal.
+    if f.server_accepted
+        || f.client_ended.is_some_and(|ours| ours < i)
+        || f.client_alert
+            .is_some_and(|alert| alert.index < i && alert.is_fatal())
+    {
         return;
     }
     let last_sent = f.events[..i]

@@ -1,6 +1,6 @@
 //! TLS 1.3 seen without keys: the record sizes are all that is left to read a refusal from.
 
-use crate::diagnose::confidence::ALTERNATIVE;
+use crate::diagnose::confidence::{ALTERNATIVE, PROBABLE};
 use crate::model::CauseId;
 
 use super::{Input, Proposal};
@@ -11,44 +11,73 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
     let Some((reply, length)) = f.opaque_rejection() else {
         return;
     };
+    let hidden = match f.key_log_problem {
+        // A key log was given, and the decoder said why it did not help.
+        Some((at, why)) => format!(
+            "TLS 1.3 encrypts everything after the ServerHello and the key log given does not decrypt \
+             this connection: {why} ({}); the certificates, the CertificateRequest and the alerts are \
+             not visible",
+            f.at(at)
+        ),
+        None => "TLS 1.3 encrypts everything after the ServerHello and no key log was given: the \
+                 certificates, the CertificateRequest and the alerts are not visible"
+            .into(),
+    };
+    let answer = format!(
+        "after the client's last flight the server sent one encrypted record of {length} bytes ({}), the size \
+         of an alert, and nothing more{}",
+        f.at(reply),
+        if f.server_close.is_some_and(|(close, _)| close > reply) {
+            ": it closed the connection"
+        } else {
+            ""
+        }
+    );
+    let keylog = if f.key_log_problem.is_some() {
+        "Give analyze --keylog the key log the client wrote during this very capture (SSLKEYLOGFILE, or iotdoctor \
+         connect --keylog): its lines must carry this connection's client random."
+    } else {
+        "Capture again with the client's key log (SSLKEYLOGFILE, or iotdoctor connect --keylog) and run analyze --keylog FILE."
+    };
+    if let Some((flight, sizes)) = f.empty_certificate_flight(reply) {
+        // The sizes tell the one thing that matters: the client had no certificate to send.
+        let sizes = sizes
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ");
+        out.push(Proposal::new(
+            CauseId::ClientCertNotSent,
+            PROBABLE,
+            vec![
+                hidden,
+                format!(
+                    "the client's flight ({}) began with encrypted records of {sizes} bytes: exactly an empty \
+                     Certificate (8 bytes: no certificate at all) and a Finished, with no CertificateVerify \
+                     between them; a client sends a Certificate only when the server asks for one",
+                    f.at(flight)
+                ),
+                answer,
+                "record sizes are read as sent without padding, which TLS stacks rarely add: the key log would \
+                 confirm it"
+                    .into(),
+            ],
+        ));
+        return;
+    }
     out.push(
         Proposal::new(
             CauseId::AlertUnexplained,
             ALTERNATIVE,
             vec![
-                match f.key_log_problem {
-                    // A key log was given, and the decoder said why it did not help.
-                    Some((at, why)) => format!(
-                        "TLS 1.3 encrypts everything after the ServerHello and the key log given does not decrypt \
-                         this connection: {why} ({}); the certificates, the CertificateRequest and the alerts are \
-                         not visible",
-                        f.at(at)
-                    ),
-                    None => "TLS 1.3 encrypts everything after the ServerHello and no key log was given: the \
-                             certificates, the CertificateRequest and the alerts are not visible"
-                        .into(),
-                },
-                format!(
-                    "after the client's last flight the server sent one encrypted record of {length} bytes ({}), the size \
-                     of an alert, and nothing more{}",
-                    f.at(reply),
-                    if f.server_close.is_some_and(|(close, _)| close > reply) {
-                        ": it closed the connection"
-                    } else {
-                        ""
-                    }
-                ),
+                hidden,
+                answer,
                 "most likely the server rejected the client's certificate (none sent, an untrusted CA, or a key that \
                  does not match): the key log would tell which"
                     .into(),
             ],
         )
-        .fix(if f.key_log_problem.is_some() {
-            "Give analyze --keylog the key log the client wrote during this very capture (SSLKEYLOGFILE, or iotdoctor \
-             connect --keylog): its lines must carry this connection's client random."
-        } else {
-            "Capture again with the client's key log (SSLKEYLOGFILE, or iotdoctor connect --keylog) and run analyze --keylog FILE."
-        }),
+        .fix(keylog),
     );
 }
 
@@ -130,6 +159,39 @@ pub(super) mod tests {
         // AES-CCM-8: an 8-byte tag, an alert of 11 bytes.
         assert_eq!(refused(0x1305, 45, 11), Some(CauseId::AlertUnexplained));
         assert_eq!(refused(0x1305, 45, 19), None);
+    }
+
+    #[test]
+    fn an_empty_certificate_is_read_from_its_size_under_each_suite() {
+        let top = |suite, client: &[u16]| {
+            causes_of(&tls13_outside(0x0304, suite, client, &[19]))
+                .first()
+                .map(|c| c.id)
+        };
+        let top_ccm8 = |client: &[u16]| {
+            causes_of(&tls13_outside(0x0304, 0x1305, client, &[11]))
+                .first()
+                .map(|c| c.id)
+        };
+        // An empty Certificate is 8 bytes; a Finished 4 and the hash; each record adds the
+        // content type and the tag.
+        assert_eq!(top(0x1301, &[25, 53]), Some(CauseId::ClientCertNotSent));
+        assert_eq!(top(0x1302, &[25, 69]), Some(CauseId::ClientCertNotSent));
+        assert_eq!(
+            top(0x1301, &[61]),
+            Some(CauseId::ClientCertNotSent),
+            "in one record"
+        );
+        assert_eq!(
+            top(0x1301, &[25, 53, 23]),
+            Some(CauseId::ClientCertNotSent),
+            "data after it"
+        );
+        assert_eq!(top_ccm8(&[17, 45]), Some(CauseId::ClientCertNotSent));
+        // A certificate and its CertificateVerify: which of them the server refused is hidden.
+        assert_eq!(top(0x1301, &[600, 97, 53]), Some(CauseId::AlertUnexplained));
+        // A SHA-256 Finished where the suite's is SHA-384: not these messages.
+        assert_eq!(top(0x1302, &[25, 53]), Some(CauseId::AlertUnexplained));
     }
 
     #[test]
