@@ -171,10 +171,15 @@ fn render_event(event: &Event, style: Style, out: &mut dyn Write) -> io::Result<
             line.arrow(out, &text, &where_(*record, *seen))
         }
         What::Verification { ok, detail, .. } => {
+            // Each side verifies the other's certificate.
+            let whose = match event.from {
+                Side::Client => "server",
+                Side::Server => "client",
+            };
             let text = if *ok {
-                style.good(&format!("server certificate accepted: {detail}"))
+                style.good(&format!("{whose} certificate accepted: {detail}"))
             } else {
-                style.error(&format!("server certificate REJECTED: {detail}"))
+                style.error(&format!("{whose} certificate REJECTED: {detail}"))
             };
             line.local(out, &text)
         }
@@ -452,6 +457,34 @@ mod tests {
     fn colour_codes_take_no_width() {
         assert_eq!(visible_len("\x1b[31mabc\x1b[0m"), 3);
         assert_eq!(visible_len("abc"), 3);
+    }
+
+    #[test]
+    fn each_side_verifies_the_others_certificate() {
+        let mut transcript = Transcript::default();
+        for from in [Side::Client, Side::Server] {
+            transcript.push(
+                1.0,
+                from,
+                What::Verification {
+                    ok: true,
+                    detail: "it verifies".into(),
+                    problem: None,
+                },
+            );
+        }
+        let mut out = Vec::new();
+        render(&transcript, Style::plain(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        // connect and analyze verify the server's; serve verifies the device's.
+        assert!(
+            text.contains("* server certificate accepted: it verifies"),
+            "{text}"
+        );
+        assert!(
+            text.contains("client certificate accepted: it verifies *"),
+            "{text}"
+        );
     }
 
     fn local_lines(from: Side, text: &str) -> Vec<String> {
