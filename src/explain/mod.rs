@@ -928,6 +928,8 @@ static TEXTS: LazyLock<Vec<Text>> = LazyLock::new(|| {
             push(name, Hit::Alert(code), true);
         }
     }
+    // GnuTLS's alert texts ("Handshake failed") are an alert only where the line says so
+    // ("Received alert [40]: Handshake failed"): see `about_an_alert`.
     for (code, _, name) in tables::GNUTLS_ALERTS {
         push(name, Hit::Alert(*code), true);
     }
@@ -986,6 +988,13 @@ fn text_hits(query: &str, stack: Option<Stack>) -> Vec<Hit> {
         .iter()
         .filter(|t| t.hit.stack() == Stack::Tls || allows(stack, t.hit.stack()))
         .collect();
+    // An alert's name or GnuTLS's text for it inside a longer line is that alert only where
+    // the line speaks of an alert: "mbedtls_ssl_handshake failed" is no handshake_failure.
+    let speaks_of_alert = q.split(' ').any(|word| word == "alert");
+    let all: Vec<&Text> = all
+        .into_iter()
+        .filter(|t| speaks_of_alert || !about_an_alert(t, &q))
+        .collect();
     let exact: Vec<&Text> = all.iter().copied().filter(|t| t.text == q).collect();
     let inside: Vec<&Text> = all
         .iter()
@@ -1034,6 +1043,17 @@ fn text_hits(query: &str, stack: Option<Stack>) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// Whether `text` can match `q` only as the name of an alert: an alert's name in words matched
+/// by anything but the whole query, or GnuTLS's text for an alert, whose words ("Handshake
+/// failed", "Decryption failed") are also how other lines say other things.
+fn about_an_alert(text: &Text, q: &str) -> bool {
+    let Hit::Alert(code) = text.hit else {
+        return false;
+    };
+    let own_name = alert_name(code).is_some_and(|name| normalize(name) == text.text);
+    !own_name || text.text != q
 }
 
 /// The stacks a log line names.

@@ -1094,3 +1094,31 @@ fn err_get_error_printed_in_decimal_is_an_openssl_packed_code() {
             .all(|r| r.name != "SSL_R_SSLV3_ALERT_BAD_CERTIFICATE")
     );
 }
+
+#[test]
+fn a_generic_handshake_failed_is_no_alert_unless_the_line_says_alert() {
+    // "handshake failed" is GnuTLS's text for alert 40, and every stack's word for any failed
+    // handshake: only a line that speaks of an alert is read as one.
+    for query in [
+        "handshake failed",
+        "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED",
+        "mbedtls_ssl_handshake failed",
+    ] {
+        assert!(
+            !has(&lookup(query, None), Stack::Tls, "handshake_failure"),
+            "{query}: {:?}",
+            names(&lookup(query, None))
+        );
+    }
+    for query in [
+        "*** Received alert [40]: Handshake failed",
+        "handshake failure",
+        "handshake_failure",
+    ] {
+        assert!(
+            has(&lookup(query, None), Stack::Tls, "handshake_failure"),
+            "{query}: {:?}",
+            names(&lookup(query, None))
+        );
+    }
+}
