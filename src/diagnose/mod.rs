@@ -151,11 +151,12 @@ pub fn diagnose(
 /// same, something else stopped it, and that is the cause to fix first. What the chain's
 /// verification found is set aside, not dropped.
 fn set_aside_server_chain(diagnosis: &mut Diagnosis) {
-    const SERVER_CHAIN: [CauseId; 4] = [
+    const SERVER_CHAIN: [CauseId; 5] = [
         CauseId::ServerCaUntrusted,
         CauseId::ServerChainIncomplete,
         CauseId::ServerNameMismatch,
         CauseId::ServerCertExpired,
+        CauseId::ServerCertUsage,
     ];
     if diagnosis
         .causes

@@ -37,6 +37,8 @@ pub enum CauseId {
     ServerNameMismatch,
     /// The server certificate is outside its validity period.
     ServerCertExpired,
+    /// The server certificate may not serve as one: no serverAuth usage, or a CA certificate.
+    ServerCertUsage,
     /// No TLS version in common.
     ProtocolVersionMismatch,
     /// No cipher suite or group in common.
@@ -199,6 +201,15 @@ pub const CAUSES: &[CauseInfo] = &[
         id: CauseId::ServerCertExpired,
         summary: "the server certificate is outside its validity period",
         fixes: &["Renew the server certificate; check the client's clock."],
+        stack_fixes: &[],
+        tie_break: UNRANKED,
+    },
+    CauseInfo {
+        id: CauseId::ServerCertUsage,
+        summary: "the server certificate is not usable as a TLS server's certificate",
+        fixes: &[
+            "Issue the server certificate as an end-entity certificate (basicConstraints CA:FALSE) with extendedKeyUsage serverAuth and the server's name in subjectAltName, signed by a CA the devices trust. A self-signed certificate made with `openssl req -x509` is a CA certificate: make a CA with it, then a server certificate it signs.",
+        ],
         stack_fixes: &[],
         tie_break: UNRANKED,
     },

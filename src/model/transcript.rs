@@ -307,6 +307,8 @@ pub enum VerifyProblem {
     NotYetValid,
     BadSignature,
     WrongPurpose,
+    /// A CA certificate (basicConstraints CA:TRUE) sent as the peer's own.
+    CaUsedAsLeaf,
     Revoked,
     Other,
 }

@@ -1025,6 +1025,14 @@ fn verify_problem(error: &rustls::Error) -> VerifyProblem {
             }
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => VerifyProblem::WrongPurpose,
             C::Revoked => VerifyProblem::Revoked,
+            C::Other(other)
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) =>
+            {
+                VerifyProblem::CaUsedAsLeaf
+            }
             _ => VerifyProblem::Other,
         },
         _ => VerifyProblem::Other,

@@ -49,7 +49,15 @@ pub fn certificate_error(error: &CertificateError) -> String {
                 expected.to_str()
             )
         }
-        CertificateError::Other(other) => plain(&other.to_string()),
+        CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(webpki::Error::CaUsedAsEndEntity) => {
+                "a CA certificate (basicConstraints CA:TRUE) used as the peer's own certificate"
+                    .to_string()
+            }
+            // webpki's errors print as their debug names (`EndEntityUsedAsCa`).
+            Some(error) => words(&format!("{error:?}")),
+            None => plain(&other.to_string()),
+        },
         // The variants with context have a Display of their own, in words.
         CertificateError::ExpiredContext { .. }
         | CertificateError::NotValidYetContext { .. }
@@ -118,6 +126,23 @@ fn plain(text: &str) -> String {
 mod tests {
     use super::*;
     use rustls::pki_types::ServerName;
+
+    #[test]
+    fn webpki_errors_passed_on_by_rustls_are_words() {
+        let other = |e: webpki::Error| {
+            certificate_error(&CertificateError::Other(rustls::OtherError(
+                std::sync::Arc::new(e),
+            )))
+        };
+        assert_eq!(
+            other(webpki::Error::CaUsedAsEndEntity),
+            "a CA certificate (basicConstraints CA:TRUE) used as the peer's own certificate"
+        );
+        assert_eq!(
+            other(webpki::Error::EndEntityUsedAsCa),
+            "end entity used as ca"
+        );
+    }
 
     #[test]
     fn a_name_mismatch_reads_without_debug_notation() {

@@ -34,3 +34,4 @@ mod real_not_tls;
 mod real_records;
 mod secrets;
 mod serve;
+mod server_cert_usage;

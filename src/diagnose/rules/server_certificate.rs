@@ -156,6 +156,32 @@ fn server_chain_rejected(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposa
                 out.push(proposal);
             }
         }
+        VerifyProblem::WrongPurpose => out.push(Proposal::new(
+            CauseId::ServerCertUsage,
+            SEEN,
+            vec![
+                verdict,
+                format!(
+                    "'{}' has extended key usage {}: a TLS client accepts a server certificate only with serverAuth (or no extendedKeyUsage at all)",
+                    leaf.short_name(),
+                    leaf.extended_key_usage
+                        .as_ref()
+                        .map_or("(none)".to_string(), |usages| usages.join(", "))
+                ),
+            ],
+        )),
+        VerifyProblem::CaUsedAsLeaf => out.push(Proposal::new(
+            CauseId::ServerCertUsage,
+            SEEN,
+            vec![
+                verdict,
+                format!(
+                    "'{}' is a CA certificate (basicConstraints CA:TRUE{}) sent as the server's own: RFC 5280 clients such as rustls refuse it, while OpenSSL, mbedTLS and wolfSSL clients accept it when it is their CA file, so a device may connect where iotdoctor cannot",
+                    leaf.short_name(),
+                    if leaf.self_issued { ", self-signed" } else { "" }
+                ),
+            ],
+        )),
         _ => out.push(Proposal::new(
             CauseId::AlertUnexplained,
             POSSIBLE,
