@@ -63,6 +63,9 @@ fn a_server_certificate_for_client_authentication_only_is_named() {
             &ca,
             "-CAkey",
             &ca_key,
+            // The serial file in the temporary directory, not beside the fixture CA.
+            "-CAserial",
+            "ca.srl",
             "-CAcreateserial",
             "-days",
             "365",
