@@ -58,8 +58,9 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                     f.at(flight)
                 ),
                 answer,
-                "record sizes are read as sent without padding, which TLS stacks rarely add: the key log would \
-                 confirm it"
+                "record sizes are read as sent without padding, which TLS stacks rarely add, and the server's \
+                 record as an alert, not a close_notify of the same size (a server that accepts a device without \
+                 a certificate and hangs up at once would look the same): the key log would confirm it"
                     .into(),
             ],
         ));
