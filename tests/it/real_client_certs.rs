@@ -17,21 +17,8 @@ struct RoguePki {
 impl RoguePki {
     fn new() -> RoguePki {
         let dir = tempfile::tempdir().unwrap();
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(dir.path())
-                .output()
-                .expect("openssl is installed (tests/run installs it)");
-            assert!(out.status.success(), "openssl {args:?}: {out:?}");
-        };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
+        let openssl = |args: &[&str]| openssl_in(dir.path(), args);
+        let ec = NEW_EC_KEY;
         let mut ca = vec!["req", "-x509"];
         ca.extend(ec);
         ca.extend([

@@ -2,21 +2,11 @@
 //! processes: one with only the clientAuth extended key usage, and a self-signed CA certificate
 //! (what `openssl req -x509` makes) given to the device as its CA, as home brokers often are.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
 use crate::common::*;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed (tests/run installs it)");
-    assert!(out.status.success(), "openssl {args:?}: {out:?}");
-}
 
 fn connect_to(server: &OpenSslServer, ca: &str) -> Value {
     let (code, report) = connect_json(&server.endpoint(), &["--ca", ca, "--sni", "localhost"]);
@@ -28,15 +18,8 @@ fn connect_to(server: &OpenSslServer, ca: &str) -> Value {
 #[test]
 fn a_server_certificate_for_client_authentication_only_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
     let mut request = vec!["req", "-new"];
-    request.extend(ec);
+    request.extend(NEW_EC_KEY);
     request.extend([
         "-keyout",
         "server.key",
@@ -45,14 +28,14 @@ fn a_server_certificate_for_client_authentication_only_is_named() {
         "-out",
         "server.csr",
     ]);
-    openssl(dir.path(), &request);
+    openssl_in(dir.path(), &request);
     std::fs::write(
         dir.path().join("ext.cnf"),
         "subjectAltName=DNS:localhost\nextendedKeyUsage=clientAuth\n",
     )
     .unwrap();
     let (ca, ca_key) = (pki("intermediate-ca.pem"), pki("intermediate-ca.key"));
-    openssl(
+    openssl_in(
         dir.path(),
         &[
             "x509",
@@ -89,28 +72,21 @@ fn a_server_certificate_for_client_authentication_only_is_named() {
 #[test]
 fn a_self_signed_ca_certificate_as_the_servers_own_is_named_not_unexplained() {
     let dir = tempfile::tempdir().unwrap();
-    openssl(
-        dir.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "broker.key",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-days",
-            "365",
-            "-out",
-            "broker.pem",
-        ],
-    );
+    let mut request = vec!["req", "-x509"];
+    request.extend(NEW_EC_KEY);
+    request.extend([
+        "-keyout",
+        "broker.key",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-days",
+        "365",
+        "-out",
+        "broker.pem",
+    ]);
+    openssl_in(dir.path(), &request);
     let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let (cert, key) = (path("broker.pem"), path("broker.key"));
     let server = OpenSslServer::start(&["-cert", &cert, "-key", &key]);

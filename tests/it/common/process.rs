@@ -506,3 +506,22 @@ pub fn assert_usage_error(args: &[&str], expected: &str) {
     assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
     assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
 }
+
+/// The arguments of `openssl req` that make a new P-256 key without a passphrase.
+pub const NEW_EC_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+];
+
+/// Runs the openssl command line in `dir` (to make certificates), failing the test if it fails.
+pub fn openssl_in(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed (tests/run installs it)");
+    assert!(out.status.success(), "openssl {args:?}: {out:?}");
+}
