@@ -210,7 +210,7 @@ pub(super) const ALERTS: &[AlertNote] = &[
         meaning: "The certificate is of a kind the sender does not accept for this use: typically a client certificate without clientAuth in its extended key usage (observed: an OpenSSL server answers one with 43), or a key type the sender does not support.",
         sender: "Usually the server, about the client certificate. From a client: the server certificate's key usage does not allow its role (observed from mbedTLS and OpenSSL clients for a server certificate without serverAuth).",
         from_server: &[ClientCertUsage],
-        from_client: &[],
+        from_client: &[ServerCertUsage],
         next: Next::CheckCerts,
     },
     AlertNote {
@@ -524,7 +524,7 @@ pub(super) const WOLFSSL: &[Note] = &[
     n(
         "EXTKEYUSE_AUTH_E",
         "The peer's certificate has an extended key usage that does not allow its role. On a device: the server certificate lacks serverAuth (observed with a server certificate that has only clientAuth; wolfSSL sends alert 42), to be fixed on the server. On a wolfSSL server: the client certificate lacks clientAuth (client-cert-usage).",
-        &[],
+        &[ServerCertUsage, ClientCertUsage],
         Next::ServerCa,
     ),
     n(
@@ -941,7 +941,7 @@ pub(super) const MBEDTLS: &[Note] = &[
     n(
         "MBEDTLS_X509_BADCERT_EXT_KEY_USAGE",
         "The certificate's extended key usage does not allow its role: on a device, the server certificate lacks serverAuth (observed with a server certificate that has only clientAuth); on an mbedTLS server, the client certificate lacks clientAuth (client-cert-usage).",
-        &[],
+        &[ServerCertUsage, ClientCertUsage],
         Next::ServerCa,
     ),
     n(
@@ -1094,7 +1094,7 @@ pub(super) const OPENSSL_VERIFY: &[Note] = &[
     n(
         "X509_V_ERR_INVALID_PURPOSE",
         "The certificate's extended key usage does not allow its role: a client certificate without clientAuth (observed on an OpenSSL server, which answers with alert 43) or a server certificate without serverAuth (observed on an OpenSSL client).",
-        &[ClientCertUsage],
+        &[ClientCertUsage, ServerCertUsage],
         Next::CheckCerts,
     ),
     n(
@@ -1492,7 +1492,7 @@ pub(super) const GNUTLS: &[Note] = &[
     n(
         "GNUTLS_CERT_PURPOSE_MISMATCH",
         "The certificate's key usage does not allow its role: on a device, a server certificate without serverAuth; on a GnuTLS server, a client certificate without clientAuth (client-cert-usage).",
-        &[],
+        &[ServerCertUsage, ClientCertUsage],
         Next::ServerCa,
     ),
 ];

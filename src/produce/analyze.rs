@@ -1212,6 +1212,18 @@ pub fn verify_server_chain(found: &mut FlowHandshake, anchors: &[CertInfo]) {
                     Some(VerifyProblem::NameMismatch),
                     format!("'{}' does not cover the SNI '{name}'", leaf.short_name()),
                 ),
+                // As every client checks the leaf's role: an extendedKeyUsage without
+                // serverAuth. (A CA certificate as the server's own is left alone: the device
+                // stacks accept one they were given as their CA, as a capture of them shows.)
+                _ if leaf.raw.eku_server_auth == Some(false) => (
+                    false,
+                    Some(VerifyProblem::WrongPurpose),
+                    format!(
+                        "'{}' does not allow extended key usage for server authentication",
+                        leaf.short_name()
+                    ),
+                ),
+
                 _ => (
                     true,
                     None,

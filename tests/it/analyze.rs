@@ -665,3 +665,33 @@ fn a_device_refusing_a_chain_that_passes_with_ca_is_its_trust_store() {
         );
     }
 }
+
+/// mbedTLS refuses a server certificate without serverAuth with alert 43: the capture shows
+/// the certificate, so the cause is its usage, with or without `--ca`, and never its CA.
+#[test]
+fn a_device_refusing_a_server_certificate_without_server_auth_names_its_usage() {
+    let root = pki("root-ca.pem");
+    for extra in [&[][..], &["--ca", root.as_str()][..]] {
+        let (code, report) = analyze("mbedtls-server-eku-tls12", extra);
+        assert_eq!(code, 1, "{extra:?}");
+        assert_eq!(
+            top(&report),
+            Some("server-cert-usage"),
+            "{extra:?}: {report:#}"
+        );
+        assert!(
+            !causes(&report).contains(&"server-ca-untrusted".to_string()),
+            "{extra:?}: {:?}",
+            causes(&report)
+        );
+        let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert!(
+            evidence.contains("alert 43 unsupported_certificate"),
+            "{evidence}"
+        );
+        assert!(
+            evidence.contains("extended key usage clientAuth"),
+            "{evidence}"
+        );
+    }
+}

@@ -2,7 +2,8 @@
 //! `serve`): its alert, the chain the server sent, and the name the client asked for.
 
 use crate::diagnose::confidence::{
-    ALTERNATIVE, LIKELY, PLAUSIBLE, POSSIBLE, PROBABLE, SHADE, STRONG, SUGGESTED, UNLIKELY,
+    ALTERNATIVE, LIKELY, NEAR_CERTAIN, PLAUSIBLE, POSSIBLE, PROBABLE, SHADE, STRONG, SUGGESTED,
+    UNLIKELY,
 };
 use crate::model::certificate::{CertInfo, short_dn};
 use crate::model::{CauseId, Side, What};
@@ -87,8 +88,46 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             .chain(passed_here.clone())
             .collect()
     };
+    // A fault of the leaf's role that the capture shows: every client stack refuses a server
+    // certificate whose extendedKeyUsage leaves out serverAuth (mbedTLS and OpenSSL with 43,
+    // wolfSSL with 42).
+    let wrong_usage = chain
+        .first()
+        .filter(|leaf| leaf.raw.eku_server_auth == Some(false));
+    if let Some(leaf) = wrong_usage {
+        let usages = leaf
+            .extended_key_usage
+            .as_ref()
+            .map_or("(none)".to_string(), |usages| usages.join(", "));
+        let confidence = match alert.code {
+            43 | 42 | 46 => NEAR_CERTAIN,
+            _ => ALTERNATIVE,
+        };
+        let mut evidence = evidence();
+        evidence.push(format!(
+            "'{}' has extended key usage {usages}, without serverAuth: a client accepts no such server certificate",
+            leaf.short_name()
+        ));
+        out.push(Proposal::new(
+            CauseId::ServerCertUsage,
+            confidence,
+            evidence,
+        ));
+    }
     match alert.code {
-        48 | 42 | 46 | 43 => match only_leaf_sent(chain) {
+        // Sent for a certificate of a kind the client does not accept for this use: its key
+        // usage, extended key usage or key type, none of which is about the CA.
+        43 if wrong_usage.is_none() => out.push(Proposal::new(
+            CauseId::ServerCertUsage,
+            POSSIBLE,
+            {
+                let mut evidence = evidence();
+                evidence.push("the server's certificate shows no fault of its usages: the client may not support its key type or signature".into());
+                evidence
+            },
+        )),
+        43 => {}
+        48 | 42 | 46 => match only_leaf_sent(chain) {
             Some(leaf) => {
                 let issuer = short_dn(&leaf.issuer);
                 let mut evidence = evidence();

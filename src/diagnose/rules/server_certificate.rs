@@ -21,6 +21,16 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
                     .into(),
             );
         }
+    } else if context.observed
+        && let Some(alert) = f.client_alert
+    {
+        // The device's own refusal of the chain iotdoctor rejected too.
+        for proposal in out.iter_mut() {
+            proposal.evidence.push(format!(
+                "the client refused it too: {}",
+                f.alert_line(alert)
+            ));
+        }
     }
 }
 
