@@ -636,62 +636,55 @@ fn a_flood_of_small_records_is_counted_past_what_is_kept_of_a_connection() {
     }
 }
 
+/// Reads `capture` of a device refusing the server's certificate without and with `--ca` (the
+/// fixture root): the top cause is `top` both ways, `never` is never among the causes, and the
+/// top evidence (the second time with `--ca`) says each of `says`. Returns that evidence both
+/// ways.
+fn device_refusal(capture: &str, top_id: &str, never: &str, says: &[&str]) -> [String; 2] {
+    let root = pki("root-ca.pem");
+    [&[][..], &["--ca", root.as_str()][..]].map(|extra| {
+        let (code, report) = analyze(capture, extra);
+        assert_eq!(code, 1, "{extra:?}");
+        assert_eq!(top(&report), Some(top_id), "{extra:?}: {report:#}");
+        assert!(
+            !causes(&report).contains(&never.to_string()),
+            "{extra:?}: {:?}",
+            causes(&report)
+        );
+        let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
+        assert_says_all(&evidence, says);
+        evidence
+    })
+}
+
 /// An mbedTLS device whose CA file holds another PKI's root refuses the server's chain with
 /// alert 48. Checked with `--ca` and the server's real root, the chain passes iotdoctor's own
 /// check: the refusal is still the device's trust store, never the server's close after the
 /// alert.
 #[test]
 fn a_device_refusing_a_chain_that_passes_with_ca_is_its_trust_store() {
-    let root = pki("root-ca.pem");
-    for extra in [&[][..], &["--ca", root.as_str()][..]] {
-        let (code, report) = analyze("mbedtls-wrong-ca-tls12", extra);
-        assert_eq!(code, 1, "{extra:?}");
-        assert_eq!(
-            top(&report),
-            Some("server-ca-untrusted"),
-            "{extra:?}: {report:#}"
-        );
-        assert!(
-            !causes(&report).contains(&"peer-closed".to_string()),
-            "{extra:?}: the server's close after the client's fatal alert is no cause: {:?}",
-            causes(&report)
-        );
-        let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
-        assert!(evidence.contains("alert 48 unknown_ca"), "{evidence}");
-        assert_eq!(
-            evidence.contains("iotdoctor's own check of the server's chain passed"),
-            !extra.is_empty(),
-            "{extra:?}: {evidence}"
-        );
-    }
+    let [without, with] = device_refusal(
+        "mbedtls-wrong-ca-tls12",
+        "server-ca-untrusted",
+        "peer-closed",
+        &["alert 48 unknown_ca"],
+    );
+    let passed = "iotdoctor's own check of the server's chain passed";
+    assert!(!without.contains(passed), "{without}");
+    assert!(with.contains(passed), "{with}");
 }
 
 /// mbedTLS refuses a server certificate without serverAuth with alert 43: the capture shows
 /// the certificate, so the cause is its usage, with or without `--ca`, and never its CA.
 #[test]
 fn a_device_refusing_a_server_certificate_without_server_auth_names_its_usage() {
-    let root = pki("root-ca.pem");
-    for extra in [&[][..], &["--ca", root.as_str()][..]] {
-        let (code, report) = analyze("mbedtls-server-eku-tls12", extra);
-        assert_eq!(code, 1, "{extra:?}");
-        assert_eq!(
-            top(&report),
-            Some("server-cert-usage"),
-            "{extra:?}: {report:#}"
-        );
-        assert!(
-            !causes(&report).contains(&"server-ca-untrusted".to_string()),
-            "{extra:?}: {:?}",
-            causes(&report)
-        );
-        let evidence = handshake(&report)["diagnosis"]["causes"][0]["evidence"].to_string();
-        assert!(
-            evidence.contains("alert 43 unsupported_certificate"),
-            "{evidence}"
-        );
-        assert!(
-            evidence.contains("extended key usage clientAuth"),
-            "{evidence}"
-        );
-    }
+    device_refusal(
+        "mbedtls-server-eku-tls12",
+        "server-cert-usage",
+        "server-ca-untrusted",
+        &[
+            "alert 43 unsupported_certificate",
+            "extended key usage clientAuth",
+        ],
+    );
 }
