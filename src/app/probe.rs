@@ -8,6 +8,7 @@ use rustls::crypto::SupportedKxGroup;
 use rustls::crypto::aws_lc_rs::{ALL_CIPHER_SUITES, kx_group};
 use rustls::pki_types::CertificateDer;
 use rustls::{SignatureScheme, SupportedCipherSuite};
+use tls_parser::{TlsCipherAu, TlsCipherKx};
 
 use super::connect::Server;
 use super::credentials::read_cas;
@@ -548,8 +549,8 @@ fn device_only(device: &Offer) -> Vec<Kind> {
 
 /// Whether a TLS 1.2 suite's key exchange is ECDHE, signed by the server.
 fn is_ecdhe(suite: u16) -> bool {
-    codes::cipher_suite(suite).name.is_some_and(|name| {
-        name.starts_with("TLS_ECDHE_ECDSA") || name.starts_with("TLS_ECDHE_RSA")
+    codes::cipher_suite_info(suite).is_some_and(|info| {
+        info.kx == TlsCipherKx::Ecdhe && matches!(info.au, TlsCipherAu::Ecdsa | TlsCipherAu::Rsa)
     })
 }
 

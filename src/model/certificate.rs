@@ -119,6 +119,12 @@ impl CertInfo {
         by_name || by_address
     }
 
+    /// The extended key usages, as a list ("clientAuth, serverAuth"), or "(none)" when the
+    /// extension is absent.
+    pub fn extended_key_usages(&self) -> String {
+        listed(&self.extended_key_usage)
+    }
+
     /// The names and addresses [`CertInfo::covers`] checks, for messages: its DNS and IP
     /// subjectAltNames, and its common name when it has no DNS one.
     pub fn covered_names(&self) -> Vec<String> {
@@ -158,6 +164,13 @@ fn dns_name_matches(pattern: &str, host: &str) -> bool {
 }
 
 /// The CN of a distinguished name as x509-parser prints it, or the whole name.
+/// Names as a list, or "(none)" for an extension that is absent.
+pub fn listed(names: &Option<Vec<String>>) -> String {
+    names
+        .as_ref()
+        .map_or_else(|| "(none)".to_string(), |names| names.join(", "))
+}
+
 pub fn short_dn(dn: &str) -> String {
     dn.split(", ")
         .find_map(|part| part.strip_prefix("CN="))

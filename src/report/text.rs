@@ -10,6 +10,7 @@ use crate::credentials::inspect::short_dn;
 use crate::credentials::keys::KeyMatch;
 use crate::credentials::{Finding, Role, Severity};
 use crate::diagnose::Diagnosis;
+use crate::model::certificate::listed;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(error) = &report.error {
@@ -143,13 +144,8 @@ fn render_certificate(
     if !info.subject_alt_names.is_empty() {
         field(out, "SAN", &info.subject_alt_names.join(", "))?;
     }
-    let list = |v: &Option<Vec<String>>| {
-        v.as_ref()
-            .map(|v| v.join(", "))
-            .unwrap_or_else(|| "(none)".into())
-    };
-    field(out, "key usage", &list(&info.key_usage))?;
-    field(out, "ext. usage", &list(&info.extended_key_usage))?;
+    field(out, "key usage", &listed(&info.key_usage))?;
+    field(out, "ext. usage", &listed(&info.extended_key_usage))?;
     let ca = match (info.is_ca, info.path_len) {
         (Some(true), Some(n)) => format!("yes (path length {n})"),
         (Some(true), None) => "yes".into(),

@@ -511,6 +511,23 @@ mod tests {
     use crate::diagnose::{Context, Diagnosis, diagnose};
     use crate::model::{CauseId, CloseKind, Seen, Side, What, codes};
 
+    /// The client's CertificateVerify (record 9) with `scheme`, of `length` bytes, `verified`
+    /// or not by iotdoctor's own check.
+    fn client_verify(t: &mut crate::model::Transcript, scheme: u16, length: usize, verified: bool) {
+        t.push(
+            3.0,
+            Side::Client,
+            What::CertificateVerify {
+                record: Some(9),
+                seen: Seen::Wire,
+                scheme: codes::signature_scheme(scheme),
+                signature_length: length,
+                verified: Some(verified),
+                detail: None,
+            },
+        );
+    }
+
     #[test]
     fn an_empty_certificate_is_not_sent_whatever_alert_the_stack_answers() {
         // OpenSSL 1.2 sends 40, OpenSSL 1.3 116, AWS IoT Core 42, others 46 or 48.
@@ -564,18 +581,7 @@ mod tests {
             fixture_cert("client-ec.pem"),
             fixture_cert("intermediate-ca.pem"),
         ]);
-        t.push(
-            3.0,
-            Side::Client,
-            What::CertificateVerify {
-                record: Some(9),
-                seen: Seen::Wire,
-                scheme: codes::signature_scheme(0x0403),
-                signature_length: 71,
-                verified: Some(false),
-                detail: None,
-            },
-        );
+        client_verify(&mut t, 0x0403, 71, false);
         alert(&mut t, 51);
         assert_eq!(top(&t, &[]).0, CauseId::ClientKeyMismatch);
     }
@@ -672,18 +678,7 @@ mod tests {
             fixture_cert("client-rsa.pem"),
             fixture_cert("intermediate-ca.pem"),
         ]);
-        t.push(
-            3.0,
-            Side::Client,
-            What::CertificateVerify {
-                record: Some(9),
-                seen: Seen::Wire,
-                scheme: codes::signature_scheme(0x0804),
-                signature_length: 256,
-                verified: Some(true),
-                detail: None,
-            },
-        );
+        client_verify(&mut t, 0x0804, 256, true);
         alert(&mut t, 47);
         let diagnosis = diagnose(&[], Some(&t), &Context::default());
         assert_eq!(

@@ -9,6 +9,7 @@ use crate::model::certificate::{CertInfo, short_dn};
 use crate::model::{CauseId, Side, What};
 
 use super::facts::{AlertAt, Facts};
+use super::server_certificate::without_server_auth;
 use super::{Input, Proposal};
 
 /// The client refused the server's certificate (seen from a capture or a server's side).
@@ -95,19 +96,12 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
         .first()
         .filter(|leaf| leaf.raw.eku_server_auth == Some(false));
     if let Some(leaf) = wrong_usage {
-        let usages = leaf
-            .extended_key_usage
-            .as_ref()
-            .map_or("(none)".to_string(), |usages| usages.join(", "));
         let confidence = match alert.code {
             43 | 42 | 46 => NEAR_CERTAIN,
             _ => ALTERNATIVE,
         };
         let mut evidence = evidence();
-        evidence.push(format!(
-            "'{}' has extended key usage {usages}, without serverAuth: a client accepts no such server certificate",
-            leaf.short_name()
-        ));
+        evidence.push(without_server_auth(leaf));
         out.push(Proposal::new(
             CauseId::ServerCertUsage,
             confidence,

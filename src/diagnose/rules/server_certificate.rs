@@ -3,7 +3,7 @@
 
 use crate::diagnose::Context;
 use crate::diagnose::confidence::{POSSIBLE, SEEN, SLIGHT_LEAN, STRONG, UNLIKELY};
-use crate::model::certificate::short_dn;
+use crate::model::certificate::{CertInfo, short_dn};
 use crate::model::{CauseId, VerifyProblem};
 
 use super::facts::Facts;
@@ -32,6 +32,15 @@ pub(super) fn rule(input: &Input<'_>, _: &[Proposal], out: &mut Vec<Proposal>) {
             ));
         }
     }
+}
+
+/// Why a server certificate whose extendedKeyUsage leaves out serverAuth is refused.
+pub(super) fn without_server_auth(leaf: &CertInfo) -> String {
+    format!(
+        "'{}' has extended key usage {}, without serverAuth: a client accepts a server certificate only with serverAuth (or with no extendedKeyUsage at all)",
+        leaf.short_name(),
+        leaf.extended_key_usages()
+    )
 }
 
 fn server_chain_rejected(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposal>) {
@@ -171,13 +180,7 @@ fn server_chain_rejected(f: &Facts<'_>, context: &Context, out: &mut Vec<Proposa
             SEEN,
             vec![
                 verdict,
-                format!(
-                    "'{}' has extended key usage {}: a TLS client accepts a server certificate only with serverAuth (or no extendedKeyUsage at all)",
-                    leaf.short_name(),
-                    leaf.extended_key_usage
-                        .as_ref()
-                        .map_or("(none)".to_string(), |usages| usages.join(", "))
-                ),
+                without_server_auth(leaf),
             ],
         )),
         VerifyProblem::CaUsedAsLeaf => out.push(Proposal::new(
